@@ -1,0 +1,214 @@
+import * as t from 'io-ts';
+import { isLeft, type Either, left, right } from 'fp-ts/lib/Either.js';
+import { type Invalid, type InvalidCode, joinPath } from '../invalid.js';
+
+/*
+ * A small strict schema kit on top of io-ts. io-ts' own `t.type` strips unknown keys and
+ * names failures only by type; users need every error at once with a path and a reason,
+ * and unknown fields rejected (like `kubectl apply --validate=strict`). Each combinator
+ * appends exactly the path segment it owns, so the io-ts context *is* the user-facing path.
+ */
+
+/** Messages carry a code prefix (`REQUIRED|…`) so the path/reason/code survive io-ts' string-only message. */
+const encodeMessage = (code: InvalidCode, reason: string): string => `${code}|${reason}`;
+
+export const fail = <A>(u: unknown, c: t.Context, reason: string, code: InvalidCode = 'INVALID'): t.Validation<A> =>
+  t.failure(u, c, encodeMessage(code, reason));
+
+/** The same failure as a list, for combinators that collect errors from many fields. */
+const problem = (u: unknown, c: t.Context, reason: string, code: InvalidCode = 'INVALID'): t.ValidationError[] => [
+  { value: u, context: c, message: encodeMessage(code, reason) },
+];
+
+const segment = (key: string): t.ContextEntry['key'] => key;
+
+export const at = (c: t.Context, key: string, actual: unknown): t.Context =>
+  t.appendContext(c, segment(key), t.unknown, actual);
+
+/** A key in a user map becomes `.key`, or `["key"]` when it would be ambiguous. */
+export const mapKeySegment = (key: string): string => (/^[A-Za-z0-9_-]+$/.test(key) ? key : `[${JSON.stringify(key)}]`);
+
+export const pathOf = (c: t.Context): string => c.slice(1).reduce((p, e) => joinPath(p, e.key), '');
+
+export const toInvalid = (errors: t.Errors): Invalid[] => {
+  const out: Invalid[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    const raw = e.message ?? `INVALID|invalid value`;
+    const bar = raw.indexOf('|');
+    const code = raw.slice(0, bar) as InvalidCode;
+    const reason = raw.slice(bar + 1);
+    const path = pathOf(e.context);
+    const id = `${path}\u0000${reason}`;
+    if (!seen.has(id)) {
+      seen.add(id);
+      out.push({ path, reason, code });
+    }
+  }
+  return out;
+};
+
+export const decodeWith = <A>(codec: t.Decoder<unknown, A>, u: unknown): Either<Invalid[], A> => {
+  const r = codec.decode(u);
+  return isLeft(r) ? left(toInvalid(r.left)) : right(r.right);
+};
+
+/** A leaf type with a user-facing message instead of io-ts' type name. */
+const leaf = <A>(name: string, is: (u: unknown) => u is A, reason: string): t.Type<A, A, unknown> =>
+  new t.Type<A, A, unknown>(name, is, (u, c) => (is(u) ? t.success(u) : fail(u, c, reason)), t.identity);
+
+export const str = leaf('string', (u): u is string => typeof u === 'string', 'must be a string');
+export const bool = leaf('boolean', (u): u is boolean => typeof u === 'boolean', 'must be a boolean');
+export const num = leaf('number', (u): u is number => typeof u === 'number' && Number.isFinite(u), 'must be a number');
+export const int = leaf('integer', (u): u is number => Number.isInteger(u), 'must be an integer');
+
+/** Adds a check to a type; the check returns a reason when the value is wrong. */
+export const refine = <A, O>(base: t.Type<A, O, unknown>, name: string, check: (a: A) => string | undefined) =>
+  new t.Type<A, O, unknown>(
+    name,
+    (u): u is A => base.is(u) && check(u) === undefined,
+    (u, c) => {
+      const r = base.validate(u, c);
+      if (isLeft(r)) return r;
+      const reason = check(r.right);
+      return reason === undefined ? r : fail(u, c, reason);
+    },
+    base.encode,
+  );
+
+export const intRange = (min: number, max: number) =>
+  refine(int, `int[${min},${max}]`, (n) =>
+    n < min ? `must be >= ${min}` : n > max ? `must be <= ${max}` : undefined,
+  );
+
+export const nonNegativeInt = refine(int, 'nonNegativeInt', (n) => (n < 0 ? 'must be >= 0' : undefined));
+
+export const enumOf = <K extends string>(name: string, values: readonly K[]) =>
+  leaf<K>(name, (u): u is K => typeof u === 'string' && (values as readonly string[]).includes(u), `must be one of ${values.join(', ')}`);
+
+/** A sequence; each item's path is `[i]`. */
+export const list = <A, O>(item: t.Type<A, O, unknown>, opts: { minItems?: number } = {}) =>
+  new t.Type<A[], O[], unknown>(
+    `Array<${item.name}>`,
+    (u): u is A[] => Array.isArray(u) && u.every(item.is),
+    (u, c) => {
+      if (!Array.isArray(u)) return fail(u, c, 'must be a list');
+      if (opts.minItems !== undefined && u.length < opts.minItems) {
+        return fail(u, c, opts.minItems === 1 ? 'must not be empty' : `must have at least ${opts.minItems} items`);
+      }
+      const errors: t.ValidationError[] = [];
+      const out: A[] = [];
+      u.forEach((v, i) => {
+        const r = item.validate(v, at(c, `[${i}]`, v));
+        if (isLeft(r)) errors.push(...r.left);
+        else out.push(r.right);
+      });
+      return errors.length > 0 ? t.failures(errors) : t.success(out);
+    },
+    (as) => as.map(item.encode),
+  );
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === 'object' && u !== null && !Array.isArray(u);
+
+/** A map with user-chosen keys (labels, headers); each value's path is `.key`. */
+export const record = <A, O>(value: t.Type<A, O, unknown>, opts: { name?: string; keyCheck?: (k: string) => string | undefined; reason?: string } = {}) =>
+  new t.Type<Record<string, A>, Record<string, O>, unknown>(
+    opts.name ?? `Record<string, ${value.name}>`,
+    (u): u is Record<string, A> => isPlainObject(u) && Object.values(u).every(value.is),
+    (u, c) => {
+      if (!isPlainObject(u)) return fail(u, c, opts.reason ?? 'must be a map');
+      const errors: t.ValidationError[] = [];
+      const out: Record<string, A> = {};
+      for (const [k, v] of Object.entries(u)) {
+        const kc = at(c, mapKeySegment(k), v);
+        const keyReason = opts.keyCheck?.(k);
+        if (keyReason !== undefined) {
+          errors.push(...problem(k, kc, keyReason));
+          continue;
+        }
+        const r = value.validate(v, kc);
+        if (isLeft(r)) errors.push(...r.left);
+        else out[k] = r.right;
+      }
+      return errors.length > 0 ? t.failures(errors) : t.success(out);
+    },
+    (a) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, value.encode(v)])),
+  );
+
+type Props = Record<string, t.Type<any, any, unknown>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Out<P extends Props> = { [K in keyof P]: t.TypeOf<P[K]> };
+type Enc<P extends Props> = { [K in keyof P]: t.OutputOf<P[K]> };
+export type StructOf<R extends Props, O extends Props> = Out<R> & Partial<Out<O>>;
+
+export interface StructOptions<A> {
+  /** Cross-field rules: return problems relative to this object (`route[1].weight`, or '' for itself). */
+  readonly check?: (a: A) => ReadonlyArray<{ path: string; reason: string }>;
+  /** Fields accepted for compatibility and dropped (e.g. `status`). */
+  readonly ignored?: readonly string[];
+}
+
+/**
+ * A strict object: required and optional fields, unknown fields rejected with their path,
+ * `null` on an optional field treated as absent (as Kubernetes does).
+ */
+export const struct = <R extends Props, O extends Props>(
+  name: string,
+  required: R,
+  optional: O,
+  options: StructOptions<StructOf<R, O>> = {},
+) =>
+  new t.Type<StructOf<R, O>, Enc<R> & Partial<Enc<O>>, unknown>(
+    name,
+    (u): u is StructOf<R, O> => {
+      if (!isPlainObject(u)) return false;
+      for (const [k, type] of Object.entries(required)) if (!type.is(u[k])) return false;
+      for (const [k, type] of Object.entries(optional)) if (u[k] !== undefined && !type.is(u[k])) return false;
+      return Object.keys(u).every((k) => k in required || k in optional);
+    },
+    (u, c) => {
+      if (!isPlainObject(u)) return fail(u, c, 'must be an object');
+      const errors: t.ValidationError[] = [];
+      const out: Record<string, unknown> = {};
+      for (const [k, type] of Object.entries(required)) {
+        const v = u[k];
+        if (v === undefined || v === null) {
+          errors.push(...problem(v, at(c, k, v), 'required', 'REQUIRED'));
+          continue;
+        }
+        const r = type.validate(v, at(c, k, v));
+        if (isLeft(r)) errors.push(...r.left);
+        else out[k] = r.right;
+      }
+      for (const [k, type] of Object.entries(optional)) {
+        const v = u[k];
+        if (v === undefined || v === null) continue;
+        const r = type.validate(v, at(c, k, v));
+        if (isLeft(r)) errors.push(...r.left);
+        else out[k] = r.right;
+      }
+      for (const k of Object.keys(u)) {
+        if (!(k in required) && !(k in optional) && !(options.ignored ?? []).includes(k)) {
+          errors.push(...problem(u[k], at(c, k, u[k]), 'unknown field', 'UNKNOWN_FIELD'));
+        }
+      }
+      if (errors.length > 0) return t.failures(errors);
+      const value = out as StructOf<R, O>;
+      for (const issue of options.check?.(value) ?? []) {
+        const pc = issue.path
+          .split(/(?=\[)|\./)
+          .filter((s) => s !== '')
+          .reduce((acc, s) => at(acc, s, undefined), c);
+        errors.push(...problem(u, pc, issue.reason));
+      }
+      return errors.length > 0 ? t.failures(errors) : t.success(value);
+    },
+    (a) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, type] of Object.entries({ ...required, ...optional })) {
+        const v = (a as Record<string, unknown>)[k];
+        if (v !== undefined) out[k] = type.encode(v);
+      }
+      return out as Enc<R> & Partial<Enc<O>>;
+    },
+  );

@@ -1,0 +1,246 @@
+import { durationMs } from './codec/istio-fields.js';
+import { fqdn, outboundClusterName } from './hostname.js';
+import type { MeshState, StoredResource } from './mesh-state.js';
+import type { DestinationRule, ServiceEntry, VirtualService, WorkloadEntry } from './resource.js';
+import type { Subset } from './resources/destination-rule.js';
+import type { HTTPRoute } from './resources/virtual-service.js';
+import type { WorkloadEntrySpec } from './resources/workload-entry.js';
+import type { Endpoint, RouteRule, RoutingSnapshot, ServicePortInfo, WeightedDestination } from './routing-snapshot.js';
+
+/*
+ * derive(MeshState) → snapshots. Pure and deterministic: inputs are visited in a fixed order
+ * (creation sequence, then key) and every output list is sorted, so the same events give
+ * byte-identical snapshots on every replica.
+ */
+
+interface Service {
+  readonly host: string;
+  readonly namespace: string;
+  readonly source: string;
+  readonly ports: readonly ServicePortInfo[];
+  readonly selector?: Readonly<Record<string, string>>;
+  readonly inline?: readonly WorkloadEntrySpec[];
+}
+
+interface Workload {
+  readonly namespace: string;
+  readonly id: string;
+  readonly spec: WorkloadEntrySpec;
+}
+
+/** Who claims each host; the oldest resource wins, as in Istio. */
+interface MeshIndex {
+  readonly services: ReadonlyMap<string, Service>;
+  readonly virtualServices: ReadonlyMap<string, VirtualService>;
+  readonly destinationRules: ReadonlyMap<string, DestinationRule>;
+  readonly workloads: readonly Workload[];
+  readonly shadowed: ReadonlyMap<string, string[]>;
+}
+
+const byAge = (a: StoredResource, b: StoredResource): number => a.createdAt - b.createdAt;
+
+const ofKind = <K extends StoredResource['resource']['kind']>(state: MeshState, kind: K) =>
+  [...state.resources.values()].filter((s) => s.resource.kind === kind).sort(byAge) as Array<
+    StoredResource & { resource: Extract<StoredResource['resource'], { kind: K }> }
+  >;
+
+const nsName = (r: { metadata: { namespace: string; name: string } }): string => `${r.metadata.namespace}/${r.metadata.name}`;
+
+const buildIndex = (state: MeshState): MeshIndex => {
+  const shadowed = new Map<string, string[]>();
+  const claim = <V>(map: Map<string, V>, host: string, value: V, what: string) => {
+    if (map.has(host)) shadowed.set(host, [...(shadowed.get(host) ?? []), what]);
+    else map.set(host, value);
+  };
+  const services = new Map<string, Service>();
+  for (const { resource: se } of ofKind(state, 'ServiceEntry') as Array<{ resource: ServiceEntry }>) {
+    for (const h of se.spec.hosts) {
+      const host = fqdn(h, se.metadata.namespace);
+      const ports = (se.spec.ports ?? []).map((p) => ({ number: p.number, name: p.name, ...(p.protocol ? { protocol: p.protocol } : {}), ...(p.targetPort ? { targetPort: p.targetPort } : {}) }));
+      claim(services, host, {
+        host,
+        namespace: se.metadata.namespace,
+        source: nsName(se),
+        ports: [...ports].sort((a, b) => a.number - b.number),
+        ...(se.spec.workloadSelector ? { selector: se.spec.workloadSelector.labels } : {}),
+        ...(se.spec.endpoints ? { inline: se.spec.endpoints } : {}),
+      }, `ServiceEntry ${nsName(se)}`);
+    }
+  }
+  const virtualServices = new Map<string, VirtualService>();
+  for (const { resource: vs } of ofKind(state, 'VirtualService') as Array<{ resource: VirtualService }>) {
+    for (const h of vs.spec.hosts) claim(virtualServices, fqdn(h, vs.metadata.namespace), vs, `VirtualService ${nsName(vs)}`);
+  }
+  const destinationRules = new Map<string, DestinationRule>();
+  for (const { resource: dr } of ofKind(state, 'DestinationRule') as Array<{ resource: DestinationRule }>) {
+    claim(destinationRules, fqdn(dr.spec.host, dr.metadata.namespace), dr, `DestinationRule ${nsName(dr)}`);
+  }
+  const workloads: Workload[] = [
+    ...(ofKind(state, 'WorkloadEntry') as Array<{ resource: WorkloadEntry }>).map(({ resource: we }) => ({
+      namespace: we.metadata.namespace,
+      id: `WorkloadEntry ${nsName(we)}`,
+      spec: { ...we.spec, labels: { ...(we.metadata.labels ?? {}), ...(we.spec.labels ?? {}) } },
+    })),
+    ...[...state.workloads.values()]
+      .sort((a, b) => a.registrySeq - b.registrySeq)
+      .map((w) => ({ namespace: w.namespace, id: `registry ${w.namespace}/${w.name}`, spec: w.workload })),
+  ];
+  return { services, virtualServices, destinationRules, workloads, shadowed };
+};
+
+const matchesLabels = (labels: Readonly<Record<string, string>> | undefined, selector: Readonly<Record<string, string>>): boolean =>
+  Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+
+const compareEndpoints = (a: Endpoint, b: Endpoint): number =>
+  a.address !== b.address ? (a.address < b.address ? -1 : 1) : a.port !== b.port ? a.port - b.port : a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : 0;
+
+/** Endpoints of a service port: the target port is the workload's named port, else targetPort, else the port itself. */
+const endpointsOf = (index: MeshIndex, service: Service, port: ServicePortInfo | undefined): Endpoint[] => {
+  const candidates: Array<{ id: string; spec: WorkloadEntrySpec }> = service.inline
+    ? service.inline.map((spec, i) => ({ id: `ServiceEntry ${service.source}#${i}`, spec }))
+    : service.selector
+      ? index.workloads.filter((w) => w.namespace === service.namespace && matchesLabels(w.spec.labels, service.selector ?? {}))
+      : [];
+  return candidates
+    .map(({ id, spec }) => ({
+      address: spec.address,
+      port: (port ? spec.ports?.[port.name] ?? port.targetPort ?? port.number : 0),
+      labels: spec.labels ?? {},
+      workload: id,
+      ...(spec.weight !== undefined ? { weight: spec.weight } : {}),
+      ...(spec.serviceAccount !== undefined ? { serviceAccount: spec.serviceAccount } : {}),
+      ...(spec.locality !== undefined ? { locality: spec.locality } : {}),
+    }))
+    .sort(compareEndpoints);
+};
+
+const subsetOf = (index: MeshIndex, host: string, name: string): Subset | undefined =>
+  index.destinationRules.get(host)?.spec.subsets?.find((s) => s.name === name);
+
+const resolveDestination = (
+  index: MeshIndex,
+  dest: { host: string; subset?: string; port?: number },
+  weight: number,
+  warnings: string[],
+): WeightedDestination => {
+  const service = index.services.get(dest.host);
+  const port = dest.port !== undefined ? service?.ports.find((p) => p.number === dest.port) : service?.ports[0];
+  if (dest.port === undefined && service !== undefined && service.ports.length > 1) {
+    warnings.push(`destination ${dest.host} has several ports and names none; using ${port?.number}`);
+  }
+  const portNumber = dest.port ?? port?.number;
+  let endpoints = service ? endpointsOf(index, service, port) : [];
+  const rule = index.destinationRules.get(dest.host);
+  const subset = dest.subset !== undefined ? subsetOf(index, dest.host, dest.subset) : undefined;
+  if (dest.subset !== undefined) {
+    if (subset === undefined) {
+      warnings.push(`subset "${dest.subset}" of ${dest.host} is not defined by any DestinationRule`);
+      endpoints = [];
+    } else {
+      endpoints = endpoints.filter((e) => matchesLabels(e.labels, subset.labels ?? {}));
+    }
+  }
+  const cluster = outboundClusterName(dest.host, portNumber, dest.subset);
+  if (service === undefined) warnings.push(`destination host ${dest.host} is not a known service`);
+  else if (endpoints.length === 0 && weight > 0) warnings.push(`no endpoints for ${cluster}`);
+  const loadBalancer = subset?.trafficPolicy?.loadBalancer ?? rule?.spec.trafficPolicy?.loadBalancer;
+  return {
+    host: dest.host,
+    ...(dest.subset !== undefined ? { subset: dest.subset } : {}),
+    ...(portNumber !== undefined ? { port: portNumber } : {}),
+    weight,
+    cluster,
+    ...(loadBalancer !== undefined ? { loadBalancer } : {}),
+    endpoints,
+  };
+};
+
+const routeRule = (index: MeshIndex, vs: VirtualService, http: HTTPRoute, warnings: string[]): RouteRule => {
+  const ns = vs.metadata.namespace;
+  const route = http.route ?? [];
+  const destinations = route.map((d) =>
+    resolveDestination(
+      index,
+      {
+        host: fqdn(d.destination.host, ns),
+        ...(d.destination.subset !== undefined ? { subset: d.destination.subset } : {}),
+        ...(d.destination.port !== undefined ? { port: d.destination.port.number } : {}),
+      },
+      d.weight ?? (route.length === 1 ? 100 : 0),
+      warnings,
+    ),
+  );
+  const timeoutMs = http.timeout !== undefined ? durationMs(http.timeout) : undefined;
+  const perTry = http.retries?.perTryTimeout !== undefined ? durationMs(http.retries.perTryTimeout) : undefined;
+  return {
+    ...(http.name !== undefined ? { name: http.name } : {}),
+    match: (http.match ?? []).map((m) => ({
+      ...(m.name !== undefined ? { name: m.name } : {}),
+      ...(m.uri !== undefined ? { uri: m.uri } : {}),
+      ...(m.method !== undefined ? { method: m.method } : {}),
+      ...(m.authority !== undefined ? { authority: m.authority } : {}),
+      ...(m.headers !== undefined ? { headers: m.headers } : {}),
+      ...(m.queryParams !== undefined ? { queryParams: m.queryParams } : {}),
+      ...(m.port !== undefined ? { port: m.port } : {}),
+      ...(m.ignoreUriCase !== undefined ? { ignoreUriCase: m.ignoreUriCase } : {}),
+    })),
+    destinations,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(http.retries !== undefined
+      ? {
+          retries: {
+            attempts: http.retries.attempts ?? 0,
+            ...(perTry !== undefined ? { perTryTimeoutMs: perTry } : {}),
+            ...(http.retries.retryOn !== undefined ? { retryOn: http.retries.retryOn } : {}),
+          },
+        }
+      : {}),
+    ...(http.fault !== undefined ? { fault: http.fault } : {}),
+    ...(http.redirect !== undefined ? { redirect: http.redirect } : {}),
+    ...(http.directResponse !== undefined
+      ? { directResponse: { status: http.directResponse.status, ...(http.directResponse.body?.string !== undefined ? { body: http.directResponse.body.string } : {}) } }
+      : {}),
+    ...(http.rewrite !== undefined ? { rewrite: http.rewrite } : {}),
+  };
+};
+
+const deriveHost = (index: MeshIndex, host: string): RoutingSnapshot => {
+  const warnings: string[] = [];
+  const service = index.services.get(host);
+  const vs = index.virtualServices.get(host);
+  const dr = index.destinationRules.get(host);
+  const routes: RouteRule[] =
+    vs?.spec.http !== undefined
+      ? vs.spec.http.map((h) => routeRule(index, vs, h, warnings))
+      : [{ match: [], destinations: [resolveDestination(index, { host }, 100, warnings)] }];
+  for (const other of index.shadowed.get(host) ?? []) warnings.push(`${other} also claims ${host}; the older resource wins`);
+  const endpoints = service
+    ? service.ports.length === 0
+      ? endpointsOf(index, service, undefined)
+      : service.ports.flatMap((p) => endpointsOf(index, service, p)).sort(compareEndpoints)
+    : [];
+  return {
+    host,
+    ports: service?.ports ?? [],
+    sources: {
+      ...(service ? { serviceEntry: service.source } : {}),
+      ...(vs ? { virtualService: nsName(vs) } : {}),
+      ...(dr ? { destinationRule: nsName(dr) } : {}),
+    },
+    routes,
+    subsets: (dr?.spec.subsets ?? []).map((s) => ({ name: s.name, labels: s.labels ?? {} })),
+    ...(dr?.spec.trafficPolicy !== undefined ? { trafficPolicy: dr.spec.trafficPolicy } : {}),
+    endpoints,
+    warnings: [...new Set(warnings)].sort(),
+  };
+};
+
+/** Every routable host: those a ServiceEntry declares and those a VirtualService routes (wildcards excluded). */
+const routableHosts = (index: MeshIndex): string[] =>
+  [...new Set([...index.services.keys(), ...index.virtualServices.keys()])].filter((h) => !h.includes('*')).sort();
+
+/** All snapshots, keyed by host, in host order. */
+export const deriveSnapshots = (state: MeshState): ReadonlyMap<string, RoutingSnapshot> => {
+  const index = buildIndex(state);
+  return new Map(routableHosts(index).map((h) => [h, deriveHost(index, h)]));
+};

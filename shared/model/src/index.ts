@@ -1,0 +1,15 @@
+export * from './invalid.js';
+export * from './resource.js';
+export * from './events.js';
+export * from './mesh-state.js';
+export * from './reducer.js';
+export * from './hostname.js';
+export * from './routing-snapshot.js';
+export * from './derive.js';
+export * from './canonical-json.js';
+export { durationMs } from './codec/istio-fields.js';
+export type { StringMatch } from './codec/istio-fields.js';
+export type { VirtualServiceSpec, HTTPRoute } from './resources/virtual-service.js';
+export type { DestinationRuleSpec, TrafficPolicy, LoadBalancerSettings } from './resources/destination-rule.js';
+export type { ServiceEntrySpec } from './resources/service-entry.js';
+export type { WorkloadEntrySpec } from './resources/workload-entry.js';

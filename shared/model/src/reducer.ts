@@ -1,0 +1,48 @@
+import { changeSetHash, type LogEvent } from './events.js';
+import type { MeshState, RegisteredWorkload, StoredResource } from './mesh-state.js';
+import { refOf, resourceKey } from './resource.js';
+
+/**
+ * The only way state is built: pilot, galley and the CLI's replay all fold the log with this.
+ * Pure: the input state is never modified. Events at or below the state's position in their
+ * stream are ignored, so redelivery after a reconnect cannot apply a change twice.
+ */
+export const reduce = (state: MeshState, e: LogEvent): MeshState => replay(state, [e]);
+
+/** Folds many events with one copy of the maps (a long replay must not copy per event). */
+export const replay = (state: MeshState, events: Iterable<LogEvent>): MeshState => {
+  let resources: Map<string, StoredResource> | undefined;
+  let workloads: Map<string, RegisteredWorkload> | undefined;
+  let { configSeq, registrySeq, lastChangeSetHash } = state;
+  for (const e of events) {
+    if (e.stream === 'config') {
+      if (e.seq <= configSeq) continue;
+      resources ??= new Map(state.resources);
+      for (const change of e.event.changes) {
+        if (change.op === 'apply') {
+          const key = resourceKey(refOf(change.resource));
+          const existing = resources.get(key);
+          resources.set(key, { resource: change.resource, resourceVersion: e.seq, createdAt: existing?.createdAt ?? e.seq });
+        } else {
+          resources.delete(resourceKey(change.ref));
+        }
+      }
+      configSeq = e.seq;
+      lastChangeSetHash = changeSetHash(e.event);
+    } else {
+      if (e.seq <= registrySeq) continue;
+      workloads ??= new Map(state.workloads);
+      const key = `${e.event.namespace}/${e.event.name}`;
+      if (e.event.type === 'WorkloadRemoved') workloads.delete(key);
+      else workloads.set(key, { namespace: e.event.namespace, name: e.event.name, workload: e.event.workload, registrySeq: e.seq });
+      registrySeq = e.seq;
+    }
+  }
+  return {
+    configSeq,
+    registrySeq,
+    lastChangeSetHash,
+    resources: resources ?? state.resources,
+    workloads: workloads ?? state.workloads,
+  };
+};
