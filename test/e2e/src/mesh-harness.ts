@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import {
+  type ChildHandle,
+  type NatsServerHandle,
+  type RunResult,
+  freePort,
+  launchProcess,
+  repoRoot,
+  runProcess,
+  startNatsServer,
+  waitForHttp,
+} from '@jetmesh/testing';
+
+/** The control plane as real processes on a private nats-server: what a user runs, minus `jetmesh up`. */
+export interface MeshProcesses {
+  readonly nats: NatsServerHandle;
+  /** Environment under which the CLI reaches this mesh. */
+  readonly env: Record<string, string>;
+  /** Runs `jetmesh ARGS` as a child process. */
+  cli(args: string[], input?: string): Promise<RunResult>;
+  restart(service: ServiceName): Promise<void>;
+  output(service: ServiceName): string;
+  stop(): Promise<void>;
+}
+
+export type ServiceName = 'galley' | 'pilot';
+
+interface RunningService {
+  readonly adminPort: number;
+  readonly env: Record<string, string>;
+  child: ChildHandle;
+}
+
+const entry = (service: ServiceName): string => join(repoRoot, 'services', service, 'dist', 'src', 'main.js');
+export const cliEntry = join(repoRoot, 'cli', 'bin', 'jetmesh.js');
+
+const launch = async (service: ServiceName, env: Record<string, string>): Promise<ChildHandle> => {
+  const child = launchProcess(process.execPath, [entry(service)], { name: service, env, cwd: repoRoot });
+  try {
+    await waitForHttp(`http://127.0.0.1:${env.JETMESH_ADMIN_PORT}/readyz`, { timeoutMs: 20_000 });
+  } catch (e) {
+    await child.stop('SIGKILL');
+    throw new Error(`${service} did not become ready: ${(e as Error).message}\n${child.output().slice(-4000)}`);
+  }
+  return child;
+};
+
+export const startMeshProcesses = async (opts: { services?: readonly ServiceName[] } = {}): Promise<MeshProcesses> => {
+  const nats = await startNatsServer();
+  const galleyPort = await freePort();
+  const common = { JETMESH_NATS_URL: nats.url, JETMESH_LOG_LEVEL: process.env.JETMESH_TEST_LOG_LEVEL ?? 'warn' };
+  const running = new Map<ServiceName, RunningService>();
+  try {
+    for (const service of opts.services ?? (['galley', 'pilot'] as const)) {
+      const adminPort = await freePort();
+      const env = {
+        ...common,
+        JETMESH_ADMIN_PORT: String(adminPort),
+        ...(service === 'galley' ? { JETMESH_GALLEY_PORT: String(galleyPort) } : { JETMESH_PILOT_XDS_PORT: String(await freePort()) }),
+      };
+      running.set(service, { adminPort, env, child: await launch(service, env) });
+    }
+  } catch (e) {
+    for (const s of running.values()) await s.child.stop();
+    await nats.dispose();
+    throw e;
+  }
+  const cliEnv = { JETMESH_NATS_URL: nats.url, JETMESH_GALLEY_ADDRESS: `127.0.0.1:${galleyPort}`, JETMESH_ACTOR: 'e2e-tester' };
+  const service = (name: ServiceName): RunningService => {
+    const s = running.get(name);
+    if (s === undefined) throw new Error(`${name} is not part of this mesh`);
+    return s;
+  };
+  return {
+    nats,
+    env: cliEnv,
+    cli: (args, input) =>
+      runProcess(process.execPath, [cliEntry, ...args], { env: cliEnv, cwd: repoRoot, ...(input !== undefined ? { input } : {}), timeoutMs: 30_000 }),
+    restart: async (name) => {
+      const s = service(name);
+      await s.child.stop();
+      s.child = await launch(name, s.env);
+    },
+    output: (name) => service(name).child.output(),
+    stop: async () => {
+      for (const s of [...running.values()].reverse()) await s.child.stop();
+      await nats.dispose();
+    },
+  };
+};
+
+/** Polls until `check` returns a value (or the deadline passes, then throws with the last reason). */
+export const eventually = async <A>(check: () => Promise<A | undefined>, what: string, timeoutMs = 10_000): Promise<A> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
