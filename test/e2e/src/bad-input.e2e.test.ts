@@ -2,8 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Bus, Streams, connectBus, streamLastSequence } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
-import { runProcess } from '@jetmesh/testing';
-import { type MeshProcesses, cliEntry, startMeshProcesses } from './mesh-harness.js';
+import { type MeshProcesses, cliEntry, runProcess, startMeshProcesses } from '@jetmesh/testing';
 
 const vs = (spec: string) => `apiVersion: networking.istio.io/v1beta1
 kind: VirtualService

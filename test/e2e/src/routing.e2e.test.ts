@@ -2,9 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '@jetmesh/testing';
 import type { VersionedSnapshot } from '@jetmesh/model';
-import { type MeshProcesses, eventually, startMeshProcesses } from './mesh-harness.js';
+import { type MeshProcesses, eventually, repoRoot, startMeshProcesses } from '@jetmesh/testing';
 
 const example = readFileSync(join(repoRoot, 'examples', 'bookinfo-reviews.yaml'), 'utf8');
 const HOST = 'reviews.default.svc.cluster.local';

@@ -1,15 +1,10 @@
 import { join } from 'node:path';
-import {
-  type ChildHandle,
-  type NatsServerHandle,
-  type RunResult,
-  freePort,
-  launchProcess,
-  repoRoot,
-  runProcess,
-  startNatsServer,
-  waitForHttp,
-} from '@jetmesh/testing';
+import { freePort } from './free-port.js';
+import { type ChildHandle, launchProcess } from './launch-process.js';
+import { type NatsServerHandle, startNatsServer } from './nats-server.js';
+import { repoRoot } from './repo-root.js';
+import { type RunResult, runProcess } from './run-process.js';
+import { waitForHttp } from './wait-for-http.js';
 
 /** The control plane as real processes on a private nats-server: what a user runs, minus `jetmesh up`. */
 export interface MeshProcesses {

@@ -1,0 +1,47 @@
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts';
+
+/** A message on the bus that does not decode with the expected codec. */
+export interface InvalidEvent {
+  readonly code: 'INVALID_EVENT';
+  /** One line per problem: `path: expected Type, got value`. */
+  readonly reason: string;
+  /** The io-ts errors; empty when the bytes were not JSON at all. */
+  readonly errors: t.Errors;
+}
+
+const VALUE_PREVIEW_CHARS = 80;
+
+function preview(value: unknown): string {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > VALUE_PREVIEW_CHARS ? `${text.slice(0, VALUE_PREVIEW_CHARS)}…` : text;
+}
+
+function describe(errors: t.Errors): string {
+  return errors
+    .map((error) => {
+      const path = error.context
+        .map((entry) => entry.key)
+        .filter((key) => key !== '')
+        .join('.');
+      const expected = error.context.at(-1)?.type.name ?? 'unknown';
+      return error.message ?? `${path === '' ? '<root>' : path}: expected ${expected}, got ${preview(error.value)}`;
+    })
+    .join('; ');
+}
+
+/** The bytes published for `value`: codec.encode, then JSON. */
+export function encodeEvent<A, O>(codec: t.Encoder<A, O>, value: A): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(codec.encode(value)));
+}
+
+export function decodeEvent<A>(codec: t.Decoder<unknown, A>, data: Uint8Array): Either<InvalidEvent, A> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(data));
+  } catch (err) {
+    return left({ code: 'INVALID_EVENT', reason: `not JSON: ${(err as Error).message}`, errors: [] });
+  }
+  const decoded = codec.decode(json);
+  return decoded._tag === 'Right' ? right(decoded.right) : left({ code: 'INVALID_EVENT', reason: describe(decoded.left), errors: decoded.left });
+}

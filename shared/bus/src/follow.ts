@@ -1,0 +1,137 @@
+import type { ConsumerMessages } from '@nats-io/jetstream';
+import type * as t from 'io-ts';
+import type { Bus } from './connect.js';
+import { decodeEvent } from './event-codec.js';
+import {
+  deleteQuietly,
+  drainedUpTo,
+  eventMeta,
+  openOrderedReplay,
+  reachesTarget,
+  type EventMeta,
+  type ReplayFrom,
+} from './ordered-replay.js';
+
+export interface FollowOptions<A> extends ReplayFrom {
+  readonly codec: t.Decoder<unknown, A>;
+  /** Called strictly in stream order, one event at a time (awaited). Throwing stops the follower. */
+  readonly onEvent: (value: A, meta: EventMeta) => void | Promise<void>;
+  /** A message that did not decode; it is logged either way and following continues. */
+  readonly onInvalid?: (meta: EventMeta, reason: string) => void;
+}
+
+export interface StreamFollower {
+  /** Resolves once every message that existed at start has been handed over; rejects if the follower fails first. */
+  readonly caughtUp: Promise<void>;
+  /**
+   * Settles when the follower ends: resolves after stop() or when the connection
+   * is closed; rejects when onEvent/onInvalid throws (a bug: the state is now wrong).
+   */
+  readonly closed: Promise<void>;
+  isCaughtUp(): boolean;
+  /** Last stream sequence handed over (valid or not), 0 if none. */
+  lastSequence(): number;
+  stop(): Promise<void>;
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Observed by whoever cares; a follower failure is also logged, so an unobserved one is not a crash.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/**
+ * Replays `stream` from `fromSequence`, then follows it live, handing every
+ * event to onEvent in order. Survives reconnects and server restarts.
+ */
+export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise<StreamFollower> {
+  const { stream, codec, onEvent, onInvalid } = opts;
+  const log = bus.log;
+  const { consumer, messages, target } = await openOrderedReplay(bus, opts);
+  const caughtUp = deferred();
+  const closed = deferred();
+  let isCaughtUp = false;
+  let lastSequence = 0;
+  let stopping = false;
+
+  const markCaughtUp = (): void => {
+    if (isCaughtUp) return;
+    isCaughtUp = true;
+    log.info({ stream, seq: lastSequence }, 'stream follower caught up');
+    caughtUp.resolve();
+  };
+  if (target === 0) markCaughtUp();
+
+  const watchStatus = async (iter: ConsumerMessages): Promise<void> => {
+    for await (const status of iter.status()) {
+      switch (status.type) {
+        case 'heartbeat':
+          if (!isCaughtUp && (await drainedUpTo(consumer, lastSequence).catch(() => false))) markCaughtUp();
+          break;
+        case 'heartbeats_missed':
+          log.warn({ stream, count: status.count }, 'stream follower missed heartbeats');
+          break;
+        case 'ordered_consumer_recreated':
+          log.info({ stream, consumer: status.name, resumeAfter: lastSequence }, 'stream follower consumer recreated');
+          break;
+        case 'stream_not_found':
+          log.error({ stream }, 'stream follower: stream not found');
+          break;
+        default:
+          break;
+      }
+    }
+  };
+  watchStatus(messages).catch((err: unknown) => log.debug({ stream, err }, 'stream follower status ended'));
+
+  const run = async (): Promise<void> => {
+    for await (const msg of messages) {
+      if (stopping) break;
+      const meta = eventMeta(msg);
+      const decoded = decodeEvent(codec, msg.data);
+      if (decoded._tag === 'Left') {
+        log.error({ stream, seq: msg.seq, subject: msg.subject, reason: decoded.left.reason }, 'undecodable event skipped');
+        onInvalid?.(meta, decoded.left.reason);
+      } else {
+        await onEvent(decoded.right, meta);
+      }
+      lastSequence = msg.seq;
+      if (!isCaughtUp && reachesTarget(msg, target)) markCaughtUp();
+    }
+  };
+  const running = run().then(
+    () => {
+      if (!stopping) log.warn({ stream, seq: lastSequence }, 'stream follower ended (connection closed)');
+      caughtUp.reject(new Error(`follower of ${stream} ended before catching up`));
+      closed.resolve();
+    },
+    (err: unknown) => {
+      log.error({ stream, seq: lastSequence, err }, 'stream follower failed');
+      messages.stop();
+      caughtUp.reject(err);
+      closed.reject(err);
+    },
+  );
+
+  return {
+    caughtUp: caughtUp.promise,
+    closed: closed.promise,
+    isCaughtUp: () => isCaughtUp,
+    lastSequence: () => lastSequence,
+    stop: async () => {
+      if (!stopping) {
+        stopping = true;
+        messages.stop();
+        await running;
+        await deleteQuietly(consumer);
+      }
+      await closed.promise.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,18 @@
+export type { BusLogger } from './bus-logger.js';
+export { Buckets, bucketStream, Limits, Streams, Subjects, nameFromSubjectToken, parseRegistrySubject, subjectToken } from './names.js';
+export { BusUnavailableError, connectBus } from './connect.js';
+export type { Bus, ConnectOptions } from './connect.js';
+export { provisionMesh } from './provision.js';
+export { decodeEvent, encodeEvent } from './event-codec.js';
+export type { InvalidEvent } from './event-codec.js';
+export { publishEvent } from './publish.js';
+export type { PublishAck, PublishOptions, PublishRejection, SequenceConflict, TooLarge } from './publish.js';
+export { streamLastSequence } from './ordered-replay.js';
+export type { EventMeta, ReplayFrom } from './ordered-replay.js';
+export { followStream } from './follow.js';
+export type { FollowOptions, StreamFollower } from './follow.js';
+export { readStream } from './read-stream.js';
+export type { ReadOptions, StreamEntry } from './read-stream.js';
+export { openSnapshotStore } from './snapshot-store.js';
+export type { RevisionConflict, SnapshotEntry, SnapshotStore, SnapshotTooLarge, SnapshotWatch } from './snapshot-store.js';
+export { hostForSnapshotKey, snapshotKeyForHost, snapshotKeyForWorkload, workloadForSnapshotKey } from './snapshot-key.js';

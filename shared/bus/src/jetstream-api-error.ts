@@ -1,0 +1,14 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
+
+/** JetStream API error codes the bus turns into values or handles. */
+export const ApiErrorCodes = {
+  streamNameInUse: 10058,
+  streamNotFound: 10059,
+  wrongLastSequence: 10071,
+  messageTooLarge: 10054,
+  noMessageFound: 10037,
+} as const;
+
+export function isApiError(err: unknown, code: number): err is JetStreamApiError {
+  return err instanceof JetStreamApiError && err.code === code;
+}

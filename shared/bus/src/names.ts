@@ -1,0 +1,88 @@
+/**
+ * Every stream, subject, bucket and limit of the mesh bus, defined once.
+ *
+ * Subject tokens: a Kubernetes name may contain '.', which would split it into
+ * several subject tokens, so '.' is encoded as '_' (never valid in a Kubernetes
+ * name, hence reversible). Anything outside [A-Za-z0-9-.] — wildcards '*', '>',
+ * whitespace, '_' — is a caller bug (names are validated before they get here)
+ * and throws.
+ */
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const Streams = {
+  config: 'MESH_CONFIG',
+  registry: 'MESH_REGISTRY',
+  audit: 'MESH_AUDIT',
+} as const;
+
+export const Buckets = {
+  snapshots: 'mesh_snapshots',
+} as const;
+
+/** The JetStream stream behind a KV bucket (the KV protocol's naming). */
+export function bucketStream(bucket: string): string {
+  return `KV_${bucket}`;
+}
+
+export const Limits = {
+  /** Nats-Msg-Id de-duplication window of every stream (ms). */
+  duplicateWindowMs: 2 * 60 * 1000,
+  /** A ChangeSet: every resource of one apply. */
+  configMaxMsgBytes: 1 * MiB,
+  registryMaxMsgBytes: 64 * KiB,
+  /** MESH_REGISTRY keeps only the latest event per workload. */
+  registryMaxMsgsPerSubject: 1,
+  auditMaxMsgBytes: 64 * KiB,
+  snapshotMaxValueBytes: 1 * MiB,
+  /** Watchers only need the latest snapshot; history lives in MESH_CONFIG. */
+  snapshotHistory: 1,
+} as const;
+
+const tokenPattern = /^[A-Za-z0-9-.]+$/;
+
+/** One subject token from a name; see the module comment for the encoding. */
+export function subjectToken(name: string): string {
+  if (!tokenPattern.test(name)) {
+    throw new TypeError(`"${name}" cannot be a subject token: expected [A-Za-z0-9-.]+`);
+  }
+  return name.replaceAll('.', '_');
+}
+
+/** Inverse of subjectToken. */
+export function nameFromSubjectToken(token: string): string {
+  return token.replaceAll('_', '.');
+}
+
+const registryPrefix = 'mesh.registry';
+const auditPrefix = 'mesh.audit';
+const snapshotUpdatesPrefix = 'mesh.snapshots';
+
+export const Subjects = {
+  config: 'mesh.config',
+  registry: (namespace: string, name: string): string =>
+    `${registryPrefix}.${subjectToken(namespace)}.${subjectToken(name)}`,
+  registryAll: `${registryPrefix}.>`,
+  audit: (type: string): string => `${auditPrefix}.${subjectToken(type)}`,
+  auditAll: `${auditPrefix}.>`,
+  /** Where KV writes to a snapshot key go (the KV protocol's subject). */
+  snapshotKey: (key: string): string => `$KV.${Buckets.snapshots}.${key}`,
+  snapshotKeyAll: `$KV.${Buckets.snapshots}.>`,
+  /**
+   * The stream republishes every stored snapshot write here, with its revision
+   * in the Nats-Sequence header; proxies watch these with core subscriptions.
+   */
+  snapshotUpdates: (key: string): string => `${snapshotUpdatesPrefix}.${key}`,
+  snapshotUpdatesAll: `${snapshotUpdatesPrefix}.>`,
+} as const;
+
+/** The workload a registry subject is about, or undefined for any other subject. */
+export function parseRegistrySubject(subject: string): { namespace: string; name: string } | undefined {
+  const tokens = subject.split('.');
+  const [mesh, registry, namespace, name] = tokens;
+  if (tokens.length !== 4 || `${mesh}.${registry}` !== registryPrefix || namespace === undefined || name === undefined) {
+    return undefined;
+  }
+  return { namespace: nameFromSubjectToken(namespace), name: nameFromSubjectToken(name) };
+}

@@ -1,0 +1,99 @@
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts';
+import type { Bus } from './connect.js';
+import { encodeEvent } from './event-codec.js';
+import { ApiErrorCodes, isApiError } from './jetstream-api-error.js';
+
+export interface PublishOptions {
+  /** Nats-Msg-Id: a retry with the same id inside the dedupe window is stored once. */
+  readonly msgId: string;
+  /** Nats-Expected-Last-Subject-Sequence: 0 means "the subject has no message yet". */
+  readonly expectedLastSubjectSequence?: number;
+  /** Nats-Expected-Stream: guards against a subject captured by the wrong stream. */
+  readonly expectedStream?: string;
+}
+
+export interface PublishAck {
+  readonly stream: string;
+  readonly seq: number;
+  /** True when the msgId was already stored: `seq` is the original message's. */
+  readonly duplicate: boolean;
+}
+
+/** Someone else wrote first: catch up to `actual` (when the server said it), re-validate, retry. */
+export interface SequenceConflict {
+  readonly code: 'SEQUENCE_CONFLICT';
+  readonly expected: number;
+  readonly actual?: number;
+}
+
+/** The event is bigger than the server or stream accepts; retrying cannot help. */
+export interface TooLarge {
+  readonly code: 'TOO_LARGE';
+  readonly bytes: number;
+  readonly max: number;
+}
+
+export type PublishRejection = SequenceConflict | TooLarge;
+
+function actualSequence(description: string): number | undefined {
+  const match = /wrong last sequence: (\d+)/.exec(description);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+async function streamMaxMsgSize(bus: Bus, subject: string, stream: string | undefined): Promise<number> {
+  try {
+    const name = stream ?? (await bus.jsm.streams.find(subject));
+    return (await bus.jsm.streams.info(name)).config.max_msg_size ?? -1;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * Publishes one event (codec.encode, then JSON) to JetStream. Expected failures
+ * are Left; lost infrastructure (timeouts, no stream, NATS down longer than the
+ * request timeout) throws. Waits out a reconnect first; a retry with the same
+ * msgId is safe.
+ */
+export async function publishEvent<A, O>(
+  bus: Bus,
+  codec: t.Encoder<A, O>,
+  subject: string,
+  value: A,
+  opts: PublishOptions,
+): Promise<Either<PublishRejection, PublishAck>> {
+  const data = encodeEvent(codec, value);
+  const maxPayload = bus.nc.info?.max_payload;
+  if (maxPayload !== undefined && data.length > maxPayload) {
+    return left({ code: 'TOO_LARGE', bytes: data.length, max: maxPayload });
+  }
+  await bus.waitConnected();
+  try {
+    const ack = await bus.js.publish(subject, data, {
+      msgID: opts.msgId,
+      expect: {
+        ...(opts.expectedLastSubjectSequence === undefined ? {} : { lastSubjectSequence: opts.expectedLastSubjectSequence }),
+        ...(opts.expectedStream === undefined ? {} : { streamName: opts.expectedStream }),
+      },
+    });
+    return right({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate });
+  } catch (err) {
+    if (isApiError(err, ApiErrorCodes.wrongLastSequence)) {
+      const actual = actualSequence(err.apiError().description);
+      return left({
+        code: 'SEQUENCE_CONFLICT',
+        expected: opts.expectedLastSubjectSequence ?? -1,
+        ...(actual === undefined ? {} : { actual }),
+      });
+    }
+    if (isApiError(err, ApiErrorCodes.messageTooLarge)) {
+      return left({ code: 'TOO_LARGE', bytes: data.length, max: await streamMaxMsgSize(bus, subject, opts.expectedStream) });
+    }
+    // Headers count against max_payload too; the client refuses before sending.
+    if (err instanceof Error && /max_payload size exceeded/.test(err.message) && maxPayload !== undefined) {
+      return left({ code: 'TOO_LARGE', bytes: data.length, max: maxPayload });
+    }
+    throw err;
+  }
+}

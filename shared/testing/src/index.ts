@@ -1,0 +1,13 @@
+export { freePort } from './free-port.js';
+export { findNatsServerBinary, NATS_SERVER_BIN_ENV } from './nats-server-binary.js';
+export { startNatsServer } from './nats-server.js';
+export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
+export { launchProcess } from './launch-process.js';
+export type { ChildHandle, LaunchOptions } from './launch-process.js';
+export { runProcess } from './run-process.js';
+export type { RunOptions, RunResult } from './run-process.js';
+export { waitForHttp } from './wait-for-http.js';
+export type { WaitForHttpOptions } from './wait-for-http.js';
+export { repoRoot } from './repo-root.js';
+export { startMeshProcesses, eventually, cliEntry } from './mesh-processes.js';
+export type { MeshProcesses, ServiceName } from './mesh-processes.js';
