@@ -1,7 +1,7 @@
 import { durationMs } from './codec/istio-fields.js';
 import { fqdn, outboundClusterName } from './hostname.js';
 import type { MeshState, StoredResource } from './mesh-state.js';
-import type { DestinationRule, ServiceEntry, VirtualService, WorkloadEntry } from './resource.js';
+import { type DestinationRule, type ServiceEntry, type VirtualService, type WorkloadEntry, refOf, resourceKey } from './resource.js';
 import type { Subset } from './resources/destination-rule.js';
 import type { HTTPRoute } from './resources/virtual-service.js';
 import type { WorkloadEntrySpec } from './resources/workload-entry.js';
@@ -37,7 +37,10 @@ interface MeshIndex {
   readonly shadowed: ReadonlyMap<string, string[]>;
 }
 
-const byAge = (a: StoredResource, b: StoredResource): number => a.createdAt - b.createdAt;
+const keyOf = (s: StoredResource): string => resourceKey(refOf(s.resource));
+/** Oldest first; resources created by the same ChangeSet are ordered by key, never by Map order. */
+const byAge = (a: StoredResource, b: StoredResource): number =>
+  a.createdAt !== b.createdAt ? a.createdAt - b.createdAt : keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0;
 
 const ofKind = <K extends StoredResource['resource']['kind']>(state: MeshState, kind: K) =>
   [...state.resources.values()].filter((s) => s.resource.kind === kind).sort(byAge) as Array<
@@ -130,6 +133,10 @@ const resolveDestination = (
   }
   const portNumber = dest.port ?? port?.number;
   let endpoints = service ? endpointsOf(index, service, port) : [];
+  if (service !== undefined && dest.port !== undefined && port === undefined) {
+    warnings.push(`destination port ${dest.port} is not declared by ${dest.host}`);
+    endpoints = [];
+  }
   const rule = index.destinationRules.get(dest.host);
   const subset = dest.subset !== undefined ? subsetOf(index, dest.host, dest.subset) : undefined;
   if (dest.subset !== undefined) {
@@ -166,7 +173,8 @@ const routeRule = (index: MeshIndex, vs: VirtualService, http: HTTPRoute, warnin
         ...(d.destination.subset !== undefined ? { subset: d.destination.subset } : {}),
         ...(d.destination.port !== undefined ? { port: d.destination.port.number } : {}),
       },
-      d.weight ?? (route.length === 1 ? 100 : 0),
+      // A rule's only destination takes all traffic, whatever weight it names (Istio's rule).
+      route.length === 1 ? 100 : (d.weight ?? 0),
       warnings,
     ),
   );

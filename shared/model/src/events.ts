@@ -105,10 +105,18 @@ const RegistryBase = { id: str, at: str, actor: str, namespace: dnsLabel, name: 
 const WorkloadUpsert = struct('WorkloadUpsert', { ...RegistryBase, type: enumOf('RegistryType', ['WorkloadRegistered', 'WorkloadUpdated'] as const), workload: WorkloadEntrySpec }, {});
 const WorkloadRemoved = struct('WorkloadRemoved', { ...RegistryBase, type: enumOf('RegistryType', ['WorkloadRemoved'] as const) }, {});
 
+/** Only reached for an unknown type: reports it against every known one. */
+const AnyRegistryEvent = struct('RegistryEvent', { ...RegistryBase, type: enumOf('RegistryType', ['WorkloadRegistered', 'WorkloadUpdated', 'WorkloadRemoved'] as const) }, { workload: WorkloadEntrySpec });
+
 export const RegistryEventCodec = new t.Type<RegistryEvent, unknown, unknown>(
   'RegistryEvent',
   (u): u is RegistryEvent => WorkloadUpsert.is(u) || WorkloadRemoved.is(u),
-  (u, c) => ((u as { type?: unknown } | null)?.type === 'WorkloadRemoved' ? WorkloadRemoved.validate(u, c) : WorkloadUpsert.validate(u, c)),
+  (u, c) => {
+    const type = (u as { type?: unknown } | null)?.type;
+    if (type === 'WorkloadRemoved') return WorkloadRemoved.validate(u, c);
+    if (type === 'WorkloadRegistered' || type === 'WorkloadUpdated') return WorkloadUpsert.validate(u, c);
+    return AnyRegistryEvent.validate(u, c) as t.Validation<RegistryEvent>;
+  },
   (e) => (e.type === 'WorkloadRemoved' ? WorkloadRemoved.encode(e) : WorkloadUpsert.encode(e)),
 );
 

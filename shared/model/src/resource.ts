@@ -89,7 +89,8 @@ export const decodeResource = (doc: unknown, defaultNamespace: string = DEFAULT_
   const problems: Invalid[] = [];
   const kindName = typeof u.kind === 'string' ? u.kind : undefined;
   const kind = kindName !== undefined && isResourceKind(kindName) ? kindName : undefined;
-  if (kindName === undefined) problems.push(invalid('kind', 'required', 'REQUIRED'));
+  if (u.kind === undefined || u.kind === null) problems.push(invalid('kind', 'required', 'REQUIRED'));
+  else if (kindName === undefined) problems.push(invalid('kind', 'must be a string'));
   else if (kind === undefined) problems.push(invalid('kind', `unknown kind "${kindName}": expected one of ${resourceKindNames.join(', ')}`, 'UNKNOWN_KIND'));
   if (kind !== undefined) {
     const info = ResourceKinds[kind];

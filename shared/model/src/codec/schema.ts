@@ -129,7 +129,8 @@ export const record = <A, O>(value: t.Type<A, O, unknown>, opts: { name?: string
         }
         const r = value.validate(v, kc);
         if (isLeft(r)) errors.push(...r.left);
-        else out[k] = r.right;
+        // defineProperty: a user key `__proto__` must stay an entry, not replace the prototype.
+        else Object.defineProperty(out, k, { value: r.right, enumerable: true, writable: true, configurable: true });
       }
       return errors.length > 0 ? t.failures(errors) : t.success(out);
     },
@@ -164,7 +165,7 @@ export const struct = <R extends Props, O extends Props>(
       if (!isPlainObject(u)) return false;
       for (const [k, type] of Object.entries(required)) if (!type.is(u[k])) return false;
       for (const [k, type] of Object.entries(optional)) if (u[k] !== undefined && !type.is(u[k])) return false;
-      return Object.keys(u).every((k) => k in required || k in optional);
+      return Object.keys(u).every((k) => Object.hasOwn(required, k) || Object.hasOwn(optional, k));
     },
     (u, c) => {
       if (!isPlainObject(u)) return fail(u, c, 'must be an object');
@@ -188,7 +189,7 @@ export const struct = <R extends Props, O extends Props>(
         else out[k] = r.right;
       }
       for (const k of Object.keys(u)) {
-        if (!(k in required) && !(k in optional) && !(options.ignored ?? []).includes(k)) {
+        if (!Object.hasOwn(required, k) && !Object.hasOwn(optional, k) && !(options.ignored ?? []).includes(k)) {
           errors.push(...problem(u[k], at(c, k, u[k]), 'unknown field', 'UNKNOWN_FIELD'));
         }
       }
