@@ -7,7 +7,7 @@ export * from './hostname.js';
 export * from './routing-snapshot.js';
 export * from './derive.js';
 export * from './canonical-json.js';
-export { durationMs } from './codec/istio-fields.js';
+export { durationMs, dnsLabelReason, resourceNameReason, hostnameReason } from './codec/istio-fields.js';
 export type { StringMatch } from './codec/istio-fields.js';
 export type { VirtualServiceSpec, HTTPRoute } from './resources/virtual-service.js';
 export type { DestinationRuleSpec, TrafficPolicy, LoadBalancerSettings } from './resources/destination-rule.js';

@@ -6,17 +6,20 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** DNS-1123 subdomain: resource names. */
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-export const dnsLabel = refine(str, 'DNS1123Label', (s) =>
-  s.length > 63 ? 'must be at most 63 characters' : DNS1123_LABEL.test(s) ? undefined : 'must be a DNS-1123 label (lower-case letters, digits and "-")',
-);
+/** Why `s` cannot be a namespace (or subset) name; undefined when it can. */
+export const dnsLabelReason = (s: string): string | undefined =>
+  s.length > 63 ? 'must be at most 63 characters' : DNS1123_LABEL.test(s) ? undefined : 'must be a DNS-1123 label (lower-case letters, digits and "-")';
 
-export const resourceName = refine(str, 'ResourceName', (s) =>
+/** Why `s` cannot be a resource name; undefined when it can. */
+export const resourceNameReason = (s: string): string | undefined =>
   s.length > 253
     ? 'must be at most 253 characters'
     : DNS1123_SUBDOMAIN.test(s)
       ? undefined
-      : 'must be a DNS-1123 subdomain (lower-case letters, digits, "-" and ".")',
-);
+      : 'must be a DNS-1123 subdomain (lower-case letters, digits, "-" and ".")';
+
+export const dnsLabel = refine(str, 'DNS1123Label', dnsLabelReason);
+export const resourceName = refine(str, 'ResourceName', resourceNameReason);
 
 /** A hostname as Istio accepts it: DNS labels, optionally a leading `*` wildcard label. */
 export const hostnameReason = (h: string): string | undefined => {

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import { publishEvent, streamLastSequence, Streams, Subjects, type Bus } from '@jetmesh/bus';
+import type { Logger } from '@jetmesh/log';
+import { ChangeSetCodec, invalid, type ChangeSet, type Invalid, type MeshState } from '@jetmesh/model';
+import type { ChangePlan } from './change-plan.js';
+import type { ConfigState } from './config-state.js';
+import type { GalleyMetrics } from './galley-metrics.js';
+
+/** One write: who asks, why, and how to plan it against whatever the state is at the time. */
+export interface ChangeRequest {
+  readonly actor: string;
+  readonly reason?: string;
+  /** Called again after every lost race, so the change is re-validated against the newer state. */
+  readonly plan: (state: MeshState) => Either<Invalid[], ChangePlan>;
+}
+
+export interface PublishedChange {
+  /** MESH_CONFIG sequence of the ChangeSet; 0 when the plan changed nothing. */
+  readonly sequence: number;
+  readonly plan: ChangePlan;
+}
+
+export interface ChangePublisher {
+  publish(request: ChangeRequest): Promise<Either<Invalid[], PublishedChange>>;
+}
+
+export interface ChangePublisherOptions {
+  /** Attempts against concurrent writers before giving up with a CONFLICT. */
+  readonly attempts: number;
+  readonly metrics: GalleyMetrics;
+}
+
+/**
+ * Publishes ChangeSets with optimistic concurrency: each is published expecting the
+ * sequence it was planned against, and on conflict re-planned against the newer state.
+ */
+export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger, opts: ChangePublisherOptions): ChangePublisher {
+  // Writes through one replica go one at a time, so a replica never races itself;
+  // only writers on other replicas cost a retry.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const attemptAll = async (request: ChangeRequest): Promise<Either<Invalid[], PublishedChange>> => {
+    const stopTimer = opts.metrics.publishSeconds.startTimer();
+    for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+      const current = state.current();
+      const position = state.position();
+      const plan = request.plan(current);
+      if (isLeft(plan)) return plan;
+      if (plan.right.changes.length === 0) return right({ sequence: 0, plan: plan.right });
+      const changeSet: ChangeSet = {
+        id: randomUUID(),
+        type: 'ChangeSet',
+        at: new Date().toISOString(),
+        actor: request.actor,
+        ...(request.reason !== undefined && request.reason !== '' ? { reason: request.reason } : {}),
+        prev: current.lastChangeSetHash,
+        changes: plan.right.changes,
+      };
+      const published = await publishEvent(bus, ChangeSetCodec, Subjects.config, changeSet, {
+        msgId: changeSet.id,
+        expectedLastSubjectSequence: position,
+        expectedStream: Streams.config,
+      });
+      if (isLeft(published)) {
+        const rejection = published.left;
+        if (rejection.code === 'TOO_LARGE') {
+          const limit = rejection.max > 0 ? `the limit is ${rejection.max} bytes` : 'over the server limit';
+          return left([invalid('', `the change is ${rejection.bytes} bytes encoded; ${limit}: apply it in smaller parts`, 'TOO_LARGE')]);
+        }
+        opts.metrics.publishConflicts.inc();
+        log.debug({ attempt, expected: position, actual: rejection.actual }, 'lost a write race, re-planning');
+        await state.waitFor(rejection.actual ?? (await streamLastSequence(bus, Streams.config)));
+        continue;
+      }
+      // Read-your-writes: a Get right after this Apply must see the change.
+      await state.waitFor(published.right.seq);
+      stopTimer();
+      log.info({ seq: published.right.seq, id: changeSet.id, actor: changeSet.actor, changes: changeSet.changes.length }, 'change published');
+      return right({ sequence: published.right.seq, plan: plan.right });
+    }
+    return left([
+      invalid('', `gave up after ${opts.attempts} attempts: other writers kept changing the configuration; retry`, 'CONFLICT'),
+    ]);
+  };
+
+  return {
+    publish: (request) => {
+      const result = queue.then(() => attemptAll(request));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+  };
+}

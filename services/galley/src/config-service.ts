@@ -1,0 +1,215 @@
+import type * as grpc from '@grpc/grpc-js';
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import type { Logger } from '@jetmesh/log';
+import {
+  DEFAULT_NAMESPACE,
+  decodeResource,
+  encodeResource,
+  formatRef,
+  getResource,
+  invalid,
+  kindFromName,
+  listResources,
+  resourceKindNames,
+  type Invalid,
+  type ResourceRef,
+  type StoredResource,
+} from '@jetmesh/model';
+import {
+  metadataActor,
+  type ApplyRequest,
+  type ApplyResponse,
+  type ConfigServiceHandlers,
+  type DeleteRequest,
+  type DeleteResponse,
+  type GetRequest,
+  type GetResponse,
+  type ListRequest,
+  type ListResponse,
+  type ResourceChange,
+} from '@jetmesh/rpc';
+import { planApply, planDelete, type ApplyItem, type ChangePlan, type DeleteItem } from './change-plan.js';
+import type { ChangePublisher } from './change-publisher.js';
+import type { ConfigState } from './config-state.js';
+import { documentLabel, inDocument } from './document-label.js';
+import { statusOfException, statusOfProblems } from './error-status.js';
+import type { GalleyMetrics } from './galley-metrics.js';
+import { documentRefPaths, namespaceProblem, resolveRef } from './request-ref.js';
+import { parseYamlDocuments, type YamlDocument } from './yaml-documents.js';
+
+type ParsedDocument = Either<Invalid[], YamlDocument>;
+
+/** Recorded as the ChangeSet's actor when a caller does not say who it is. */
+export const ANONYMOUS_ACTOR = 'anonymous';
+
+export interface ConfigServiceOptions {
+  readonly state: ConfigState;
+  readonly publisher: ChangePublisher;
+  readonly metrics: GalleyMetrics;
+  readonly maxDocumentBytes: number;
+}
+
+type Handled<Res> = Either<Invalid[], Res>;
+
+/** Runs a handler body at the edge: Left → its status, exception → UNAVAILABLE/INTERNAL, logged. */
+function unary<Req, Res>(log: Logger, method: string, body: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Handled<Res>>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    body(call).then(
+      (result) => (isLeft(result) ? callback(statusOfProblems(result.left), null) : callback(null, result.right)),
+      (err: unknown) => {
+        log.error({ err, method }, 'request failed');
+        callback(statusOfException(err), null);
+      },
+    );
+  };
+}
+
+const requestNamespace = (given: string): Either<Invalid[], string> => {
+  const namespace = given === '' ? DEFAULT_NAMESPACE : given;
+  const problem = namespaceProblem(namespace);
+  return problem === undefined ? right(namespace) : left([invalid('defaultNamespace', problem)]);
+};
+
+/** Decodes every document, collecting every error of every document (syntax or schema) under its label. */
+const decodeDocuments = (documents: readonly ParsedDocument[], defaultNamespace: string): Either<Invalid[], ApplyItem[]> => {
+  const problems: Invalid[] = [];
+  const items: ApplyItem[] = [];
+  for (const parsed of documents) {
+    if (isLeft(parsed)) {
+      problems.push(...parsed.left);
+      continue;
+    }
+    const label = documentLabel(parsed.right, defaultNamespace);
+    const decoded = decodeResource(parsed.right.content, defaultNamespace);
+    if (isLeft(decoded)) problems.push(...decoded.left.map((e) => ({ ...e, path: inDocument(label, e.path) })));
+    else items.push({ label, document: decoded.right });
+  }
+  return problems.length > 0 ? left(problems) : right(items);
+};
+
+/** A delete names resources by document (kind and metadata only) or by ref. */
+const deleteItems = (documents: readonly ParsedDocument[], req: DeleteRequest, defaultNamespace: string): Either<Invalid[], DeleteItem[]> => {
+  const problems: Invalid[] = [];
+  const items: DeleteItem[] = [];
+  for (const parsed of documents) {
+    if (isLeft(parsed)) {
+      problems.push(...parsed.left);
+      continue;
+    }
+    const doc = parsed.right;
+    const label = documentLabel(doc, defaultNamespace);
+    if (typeof doc.content !== 'object' || doc.content === null || Array.isArray(doc.content)) {
+      problems.push(invalid(label, 'a resource must be a YAML/JSON object', 'MALFORMED'));
+      continue;
+    }
+    const content = doc.content as Record<string, unknown>;
+    const metadata = (typeof content.metadata === 'object' && content.metadata !== null ? content.metadata : {}) as Record<string, unknown>;
+    const ref = resolveRef({ kind: content.kind, namespace: metadata.namespace, name: metadata.name }, defaultNamespace, label, documentRefPaths);
+    if (isLeft(ref)) problems.push(...ref.left);
+    else items.push({ label, ref: ref.right, ...(typeof metadata.resourceVersion === 'string' ? { expectedVersion: metadata.resourceVersion } : {}) });
+  }
+  req.refs.forEach((given, i) => {
+    const ref = resolveRef(given, defaultNamespace, `refs[${i}]`);
+    if (isLeft(ref)) problems.push(...ref.left);
+    else items.push({ label: `refs[${i}]`, ref: ref.right });
+  });
+  return problems.length > 0 ? left(problems) : right(items);
+};
+
+const wireRef = (ref: ResourceRef): ResourceChange['ref'] => ({ kind: ref.kind, namespace: ref.namespace, name: ref.name });
+
+/** Per resource, in request order; `sequence` 0 (dry run or nothing published) leaves new versions 0. */
+const resourceChanges = (plan: ChangePlan, sequence: number): ResourceChange[] =>
+  plan.outcomes.map((o) => ({ ref: wireRef(o.ref), action: o.action, resourceVersion: o.action === 'unchanged' ? o.storedVersion : sequence }));
+
+/** What Get and List serve: the stored resource, resourceVersion included. */
+const storedResourceJson = (stored: StoredResource): string => {
+  const encoded = encodeResource(stored.resource);
+  return JSON.stringify({ ...encoded, metadata: { ...(encoded.metadata as object), resourceVersion: String(stored.resourceVersion) } });
+};
+
+/** The four ConfigService methods over galley's state and publisher. */
+export function createConfigService(opts: ConfigServiceOptions, log: Logger): ConfigServiceHandlers {
+  const { state, publisher, metrics, maxDocumentBytes } = opts;
+
+  const parse = (yaml: string): ParsedDocument[] => parseYamlDocuments(yaml, maxDocumentBytes);
+
+  const applyChange = async (call: grpc.ServerUnaryCall<ApplyRequest, ApplyResponse>): Promise<Handled<ApplyResponse>> => {
+    const req = call.request;
+    const namespace = requestNamespace(req.defaultNamespace);
+    if (isLeft(namespace)) return namespace;
+    const documents = parse(req.yaml);
+    if (documents.length === 0) return left([invalid('yaml', 'no resources: the request holds no YAML documents', 'REQUIRED')]);
+    const items = decodeDocuments(documents, namespace.right);
+    if (isLeft(items)) return items;
+    if (req.dryRun) {
+      const plan = planApply(await state.latest(), items.right);
+      return isLeft(plan) ? plan : right({ sequence: 0, changes: resourceChanges(plan.right, 0), warnings: [...plan.right.warnings] });
+    }
+    const published = await publisher.publish({
+      actor: metadataActor(call) ?? ANONYMOUS_ACTOR,
+      reason: req.reason,
+      plan: (current) => planApply(current, items.right),
+    });
+    if (isLeft(published)) return published;
+    const { sequence, plan } = published.right;
+    return right({ sequence, changes: resourceChanges(plan, sequence), warnings: [...plan.warnings] });
+  };
+
+  const deleteChange = async (call: grpc.ServerUnaryCall<DeleteRequest, DeleteResponse>): Promise<Handled<DeleteResponse>> => {
+    const req = call.request;
+    const namespace = requestNamespace(req.defaultNamespace);
+    if (isLeft(namespace)) return namespace;
+    const items = deleteItems(parse(req.yaml), req, namespace.right);
+    if (isLeft(items)) return items;
+    if (items.right.length === 0) return left([invalid('', 'nothing to delete: give YAML documents or refs', 'REQUIRED')]);
+    if (req.dryRun) {
+      const plan = planDelete(await state.latest(), items.right);
+      return isLeft(plan) ? plan : right({ sequence: 0, changes: resourceChanges(plan.right, 0) });
+    }
+    const published = await publisher.publish({
+      actor: metadataActor(call) ?? ANONYMOUS_ACTOR,
+      reason: req.reason,
+      plan: (current) => planDelete(current, items.right),
+    });
+    if (isLeft(published)) return published;
+    const { sequence, plan } = published.right;
+    return right({ sequence, changes: resourceChanges(plan, sequence) });
+  };
+
+  const getResourceJson = async (call: grpc.ServerUnaryCall<GetRequest, GetResponse>): Promise<Handled<GetResponse>> => {
+    const ref = resolveRef(call.request.ref ?? {}, DEFAULT_NAMESPACE, 'ref');
+    if (isLeft(ref)) return ref;
+    const stored = getResource(await state.latest(), ref.right);
+    if (stored === undefined) return left([invalid('', `${formatRef(ref.right)} not found`, 'NOT_FOUND')]);
+    return right({ resourceJson: storedResourceJson(stored) });
+  };
+
+  const listResourceJson = async (call: grpc.ServerUnaryCall<ListRequest, ListResponse>): Promise<Handled<ListResponse>> => {
+    const req = call.request;
+    const kind = kindFromName(req.kind);
+    const problems: Invalid[] = [];
+    if (kind === undefined) {
+      problems.push(invalid('kind', req.kind === '' ? 'required' : `unknown kind "${req.kind}": expected one of ${resourceKindNames.join(', ')}`));
+    }
+    const namespace = req.allNamespaces ? right(undefined) : requestNamespace(req.namespace);
+    if (isLeft(namespace)) problems.push(...namespace.left.map((e) => ({ ...e, path: 'namespace' })));
+    if (problems.length > 0 || kind === undefined || isLeft(namespace)) return left(problems);
+    const current = await state.latest();
+    return right({ resourcesJson: listResources(current, kind, namespace.right).map(storedResourceJson), sequence: current.configSeq });
+  };
+
+  const countApply = async (call: grpc.ServerUnaryCall<ApplyRequest, ApplyResponse>): Promise<Handled<ApplyResponse>> => {
+    const result = await applyChange(call);
+    const conflict = isLeft(result) && result.left.every((e) => e.code === 'CONFLICT');
+    metrics.applies.inc({ result: isLeft(result) ? (conflict ? 'conflict' : 'rejected') : 'accepted' });
+    return result;
+  };
+
+  return {
+    Apply: unary(log, 'Apply', countApply),
+    Delete: unary(log, 'Delete', deleteChange),
+    Get: unary(log, 'Get', getResourceJson),
+    List: unary(log, 'List', listResourceJson),
+  };
+}

@@ -1,0 +1,40 @@
+import { status, type StatusObject } from '@grpc/grpc-js';
+import { formatInvalid, type Invalid } from '@jetmesh/model';
+import { invalidArgument } from '@jetmesh/rpc';
+
+/**
+ * The status for expected failures. Any plain validation error makes the request
+ * INVALID_ARGUMENT; only when every problem is a missing resource is it NOT_FOUND,
+ * and only when every problem is a lost race or stale version is it ABORTED.
+ * `details` holds one error per line, all of them.
+ */
+export function statusOfProblems(problems: readonly Invalid[]): Partial<StatusObject> {
+  const lines = problems.map(formatInvalid);
+  if (problems.length > 0 && problems.every((p) => p.code === 'NOT_FOUND')) return { code: status.NOT_FOUND, details: lines.join('\n') };
+  if (problems.length > 0 && problems.every((p) => p.code === 'CONFLICT')) return { code: status.ABORTED, details: lines.join('\n') };
+  return invalidArgument(lines);
+}
+
+// Errors of @nats-io and of our own projection that mean "the bus is not there".
+const unavailableNames = new Set([
+  'TimeoutError',
+  'ClosedConnectionError',
+  'DrainingConnectionError',
+  'ConnectionError',
+  'NoRespondersError',
+  'RequestError',
+  'JetStreamNotEnabled',
+  'ConfigStateLagError',
+]);
+
+const isUnavailable = (err: unknown): boolean =>
+  err instanceof Error && (unavailableNames.has(err.name) || (err as { code?: unknown }).code === 'UNAVAILABLE');
+
+/** The status for an exception: lost NATS is UNAVAILABLE, anything else is a bug. One line, never a stack. */
+export function statusOfException(err: unknown): Partial<StatusObject> {
+  if (isUnavailable(err)) {
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err);
+    return { code: status.UNAVAILABLE, details: `configuration store unavailable: ${message}` };
+  }
+  return { code: status.INTERNAL, details: 'internal error in galley (logged)' };
+}

@@ -1,0 +1,45 @@
+import type { Registry } from 'prom-client';
+import type { Bus } from '@jetmesh/bus';
+import { childLogger, type Logger } from '@jetmesh/log';
+import { createChangePublisher } from './change-publisher.js';
+import { createConfigService } from './config-service.js';
+import { startConfigState, type ConfigState } from './config-state.js';
+import { createGalleyMetrics } from './galley-metrics.js';
+import { serveConfigService } from './grpc-server.js';
+
+export interface GalleyOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxDocumentBytes: number;
+  readonly maxRequestBytes: number;
+  readonly publishAttempts: number;
+  readonly registry: Registry;
+}
+
+/** One galley replica: its projection of MESH_CONFIG and the config API over it. */
+export interface Galley {
+  readonly address: string;
+  readonly port: number;
+  readonly state: ConfigState;
+  /** Stops serving, then stops following the log; the bus stays open (the caller owns it). */
+  close(): Promise<void>;
+}
+
+/** Starts following the log and serves once the projection has caught up, so no request sees a partial state. */
+export async function startGalley(bus: Bus, opts: GalleyOptions, log: Logger): Promise<Galley> {
+  const metrics = createGalleyMetrics(opts.registry);
+  const state = await startConfigState(bus, childLogger(log, { part: 'config-state' }));
+  await state.caughtUp;
+  const publisher = createChangePublisher(bus, state, childLogger(log, { part: 'publisher' }), { attempts: opts.publishAttempts, metrics });
+  const handlers = createConfigService({ state, publisher, metrics, maxDocumentBytes: opts.maxDocumentBytes }, childLogger(log, { part: 'config-service' }));
+  const server = await serveConfigService(handlers, { host: opts.host, port: opts.port, maxRequestBytes: opts.maxRequestBytes }, log);
+  return {
+    address: server.address,
+    port: server.port,
+    state,
+    close: async () => {
+      await server.close();
+      await state.stop();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { connectBus, provisionMesh } from '@jetmesh/bus';
+import { createLogger } from '@jetmesh/log';
+import { createMetricsRegistry, onShutdown, parseEnv, serveAdmin } from '@jetmesh/runtime';
+import { GalleyEnv } from './env.js';
+import { startGalley, type Galley } from './galley.js';
+
+const env = parseEnv(GalleyEnv, process.env);
+const log = createLogger('galley', env.logLevel);
+const registry = createMetricsRegistry('galley');
+let galley: Galley | undefined;
+try {
+  // Up before the replay, so a supervisor sees "not ready" rather than nothing.
+  const admin = await serveAdmin(
+    { port: env.adminPort, registry, ready: () => (galley?.state.isCaughtUp() ? { ready: true } : { ready: false, reason: 'replaying MESH_CONFIG' }) },
+    log,
+  );
+  const bus = await connectBus(env.natsUrl, log, { name: 'galley' });
+  await provisionMesh(bus);
+  galley = await startGalley(bus, { ...env, registry }, log);
+  onShutdown(log, galley.close, admin.close, bus.drain);
+} catch (err) {
+  log.fatal({ err }, 'galley could not start');
+  process.exit(1);
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { connectBus, provisionMesh, readStream, streamLastSequence, Streams, type Bus } from '@jetmesh/bus';
+import { createLogger } from '@jetmesh/log';
+import { ChangeSetCodec, type ChangeSet } from '@jetmesh/model';
+import { createConfigClient, errorLinesOf, isServiceError, type ConfigClient } from '@jetmesh/rpc';
+import { repoRoot, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
+import { startGalley, type Galley } from '../src/galley.js';
+
+/** A private nats-server, `replicas` in-process galleys on free ports, and a client for each. */
+export interface GalleyHarness {
+  readonly nats: NatsServerHandle;
+  readonly bus: Bus;
+  readonly galleys: readonly Galley[];
+  readonly clients: readonly ConfigClient[];
+  /** The first replica's client. */
+  readonly client: ConfigClient;
+  lastSequence(): Promise<number>;
+  /** Every ChangeSet in MESH_CONFIG, with its sequence. */
+  changeSets(): Promise<Array<{ seq: number; changeSet: ChangeSet }>>;
+  dispose(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly replicas?: number;
+  readonly maxDocumentBytes?: number;
+  readonly publishAttempts?: number;
+}
+
+export async function startGalleyHarness(opts: HarnessOptions = {}): Promise<GalleyHarness> {
+  const nats = await startNatsServer();
+  const log = createLogger('galley-test', process.env.JETMESH_TEST_LOG_LEVEL ?? 'silent');
+  const bus = await connectBus(nats.url, log, { name: 'galley-test' });
+  await provisionMesh(bus);
+  const galleys: Galley[] = [];
+  // Each replica has its own connection, as separate processes would.
+  const replicaBuses: Bus[] = [];
+  for (let i = 0; i < (opts.replicas ?? 1); i++) {
+    const replicaBus = await connectBus(nats.url, log, { name: `galley-${i}` });
+    replicaBuses.push(replicaBus);
+    galleys.push(
+      await startGalley(
+        replicaBus,
+        {
+          host: '127.0.0.1',
+          port: 0,
+          maxDocumentBytes: opts.maxDocumentBytes ?? 512 * 1024,
+          maxRequestBytes: 4 * 1024 * 1024,
+          publishAttempts: opts.publishAttempts ?? 5,
+          registry: new Registry(),
+        },
+        log,
+      ),
+    );
+  }
+  const clients = galleys.map((g, i) => createConfigClient(g.address, { actor: `tester-${i}@test`, deadlineMs: 20_000 }));
+  const [client] = clients;
+  if (client === undefined) throw new Error('a harness needs at least one replica');
+  return {
+    nats,
+    bus,
+    galleys,
+    clients,
+    client,
+    lastSequence: () => streamLastSequence(bus, Streams.config),
+    changeSets: async () => {
+      const entries: Array<{ seq: number; changeSet: ChangeSet }> = [];
+      for await (const e of readStream(bus, { stream: Streams.config, codec: ChangeSetCodec, fromSequence: 1 })) {
+        entries.push({ seq: e.seq, changeSet: e.value });
+      }
+      return entries;
+    },
+    dispose: async () => {
+      for (const c of clients) c.close();
+      for (const g of galleys) await g.close();
+      for (const b of [...replicaBuses, bus]) await b.close();
+      await nats.dispose();
+    },
+  };
+}
+
+export const bookinfoYaml = (): string => readFileSync(join(repoRoot, 'examples', 'bookinfo-reviews.yaml'), 'utf8');
+
+/** The gRPC status code and error lines of a call that must fail. */
+export async function failureOf(call: Promise<unknown>): Promise<{ code: number; lines: string[] }> {
+  try {
+    await call;
+  } catch (err) {
+    if (isServiceError(err)) return { code: err.code, lines: errorLinesOf(err) };
+    throw err;
+  }
+  throw new Error('expected the call to fail');
+}
