@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { freePort } from './free-port.js';
+import { OutputTail } from './output-tail.js';
+import { waitUntilReady } from './readiness.js';
+import { hasExited, stopChild } from './stop-child.js';
+
+export const NATS_SERVER_BIN_ENV = 'JETMESH_NATS_SERVER_BIN';
+
+export const NATS_NOT_FOUND =
+  'nats-server not found: install it (apt-get install nats-server) or set JETMESH_NATS_URL to a running JetStream server';
+
+const STARTUP_TIMEOUT_MS = 15_000;
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** JETMESH_NATS_SERVER_BIN, else nats-server on PATH, else /usr/sbin (where Debian puts it, often off PATH). */
+export function findNatsServer(env: NodeJS.ProcessEnv): string | undefined {
+  const configured = env[NATS_SERVER_BIN_ENV];
+  if (configured !== undefined && configured !== '') return isExecutable(configured) ? configured : undefined;
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter((d) => d !== ''), '/usr/sbin'];
+  return dirs.map((d) => join(d, 'nats-server')).find(isExecutable);
+}
+
+/** A private nats-server: loopback only, on a free port, never the machine's shared 4222. */
+export interface NatsServerProcess {
+  readonly url: string;
+  readonly monitorUrl: string;
+  readonly pid: number;
+  readonly tail: OutputTail;
+  /** Resolves with a description of how it ended. */
+  readonly exited: Promise<string>;
+  stop(graceMs: number): Promise<void>;
+  kill(): void;
+}
+
+function describeExit(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal !== null ? `signal ${signal}` : `code ${code ?? '?'}`)),
+  );
+}
+
+/** Starts nats-server with JetStream stored in `storeDir`; Left explains why it did not come up. */
+export async function startNatsServer(bin: string, storeDir: string, abort: AbortSignal): Promise<E.Either<string, NatsServerProcess>> {
+  mkdirSync(storeDir, { recursive: true });
+  const port = await freePort();
+  const monitorPort = await freePort();
+  // Own process group: a terminal's Ctrl-C reaches only `up`, which stops the services before the server.
+  const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', storeDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const tail = new OutputTail('nats | ', 30);
+  tail.follow(child.stdout!, undefined);
+  tail.follow(child.stderr!, undefined);
+  const exited = describeExit(child);
+  const spawnFailed = new Promise<string>((resolve) => child.once('error', (err) => resolve(err.message)));
+
+  const monitorUrl = `http://127.0.0.1:${monitorPort}`;
+  const startup = new AbortController();
+  const onAbort = () => startup.abort();
+  abort.addEventListener('abort', onAbort);
+  const outcome = await Promise.race([
+    waitUntilReady(`${monitorUrl}/healthz?js-enabled-only=true`, STARTUP_TIMEOUT_MS, startup.signal).then((r) =>
+      r.ready ? undefined : `nats-server not ready after ${STARTUP_TIMEOUT_MS / 1000}s (${r.last})`,
+    ),
+    exited.then((how) => `nats-server exited with ${how} while starting`),
+    spawnFailed.then((msg) => `cannot start ${bin}: ${msg}`),
+  ]);
+  startup.abort();
+  abort.removeEventListener('abort', onAbort);
+
+  if (outcome !== undefined || abort.aborted) {
+    if (!hasExited(child) && child.pid !== undefined) await stopChild(child, 2000);
+    return E.left(`${outcome ?? 'stopped while starting nats-server'}; its last output:\n${tail.report()}`);
+  }
+  return E.right({
+    url: `nats://127.0.0.1:${port}`,
+    monitorUrl,
+    pid: child.pid ?? 0,
+    tail,
+    exited,
+    stop: (graceMs) => stopChild(child, graceMs),
+    kill: () => void child.kill('SIGKILL'),
+  });
+}

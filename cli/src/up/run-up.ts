@@ -1,0 +1,264 @@
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { contextFilePath, defaultAddresses, readContextFile, removeContext, writeContext, type UpContext } from '../context.js';
+import { freePort, isPortFree } from './free-port.js';
+import { NATS_NOT_FOUND, findNatsServer, startNatsServer, type NatsServerProcess } from './nats-server-process.js';
+import { waitUntilReady } from './readiness.js';
+import { repoRoot } from './repo-root.js';
+import { defaultRestartPolicy, formatDelay, type RestartPolicy } from './restart-policy.js';
+import { meshServices, type ServiceSpec } from './service-table.js';
+import { renderStatusTable, type StatusRow } from './status-table.js';
+import { SupervisedService } from './supervised-service.js';
+
+export interface UpOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** Default: the mesh's services. Tests pass stand-ins. */
+  readonly services?: readonly ServiceSpec[];
+  /** Aborting stops everything, like Ctrl-C. When given, `up` leaves process signals alone. */
+  readonly signal?: AbortSignal;
+  readonly restartPolicy?: RestartPolicy;
+  /** How long each service may take to answer /readyz 200; default 30 s. */
+  readonly readyTimeoutMs?: number;
+  /** SIGTERM to SIGKILL; default 5 s. */
+  readonly stopGraceMs?: number;
+}
+
+const HINT = 'try: npx jetmesh apply -f examples/bookinfo-reviews.yaml && npx jetmesh routes reviews';
+const NATS_URL_ENV = 'JETMESH_NATS_URL';
+const ADMIN_PORT_ENV = 'JETMESH_ADMIN_PORT';
+
+/** Expected ways `up` cannot go on; each ends the run with exit code 1 and this message. */
+class UpFailure {
+  constructor(readonly message: string) {}
+}
+
+interface PlannedService {
+  readonly spec: ServiceSpec;
+  readonly entryPath: string;
+  readonly port: number;
+  readonly adminPort: number;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Another `up` in this directory would share the NATS store: refuse while its recorded pid lives. */
+function checkNotRunning(cwd: string): E.Either<UpFailure, void> {
+  const file = contextFilePath(cwd);
+  if (!existsSync(file)) return E.right(undefined);
+  const contents = readContextFile(file);
+  const pid = E.isRight(contents) ? contents.right.supervisorPid : undefined;
+  return pid !== undefined && pid !== process.pid && isAlive(pid)
+    ? E.left(new UpFailure(`jetmesh up is already running here (pid ${pid}, see ${relative(cwd, file)}); stop it first`))
+    : E.right(undefined);
+}
+
+function findEntries(services: readonly ServiceSpec[]): E.Either<UpFailure, string[]> {
+  const paths = services.map((s) => resolve(repoRoot, s.entry));
+  const missing = services.filter((_, i) => !existsSync(paths[i]!));
+  return missing.length === 0
+    ? E.right(paths)
+    : E.left(new UpFailure(missing.map((s) => `${s.name} is not built (${s.entry} is missing): run npm run build first`).join('\n')));
+}
+
+function parsePortEnv(env: NodeJS.ProcessEnv, variable: string): E.Either<UpFailure, number | undefined> {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return E.right(undefined);
+  return /^\d+$/.test(raw) && Number(raw) <= 65535
+    ? E.right(Number(raw))
+    : E.left(new UpFailure(`invalid environment: ${variable}=${JSON.stringify(raw)}: must be an integer between 0 and 65535`));
+}
+
+/** The variable's port if set, else the service's default if free, else any free port. */
+async function choosePort(spec: ServiceSpec, env: NodeJS.ProcessEnv, note: (line: string) => void): Promise<E.Either<UpFailure, number>> {
+  const configured = parsePortEnv(env, spec.portEnv);
+  if (E.isLeft(configured)) return configured;
+  if (configured.right !== undefined && configured.right !== 0) return E.right(configured.right);
+  if (configured.right === undefined && spec.defaultPort !== 0) {
+    if (await isPortFree(spec.defaultPort)) return E.right(spec.defaultPort);
+    const port = await freePort();
+    note(`${spec.name}: port ${spec.defaultPort} is in use; using ${port} (set ${spec.portEnv} to choose)`);
+    return E.right(port);
+  }
+  return E.right(await freePort());
+}
+
+/**
+ * `jetmesh up`: a private nats-server (unless JETMESH_NATS_URL is set), then
+ * every service as a supervised child; waits for readiness, writes
+ * .jetmesh/context.json and runs until stopped. Resolves with the exit code.
+ */
+export async function runUp(opts: UpOptions): Promise<number> {
+  const { cwd, env, stdout, stderr } = opts;
+  const specs = opts.services ?? meshServices;
+  const policy = opts.restartPolicy ?? defaultRestartPolicy;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
+  const graceMs = opts.stopGraceMs ?? 5_000;
+  const say = (line: string) => stderr.write(`${line}\n`);
+
+  const stopRequested = new AbortController();
+  let failWith: (failure: UpFailure) => void = () => {};
+  const failed = new Promise<UpFailure>((resolveFailure) => (failWith = resolveFailure));
+  const stopped = new Promise<void>((resolveStop) => stopRequested.signal.addEventListener('abort', () => resolveStop()));
+
+  let nats: NatsServerProcess | undefined;
+  const running: SupervisedService[] = [];
+  let contextWritten = false;
+
+  const killAll = () => {
+    for (const service of running) service.kill();
+    nats?.kill();
+  };
+  let signalsSeen = 0;
+  const onSignal = () => {
+    signalsSeen++;
+    if (signalsSeen === 1) {
+      say('stopping (again to kill at once)');
+      stopRequested.abort();
+    } else {
+      say('killing everything now');
+      killAll();
+    }
+  };
+  const onAbort = () => stopRequested.abort();
+  if (opts.signal !== undefined) {
+    if (opts.signal.aborted) stopRequested.abort();
+    opts.signal.addEventListener('abort', onAbort);
+  } else {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  // Children live in their own process groups; if `up` dies they must not linger.
+  process.on('exit', killAll);
+
+  const writeCurrentContext = (natsUrl: string, planned: readonly PlannedService[]) => {
+    const address = (field: 'galleyAddress' | 'pilotXdsAddress') => {
+      const p = planned.find((s) => s.spec.contextField === field);
+      return p !== undefined ? `127.0.0.1:${p.port}` : defaultAddresses[field];
+    };
+    const services: Record<string, { pid: number; adminUrl: string }> = {};
+    if (nats !== undefined) services.nats = { pid: nats.pid, adminUrl: nats.monitorUrl };
+    for (const [i, p] of planned.entries()) {
+      services[p.spec.name] = { pid: running[i]?.pid ?? 0, adminUrl: `http://127.0.0.1:${p.adminPort}` };
+    }
+    const ctx: UpContext = {
+      natsUrl,
+      galleyAddress: address('galleyAddress'),
+      pilotXdsAddress: address('pilotXdsAddress'),
+      supervisorPid: process.pid,
+      services,
+    };
+    writeContext(cwd, ctx);
+    contextWritten = true;
+  };
+
+  const run = async (): Promise<UpFailure | undefined> => {
+    const entries = findEntries(specs);
+    if (E.isLeft(entries)) return entries.left;
+    const notRunning = checkNotRunning(cwd);
+    if (E.isLeft(notRunning)) return notRunning.left;
+
+    const storeDir = join(cwd, '.jetmesh', 'nats');
+    let natsUrl = env[NATS_URL_ENV];
+    let natsRow: StatusRow;
+    if (natsUrl !== undefined && natsUrl !== '') {
+      natsRow = { service: 'nats', listensOn: `${natsUrl}  (external, from ${NATS_URL_ENV})`, admin: '-' };
+    } else {
+      const bin = findNatsServer(env);
+      if (bin === undefined) return new UpFailure(NATS_NOT_FOUND);
+      const started = await startNatsServer(bin, storeDir, stopRequested.signal);
+      if (E.isLeft(started)) return stopRequested.signal.aborted ? undefined : new UpFailure(started.left);
+      nats = started.right;
+      if (stopRequested.signal.aborted) return undefined;
+      natsUrl = nats.url;
+      const server = nats;
+      void server.exited.then((how) => {
+        if (!stopRequested.signal.aborted) failWith(new UpFailure(`nats-server exited with ${how}; its last output:\n${server.tail.report()}`));
+      });
+      natsRow = { service: 'nats', listensOn: `${natsUrl}  (store ${relative(cwd, storeDir)})`, admin: nats.monitorUrl };
+    }
+
+    const planned: PlannedService[] = [];
+    for (const [i, spec] of specs.entries()) {
+      const port = await choosePort(spec, env, say);
+      if (E.isLeft(port)) return port.left;
+      planned.push({ spec, entryPath: entries.right[i]!, port: port.right, adminPort: await freePort() });
+    }
+
+    const nameWidth = Math.max(...specs.map((s) => s.name.length));
+    const resolvedNatsUrl = natsUrl;
+    for (const p of planned) {
+      const service = new SupervisedService({
+        spec: p.spec,
+        entryPath: p.entryPath,
+        env: { ...env, [NATS_URL_ENV]: resolvedNatsUrl, [ADMIN_PORT_ENV]: String(p.adminPort), [p.spec.portEnv]: String(p.port) },
+        prefix: `${p.spec.name.padEnd(nameWidth)} | `,
+        stdout,
+        stderr,
+        policy,
+        onRestarted: () => {
+          if (contextWritten) writeCurrentContext(resolvedNatsUrl, planned);
+        },
+        onGaveUp: (report) => failWith(new UpFailure(report)),
+      });
+      running.push(service);
+      service.start();
+    }
+
+    const readiness = new AbortController();
+    const waits = planned.map(async (p, i) => {
+      const result = await waitUntilReady(`http://127.0.0.1:${p.adminPort}/readyz`, readyTimeoutMs, readiness.signal);
+      if (result.ready || readiness.signal.aborted) return undefined;
+      return new UpFailure(
+        `${p.spec.name} not ready after ${formatDelay(readyTimeoutMs)} (last /readyz: ${result.last}); its last output:\n${running[i]!.tail.report()}`,
+      );
+    });
+    const startup = await Promise.race([
+      Promise.all(waits).then((results) => results.find((r) => r !== undefined)),
+      failed,
+      stopped.then(() => undefined),
+    ]);
+    readiness.abort();
+    if (startup !== undefined || stopRequested.signal.aborted) return startup;
+
+    writeCurrentContext(resolvedNatsUrl, planned);
+    const rows: StatusRow[] = [
+      natsRow,
+      ...planned.map((p) => ({
+        service: p.spec.name,
+        listensOn: `127.0.0.1:${p.port} (${p.spec.serves})`,
+        admin: `http://127.0.0.1:${p.adminPort}`,
+      })),
+    ];
+    stdout.write(`${renderStatusTable(rows)}\n\n`);
+    stdout.write(`context: ${relative(cwd, contextFilePath(cwd))}   stop: Ctrl-C\n${HINT}\n`);
+
+    return Promise.race([failed, stopped.then(() => undefined)]);
+  };
+
+  let failure: UpFailure | undefined;
+  try {
+    failure = await run();
+    if (failure !== undefined) say(failure.message);
+  } finally {
+    stopRequested.abort();
+    for (const service of [...running].reverse()) await service.stop(graceMs);
+    await nats?.stop(graceMs);
+    if (contextWritten) removeContext(cwd);
+    opts.signal?.removeEventListener('abort', onAbort);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', killAll);
+  }
+  return failure === undefined ? 0 : 1;
+}

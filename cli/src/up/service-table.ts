@@ -1,0 +1,22 @@
+/** Which MeshContext address a service's main port becomes. */
+export type ContextAddressField = 'galleyAddress' | 'pilotXdsAddress';
+
+/** One control-plane service `jetmesh up` runs. */
+export interface ServiceSpec {
+  readonly name: string;
+  /** Built entry, relative to the repository root (or absolute). */
+  readonly entry: string;
+  /** The variable that tells the service its main port. */
+  readonly portEnv: string;
+  /** Used when free; 0 means any free port. */
+  readonly defaultPort: number;
+  /** What the main port serves, for the status table. */
+  readonly serves: string;
+  readonly contextField?: ContextAddressField;
+}
+
+/** Started in this order, stopped in reverse. Citadel and telemetry join as one line each. */
+export const meshServices: readonly ServiceSpec[] = [
+  { name: 'galley', entry: 'services/galley/dist/src/main.js', portEnv: 'JETMESH_GALLEY_PORT', defaultPort: 15017, serves: 'gRPC config API', contextField: 'galleyAddress' },
+  { name: 'pilot', entry: 'services/pilot/dist/src/main.js', portEnv: 'JETMESH_PILOT_XDS_PORT', defaultPort: 15010, serves: 'xDS ADS gRPC', contextField: 'pilotXdsAddress' },
+];

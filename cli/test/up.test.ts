@@ -1,0 +1,198 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { runUp, type ServiceSpec, type UpOptions } from '../src/up/index.js';
+import type { UpContext } from '../src/context.js';
+
+type FakeBehaviour =
+  /** Ready after a moment; exits 0 on SIGTERM. */
+  | 'healthy'
+  /** First run: ready, then exits 1; later runs stay healthy (a marker file remembers). */
+  | 'crash-once'
+  /** Exits 1 at once, every time. */
+  | 'crash-always'
+  /** Serves /readyz 503 forever. */
+  | 'never-ready';
+
+function script(behaviour: FakeBehaviour, marker: string): string {
+  return `
+import { createServer } from 'node:http';
+import { existsSync, writeFileSync } from 'node:fs';
+const behaviour = ${JSON.stringify(behaviour)};
+const firstRun = !existsSync(${JSON.stringify(marker)});
+writeFileSync(${JSON.stringify(marker)}, 'ran');
+if (behaviour === 'crash-always') { console.error('cannot connect to NATS'); process.exit(1); }
+const started = Date.now();
+createServer((req, res) => {
+  const ready = behaviour !== 'never-ready' && Date.now() - started > 300;
+  if (req.url === '/readyz') { res.writeHead(ready ? 200 : 503); res.end(ready ? 'ready' : 'not ready: replaying'); return; }
+  res.writeHead(404); res.end();
+}).listen(Number(process.env.JETMESH_ADMIN_PORT), '127.0.0.1');
+console.log(JSON.stringify({ msg: 'listening', nats: process.env.JETMESH_NATS_URL, port: process.env.FAKE_PORT_ENV && process.env[process.env.FAKE_PORT_ENV] }));
+if (behaviour === 'crash-once' && firstRun) setTimeout(() => { console.error('lost the stream'); process.exit(1); }, 800);
+process.on('SIGTERM', () => { console.log('terminated'); process.exit(0); });
+`;
+}
+
+/** A stand-in service: a node script in a temp dir that serves /readyz on JETMESH_ADMIN_PORT. */
+function fakeService(name: string, behaviour: FakeBehaviour, portEnv = `FAKE_${name.toUpperCase()}_PORT`): ServiceSpec {
+  const dir = mkdtempSync(join(tmpdir(), `jetmesh-fake-${name}-`));
+  const entry = join(dir, 'main.mjs');
+  writeFileSync(entry, script(behaviour, join(dir, 'ran-before')));
+  return { name, entry, portEnv, defaultPort: 0, serves: `fake ${name}` };
+}
+
+class Captured extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+async function eventually(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The environment without anything pointing at a NATS server, so `up` starts its own. */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.JETMESH_NATS_URL;
+  return { ...env, ...extra };
+}
+
+/** Runs `up` in a fresh directory; the test's end stops it whatever happened. */
+function startUp(t: TestContext, services: ServiceSpec[], env = cleanEnv(), extra: Partial<UpOptions> = {}) {
+  const cwd = mkdtempSync(join(tmpdir(), 'jetmesh-up-'));
+  const stdout = new Captured();
+  const stderr = new Captured();
+  const abort = new AbortController();
+  const exit = runUp({
+    cwd,
+    env,
+    stdout,
+    stderr,
+    services,
+    signal: abort.signal,
+    restartPolicy: { initialDelayMs: 100, maxDelayMs: 400, maxExits: 3, windowMs: 10_000 },
+    ...extra,
+  });
+  t.after(async () => {
+    abort.abort();
+    await exit;
+  });
+  const contextFile = join(cwd, '.jetmesh', 'context.json');
+  const context = () => JSON.parse(readFileSync(contextFile, 'utf8')) as UpContext;
+  return { cwd, stdout, stderr, abort, exit, contextFile, context };
+}
+
+test('up.happy: nats and every service start, the table is printed, the context written; stop ends them all', async (t) => {
+  const up = startUp(t, [fakeService('galley', 'healthy'), fakeService('pilot', 'healthy')]);
+  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply'), 'the status table');
+
+  const ctx = up.context();
+  assert.match(ctx.natsUrl, /^nats:\/\/127\.0\.0\.1:\d+$/);
+  assert.notEqual(ctx.natsUrl, 'nats://127.0.0.1:4222');
+  assert.deepEqual(Object.keys(ctx.services), ['nats', 'galley', 'pilot']);
+  assert.equal(ctx.supervisorPid, process.pid);
+
+  // A real JetStream server behind the URL, storing under .jetmesh/nats.
+  const jsz = (await (await fetch(`${ctx.services.nats!.adminUrl}/jsz`)).json()) as { config: { store_dir: string } };
+  assert.equal(jsz.config.store_dir.startsWith(join(up.cwd, '.jetmesh', 'nats')), true);
+
+  for (const name of ['galley', 'pilot']) {
+    const service = ctx.services[name]!;
+    assert.equal((await fetch(`${service.adminUrl}/readyz`)).status, 200);
+    assert.match(up.stdout.text, new RegExp(`^${name}\\s+127\\.0\\.0\\.1:\\d+ \\(fake ${name}\\)\\s+${service.adminUrl}$`, 'm'));
+  }
+  assert.match(up.stdout.text, /^service\s+listens on\s+admin$/m);
+  assert.match(up.stdout.text, new RegExp(`^nats\\s+${ctx.natsUrl}  \\(store .jetmesh/nats\\)\\s+http://127.0.0.1:\\d+$`, 'm'));
+  // Service output comes through, prefixed, and the services were told where NATS is.
+  assert.match(up.stdout.text, new RegExp(`^galley \\| \\{"msg":"listening","nats":"${ctx.natsUrl}"`, 'm'));
+
+  up.abort.abort();
+  assert.equal(await up.exit, 0);
+  for (const { pid } of Object.values(ctx.services)) assert.equal(isAlive(pid), false, `pid ${pid} still running`);
+  assert.match(up.stdout.text, /^pilot {2}\| terminated$/m);
+  assert.equal(existsSync(up.contextFile), false);
+  assert.equal(existsSync(join(up.cwd, '.jetmesh', 'nats')), true, 'the NATS store is kept');
+});
+
+test('up.restart: a child that exits is reported and restarted', async (t) => {
+  const up = startUp(t, [fakeService('galley', 'healthy'), fakeService('pilot', 'crash-once')]);
+  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply'), 'the status table');
+  const firstPid = up.context().services.pilot!.pid;
+
+  await eventually(() => up.stderr.text.includes('pilot exited with code 1; restarting in 100ms'), 'the restart notice');
+  await eventually(() => up.context().services.pilot!.pid !== firstPid, 'the context file to show the new pid');
+  const restarted = up.context().services.pilot!;
+  await eventually(() => isAlive(restarted.pid), 'the new pilot');
+  assert.match(up.stderr.text, /^pilot {2}\| lost the stream$/m);
+
+  up.abort.abort();
+  assert.equal(await up.exit, 0);
+  assert.equal(isAlive(restarted.pid), false);
+});
+
+test('up.crashloop: a child that keeps crashing stops everything with exit 1', async (t) => {
+  const up = startUp(t, [fakeService('galley', 'healthy'), fakeService('pilot', 'crash-always')]);
+  assert.equal(await up.exit, 1);
+  assert.match(up.stderr.text, /pilot exited with code 1; restarting in 100ms/);
+  assert.match(up.stderr.text, /pilot exited with code 1; restarting in 200ms/);
+  assert.match(up.stderr.text, /pilot exited with code 1, 3 times in 10s; giving up\. Its last output:\n {4}cannot connect to NATS/);
+  assert.match(up.stdout.text, /^galley \| terminated$/m);
+  assert.equal(existsSync(up.contextFile), false);
+});
+
+test('up.notready: a service that never becomes ready is named with its last output', async (t) => {
+  const up = startUp(t, [fakeService('galley', 'never-ready')], cleanEnv(), { readyTimeoutMs: 1500 });
+  assert.equal(await up.exit, 1);
+  assert.match(
+    up.stderr.text,
+    /galley not ready after 1500ms \(last \/readyz: 503 not ready: replaying\); its last output:\n {4}\{"msg":"listening"/,
+  );
+});
+
+test('up.errors: a service that is not built says to build', async (t) => {
+  const missing: ServiceSpec = { name: 'galley', entry: 'services/nope/dist/src/main.js', portEnv: 'X', defaultPort: 0, serves: 'x' };
+  const up = startUp(t, [missing]);
+  assert.equal(await up.exit, 1);
+  assert.equal(up.stderr.text, 'galley is not built (services/nope/dist/src/main.js is missing): run npm run build first\n');
+});
+
+test('up.errors: without nats-server it says how to get one', async (t) => {
+  const up = startUp(t, [fakeService('galley', 'healthy')], cleanEnv({ JETMESH_NATS_SERVER_BIN: '/nonexistent/nats-server' }));
+  assert.equal(await up.exit, 1);
+  assert.equal(
+    up.stderr.text,
+    'nats-server not found: install it (apt-get install nats-server) or set JETMESH_NATS_URL to a running JetStream server\n',
+  );
+});
+
+test('up.external: with JETMESH_NATS_URL set, no nats-server is started and services get that URL', async (t) => {
+  const url = 'nats://127.0.0.1:1';
+  const up = startUp(t, [fakeService('galley', 'healthy')], cleanEnv({ JETMESH_NATS_URL: url }));
+  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply'), 'the status table');
+  assert.equal(up.context().natsUrl, url);
+  assert.deepEqual(Object.keys(up.context().services), ['galley']);
+  assert.match(up.stdout.text, /^nats\s+nats:\/\/127\.0\.0\.1:1 {2}\(external, from JETMESH_NATS_URL\)\s+-$/m);
+  assert.equal(existsSync(join(up.cwd, '.jetmesh', 'nats')), false);
+  up.abort.abort();
+  assert.equal(await up.exit, 0);
+});

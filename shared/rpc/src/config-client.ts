@@ -1,0 +1,66 @@
+import * as grpc from '@grpc/grpc-js';
+import type {
+  ApplyRequest,
+  ApplyResponse,
+  DeleteRequest,
+  DeleteResponse,
+  GetRequest,
+  GetResponse,
+  ListRequest,
+  ListResponse,
+} from './config-messages.js';
+import { configServiceDefinition } from './config-service.js';
+import { ACTOR_METADATA_KEY, localActor } from './actor-metadata.js';
+
+export interface ConfigClientOptions {
+  /** Recorded as who made the change; default user@host. */
+  readonly actor?: string;
+  /** Per call; default 30 s (an apply may retry against concurrent writers). */
+  readonly deadlineMs?: number;
+  /** Default: plaintext, as galley listens on loopback or inside the mesh. */
+  readonly credentials?: grpc.ChannelCredentials;
+}
+
+/** Promise client for galley's ConfigService; failures reject with the grpc ServiceError (code, details). */
+export interface ConfigClient {
+  apply(req: Partial<ApplyRequest>): Promise<ApplyResponse>;
+  delete(req: Partial<DeleteRequest>): Promise<DeleteResponse>;
+  get(req: Partial<GetRequest>): Promise<GetResponse>;
+  list(req: Partial<ListRequest>): Promise<ListResponse>;
+  close(): void;
+}
+
+const DEFAULT_DEADLINE_MS = 30_000;
+
+export function createConfigClient(address: string, opts: ConfigClientOptions = {}): ConfigClient {
+  const client = new grpc.Client(address, opts.credentials ?? grpc.credentials.createInsecure());
+  const actor = opts.actor ?? localActor();
+  const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+
+  function unary<Req, Res>(method: keyof typeof configServiceDefinition & string) {
+    const def = configServiceDefinition[method];
+    if (def === undefined) throw new Error(`ConfigService has no method ${method}`);
+    return (req: Req): Promise<Res> =>
+      new Promise((resolve, reject) => {
+        const metadata = new grpc.Metadata();
+        metadata.set(ACTOR_METADATA_KEY, actor);
+        client.makeUnaryRequest<Req, Res>(
+          def.path,
+          def.requestSerialize,
+          def.responseDeserialize,
+          req,
+          metadata,
+          { deadline: Date.now() + deadlineMs },
+          (err, res) => (err ? reject(err) : resolve(res as Res)),
+        );
+      });
+  }
+
+  return {
+    apply: unary<Partial<ApplyRequest>, ApplyResponse>('Apply'),
+    delete: unary<Partial<DeleteRequest>, DeleteResponse>('Delete'),
+    get: unary<Partial<GetRequest>, GetResponse>('Get'),
+    list: unary<Partial<ListRequest>, ListResponse>('List'),
+    close: () => client.close(),
+  };
+}

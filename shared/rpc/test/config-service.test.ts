@@ -1,0 +1,130 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import {
+  configServiceDefinition,
+  createConfigClient,
+  errorLinesOf,
+  invalidArgument,
+  isServiceError,
+  metadataActor,
+  type ApplyRequest,
+  type ConfigServiceHandlers,
+} from '../src/index.js';
+
+async function startServer(handlers: ConfigServiceHandlers): Promise<{ address: string; stop(): Promise<void> }> {
+  const server = new grpc.Server();
+  server.addService(configServiceDefinition, handlers);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
+
+const reviews = { kind: 'VirtualService', namespace: 'default', name: 'reviews' };
+
+test('rpc.happy: every ConfigService method round-trips through createConfigClient', async (t) => {
+  const seen: { applies: ApplyRequest[]; actors: Array<string | undefined> } = { applies: [], actors: [] };
+  const server = await startServer({
+    Apply: (call, done) => {
+      seen.applies.push(call.request);
+      seen.actors.push(metadataActor(call));
+      done(null, { sequence: 42, changes: [{ ref: reviews, action: 'created', resourceVersion: 42 }], warnings: ['w1'] });
+    },
+    Delete: (call, done) => {
+      done(null, { sequence: 43, changes: call.request.refs.map((ref) => ({ ref, action: 'deleted', resourceVersion: 43 })) });
+    },
+    Get: (call, done) => {
+      if (call.request.ref?.name !== 'reviews') return done({ code: grpc.status.NOT_FOUND, details: 'not found' });
+      done(null, { resourceJson: JSON.stringify({ metadata: { name: 'reviews', resourceVersion: '42' } }) });
+    },
+    List: (call, done) => {
+      done(null, { resourcesJson: [`{"kind":"${call.request.kind}"}`], sequence: call.request.allNamespaces ? 43 : 0 });
+    },
+  });
+  t.after(() => server.stop());
+  const client = createConfigClient(server.address, { actor: 'alice@laptop' });
+  t.after(() => client.close());
+
+  const applied = await client.apply({ yaml: 'kind: VirtualService', reason: 'canary' });
+  assert.deepEqual(applied, {
+    sequence: 42,
+    changes: [{ ref: reviews, action: 'created', resourceVersion: 42 }],
+    warnings: ['w1'],
+  });
+  // Unset request fields reach the handler with their proto3 defaults.
+  assert.deepEqual(seen.applies, [{ yaml: 'kind: VirtualService', defaultNamespace: '', reason: 'canary', dryRun: false }]);
+  assert.deepEqual(seen.actors, ['alice@laptop']);
+
+  const deleted = await client.delete({ refs: [reviews] });
+  assert.deepEqual(deleted, { sequence: 43, changes: [{ ref: reviews, action: 'deleted', resourceVersion: 43 }] });
+
+  const got = await client.get({ ref: reviews });
+  assert.equal(JSON.parse(got.resourceJson).metadata.resourceVersion, '42');
+
+  const listed = await client.list({ kind: 'VirtualService', allNamespaces: true });
+  assert.deepEqual(listed, { resourcesJson: ['{"kind":"VirtualService"}'], sequence: 43 });
+
+  await assert.rejects(client.get({ ref: { ...reviews, name: 'ratings' } }), (err) => {
+    assert.ok(isServiceError(err));
+    assert.equal(err.code, grpc.status.NOT_FOUND);
+    return true;
+  });
+});
+
+test('rpc.errors: INVALID_ARGUMENT carries one validation error per line', async (t) => {
+  const lines = [
+    'VirtualService/default/reviews: spec.http[0].route[1].weight: must be >= 0',
+    'DestinationRule/default/reviews: spec.subsets[0].name: must not be empty',
+  ];
+  const server = await startServer({
+    Apply: (_call, done) => done(invalidArgument(lines)),
+    Delete: (_call, done) => done(invalidArgument([])),
+    Get: (_call, done) => done(invalidArgument([])),
+    List: (_call, done) => done(invalidArgument([])),
+  });
+  t.after(() => server.stop());
+  const client = createConfigClient(server.address);
+  t.after(() => client.close());
+
+  await assert.rejects(client.apply({ yaml: 'x' }), (err) => {
+    assert.ok(isServiceError(err));
+    assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+    assert.deepEqual(errorLinesOf(err), lines);
+    return true;
+  });
+});
+
+test('rpc.actor: the default actor is user@host', async (t) => {
+  let actor: string | undefined;
+  const server = await startServer({
+    Apply: (call, done) => {
+      actor = metadataActor(call);
+      done(null, { sequence: 0, changes: [], warnings: [] });
+    },
+    Delete: (_call, done) => done(null, { sequence: 0, changes: [] }),
+    Get: (_call, done) => done(null, { resourceJson: '{}' }),
+    List: (_call, done) => done(null, { resourcesJson: [], sequence: 0 }),
+  });
+  t.after(() => server.stop());
+  const client = createConfigClient(server.address);
+  t.after(() => client.close());
+  await client.apply({ yaml: '' });
+  assert.match(actor ?? '', /^[^@\s]+@[^@\s]+$/);
+});
+
+test('rpc.unavailable: a client of a server that is not there rejects with UNAVAILABLE', async (t) => {
+  const server = await startServer({} as ConfigServiceHandlers);
+  const { address } = server;
+  await server.stop();
+  const client = createConfigClient(address, { deadlineMs: 2000 });
+  t.after(() => client.close());
+  await assert.rejects(client.list({ kind: 'VirtualService' }), (err) => {
+    assert.ok(isServiceError(err));
+    assert.equal(err.code, grpc.status.UNAVAILABLE);
+    return true;
+  });
+});

@@ -1,0 +1,80 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Logger } from '@jetmesh/log';
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** Shown in the 503 body: what the service is still waiting for. */
+  readonly reason?: string;
+}
+
+export interface AdminOptions {
+  /** 0 picks a free port; the chosen one is returned. */
+  readonly port: number;
+  /** Loopback by default: these endpoints are for the local supervisor and scrapers, not the world. */
+  readonly host?: string;
+  readonly ready: () => Readiness;
+  readonly registry: Registry;
+}
+
+export interface AdminServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function reply(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, opts: AdminOptions): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    return reply(res, 405, 'method not allowed\n');
+  }
+  const path = new URL(req.url ?? '/', 'http://admin').pathname;
+  switch (path) {
+    case '/healthz':
+      return reply(res, 200, 'ok\n');
+    case '/readyz': {
+      const { ready, reason } = opts.ready();
+      return ready ? reply(res, 200, 'ready\n') : reply(res, 503, `not ready: ${reason ?? 'starting'}\n`);
+    }
+    case '/metrics':
+      return reply(res, 200, await opts.registry.metrics(), opts.registry.contentType);
+    default:
+      return reply(res, 404, 'not found\n');
+  }
+}
+
+/** /healthz (process alive), /readyz (serving), /metrics (Prometheus text) over plain HTTP. */
+export async function serveAdmin(opts: AdminOptions, log: Logger): Promise<AdminServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const server = createServer((req, res) => {
+    route(req, res, opts).catch((err: unknown) => {
+      // A failing probe or collector is a bug; answer 500 rather than take the service down.
+      log.error({ err, url: req.url }, 'admin request failed');
+      if (!res.headersSent) reply(res, 500, 'internal error\n');
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  log.info({ host, port }, 'admin server listening');
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Keep-alive connections from scrapers would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,118 @@
+import * as t from 'io-ts';
+import { isLogLevel, logLevels, type LogLevel } from '@jetmesh/log';
+
+/**
+ * Decodes one environment variable's text. The failure message is the reason
+ * shown to the operator, so it says what a valid value looks like.
+ */
+export type EnvCodec<A> = t.Type<A, string, unknown>;
+
+function envCodec<A>(
+  name: string,
+  is: (u: unknown) => u is A,
+  parse: (text: string) => A | undefined,
+  expected: string,
+  encode: (a: A) => string = String,
+): EnvCodec<A> {
+  return new t.Type<A, string, unknown>(
+    name,
+    is,
+    (u, c) => {
+      if (typeof u !== 'string') return t.failure(u, c, expected);
+      const parsed = parse(u.trim());
+      return parsed === undefined ? t.failure(u, c, expected) : t.success(parsed);
+    },
+    encode,
+  );
+}
+
+function parseInteger(text: string): number | undefined {
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+const isNumber = (u: unknown): u is number => typeof u === 'number';
+const isString = (u: unknown): u is string => typeof u === 'string';
+
+export const port: EnvCodec<number> = envCodec(
+  'port',
+  isNumber,
+  (text) => {
+    const n = parseInteger(text);
+    return n !== undefined && n <= 65535 ? n : undefined;
+  },
+  'must be an integer between 0 and 65535',
+);
+
+export const positiveInt: EnvCodec<number> = envCodec(
+  'positiveInt',
+  isNumber,
+  (text) => {
+    const n = parseInteger(text);
+    return n !== undefined && n >= 1 && Number.isSafeInteger(n) ? n : undefined;
+  },
+  'must be a positive integer',
+);
+
+export const nonEmptyString: EnvCodec<string> = envCodec(
+  'nonEmptyString',
+  isString,
+  (text) => (text === '' ? undefined : text),
+  'must not be empty',
+);
+
+export const logLevel: EnvCodec<LogLevel> = envCodec(
+  'logLevel',
+  (u): u is LogLevel => typeof u === 'string' && isLogLevel(u),
+  (text) => (isLogLevel(text) ? text : undefined),
+  `must be one of ${logLevels.join(', ')}`,
+);
+
+const natsSchemes = new Set(['nats:', 'tls:']);
+
+function isNatsServerUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return natsSchemes.has(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** A NATS server URL, or a comma-separated list of them (a cluster's seed servers). */
+export const natsUrl: EnvCodec<string> = envCodec(
+  'natsUrl',
+  isString,
+  (text) => {
+    const urls = text.split(',').map((u) => u.trim());
+    return urls.every(isNatsServerUrl) ? urls.join(',') : undefined;
+  },
+  'must be a nats:// or tls:// URL (or a comma-separated list of them)',
+);
+
+/** "host:port", host possibly a bracketed IPv6 address, as gRPC targets are written. */
+export const hostPort: EnvCodec<string> = envCodec(
+  'hostPort',
+  isString,
+  (text) => {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d+)$/.exec(text);
+    if (match === null) return undefined;
+    const n = Number(match[2]);
+    return n <= 65535 ? text : undefined;
+  },
+  'must be host:port with a port between 0 and 65535',
+);
+
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration with a unit ("500ms", "2s", "1.5m", "1h") as milliseconds; bare numbers are refused as ambiguous. */
+export const durationMs: EnvCodec<number> = envCodec(
+  'durationMs',
+  isNumber,
+  (text) => {
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
+    if (match === null) return undefined;
+    return Math.round(Number(match[1]) * (durationUnits[match[2] ?? 'ms'] ?? 1));
+  },
+  'must be a duration such as 500ms, 2s, 1m or 1h',
+  (ms) => `${ms}ms`,
+);
