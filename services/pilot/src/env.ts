@@ -1,0 +1,18 @@
+import { hostname } from 'node:os';
+import { envVar, logLevel, natsUrl, nonEmptyString, port, type ConfigOf } from '@jetmesh/runtime';
+
+export const PILOT_XDS_PORT = 15010;
+
+/** Pilot's whole configuration, read once from the environment by main. */
+export const PilotEnv = {
+  natsUrl: envVar('JETMESH_NATS_URL', natsUrl, 'nats://127.0.0.1:4222'),
+  // 0: any free port, so replicas on one host never clash; the admin endpoints are for the local supervisor.
+  adminPort: envVar('JETMESH_ADMIN_PORT', port, 0),
+  logLevel: envVar('JETMESH_LOG_LEVEL', logLevel, 'info'),
+  // Reserved for the xDS server; parsed now so a bad value already stops pilot at start.
+  xdsPort: envVar('JETMESH_PILOT_XDS_PORT', port, PILOT_XDS_PORT),
+  /** Names this replica in logs and on the NATS connection. */
+  replica: envVar('JETMESH_PILOT_REPLICA', nonEmptyString, `${hostname()}-${process.pid}`),
+};
+
+export type PilotConfig = ConfigOf<typeof PilotEnv>;

@@ -1,0 +1,16 @@
+export { PilotEnv, PILOT_XDS_PORT } from './env.js';
+export type { PilotConfig } from './env.js';
+export { startPilot } from './pilot.js';
+export type { Pilot } from './pilot.js';
+export { startMeshProjection } from './mesh-projection.js';
+export type { MeshProjection } from './mesh-projection.js';
+export { createSnapshotCache } from './snapshot-cache.js';
+export type { SnapshotCache, SnapshotUpdate } from './snapshot-cache.js';
+export { deriveSnapshotSet } from './snapshot-set.js';
+export type { SnapshotSet } from './snapshot-set.js';
+export { checkSnapshot } from './snapshot-consistency.js';
+export type { SnapshotInconsistency } from './snapshot-consistency.js';
+export { startSnapshotPublisher } from './snapshot-publisher.js';
+export type { PublishReport, SnapshotPublisher } from './snapshot-publisher.js';
+export { createPilotMetrics } from './pilot-metrics.js';
+export type { PilotMetrics } from './pilot-metrics.js';

@@ -1,0 +1,140 @@
+import { followStream, Streams, type Bus, type EventMeta, type StreamFollower } from '@jetmesh/bus';
+import type { Logger } from '@jetmesh/log';
+import { ChangeSetCodec, emptyMeshState, RegistryEventCodec, replay, type LogEvent, type MeshState } from '@jetmesh/model';
+import type { PilotMetrics, StreamLabel } from './pilot-metrics.js';
+
+/** The mesh state folded from MESH_CONFIG and MESH_REGISTRY, kept current as the log grows. */
+export interface MeshProjection {
+  state(): MeshState;
+  /** Resolves once both streams have been replayed up to where they ended at start. */
+  readonly caughtUp: Promise<void>;
+  isCaughtUp(): boolean;
+  /**
+   * Calls `listener` with the state once the replay is done (at once if it already is), then once
+   * per burst of events. Never during the replay: a half-replayed state is not worth deriving.
+   */
+  onChange(listener: (state: MeshState) => void): () => void;
+  /** Settles when either follower ends; unless stop() was called, the state no longer follows the log. */
+  readonly closed: Promise<void>;
+  stop(): Promise<void>;
+}
+
+// Folding in chunks bounds the memory a long replay holds without copying the maps per event.
+const REPLAY_CHUNK_EVENTS = 4096;
+
+export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotMetrics): Promise<MeshProjection> {
+  let state = emptyMeshState;
+  let pending: LogEvent[] = [];
+  let caughtUp = false;
+  let foldedEvents = 0;
+  let flushScheduled: NodeJS.Immediate | undefined;
+  const listeners = new Set<(state: MeshState) => void>();
+
+  const fold = (): void => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    state = replay(state, batch);
+    foldedEvents += batch.length;
+    const counts: Record<StreamLabel, number> = { config: 0, registry: 0 };
+    for (const e of batch) counts[e.stream] += 1;
+    for (const stream of ['config', 'registry'] as const) if (counts[stream] > 0) metrics.eventsFolded.inc({ stream }, counts[stream]);
+    metrics.sequence.set({ stream: 'config' }, state.configSeq);
+    metrics.sequence.set({ stream: 'registry' }, state.registrySeq);
+  };
+
+  const emit = (): void => {
+    for (const listener of listeners) listener(state);
+  };
+
+  const flush = (): void => {
+    flushScheduled = undefined;
+    fold();
+    emit();
+  };
+
+  const accept = (e: LogEvent): void => {
+    pending.push(e);
+    if (!caughtUp) {
+      if (pending.length >= REPLAY_CHUNK_EVENTS) fold();
+      return;
+    }
+    // Everything that arrives before the event loop turns is folded, then derived, once: no fixed debounce.
+    flushScheduled ??= setImmediate(flush);
+  };
+
+  const onInvalid = (stream: StreamLabel) => (meta: EventMeta, reason: string): void => {
+    // Galley validated it, so this is a bug or a foreign writer; every replica skips it alike.
+    log.error({ stream, seq: meta.seq, reason }, 'undecodable event skipped');
+    metrics.eventsInvalid.inc({ stream });
+  };
+
+  const started = performance.now();
+  const followers: StreamFollower[] = [];
+  try {
+    followers.push(
+      await followStream(bus, {
+        stream: Streams.config,
+        fromSequence: 1,
+        codec: ChangeSetCodec,
+        onEvent: (event, meta) => accept({ stream: 'config', seq: meta.seq, event }),
+        onInvalid: onInvalid('config'),
+      }),
+    );
+    followers.push(
+      await followStream(bus, {
+        stream: Streams.registry,
+        fromSequence: 1,
+        codec: RegistryEventCodec,
+        onEvent: (event, meta) => accept({ stream: 'registry', seq: meta.seq, event }),
+        onInvalid: onInvalid('registry'),
+      }),
+    );
+  } catch (err) {
+    await Promise.all(followers.map((f) => f.stop()));
+    throw err;
+  }
+
+  const caughtUpPromise = Promise.all(followers.map((f) => f.caughtUp)).then(() => {
+    fold();
+    const replayMs = performance.now() - started;
+    caughtUp = true;
+    metrics.replaySeconds.set(replayMs / 1000);
+    log.info(
+      {
+        configSeq: state.configSeq,
+        registrySeq: state.registrySeq,
+        events: foldedEvents,
+        resources: state.resources.size,
+        workloads: state.workloads.size,
+        replayMs: Math.round(replayMs),
+      },
+      'caught up with the event log',
+    );
+    // Listeners run outside this promise, like every later flush, so a bug in one is not swallowed.
+    flushScheduled ??= setImmediate(flush);
+  });
+
+  // Observed by whoever cares (readiness, main); a failure here is also logged by the follower.
+  caughtUpPromise.catch(() => undefined);
+  const closed = Promise.race(followers.map((f) => f.closed));
+  closed.catch(() => undefined);
+
+  return {
+    state: () => state,
+    caughtUp: caughtUpPromise,
+    isCaughtUp: () => caughtUp,
+    onChange: (listener) => {
+      listeners.add(listener);
+      if (caughtUp) setImmediate(() => listeners.has(listener) && listener(state));
+      return () => listeners.delete(listener);
+    },
+    closed,
+    stop: async () => {
+      if (flushScheduled !== undefined) clearImmediate(flushScheduled);
+      flushScheduled = undefined;
+      listeners.clear();
+      await Promise.all(followers.map((f) => f.stop()));
+    },
+  };
+}
