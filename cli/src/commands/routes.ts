@@ -20,7 +20,18 @@ export const runRoutes = async (opts: RoutesOptions, io: CliIo): Promise<void> =
   } catch (e) {
     throw new CliError(ExitCode.rejected, [(e as Error).message]);
   }
-  const entry = await withMeshBus(io, async (bus) => (await openSnapshotStore(bus)).get(key));
+  const entry = await withMeshBus(io, async (bus) => {
+    let store;
+    try {
+      store = await openSnapshotStore(bus);
+    } catch (e) {
+      // A NATS without the bucket is not a Jetmesh bus (often someone else's server on 4222).
+      throw new CliError(ExitCode.unreachable, [
+        `no Jetmesh snapshot store on ${bus.nc.getServer()}: ${(e as Error).message} (start the mesh with npx jetmesh up, or set JETMESH_NATS_URL)`,
+      ]);
+    }
+    return store.get(key);
+  });
   if (entry === undefined) {
     throw new CliError(ExitCode.rejected, [
       `no routing snapshot for ${host}: no ServiceEntry or VirtualService defines it, or pilot is not running`,
