@@ -1,35 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
-import { freePort } from './free-port.js';
+import { freePort } from '@jetmesh/runtime';
 import { OutputTail } from './output-tail.js';
 import { waitUntilReady } from './readiness.js';
 import { hasExited, stopChild } from './stop-child.js';
-
-export const NATS_SERVER_BIN_ENV = 'JETMESH_NATS_SERVER_BIN';
 
 export const NATS_NOT_FOUND =
   'nats-server not found: install it (apt-get install nats-server) or set JETMESH_NATS_URL to a running JetStream server';
 
 const STARTUP_TIMEOUT_MS = 15_000;
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** JETMESH_NATS_SERVER_BIN, else nats-server on PATH, else /usr/sbin (where Debian puts it, often off PATH). */
-export function findNatsServer(env: NodeJS.ProcessEnv): string | undefined {
-  const configured = env[NATS_SERVER_BIN_ENV];
-  if (configured !== undefined && configured !== '') return isExecutable(configured) ? configured : undefined;
-  const dirs = [...(env.PATH ?? '').split(delimiter).filter((d) => d !== ''), '/usr/sbin'];
-  return dirs.map((d) => join(d, 'nats-server')).find(isExecutable);
-}
 
 /** A private nats-server: loopback only, on a free port, never the machine's shared 4222. */
 export interface NatsServerProcess {

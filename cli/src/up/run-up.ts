@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { contextFilePath, defaultAddresses, readContextFile, removeContext, writeContext, type UpContext } from '../context.js';
-import { freePort, isPortFree } from './free-port.js';
-import { NATS_NOT_FOUND, findNatsServer, startNatsServer, type NatsServerProcess } from './nats-server-process.js';
+import { findNatsServerBinary, freePort, isPortFree } from '@jetmesh/runtime';
+import { NATS_NOT_FOUND, startNatsServer, type NatsServerProcess } from './nats-server-process.js';
 import { waitUntilReady } from './readiness.js';
 import { repoRoot } from './repo-root.js';
 import { defaultRestartPolicy, formatDelay, type RestartPolicy } from './restart-policy.js';
@@ -174,7 +174,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
     if (natsUrl !== undefined && natsUrl !== '') {
       natsRow = { service: 'nats', listensOn: `${natsUrl}  (external, from ${NATS_URL_ENV})`, admin: '-' };
     } else {
-      const bin = findNatsServer(env);
+      const bin = findNatsServerBinary(env);
       if (bin === undefined) return new UpFailure(NATS_NOT_FOUND);
       const started = await startNatsServer(bin, storeDir, stopRequested.signal);
       if (E.isLeft(started)) return stopRequested.signal.aborted ? undefined : new UpFailure(started.left);

@@ -7,3 +7,5 @@ export type { AdminOptions, AdminServer, Readiness } from './admin-server.js';
 export { createMetricsRegistry } from './metrics-registry.js';
 export { onShutdown, SHUTDOWN_STEP_TIMEOUT_MS } from './shutdown.js';
 export type { ShutdownStep, ShutdownHandle } from './shutdown.js';
+export { freePort, isPortFree } from './local-ports.js';
+export { findNatsServerBinary, NATS_SERVER_BIN_ENV } from './nats-server-binary.js';

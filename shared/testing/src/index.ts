@@ -1,5 +1,4 @@
-export { freePort } from './free-port.js';
-export { findNatsServerBinary, NATS_SERVER_BIN_ENV } from './nats-server-binary.js';
+export { freePort, findNatsServerBinary, NATS_SERVER_BIN_ENV } from '@jetmesh/runtime';
 export { startNatsServer } from './nats-server.js';
 export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
 export { launchProcess } from './launch-process.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort } from '@jetmesh/runtime';
 import { type ChildHandle, launchProcess } from './launch-process.js';
 import { type NatsServerHandle, startNatsServer } from './nats-server.js';
 import { repoRoot } from './repo-root.js';

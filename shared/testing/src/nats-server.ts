@@ -4,8 +4,7 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forgetTempDir, reapOnExit, removeOnExit } from './child-reaper.js';
-import { freePort } from './free-port.js';
-import { findNatsServerBinary, NATS_SERVER_BIN_ENV } from './nats-server-binary.js';
+import { NATS_SERVER_BIN_ENV, findNatsServerBinary, freePort } from '@jetmesh/runtime';
 import { OutputLog } from './output-log.js';
 
 export interface NatsServerOptions {
