@@ -33,17 +33,54 @@ interface MeshIndex {
   readonly services: ReadonlyMap<string, Service>;
   readonly virtualServices: ReadonlyMap<string, VirtualService>;
   readonly destinationRules: ReadonlyMap<string, DestinationRule>;
-  readonly workloads: readonly Workload[];
+  /** Workloads by `namespace \0 label=value`: a selector reads one posting list, not every workload. */
+  readonly workloadsByLabel: ReadonlyMap<string, readonly Workload[]>;
   readonly shadowed: ReadonlyMap<string, string[]>;
+  /** Endpoints per service port, computed once per derivation (several routes name the same cluster). */
+  readonly endpointCache: Map<string, Endpoint[]>;
 }
+
+const labelPostingKey = (namespace: string, key: string, value: string): string => `${namespace}\0${key}=${value}`;
+
+const indexWorkloads = (workloads: readonly Workload[]): Map<string, Workload[]> => {
+  const byLabel = new Map<string, Workload[]>();
+  for (const w of workloads) {
+    const inNamespace = byLabel.get(`${w.namespace}\0`);
+    if (inNamespace === undefined) byLabel.set(`${w.namespace}\0`, [w]);
+    else inNamespace.push(w);
+    for (const [k, v] of Object.entries(w.spec.labels ?? {})) {
+      const key = labelPostingKey(w.namespace, k, v);
+      const list = byLabel.get(key);
+      if (list === undefined) byLabel.set(key, [w]);
+      else list.push(w);
+    }
+  }
+  return byLabel;
+};
+
+/** Workloads in `namespace` carrying every label of `selector`, in registration order. */
+const selectWorkloads = (index: MeshIndex, namespace: string, selector: Readonly<Record<string, string>>): readonly Workload[] => {
+  const entries = Object.entries(selector);
+  // An empty selector selects the whole namespace (the posting list of the namespace alone).
+  let smallest: readonly Workload[] | undefined = entries.length === 0 ? index.workloadsByLabel.get(`${namespace}\0`) : undefined;
+  for (const [k, v] of entries) {
+    const list = index.workloadsByLabel.get(labelPostingKey(namespace, k, v)) ?? [];
+    if (smallest === undefined || list.length < smallest.length) smallest = list;
+  }
+  return (smallest ?? []).filter((w) => matchesLabels(w.spec.labels, selector));
+};
 
 const keyOf = (s: StoredResource): string => resourceKey(refOf(s.resource));
 /** Oldest first; resources created by the same ChangeSet are ordered by key, never by Map order. */
-const byAge = (a: StoredResource, b: StoredResource): number =>
-  a.createdAt !== b.createdAt ? a.createdAt - b.createdAt : keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0;
+const byAge = (a: { s: StoredResource; key: string }, b: { s: StoredResource; key: string }): number =>
+  a.s.createdAt !== b.s.createdAt ? a.s.createdAt - b.s.createdAt : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 
 const ofKind = <K extends StoredResource['resource']['kind']>(state: MeshState, kind: K) =>
-  [...state.resources.values()].filter((s) => s.resource.kind === kind).sort(byAge) as Array<
+  [...state.resources.values()]
+    .filter((s) => s.resource.kind === kind)
+    .map((s) => ({ s, key: keyOf(s) }))
+    .sort((a, b) => byAge(a, b))
+    .map(({ s }) => s) as Array<
     StoredResource & { resource: Extract<StoredResource['resource'], { kind: K }> }
   >;
 
@@ -88,7 +125,7 @@ const buildIndex = (state: MeshState): MeshIndex => {
       .sort((a, b) => a.registrySeq - b.registrySeq)
       .map((w) => ({ namespace: w.namespace, id: `registry ${w.namespace}/${w.name}`, spec: w.workload })),
   ];
-  return { services, virtualServices, destinationRules, workloads, shadowed };
+  return { services, virtualServices, destinationRules, workloadsByLabel: indexWorkloads(workloads), shadowed, endpointCache: new Map() };
 };
 
 const matchesLabels = (labels: Readonly<Record<string, string>> | undefined, selector: Readonly<Record<string, string>>): boolean =>
@@ -99,12 +136,15 @@ const compareEndpoints = (a: Endpoint, b: Endpoint): number =>
 
 /** Endpoints of a service port: the target port is the workload's named port, else targetPort, else the port itself. */
 const endpointsOf = (index: MeshIndex, service: Service, port: ServicePortInfo | undefined): Endpoint[] => {
-  const candidates: Array<{ id: string; spec: WorkloadEntrySpec }> = service.inline
+  const cacheKey = `${service.host}|${port?.number ?? ''}`;
+  const cached = index.endpointCache.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const candidates: ReadonlyArray<{ id: string; spec: WorkloadEntrySpec }> = service.inline
     ? service.inline.map((spec, i) => ({ id: `ServiceEntry ${service.source}#${i}`, spec }))
     : service.selector
-      ? index.workloads.filter((w) => w.namespace === service.namespace && matchesLabels(w.spec.labels, service.selector ?? {}))
+      ? selectWorkloads(index, service.namespace, service.selector)
       : [];
-  return candidates
+  const endpoints = candidates
     .map(({ id, spec }) => ({
       address: spec.address,
       port: (port ? spec.ports?.[port.name] ?? port.targetPort ?? port.number : 0),
@@ -115,6 +155,8 @@ const endpointsOf = (index: MeshIndex, service: Service, port: ServicePortInfo |
       ...(spec.locality !== undefined ? { locality: spec.locality } : {}),
     }))
     .sort(compareEndpoints);
+  index.endpointCache.set(cacheKey, endpoints);
+  return endpoints;
 };
 
 const subsetOf = (index: MeshIndex, host: string, name: string): Subset | undefined =>
