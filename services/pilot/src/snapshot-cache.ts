@@ -28,7 +28,7 @@ export function createSnapshotCache(log: Logger, metrics: PilotMetrics): Snapsho
   return {
     update: (state) => {
       const started = performance.now();
-      const set = deriveSnapshotSet(state);
+      const set = deriveSnapshotSet(state, current?.set);
       const deriveMs = performance.now() - started;
       metrics.deriveSeconds.observe(deriveMs / 1000);
       for (const [host, problems] of set.rejected) {

@@ -1,5 +1,5 @@
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { contentHash, deriveSnapshots, type MeshState, type SnapshotVersion, type VersionedSnapshot } from '@jetmesh/model';
+import { contentHash, deriveMesh, deriveMeshIncrementally, type DerivedMesh, type MeshState, type RoutingSnapshot, type SnapshotVersion, type VersionedSnapshot } from '@jetmesh/model';
 import { checkSnapshot, type SnapshotInconsistency } from './snapshot-consistency.js';
 
 /** Every host's snapshot at one log position: derived, hashed and checked, ready for any publisher. */
@@ -9,18 +9,42 @@ export interface SnapshotSet {
   readonly snapshots: ReadonlyMap<string, VersionedSnapshot>;
   /** Hosts whose snapshot failed the check: publishers leave their last good snapshot in place. */
   readonly rejected: ReadonlyMap<string, readonly SnapshotInconsistency[]>;
+  /** Hosts derived again for this set (new or possibly changed); the others are carried over unchanged. */
+  readonly rederived: ReadonlySet<string>;
+  /** Hosts that existed in the previous set and no longer do. */
+  readonly removed: ReadonlySet<string>;
+  /** What the next incremental derivation starts from. */
+  readonly derived: DerivedMesh;
 }
 
 const stateVersion = (state: MeshState): SnapshotVersion => ({ config: state.configSeq, registry: state.registrySeq });
 
-export function deriveSnapshotSet(state: MeshState): SnapshotSet {
+/**
+ * Derives the set for `state`. With the previous set, only hosts the changes touch are derived,
+ * hashed and checked again (the model proves this equal to a full derivation); the rest are
+ * carried over with the new version.
+ */
+export function deriveSnapshotSet(state: MeshState, previous?: SnapshotSet): SnapshotSet {
   const version = stateVersion(state);
+  const step =
+    previous === undefined
+      ? (() => {
+          const derived = deriveMesh(state);
+          return { derived, rederived: new Set(derived.snapshots.keys()), removed: new Set<string>() };
+        })()
+      : deriveMeshIncrementally(previous.derived, state);
   const snapshots = new Map<string, VersionedSnapshot>();
   const rejected = new Map<string, readonly SnapshotInconsistency[]>();
-  for (const [host, derived] of deriveSnapshots(state)) {
+  const accept = (host: string, derived: RoutingSnapshot) => {
     const checked = checkSnapshot(host, derived);
     if (isLeft(checked)) rejected.set(host, checked.left);
     else snapshots.set(host, { version, contentHash: contentHash(checked.right), snapshot: checked.right });
+  };
+  for (const [host, derived] of step.derived.snapshots) {
+    const carried = step.rederived.has(host) ? undefined : previous?.snapshots.get(host);
+    if (carried !== undefined) snapshots.set(host, { ...carried, version });
+    else if (!step.rederived.has(host) && previous?.rejected.has(host)) rejected.set(host, previous.rejected.get(host) ?? []);
+    else accept(host, derived);
   }
-  return { version, snapshots, rejected };
+  return { version, snapshots, rejected, derived: step.derived, rederived: step.rederived, removed: step.removed };
 }

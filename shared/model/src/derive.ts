@@ -13,7 +13,7 @@ import type { Endpoint, RouteRule, RoutingSnapshot, ServicePortInfo, WeightedDes
  * byte-identical snapshots on every replica.
  */
 
-interface Service {
+export interface Service {
   readonly host: string;
   readonly namespace: string;
   readonly source: string;
@@ -22,14 +22,14 @@ interface Service {
   readonly inline?: readonly WorkloadEntrySpec[];
 }
 
-interface Workload {
+export interface Workload {
   readonly namespace: string;
   readonly id: string;
   readonly spec: WorkloadEntrySpec;
 }
 
 /** Who claims each host; the oldest resource wins, as in Istio. */
-interface MeshIndex {
+export interface MeshIndex {
   readonly services: ReadonlyMap<string, Service>;
   readonly virtualServices: ReadonlyMap<string, VirtualService>;
   readonly destinationRules: ReadonlyMap<string, DestinationRule>;
@@ -86,7 +86,7 @@ const ofKind = <K extends StoredResource['resource']['kind']>(state: MeshState, 
 
 const nsName = (r: { metadata: { namespace: string; name: string } }): string => `${r.metadata.namespace}/${r.metadata.name}`;
 
-const buildIndex = (state: MeshState): MeshIndex => {
+export const buildIndex = (state: MeshState): MeshIndex => {
   const shadowed = new Map<string, string[]>();
   const claim = <V>(map: Map<string, V>, host: string, value: V, what: string) => {
     if (map.has(host)) shadowed.set(host, [...(shadowed.get(host) ?? []), what]);
@@ -128,7 +128,7 @@ const buildIndex = (state: MeshState): MeshIndex => {
   return { services, virtualServices, destinationRules, workloadsByLabel: indexWorkloads(workloads), shadowed, endpointCache: new Map() };
 };
 
-const matchesLabels = (labels: Readonly<Record<string, string>> | undefined, selector: Readonly<Record<string, string>>): boolean =>
+export const matchesLabels = (labels: Readonly<Record<string, string>> | undefined, selector: Readonly<Record<string, string>>): boolean =>
   Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 
 const compareEndpoints = (a: Endpoint, b: Endpoint): number =>
@@ -254,7 +254,7 @@ const routeRule = (index: MeshIndex, vs: VirtualService, http: HTTPRoute, warnin
   };
 };
 
-const deriveHost = (index: MeshIndex, host: string): RoutingSnapshot => {
+export const deriveHost = (index: MeshIndex, host: string): RoutingSnapshot => {
   const warnings: string[] = [];
   const service = index.services.get(host);
   const vs = index.virtualServices.get(host);
@@ -286,7 +286,7 @@ const deriveHost = (index: MeshIndex, host: string): RoutingSnapshot => {
 };
 
 /** Every routable host: those a ServiceEntry declares and those a VirtualService routes (wildcards excluded). */
-const routableHosts = (index: MeshIndex): string[] =>
+export const routableHosts = (index: MeshIndex): string[] =>
   [...new Set([...index.services.keys(), ...index.virtualServices.keys()])].filter((h) => !h.includes('*')).sort();
 
 /** All snapshots, keyed by host, in host order. */
