@@ -3,9 +3,20 @@ import { DEFAULT_NAMESPACE } from '@jetmesh/model';
 import { CliError, ExitCode } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { runApply } from './commands/apply.js';
+import { runAnalyze } from './commands/analyze.js';
+import { runDiffFile } from './commands/diff-file.js';
 import { runDelete } from './commands/delete.js';
 import { runGet } from './commands/get.js';
 import { runRoutes } from './commands/routes.js';
+import { DEFAULT_PROXY_STATUS_WAIT_MS, runProxyStatus } from './commands/proxy-status.js';
+import { runAt } from './commands/at.js';
+import { runAuditVerify } from './commands/audit-verify.js';
+import { runHistoryDiff } from './commands/diff.js';
+import { runHistory, runHistoryExport, type HistoryOptions } from './commands/history.js';
+import { runRollback } from './commands/rollback.js';
+import { runAuditCerts } from './commands/audit-certs.js';
+import { runCaRoot, runCaRotate } from './commands/ca.js';
+import { runTokenCreate } from './commands/token.js';
 import { runUp } from './up/index.js';
 
 /** The command tree; each action only maps flags to a command module. */
@@ -15,6 +26,8 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride()
+    // A flag after a subcommand (`history export --actor bob`) belongs to that subcommand.
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   const namespace = () => new Option('-n, --namespace <ns>', 'namespace of resources that name none').default(DEFAULT_NAMESPACE);
@@ -25,9 +38,32 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .requiredOption('-f, --filename <file>', 'manifest file, or - for stdin')
     .addOption(namespace())
     .option('--reason <text>', 'why: recorded with the change')
-    .option('--dry-run', 'show what would change; record nothing')
-    .action(async (o: { filename: string; namespace: string; reason?: string; dryRun?: boolean }) =>
-      runApply({ file: o.filename, namespace: o.namespace, ...(o.reason ? { reason: o.reason } : {}), dryRun: o.dryRun ?? false }, io),
+    .option('--dry-run', 'show what would change and what the analyzers find; record nothing')
+    .option('--strict', 'refuse the change when the analyzers warn about it')
+    .option('--expect-version <version>', 'the resourceVersion the resource must be at (lost-update protection)')
+    .action(async (o: { filename: string; namespace: string; reason?: string; dryRun?: boolean; strict?: boolean; expectVersion?: string }) =>
+      runApply(
+        {
+          file: o.filename,
+          namespace: o.namespace,
+          ...(o.reason ? { reason: o.reason } : {}),
+          dryRun: o.dryRun ?? false,
+          strict: o.strict ?? false,
+          ...(o.expectVersion !== undefined ? { expectVersion: o.expectVersion } : {}),
+        },
+        io,
+      ),
+    );
+
+  program
+    .command('analyze')
+    .description('istioctl analyze: check the live configuration, with the manifests laid over it, for mistakes Istio would not refuse')
+    .option('-f, --filename <file...>', 'manifests to analyze as if applied (- for stdin)')
+    .addOption(namespace())
+    .option('--strict', 'exit 1 when there is any warning')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
+    .action(async (o: { filename?: string[]; namespace: string; strict?: boolean; output?: 'json' }) =>
+      setExitCode(await runAnalyze({ files: o.filename ?? [], namespace: o.namespace, strict: o.strict ?? false, output: o.output ?? 'text' }, io)),
     );
 
   program
@@ -72,6 +108,126 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(namespace())
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
     .action(async (host: string, o: { namespace: string; output?: 'json' }) => runRoutes({ host, namespace: o.namespace, output: o.output ?? 'table' }, io));
+
+  program
+    .command('proxy-status')
+    .description('every xDS client connected to a pilot replica: per type SYNCED, STALE, NACKED (with the error) or NOT SENT, its version beside the latest')
+    .argument('[node]', 'only this node id')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
+    .option('--wait <ms>', 'how long to gather the replicas\' answers', String(DEFAULT_PROXY_STATUS_WAIT_MS))
+    .action(async (node: string | undefined, o: { output?: 'json'; wait: string }) =>
+      runProxyStatus({ ...(node !== undefined ? { node } : {}), output: o.output ?? 'table', waitMs: Math.max(1, Number(o.wait) || DEFAULT_PROXY_STATUS_WAIT_MS) }, io),
+    );
+
+  // History, time travel, rollback and audit: replays of the log with the model's reducer (see src/replay/).
+  const progress = () => new Option('--progress', 'show replay progress on stderr even when it is not a terminal');
+  type HistoryFlags = { namespace?: string; since?: string; until?: string; actor?: string; progress?: boolean };
+  const historyOptions = (resource: string | undefined, o: HistoryFlags): HistoryOptions => ({
+    ...(resource !== undefined ? { resource } : {}),
+    ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
+    ...(o.since !== undefined ? { since: o.since } : {}),
+    ...(o.until !== undefined ? { until: o.until } : {}),
+    ...(o.actor !== undefined ? { actor: o.actor } : {}),
+    progress: o.progress ?? false,
+  });
+  const historyFlags = (c: Command): Command =>
+    c
+      .argument('[resource]', 'only changes touching KIND or KIND/NAME (vs, vs/reviews-route)')
+      .option('-n, --namespace <ns>', 'only changes touching this namespace (default: every namespace)')
+      .option('--since <point>', 'from this change or time on: SEQ, RFC 3339 or -2h')
+      .option('--until <point>', 'up to this change or time: SEQ, RFC 3339 or -2h')
+      .option('--actor <actor>', 'only changes made by this actor')
+      .addOption(progress());
+  const history = historyFlags(program.command('history').description('who changed what, when and why: every change, oldest first'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
+    .action(async (resource: string | undefined, o: HistoryFlags & { output?: 'json' }) => runHistory({ ...historyOptions(resource, o), output: o.output ?? 'table' }, io));
+  historyFlags(history.command('export').description('every change as one JSON object per line, for SIEM ingestion'))
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl']).default('jsonl'))
+    .action(async (resource: string | undefined, o: HistoryFlags & { format: 'jsonl' }) => runHistoryExport({ ...historyOptions(resource, o), format: o.format }, io));
+
+  program
+    .command('at')
+    .description('get, routes or analyze as of a past point, replayed from the log: jetmesh at <SEQ|RFC3339|-2h> get|routes|analyze …')
+    .argument('<point>', 'a change sequence (12), an RFC 3339 time or a relative time (-2h)')
+    .argument('<command...>', 'get KIND [NAME] [-n NS|-A] [-o yaml|json] | routes HOST [-o json] | analyze [-o json]')
+    .addOption(progress())
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (point: string, command: string[], o: { progress?: boolean }) => runAt({ point, command, progress: o.progress ?? false }, io));
+
+  // One diff command: `-f FILE` diffs a manifest against the live state, `--from/--to` two points of the log.
+  program
+    .command('diff')
+    .description('what a manifest would change (-f FILE, unified diff against live), or differences between two points of the log (--from/--to)')
+    .argument('[host]', 'only this host\'s routing and the resources it is derived from')
+    .option('-f, --filename <file>', 'manifest to compare with the live configuration, or - for stdin; exit 1 when it differs')
+    .option('--from <point>', 'SEQ, RFC 3339 or -2h')
+    .option('--to <point>', 'SEQ, RFC 3339 or -2h (default: the end of the log)')
+    .option('-n, --namespace <ns>', 'namespace short host names expand in', DEFAULT_NAMESPACE)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
+    .addOption(progress())
+    .action(async (host: string | undefined, o: { filename?: string; from?: string; to?: string; namespace: string; output?: 'json'; progress?: boolean }) => {
+      if (o.filename !== undefined) {
+        if (o.from !== undefined || o.to !== undefined || host !== undefined) throw new CliError(ExitCode.usage, ['diff: give either -f FILE or --from/--to [HOST], not both']);
+        return setExitCode(await runDiffFile({ file: o.filename, namespace: o.namespace }, io));
+      }
+      if (o.from === undefined) throw new CliError(ExitCode.usage, ['diff: give -f FILE (a manifest against live) or --from <point> (two points of the log)']);
+      return runHistoryDiff(
+        { from: o.from, ...(o.to !== undefined ? { to: o.to } : {}), ...(host !== undefined ? { host } : {}), namespace: o.namespace, output: o.output ?? 'text', progress: o.progress ?? false },
+        io,
+      );
+    });
+
+  program
+    .command('rollback')
+    .description('restore the configuration of an earlier point as ONE new change (history is never rewritten)')
+    .requiredOption('--to <point>', 'SEQ, RFC 3339 or -2h')
+    .option('--only <KIND/NAME...>', 'restore only these resources')
+    .addOption(namespace())
+    .requiredOption('--reason <text>', 'why: recorded with the change')
+    .option('--dry-run', 'show what would change; record nothing')
+    .action(async (o: { to: string; only?: string[]; namespace: string; reason: string; dryRun?: boolean }) =>
+      runRollback({ to: o.to, only: o.only ?? [], namespace: o.namespace, reason: o.reason, dryRun: o.dryRun ?? false }, io),
+    );
+
+  program
+    .command('audit')
+    .description('tamper evidence of the change log')
+    .command('verify')
+    .description('check the hash chain of every change; exit 1 naming the first break')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
+    .addOption(progress())
+    .action(async (o: { output?: 'json'; progress?: boolean }) => runAuditVerify({ output: o.output ?? 'text', progress: o.progress ?? false }, io));
+
+  // Citadel: workload tokens, the root of trust, and its audit trail.
+  program
+    .command('token')
+    .description('bootstrap tokens for workloads')
+    .command('create')
+    .description('mint a token that lets one workload identity request its certificate (printed alone on stdout)')
+    .requiredOption('--namespace <ns>', 'the workload namespace')
+    .requiredOption('--service-account <sa>', 'the workload service account')
+    .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 1d', '1h')
+    .action(async (o: { namespace: string; serviceAccount: string; ttl: string }) => runTokenCreate(o, io));
+
+  const ca = program.command('ca').description('the mesh root of trust');
+  ca.command('root')
+    .description('print every currently trusted root certificate (PEM) on stdout')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['pem', 'json']).default('pem'))
+    .action(async (o: { output: 'pem' | 'json' }) => runCaRoot(o, io));
+  ca.command('rotate')
+    .description('add a new root, issue from it after a propagation delay, remove the old one after a grace period')
+    .option('--reason <text>', 'recorded with each rotation step')
+    .action(async (o: { reason?: string }) => runCaRotate(o, io));
+
+  (program.commands.find((c) => c.name() === 'audit') ?? program.command('audit').description('audit trails'))
+    .command('certs')
+    .description('certificates issued and denied, root rotations and tokens minted, oldest first')
+    .option('--identity <id>', 'only events of this caller: spiffe://<td>/ns/<ns>/sa/<sa> or <ns>/<sa>')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
+    .action(async (o: { identity?: string; output?: 'json' }) =>
+      runAuditCerts({ ...(o.identity !== undefined ? { identity: o.identity } : {}), output: o.output ?? 'table' }, io),
+    );
 
   program
     .command('up')

@@ -9,6 +9,10 @@ export interface ApplyOptions {
   readonly namespace: string;
   readonly reason?: string;
   readonly dryRun?: boolean;
+  /** Analyzer warnings refuse the change. */
+  readonly strict?: boolean;
+  /** The resourceVersion the (only) resource must be at: lost-update protection. */
+  readonly expectVersion?: string;
 }
 
 /** kubectl's way of naming what changed: `virtualservice.networking.istio.io/reviews-route created`. */
@@ -21,14 +25,22 @@ export const describeChange = (c: ResourceChange, dryRun: boolean): string => {
 
 export const printChanges = (io: CliIo, res: ApplyResponse | DeleteResponse, dryRun: boolean): void => {
   printLines(io.stdout, res.changes.map((c) => describeChange(c, dryRun)));
-  if ('warnings' in res) printLines(io.stderr, res.warnings.map((w) => `Warning: ${w}`));
+  // Analyzer findings already read `Warning [IST0101] (VirtualService default/x) …`, as istioctl prints them.
+  if ('warnings' in res) printLines(io.stderr, res.warnings);
   if (res.sequence > 0) io.stdout.write(`recorded as change #${res.sequence}\n`);
 };
 
 export const runApply = async (opts: ApplyOptions, io: CliIo): Promise<void> => {
   const yaml = await readManifest(opts.file, io.stdin);
   const res = await withConfigApi(io, (api) =>
-    api.apply({ yaml, defaultNamespace: opts.namespace, reason: opts.reason ?? '', dryRun: opts.dryRun ?? false }),
+    api.apply({
+      yaml,
+      defaultNamespace: opts.namespace,
+      reason: opts.reason ?? '',
+      dryRun: opts.dryRun ?? false,
+      strict: opts.strict ?? false,
+      expectVersion: opts.expectVersion ?? '',
+    }),
   );
   printChanges(io, res, opts.dryRun ?? false);
 };

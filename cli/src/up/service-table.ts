@@ -18,5 +18,6 @@ export interface ServiceSpec {
 /** Started in this order, stopped in reverse. Citadel and telemetry join as one line each. */
 export const meshServices: readonly ServiceSpec[] = [
   { name: 'galley', entry: 'services/galley/dist/src/main.js', portEnv: 'JETMESH_GALLEY_PORT', defaultPort: 15017, serves: 'gRPC config API', contextField: 'galleyAddress' },
-  { name: 'pilot', entry: 'services/pilot/dist/src/main.js', portEnv: 'JETMESH_PILOT_XDS_PORT', defaultPort: 15010, serves: 'xDS reserved, not served yet; snapshots → KV mesh_snapshots', contextField: 'pilotXdsAddress' },
+  { name: 'pilot', entry: 'services/pilot/dist/src/main.js', portEnv: 'JETMESH_PILOT_XDS_PORT', defaultPort: 15010, serves: 'xDS (ADS, SotW + delta); snapshots → KV mesh_snapshots', contextField: 'pilotXdsAddress' },
+  { name: 'citadel', entry: 'services/citadel/dist/src/main.js', portEnv: 'JETMESH_CITADEL_PORT', defaultPort: 15012, serves: 'CA (gRPC over TLS): istio.v1.auth.IstioCertificateService + admin' },
 ];

@@ -1,7 +1,11 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import {
+  ChangeSetCodec,
+  GENESIS_HASH,
   canonicalJson,
   encodeResource,
+  failsStrict,
+  formatDiagnostic,
   formatRef,
   getResource,
   invalid,
@@ -9,6 +13,7 @@ import {
   resourceKey,
   type Change,
   type DecodedDocument,
+  type Diagnostic,
   type Invalid,
   type MeshState,
   type ResourceRef,
@@ -16,7 +21,7 @@ import {
 } from '@jetmesh/model';
 import type { ChangeAction } from '@jetmesh/rpc';
 import { inDocument } from './document-label.js';
-import { routeWarnings } from './route-warnings.js';
+import { applyDiagnostics } from './route-warnings.js';
 
 /** What one request does to one resource. */
 export interface PlannedChange {
@@ -35,7 +40,27 @@ export interface ChangePlan {
   readonly outcomes: readonly PlannedChange[];
   /** Accepted but suspicious, one line each (see route-warnings). */
   readonly warnings: readonly string[];
+  /** The analyzer findings behind `warnings` (apply plans only). */
+  readonly diagnostics?: readonly Diagnostic[];
 }
+
+export interface ApplyOptions {
+  /** Analyzer warnings refuse the change (`jetmesh apply --strict`). */
+  readonly strict?: boolean;
+  /** Largest encoded ChangeSet accepted; a bigger change is refused before it is published. */
+  readonly maxChangeSetBytes?: number;
+}
+
+/** Room left in the size limit for the envelope (id, time, actor, reason, prev) around the changes. */
+const ENVELOPE_BYTES = 4096;
+
+/** The encoded size of the changes as one event, so an oversized change is refused with its size, on dry runs too. */
+export const changeSetBytes = (changes: readonly Change[]): number =>
+  Buffer.byteLength(JSON.stringify(ChangeSetCodec.encode({ id: '', type: 'ChangeSet', at: '', actor: '', prev: GENESIS_HASH, changes })), 'utf8') + ENVELOPE_BYTES;
+
+/** One line per problem; the limit is never split over several events, so atomicity never depends on a protocol. */
+export const changeSetTooLarge = (bytes: number, max: number): Invalid =>
+  invalid('', `the change is ${bytes} bytes encoded; the limit is ${max} bytes: apply it in smaller parts`, 'TOO_LARGE');
 
 /** A decoded document of an apply, with the label its errors carry. */
 export interface ApplyItem {
@@ -73,7 +98,7 @@ const sameContent = (stored: StoredResource, next: DecodedDocument['resource']):
   canonicalJson(encodeResource(stored.resource)) === canonicalJson(encodeResource(next));
 
 /** Plans an apply: created / configured / unchanged per document; every problem at once. */
-export const planApply = (state: MeshState, items: readonly ApplyItem[]): Either<Invalid[], ChangePlan> => {
+export const planApply = (state: MeshState, items: readonly ApplyItem[], options: ApplyOptions = {}): Either<Invalid[], ChangePlan> => {
   const problems: Invalid[] = [];
   const changes: Change[] = [];
   const outcomes: PlannedChange[] = [];
@@ -94,7 +119,15 @@ export const planApply = (state: MeshState, items: readonly ApplyItem[]): Either
     outcomes.push({ ref, action: stored === undefined ? 'created' : 'configured', storedVersion: stored?.resourceVersion ?? 0 });
   }
   if (problems.length > 0) return left(problems);
-  return right({ changes, outcomes, warnings: routeWarnings(state, items.map((i) => i.document.resource)) });
+  if (options.maxChangeSetBytes !== undefined && changes.length > 0) {
+    const bytes = changeSetBytes(changes);
+    if (bytes > options.maxChangeSetBytes) return left([changeSetTooLarge(bytes, options.maxChangeSetBytes)]);
+  }
+  const diagnostics = applyDiagnostics(state, items.map((i) => i.document.resource));
+  // --strict: what would be a warning refuses the change, printed the way istioctl prints errors.
+  const failing = options.strict === true ? diagnostics.filter(failsStrict) : [];
+  if (failing.length > 0) return left(failing.map((d) => invalid('', `${formatDiagnostic(d, 'Error')} (--strict)`)));
+  return right({ changes, outcomes, warnings: diagnostics.map((d) => formatDiagnostic(d)), diagnostics });
 };
 
 /** Plans a delete: every named resource must exist (and be at its expected version). */

@@ -11,6 +11,8 @@ import type { GalleyMetrics } from './galley-metrics.js';
 export interface ChangeRequest {
   readonly actor: string;
   readonly reason?: string;
+  /** Set on a rollback: the sequence whose state the change restores. */
+  readonly rollbackOf?: number;
   /** Called again after every lost race, so the change is re-validated against the newer state. */
   readonly plan: (state: MeshState) => Either<Invalid[], ChangePlan>;
 }
@@ -55,6 +57,7 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
         actor: request.actor,
         ...(request.reason !== undefined && request.reason !== '' ? { reason: request.reason } : {}),
         prev: current.lastChangeSetHash,
+        ...(request.rollbackOf !== undefined ? { rollbackOf: request.rollbackOf } : {}),
         changes: plan.right.changes,
       };
       const published = await publishEvent(bus, ChangeSetCodec, Subjects.config, changeSet, {

@@ -1,8 +1,10 @@
 import type * as grpc from '@grpc/grpc-js';
+import type { Bus } from '@jetmesh/bus';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { Logger } from '@jetmesh/log';
 import {
   DEFAULT_NAMESPACE,
+  analyzeMesh,
   decodeResource,
   encodeResource,
   formatRef,
@@ -16,7 +18,6 @@ import {
   type StoredResource,
 } from '@jetmesh/model';
 import {
-  metadataActor,
   type ApplyRequest,
   type ApplyResponse,
   type ConfigServiceHandlers,
@@ -27,7 +28,12 @@ import {
   type ListRequest,
   type ListResponse,
   type ResourceChange,
+  type AnalyzeRequest,
+  type AnalyzeResponse,
 } from '@jetmesh/rpc';
+import { documentCountProblem, withExpectedVersion } from './apply-request.js';
+import { callerOf } from './caller-identity.js';
+import { wireDiagnostic } from './wire-diagnostic.js';
 import { planApply, planDelete, type ApplyItem, type ChangePlan, type DeleteItem } from './change-plan.js';
 import type { ChangePublisher } from './change-publisher.js';
 import type { ConfigState } from './config-state.js';
@@ -36,17 +42,26 @@ import { statusOfException, statusOfProblems } from './error-status.js';
 import type { GalleyMetrics } from './galley-metrics.js';
 import { documentRefPaths, namespaceProblem, resolveRef } from './request-ref.js';
 import { parseYamlDocuments, type YamlDocument } from './yaml-documents.js';
+import { createRollback } from './rollback.js';
 
 type ParsedDocument = Either<Invalid[], YamlDocument>;
 
-/** Recorded as the ChangeSet's actor when a caller does not say who it is. */
-export const ANONYMOUS_ACTOR = 'anonymous';
+/** Documents one Apply or Delete may hold unless configured otherwise (JETMESH_MAX_CHANGESET_DOCUMENTS). */
+export const DEFAULT_MAX_CHANGESET_DOCUMENTS = 1000;
+
+export { ANONYMOUS_ACTOR } from './caller-identity.js';
 
 export interface ConfigServiceOptions {
+  /** Rollback replays the log up to its target. */
+  readonly bus: Bus;
   readonly state: ConfigState;
   readonly publisher: ChangePublisher;
   readonly metrics: GalleyMetrics;
   readonly maxDocumentBytes: number;
+  /** Documents per Apply/Delete; default 1000. */
+  readonly maxChangeSetDocuments?: number;
+  /** Encoded bytes per ChangeSet; default the config stream's maximum message size. */
+  readonly maxChangeSetBytes?: number;
 }
 
 type Handled<Res> = Either<Invalid[], Res>;
@@ -128,9 +143,10 @@ const storedResourceJson = (stored: StoredResource): string => {
   return JSON.stringify({ ...encoded, metadata: { ...(encoded.metadata as object), resourceVersion: String(stored.resourceVersion) } });
 };
 
-/** The four ConfigService methods over galley's state and publisher. */
+/** The ConfigService methods over galley's state and publisher. */
 export function createConfigService(opts: ConfigServiceOptions, log: Logger): ConfigServiceHandlers {
   const { state, publisher, metrics, maxDocumentBytes } = opts;
+  const maxDocuments = opts.maxChangeSetDocuments ?? DEFAULT_MAX_CHANGESET_DOCUMENTS;
 
   const parse = (yaml: string): ParsedDocument[] => parseYamlDocuments(yaml, maxDocumentBytes);
 
@@ -140,27 +156,55 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     if (isLeft(namespace)) return namespace;
     const documents = parse(req.yaml);
     if (documents.length === 0) return left([invalid('yaml', 'no resources: the request holds no YAML documents', 'REQUIRED')]);
-    const items = decodeDocuments(documents, namespace.right);
+    const tooMany = documentCountProblem(documents.length, maxDocuments);
+    if (tooMany !== undefined) return left([tooMany]);
+    const decoded = decodeDocuments(documents, namespace.right);
+    if (isLeft(decoded)) return decoded;
+    const items = withExpectedVersion(decoded.right, req.expectVersion ?? '');
     if (isLeft(items)) return items;
+    const planOptions = { strict: req.strict === true, ...(opts.maxChangeSetBytes !== undefined ? { maxChangeSetBytes: opts.maxChangeSetBytes } : {}) };
+    const answer = (sequence: number, plan: ChangePlan): ApplyResponse => ({
+      sequence,
+      changes: resourceChanges(plan, sequence),
+      warnings: [...plan.warnings],
+      diagnostics: (plan.diagnostics ?? []).map(wireDiagnostic),
+    });
     if (req.dryRun) {
-      const plan = planApply(await state.latest(), items.right);
-      return isLeft(plan) ? plan : right({ sequence: 0, changes: resourceChanges(plan.right, 0), warnings: [...plan.right.warnings] });
+      const plan = planApply(await state.latest(), items.right, planOptions);
+      return isLeft(plan) ? plan : right(answer(0, plan.right));
     }
     const published = await publisher.publish({
-      actor: metadataActor(call) ?? ANONYMOUS_ACTOR,
+      actor: callerOf(call).actor,
       reason: req.reason,
-      plan: (current) => planApply(current, items.right),
+      plan: (current) => planApply(current, items.right, planOptions),
     });
     if (isLeft(published)) return published;
-    const { sequence, plan } = published.right;
-    return right({ sequence, changes: resourceChanges(plan, sequence), warnings: [...plan.warnings] });
+    return right(answer(published.right.sequence, published.right.plan));
+  };
+
+  /** istioctl analyze over the live state plus the request's documents; publishes nothing. */
+  const analyze = async (call: grpc.ServerUnaryCall<AnalyzeRequest, AnalyzeResponse>): Promise<Handled<AnalyzeResponse>> => {
+    const req = call.request;
+    const namespace = requestNamespace(req.defaultNamespace);
+    if (isLeft(namespace)) return namespace;
+    const documents = parse(req.yaml);
+    const tooMany = documentCountProblem(documents.length, maxDocuments);
+    if (tooMany !== undefined) return left([tooMany]);
+    const items = decodeDocuments(documents, namespace.right);
+    if (isLeft(items)) return items;
+    const current = await state.latest();
+    const diagnostics = analyzeMesh({ state: current, proposed: items.right.map((i) => i.document.resource) });
+    return right({ diagnostics: diagnostics.map(wireDiagnostic), sequence: current.configSeq });
   };
 
   const deleteChange = async (call: grpc.ServerUnaryCall<DeleteRequest, DeleteResponse>): Promise<Handled<DeleteResponse>> => {
     const req = call.request;
     const namespace = requestNamespace(req.defaultNamespace);
     if (isLeft(namespace)) return namespace;
-    const items = deleteItems(parse(req.yaml), req, namespace.right);
+    const documents = parse(req.yaml);
+    const tooMany = documentCountProblem(documents.length + req.refs.length, maxDocuments);
+    if (tooMany !== undefined) return left([tooMany]);
+    const items = deleteItems(documents, req, namespace.right);
     if (isLeft(items)) return items;
     if (items.right.length === 0) return left([invalid('', 'nothing to delete: give YAML documents or refs', 'REQUIRED')]);
     if (req.dryRun) {
@@ -168,7 +212,7 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
       return isLeft(plan) ? plan : right({ sequence: 0, changes: resourceChanges(plan.right, 0) });
     }
     const published = await publisher.publish({
-      actor: metadataActor(call) ?? ANONYMOUS_ACTOR,
+      actor: callerOf(call).actor,
       reason: req.reason,
       plan: (current) => planDelete(current, items.right),
     });
@@ -206,10 +250,14 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     return result;
   };
 
+  const rollback = createRollback({ bus: opts.bus, state, publisher }, log);
+
   return {
     Apply: unary(log, 'Apply', countApply),
     Delete: unary(log, 'Delete', deleteChange),
     Get: unary(log, 'Get', getResourceJson),
     List: unary(log, 'List', listResourceJson),
+    Rollback: unary(log, 'Rollback', (call) => rollback(call.request, callerOf(call).actor)),
+    Analyze: unary(log, 'Analyze', analyze),
   };
 }

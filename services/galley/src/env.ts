@@ -1,3 +1,4 @@
+import { Limits } from '@jetmesh/bus';
 import { envVar, logLevel, natsUrl, nonEmptyString, port, positiveInt, type ConfigOf } from '@jetmesh/runtime';
 
 const KiB = 1024;
@@ -19,6 +20,10 @@ export const GalleyEnv = {
   maxRequestBytes: envVar('JETMESH_MAX_REQUEST_BYTES', positiveInt, 4 * MiB),
   /** Publish attempts of one change against concurrent writers before ABORTED. */
   publishAttempts: envVar('JETMESH_PUBLISH_ATTEMPTS', positiveInt, 5),
+  /** Documents (or refs) of one Apply/Delete: one ChangeSet. */
+  maxChangeSetDocuments: envVar('JETMESH_MAX_CHANGESET_DOCUMENTS', positiveInt, 1000),
+  /** Encoded bytes of one ChangeSet; above MESH_CONFIG's message limit the stream refuses it anyway. */
+  maxChangeSetBytes: envVar('JETMESH_MAX_CHANGESET_BYTES', positiveInt, Limits.configMaxMsgBytes),
 };
 
 export type GalleyConfig = ConfigOf<typeof GalleyEnv>;

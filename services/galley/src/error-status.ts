@@ -9,11 +9,15 @@ import { invalidArgument } from '@jetmesh/rpc';
  * `details` holds one error per line, all of them.
  */
 export function statusOfProblems(problems: readonly Invalid[]): Partial<StatusObject> {
-  const lines = problems.map(formatInvalid);
+  const lines = problems.map((p) => oneLine(formatInvalid(p)));
   if (problems.length > 0 && problems.every((p) => p.code === 'NOT_FOUND')) return { code: status.NOT_FOUND, details: lines.join('\n') };
   if (problems.length > 0 && problems.every((p) => p.code === 'CONFLICT')) return { code: status.ABORTED, details: lines.join('\n') };
   return invalidArgument(lines);
 }
+
+/** A problem quoting user input can contain a line break; escaped, it cannot split into two "errors". */
+// eslint-disable-next-line no-control-regex
+const oneLine = (line: string): string => line.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 
 // Errors of @nats-io and of our own projection that mean "the bus is not there".
 const unavailableNames = new Set([

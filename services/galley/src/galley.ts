@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { Bus } from '@jetmesh/bus';
+import { Limits, type Bus } from '@jetmesh/bus';
 import { childLogger, type Logger } from '@jetmesh/log';
 import { createChangePublisher } from './change-publisher.js';
 import { createConfigService } from './config-service.js';
@@ -13,6 +13,10 @@ export interface GalleyOptions {
   readonly maxDocumentBytes: number;
   readonly maxRequestBytes: number;
   readonly publishAttempts: number;
+  /** Default 1000. */
+  readonly maxChangeSetDocuments?: number;
+  /** Default: MESH_CONFIG's maximum message size. */
+  readonly maxChangeSetBytes?: number;
   readonly registry: Registry;
 }
 
@@ -31,7 +35,18 @@ export async function startGalley(bus: Bus, opts: GalleyOptions, log: Logger): P
   const state = await startConfigState(bus, childLogger(log, { part: 'config-state' }));
   await state.caughtUp;
   const publisher = createChangePublisher(bus, state, childLogger(log, { part: 'publisher' }), { attempts: opts.publishAttempts, metrics });
-  const handlers = createConfigService({ state, publisher, metrics, maxDocumentBytes: opts.maxDocumentBytes }, childLogger(log, { part: 'config-service' }));
+  const handlers = createConfigService(
+    {
+      bus,
+      state,
+      publisher,
+      metrics,
+      maxDocumentBytes: opts.maxDocumentBytes,
+      maxChangeSetBytes: opts.maxChangeSetBytes ?? Limits.configMaxMsgBytes,
+      ...(opts.maxChangeSetDocuments !== undefined ? { maxChangeSetDocuments: opts.maxChangeSetDocuments } : {}),
+    },
+    childLogger(log, { part: 'config-service' }),
+  );
   const server = await serveConfigService(handlers, { host: opts.host, port: opts.port, maxRequestBytes: opts.maxRequestBytes }, log);
   return {
     address: server.address,

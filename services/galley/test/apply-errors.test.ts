@@ -31,8 +31,8 @@ describe('apply.errors', () => {
   });
 
   test('apply.errors: an unknown kind lists the kinds Jetmesh serves', async () => {
-    await rejects('apiVersion: networking.istio.io/v1beta1\nkind: Gateway\nmetadata: {name: gw}\nspec: {servers: []}\n', [
-      'document 1 (Gateway default/gw): kind: unknown kind "Gateway": expected one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry',
+    await rejects('apiVersion: networking.istio.io/v1beta1\nkind: VirtualRouter\nmetadata: {name: gw}\nspec: {servers: []}\n', [
+      'document 1 (VirtualRouter default/gw): kind: unknown kind "VirtualRouter": expected one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Gateway, Sidecar, PeerAuthentication, AuthorizationPolicy, RequestAuthentication',
     ]);
   });
 
@@ -80,8 +80,8 @@ describe('apply.errors', () => {
   });
 
   test('apply.errors: every error of every document is reported at once', async () => {
-    await rejects(`kind: Gateway\nmetadata: {name: gw}\n---\na: [\n---\n${vs('x', '  http: []\n')}`, [
-      'document 1 (Gateway default/gw): kind: unknown kind "Gateway": expected one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry',
+    await rejects(`kind: VirtualRouter\nmetadata: {name: gw}\n---\na: [\n---\n${vs('x', '  http: []\n')}`, [
+      'document 1 (VirtualRouter default/gw): kind: unknown kind "VirtualRouter": expected one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Gateway, Sidecar, PeerAuthentication, AuthorizationPolicy, RequestAuthentication',
       'document 2 (line 4): Flow sequence in block collection must be sufficiently indented and end with a ]',
       'document 3 (VirtualService default/x): spec.hosts: required',
     ]);

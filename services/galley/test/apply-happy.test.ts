@@ -104,7 +104,7 @@ describe('apply.happy', () => {
     const before = await h.lastSequence();
     const yaml = 'apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: dry}\nspec: {address: 10.0.0.8}\n';
     const res = await h.client.apply({ yaml, dryRun: true });
-    assert.deepEqual(res, { sequence: 0, changes: [{ ref: { kind: 'WorkloadEntry', namespace: 'default', name: 'dry' }, action: 'created', resourceVersion: 0 }], warnings: [] });
+    assert.deepEqual(res, { sequence: 0, changes: [{ ref: { kind: 'WorkloadEntry', namespace: 'default', name: 'dry' }, action: 'created', resourceVersion: 0 }], warnings: [], diagnostics: [] });
     assert.equal(await h.lastSequence(), before);
   });
 
@@ -123,10 +123,18 @@ describe('apply.happy', () => {
     ].join('\n');
     const res = await h.client.apply({ yaml });
     assert.ok(res.sequence > 0);
+    // The analyzers' findings, as istioctl analyze prints them, with the exact place of each.
     assert.deepEqual(res.warnings, [
-      'VirtualService default/ratings-route: spec.http[0].route[0].destination.host: "ratings" is not declared by any ServiceEntry',
-      'VirtualService default/ratings-route: spec.http[0].route[1].destination.subset: "v9" is not defined by any DestinationRule for "reviews"',
+      'Warning [IST0101] (VirtualService default/ratings-route) Referenced host not found: "ratings"',
+      'Warning [IST0101] (VirtualService default/ratings-route) Referenced host+subset in destinationrule not found: "reviews+v9"',
     ]);
+    assert.deepEqual(
+      res.diagnostics.map((d) => [d.code, d.path]),
+      [
+        ['IST0101', 'spec.http[0].route[0].destination.host'],
+        ['IST0101', 'spec.http[0].route[1].destination.subset'],
+      ],
+    );
   });
 
   test('apply.happy: defaultNamespace places documents that name none', async () => {

@@ -49,9 +49,9 @@ describe('delete', () => {
   });
 
   test('delete.errors: an unknown kind and an empty request are INVALID_ARGUMENT', async () => {
-    assert.deepEqual(await failureOf(h.client.delete({ refs: [{ kind: 'Gateway', namespace: '', name: 'gw' }] })), {
+    assert.deepEqual(await failureOf(h.client.delete({ refs: [{ kind: 'VirtualRouter', namespace: '', name: 'gw' }] })), {
       code: status.INVALID_ARGUMENT,
-      lines: ['refs[0]: kind: unknown kind "Gateway": expected one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry'],
+      lines: ['refs[0]: kind: unknown kind "VirtualRouter": expected one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Gateway, Sidecar, PeerAuthentication, AuthorizationPolicy, RequestAuthentication'],
     });
     assert.deepEqual(await failureOf(h.client.delete({})), { code: status.INVALID_ARGUMENT, lines: ['nothing to delete: give YAML documents or refs'] });
   });

@@ -19,6 +19,8 @@ export interface GalleyHarness {
   lastSequence(): Promise<number>;
   /** Every ChangeSet in MESH_CONFIG, with its sequence. */
   changeSets(): Promise<Array<{ seq: number; changeSet: ChangeSet }>>;
+  /** Sequences of MESH_CONFIG messages that are not valid ChangeSets (must always be none). */
+  invalidChangeSets(): Promise<number[]>;
   dispose(): Promise<void>;
 }
 
@@ -26,6 +28,8 @@ export interface HarnessOptions {
   readonly replicas?: number;
   readonly maxDocumentBytes?: number;
   readonly publishAttempts?: number;
+  readonly maxChangeSetDocuments?: number;
+  readonly maxChangeSetBytes?: number;
 }
 
 export async function startGalleyHarness(opts: HarnessOptions = {}): Promise<GalleyHarness> {
@@ -48,6 +52,8 @@ export async function startGalleyHarness(opts: HarnessOptions = {}): Promise<Gal
           maxDocumentBytes: opts.maxDocumentBytes ?? 512 * 1024,
           maxRequestBytes: 4 * 1024 * 1024,
           publishAttempts: opts.publishAttempts ?? 5,
+          ...(opts.maxChangeSetDocuments !== undefined ? { maxChangeSetDocuments: opts.maxChangeSetDocuments } : {}),
+          ...(opts.maxChangeSetBytes !== undefined ? { maxChangeSetBytes: opts.maxChangeSetBytes } : {}),
           registry: new Registry(),
         },
         log,
@@ -70,6 +76,12 @@ export async function startGalleyHarness(opts: HarnessOptions = {}): Promise<Gal
         entries.push({ seq: e.seq, changeSet: e.value });
       }
       return entries;
+    },
+    invalidChangeSets: async () => {
+      const invalid: number[] = [];
+      const stream = readStream(bus, { stream: Streams.config, codec: ChangeSetCodec, fromSequence: 1, onInvalid: (meta) => invalid.push(meta.seq) });
+      for await (const _entry of stream) void _entry;
+      return invalid;
     },
     dispose: async () => {
       for (const c of clients) c.close();

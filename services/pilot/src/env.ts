@@ -9,8 +9,9 @@ export const PilotEnv = {
   // 0: any free port, so replicas on one host never clash; the admin endpoints are for the local supervisor.
   adminPort: envVar('JETMESH_ADMIN_PORT', port, 0),
   logLevel: envVar('JETMESH_LOG_LEVEL', logLevel, 'info'),
-  // Reserved for the xDS server; parsed now so a bad value already stops pilot at start.
+  /** ADS (state-of-the-world and delta xDS) for grpc-js-xds clients and Envoy. */
   xdsPort: envVar('JETMESH_PILOT_XDS_PORT', port, PILOT_XDS_PORT),
+  xdsHost: envVar('JETMESH_PILOT_XDS_HOST', nonEmptyString, '127.0.0.1'),
   /** Names this replica in logs and on the NATS connection. */
   replica: envVar('JETMESH_PILOT_REPLICA', nonEmptyString, `${hostname()}-${process.pid}`),
 };

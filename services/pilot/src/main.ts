@@ -4,18 +4,32 @@ import { createMetricsRegistry, onShutdown, parseEnv, serveAdmin } from '@jetmes
 import { PilotEnv } from './env.js';
 import { startPilot, type Pilot } from './pilot.js';
 import { createPilotMetrics } from './pilot-metrics.js';
+import { createEventClock } from './xds/event-clock.js';
+import { answerProxyStatus } from './xds/status-responder.js';
+import { createXdsMetrics } from './xds/xds-metrics.js';
+import { startXdsServer, type XdsServer } from './xds/xds-server.js';
 
 const env = parseEnv(PilotEnv, process.env);
 const log = childLogger(createLogger('pilot', env.logLevel), { replica: env.replica });
 const registry = createMetricsRegistry('pilot');
 let pilot: Pilot | undefined;
+let xds: XdsServer | undefined;
 try {
   // Up before the replay, so a supervisor sees "not ready" rather than nothing.
-  const admin = await serveAdmin({ port: env.adminPort, registry, ready: () => pilot?.readiness() ?? { ready: false, reason: 'connecting to NATS' } }, log);
+  const ready = () => (xds === undefined ? { ready: false, reason: pilot === undefined ? 'connecting to NATS' : 'starting xDS' } : pilot?.readiness());
+  const admin = await serveAdmin({ port: env.adminPort, registry, ready: () => ready() ?? { ready: false, reason: 'connecting to NATS' } }, log);
   const bus = await connectBus(env.natsUrl, log, { name: `pilot-${env.replica}` });
   await provisionMesh(bus);
   pilot = await startPilot(bus, log, createPilotMetrics(registry));
-  const shutdown = onShutdown(log, admin.close, pilot.stop, bus.drain);
+  const xdsLog = childLogger(log, { component: 'xds' });
+  xds = await startXdsServer(
+    pilot.snapshots,
+    { host: env.xdsHost, port: env.xdsPort, replica: env.replica },
+    { log: xdsLog, metrics: createXdsMetrics(registry), clock: createEventClock(bus, xdsLog) },
+  );
+  const proxyStatus = answerProxyStatus(bus, xds.status, xdsLog);
+  // xDS goes first, so its clients move to another replica while this one still drains its KV writes.
+  const shutdown = onShutdown(log, xds.close, proxyStatus.stop, admin.close, pilot.stop, bus.drain);
   // Without its followers pilot would keep publishing a frozen mesh: exit so the supervisor restarts it.
   pilot.projection.closed.then(
     () => shutdown.begin('event log follower ended', 1),

@@ -22,8 +22,9 @@ export interface MeshProjection {
 // Folding in chunks bounds the memory a long replay holds without copying the maps per event.
 const REPLAY_CHUNK_EVENTS = 4096;
 
-export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotMetrics): Promise<MeshProjection> {
-  let state = emptyMeshState;
+/** `initial`: a checkpoint's state (config part at its configSeq); MESH_CONFIG is then replayed from the next change. */
+export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotMetrics, initial: MeshState = emptyMeshState): Promise<MeshProjection> {
+  let state = initial;
   let pending: LogEvent[] = [];
   let caughtUp = false;
   let foldedEvents = 0;
@@ -75,7 +76,7 @@ export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotM
     followers.push(
       await followStream(bus, {
         stream: Streams.config,
-        fromSequence: 1,
+        fromSequence: initial.configSeq + 1,
         codec: ChangeSetCodec,
         onEvent: (event, meta) => accept({ stream: 'config', seq: meta.seq, event }),
         onInvalid: onInvalid('config'),
@@ -104,6 +105,7 @@ export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotM
       {
         configSeq: state.configSeq,
         registrySeq: state.registrySeq,
+        fromConfigSeq: initial.configSeq + 1,
         events: foldedEvents,
         resources: state.resources.size,
         workloads: state.workloads.size,

@@ -31,7 +31,7 @@ describe('readiness', () => {
     const adminPort = await freePort();
     pilot = launchProcess('node', [mainJs], {
       name: 'pilot',
-      env: { JETMESH_NATS_URL: h.nats.url, JETMESH_ADMIN_PORT: String(adminPort), JETMESH_LOG_LEVEL: 'info', JETMESH_PILOT_REPLICA: 'readiness-test' },
+      env: { JETMESH_NATS_URL: h.nats.url, JETMESH_ADMIN_PORT: String(adminPort), JETMESH_PILOT_XDS_PORT: String(await freePort()), JETMESH_LOG_LEVEL: 'info', JETMESH_PILOT_REPLICA: 'readiness-test' },
     });
     const answers: Array<{ status: number; body: string }> = [];
     const deadline = Date.now() + 30_000;

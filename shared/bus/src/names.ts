@@ -19,6 +19,12 @@ export const Streams = {
 
 export const Buckets = {
   snapshots: 'mesh_snapshots',
+  /** Every currently trusted root and the token verification keys (JWKS): readable by every proxy. */
+  trust: 'mesh_trust',
+  /** Citadel's signing keys and CA state: only citadel may read or write it. */
+  ca: 'mesh_ca',
+  /** Pilot's config checkpoints (state at sequence N), chunked: they only shorten a replay. */
+  checkpoints: 'mesh_checkpoints',
 } as const;
 
 /** The JetStream stream behind a KV bucket (the KV protocol's naming). */
@@ -38,6 +44,15 @@ export const Limits = {
   snapshotMaxValueBytes: 1 * MiB,
   /** Watchers only need the latest snapshot; history lives in MESH_CONFIG. */
   snapshotHistory: 1,
+  /** A trust bundle holds a few roots; the CA state a few generations with their keys. */
+  trustMaxValueBytes: 256 * KiB,
+  caMaxValueBytes: 256 * KiB,
+  /** Readers only need the current trust bundle. */
+  trustHistory: 1,
+  /** Earlier CA states stay readable for a while after a rotation, for diagnosis. */
+  caHistory: 10,
+  /** One chunk of a checkpoint: well under the server's default max_payload (1 MiB). */
+  checkpointChunkBytes: 512 * KiB,
 } as const;
 
 const tokenPattern = /^[A-Za-z0-9-.]+$/;
@@ -75,6 +90,8 @@ export const Subjects = {
    */
   snapshotUpdates: (key: string): string => `${snapshotUpdatesPrefix}.${key}`,
   snapshotUpdatesAll: `${snapshotUpdatesPrefix}.>`,
+  /** Request/reply with no queue group: every pilot replica answers with its xDS streams (`jetmesh proxy-status`). */
+  pilotStatus: 'mesh.pilot.status',
 } as const;
 
 /** The workload a registry subject is about, or undefined for any other subject. */
@@ -86,3 +103,35 @@ export function parseRegistrySubject(subject: string): { namespace: string; name
   }
   return { namespace: nameFromSubjectToken(namespace), name: nameFromSubjectToken(name) };
 }
+
+/** Keys of the mesh_trust bucket. */
+export const TrustKeys = {
+  /** TrustBundle: every currently trusted root, PEM. */
+  roots: 'roots',
+  /** The public keys that verify mesh tokens (a JWK set). */
+  jwks: 'jwks',
+} as const;
+
+const caAuditPrefix = `${auditPrefix}.ca`;
+/** Stands in for the namespace and service account of a caller citadel could not identify. */
+const unknownIdentityToken = '-';
+
+/**
+ * Citadel's audit events (MESH_AUDIT). The caller's namespace and service account
+ * are subject tokens, so one identity's history is a server-side filter.
+ */
+export const CaAuditSubjects = {
+  certificateIssued: (namespace: string, serviceAccount: string): string =>
+    `${caAuditPrefix}.issued.${subjectToken(namespace)}.${subjectToken(serviceAccount)}`,
+  certificateDenied: (caller: { namespace: string; serviceAccount: string } | undefined): string =>
+    caller === undefined
+      ? `${caAuditPrefix}.denied.${unknownIdentityToken}.${unknownIdentityToken}`
+      : `${caAuditPrefix}.denied.${subjectToken(caller.namespace)}.${subjectToken(caller.serviceAccount)}`,
+  tokenMinted: (namespace: string, serviceAccount: string): string =>
+    `${caAuditPrefix}.token.${subjectToken(namespace)}.${subjectToken(serviceAccount)}`,
+  rootRotated: `${caAuditPrefix}.root`,
+  /** Every citadel event about one identity. */
+  identity: (namespace: string, serviceAccount: string): string =>
+    `${caAuditPrefix}.*.${subjectToken(namespace)}.${subjectToken(serviceAccount)}`,
+  all: `${caAuditPrefix}.>`,
+} as const;

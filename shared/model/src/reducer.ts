@@ -1,4 +1,4 @@
-import { changeSetHash, type LogEvent } from './events.js';
+import { type ChangeSet, changeSetHash, type LogEvent } from './events.js';
 import type { MeshState, RegisteredWorkload, StoredResource } from './mesh-state.js';
 import { refOf, resourceKey } from './resource.js';
 
@@ -14,6 +14,8 @@ export const replay = (state: MeshState, events: Iterable<LogEvent>): MeshState 
   let resources: Map<string, StoredResource> | undefined;
   let workloads: Map<string, RegisteredWorkload> | undefined;
   let { configSeq, registrySeq, lastChangeSetHash } = state;
+  // Only the last ChangeSet's hash survives a fold: hashing each one would dominate a long replay.
+  let lastChangeSet: ChangeSet | undefined;
   for (const e of events) {
     if (e.stream === 'config') {
       if (e.seq <= configSeq) continue;
@@ -28,7 +30,7 @@ export const replay = (state: MeshState, events: Iterable<LogEvent>): MeshState 
         }
       }
       configSeq = e.seq;
-      lastChangeSetHash = changeSetHash(e.event);
+      lastChangeSet = e.event;
     } else {
       if (e.seq <= registrySeq) continue;
       workloads ??= new Map(state.workloads);
@@ -38,6 +40,7 @@ export const replay = (state: MeshState, events: Iterable<LogEvent>): MeshState 
       registrySeq = e.seq;
     }
   }
+  if (lastChangeSet !== undefined) lastChangeSetHash = changeSetHash(lastChangeSet);
   return {
     configSeq,
     registrySeq,

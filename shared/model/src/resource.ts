@@ -7,6 +7,12 @@ import { VirtualServiceSpec } from './resources/virtual-service.js';
 import { DestinationRuleSpec } from './resources/destination-rule.js';
 import { ServiceEntrySpec } from './resources/service-entry.js';
 import { WorkloadEntrySpec } from './resources/workload-entry.js';
+import { GatewaySpec } from './resources/gateway.js';
+import { SidecarSpec } from './resources/sidecar.js';
+import { WorkloadGroupSpec } from './resources/workload-group.js';
+import { PeerAuthenticationSpec } from './resources/peer-authentication.js';
+import { AuthorizationPolicySpec } from './resources/authorization-policy.js';
+import { RequestAuthenticationSpec } from './resources/request-authentication.js';
 
 export const DEFAULT_NAMESPACE = 'default';
 
@@ -16,6 +22,12 @@ export const ResourceKinds = {
   DestinationRule: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'destinationrules', shortNames: ['dr'], spec: DestinationRuleSpec },
   ServiceEntry: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'serviceentries', shortNames: ['se'], spec: ServiceEntrySpec },
   WorkloadEntry: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'workloadentries', shortNames: ['we'], spec: WorkloadEntrySpec },
+  WorkloadGroup: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'workloadgroups', shortNames: ['wg'], spec: WorkloadGroupSpec },
+  Gateway: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'gateways', shortNames: ['gw'], spec: GatewaySpec },
+  Sidecar: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'sidecars', shortNames: [], spec: SidecarSpec },
+  PeerAuthentication: { group: 'security.istio.io', versions: ['v1beta1', 'v1'], plural: 'peerauthentications', shortNames: ['pa'], spec: PeerAuthenticationSpec },
+  AuthorizationPolicy: { group: 'security.istio.io', versions: ['v1beta1', 'v1'], plural: 'authorizationpolicies', shortNames: ['ap'], spec: AuthorizationPolicySpec },
+  RequestAuthentication: { group: 'security.istio.io', versions: ['v1beta1', 'v1'], plural: 'requestauthentications', shortNames: ['ra'], spec: RequestAuthenticationSpec },
 } as const;
 
 export type ResourceKind = keyof typeof ResourceKinds;
@@ -25,7 +37,7 @@ export const isResourceKind = (s: string): s is ResourceKind => Object.hasOwn(Re
 
 /** `VirtualService`, `virtualservice`, `virtualservices`, `vs` (and `kind.group`) all name the same kind. */
 export const kindFromName = (name: string): ResourceKind | undefined => {
-  const n = name.toLowerCase().replace(/\.networking\.istio\.io$/, '');
+  const n = name.toLowerCase().replace(/\.(networking|security)\.istio\.io$/, '');
   return resourceKindNames.find((k) => {
     const info = ResourceKinds[k];
     return k.toLowerCase() === n || info.plural === n || (info.shortNames as readonly string[]).includes(n);
@@ -57,7 +69,23 @@ export type VirtualService = ResourceOf<'VirtualService'>;
 export type DestinationRule = ResourceOf<'DestinationRule'>;
 export type ServiceEntry = ResourceOf<'ServiceEntry'>;
 export type WorkloadEntry = ResourceOf<'WorkloadEntry'>;
-export type MeshResource = VirtualService | DestinationRule | ServiceEntry | WorkloadEntry;
+export type WorkloadGroup = ResourceOf<'WorkloadGroup'>;
+export type Gateway = ResourceOf<'Gateway'>;
+export type Sidecar = ResourceOf<'Sidecar'>;
+export type PeerAuthentication = ResourceOf<'PeerAuthentication'>;
+export type AuthorizationPolicy = ResourceOf<'AuthorizationPolicy'>;
+export type RequestAuthentication = ResourceOf<'RequestAuthentication'>;
+export type MeshResource =
+  | VirtualService
+  | DestinationRule
+  | ServiceEntry
+  | WorkloadEntry
+  | WorkloadGroup
+  | Gateway
+  | Sidecar
+  | PeerAuthentication
+  | AuthorizationPolicy
+  | RequestAuthentication;
 
 export interface ResourceRef {
   readonly kind: ResourceKind;
@@ -103,6 +131,8 @@ export const decodeResource = (doc: unknown, defaultNamespace: string = DEFAULT_
   }
   const envelope = decodeWith(Envelope, u);
   if (isLeft(envelope)) problems.push(...envelope.left.filter((e) => !(e.path === 'kind' || e.path === 'apiVersion')));
+  // Routes name gateways `<namespace>/<name>`; Istio's webhook keeps dots out of Gateway names.
+  else if (kind === 'Gateway' && envelope.right.metadata.name.includes('.')) problems.push(invalid('metadata.name', 'a Gateway name must be a DNS-1123 label (no dots)'));
   if (kind === undefined) return left(problems);
   const spec = decodeWith(specDecoder(kind), u.spec);
   if (isLeft(spec)) problems.push(...spec.left);

@@ -48,16 +48,22 @@ const mapOf = <V>(key: fc.Arbitrary<string>, value: fc.Arbitrary<V>, maxLength =
   fc.uniqueArray(fc.tuple(key, value), { selector: ([k]) => k, maxLength }).map((es) => Object.fromEntries(es));
 
 const dnsLabel = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,12}[a-z0-9])?$/);
+/** Istio refuses an all-numeric top-level domain (`svc.123`), so the last label of a host starts with a letter. */
+const topLabel = fc.stringMatching(/^[a-z]([-a-z0-9]{0,12}[a-z0-9])?$/);
 const labelName = fc.stringMatching(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,10}[A-Za-z0-9])?$/);
-const domain = fc.array(dnsLabel, { minLength: 2, maxLength: 4 }).map((ls) => ls.join('.'));
-const token = fc.stringMatching(/^[a-z][-a-z0-9]{0,12}$/);
+const domain = fc.tuple(fc.array(dnsLabel, { minLength: 1, maxLength: 3 }), topLabel).map(([ls, top]) => [...ls, top].join('.'));
+// `host` is no header a route may set or remove (Envoy owns it), so tokens never spell it.
+const token = fc.stringMatching(/^[a-z][-a-z0-9]{0,12}$/).filter((t) => t !== 'host');
+/** Header values as Envoy takes them: no control characters, no lone `%`. */
+// eslint-disable-next-line no-control-regex
+const headerValue = fc.string({ maxLength: 8 }).map((s) => s.replace(/[%\u0000-\u001f\u007f]/g, ''));
 const wideLabelKey = fc.oneof(labelName, fc.tuple(domain, labelName).map(([p, n]) => `${p}/${n}`));
 const wideLabelValue = fc.oneof(fc.constant(''), labelName);
 
 export const wide: Vocabulary = {
   name: fc.array(dnsLabel, { minLength: 1, maxLength: 3 }).map((ls) => ls.join('.')),
   namespace: dnsLabel,
-  host: fc.oneof(dnsLabel, domain, domain.map((d) => `*.${d}`)),
+  host: fc.oneof(topLabel, domain, domain.map((d) => `*.${d}`)),
   subset: dnsLabel,
   labelKey: wideLabelKey,
   labels: mapOf(wideLabelKey, wideLabelValue),
@@ -92,11 +98,21 @@ export const duration = fc.oneof(
 );
 
 const portNumber = fc.integer({ min: 1, max: 65535 });
+/** Istio refuses an empty traffic policy or connection pool ("must have at least one field"). */
+const nonEmpty = (o: object): boolean => Object.keys(o).length > 0;
+
+/** Istio's host overlap: `*.a.b` covers `x.a.b`; a VirtualService may not list both. */
+const overlaps = (a: string, b: string): boolean => {
+  const covers = (w: string, h: string): boolean => w.startsWith('*.') && h.endsWith(w.slice(1));
+  return a === b || covers(a, b) || covers(b, a);
+};
+const withoutOverlaps = (hosts: readonly string[]): string[] =>
+  hosts.reduce<string[]>((kept, h) => (kept.some((k) => overlaps(k, h)) ? kept : [...kept, h]), []);
 const percentage = rec({ value: fc.integer({ min: 0, max: 1000 }).map((n) => n / 10) }, ['value']);
 
 export const stringMatch = fc.oneof(
   rec({ exact: fc.string({ maxLength: 12 }) }, ['exact']),
-  rec({ prefix: fc.string({ maxLength: 12 }) }, ['prefix']),
+  rec({ prefix: fc.string({ minLength: 1, maxLength: 12 }) }, ['prefix']),
   rec({ regex: fc.constantFrom('^/api/v[0-9]+/.*', '.*', 'jason|kim', '[a-z]+') }, ['regex']),
 );
 
@@ -104,7 +120,7 @@ const destination = (v: Vocabulary) =>
   rec({ host: v.host, subset: v.subset, port: rec({ number: v.servicePort.map((p) => p.number) }, ['number']) }, ['host']);
 
 const headerOperations = rec(
-  { set: mapOf(token, fc.string({ maxLength: 8 })), add: mapOf(token, fc.string({ maxLength: 8 })), remove: fc.array(token, { maxLength: 2 }) },
+  { set: mapOf(token, headerValue), add: mapOf(token, headerValue), remove: fc.array(token, { maxLength: 2 }) },
   [],
 );
 const headers = rec({ request: headerOperations, response: headerOperations }, []);
@@ -140,7 +156,8 @@ const routeDestinations = (v: Vocabulary): fc.Arbitrary<RouteDestinationDoc[]> =
       ds.length > 1 && ds.reduce((s, d) => s + (d.weight ?? 0), 0) === 0 ? [{ ...ds[0]!, weight: 1 }, ...ds.slice(1)] : ds,
     );
 
-const retries = rec({ attempts: fc.integer({ min: 0, max: 10 }), perTryTimeout: duration, retryOn: fc.constantFrom('5xx', 'gateway-error,connect-failure', 'retriable-4xx') }, [
+// Attempts 0 disables retries, so Istio refuses other retry settings beside it.
+const retries = rec({ attempts: fc.integer({ min: 1, max: 10 }), perTryTimeout: duration, retryOn: fc.constantFrom('5xx', 'gateway-error,connect-failure', 'retriable-4xx') }, [
   'attempts',
 ]);
 
@@ -152,10 +169,10 @@ const fault = fc.oneof(
 /** Exactly one of route / redirect / directResponse, as Istio requires. */
 const routeTarget = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> =>
   fc.oneof(
-    rec({ route: routeDestinations(v), rewrite: rec({ uri: fc.constantFrom('/', '/v2/'), authority: v.host }, []), mirror: destination(v), mirrorPercentage: percentage }, [
+    rec({ route: routeDestinations(v), rewrite: rec({ uri: fc.constantFrom('/', '/v2/'), authority: v.host }, ['uri']), mirror: destination(v), mirrorPercentage: percentage }, [
       'route',
     ]),
-    rec({ redirect: rec({ uri: fc.constantFrom('/', '/moved'), authority: v.host, port: portNumber, scheme: fc.constantFrom('http', 'https'), redirectCode: fc.integer({ min: 300, max: 399 }) }, []) }, [
+    rec({ redirect: rec({ uri: fc.constantFrom('/', '/moved'), authority: v.host, port: portNumber, scheme: fc.constantFrom('http', 'https'), redirectCode: fc.integer({ min: 300, max: 399 }) }, ['uri']) }, [
       'redirect',
     ]),
     rec({ directResponse: rec({ status: fc.integer({ min: 200, max: 599 }), body: fc.oneof(rec({ string: fc.string({ maxLength: 20 }) }, ['string']), rec({ bytes: fc.base64String({ maxLength: 12 }) }, ['bytes'])) }, ['status']) }, [
@@ -169,13 +186,22 @@ export const httpRoute = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> 
       rec({ name: token, match: fc.array(matchRequest(v), { maxLength: 2 }), timeout: duration, retries, fault, headers }, []),
       routeTarget(v),
     )
-    .map(([common, target]) => ({ ...common, ...target }));
+    // A redirect or direct response ends the request: Istio refuses a fault beside them.
+    .map(([common, target]) => {
+      const { fault: f, ...rest } = common;
+      return { ...rest, ...(f !== undefined && 'route' in target ? { fault: f } : {}), ...target };
+    });
 
 const tcpRoute = (v: Vocabulary) =>
   rec(
     {
       match: fc.array(rec({ port: portNumber, sourceLabels: v.labels, sourceNamespace: v.namespace }, []), { maxLength: 2 }),
-      route: fc.array(rec({ destination: destination(v), weight: fc.integer({ min: 0, max: 100 }) }, ['destination']), { minLength: 1, maxLength: 2 }),
+      route: fc
+        .array(rec<{ destination: Record<string, unknown>; weight?: number }, 'destination'>({ destination: destination(v), weight: fc.integer({ min: 0, max: 100 }) }, ['destination']), {
+          minLength: 1,
+          maxLength: 2,
+        })
+        .map((ds) => (ds.length > 1 && ds.every((d) => (d.weight ?? 0) === 0) ? [{ ...ds[0]!, weight: 1 }, ...ds.slice(1)] : ds)),
     },
     ['route'],
   );
@@ -198,7 +224,7 @@ const document = (kind: ResourceKind, v: Vocabulary, spec: fc.Arbitrary<Record<s
 export const virtualServiceSpec = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> =>
   rec(
     {
-      hosts: fc.uniqueArray(v.host, { minLength: 1, maxLength: 3 }),
+      hosts: fc.uniqueArray(v.host, { minLength: 1, maxLength: 3 }).map(withoutOverlaps),
       http: fc.array(httpRoute(v), { minLength: 1, maxLength: 3 }),
       tcp: fc.array(tcpRoute(v), { minLength: 1, maxLength: 2 }),
       exportTo: fc.constantFrom(['.'], ['*']),
@@ -235,15 +261,19 @@ const trafficPolicy = rec(
         http: rec({ http1MaxPendingRequests: fc.nat(1000), http2MaxRequests: fc.nat(1000), maxRetries: fc.nat(10), idleTimeout: duration }, []),
       },
       [],
-    ),
+    ).filter(nonEmpty),
     outlierDetection: rec(
       { consecutive5xxErrors: fc.nat(20), interval: duration, baseEjectionTime: duration, maxEjectionPercent: fc.integer({ min: 0, max: 100 }) },
       [],
     ),
-    tls: rec({ mode: fc.constantFrom('DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'), sni: token }, ['mode']),
+    // MUTUAL needs client certificates: here they come from a credential.
+    tls: fc.oneof(
+      rec({ mode: fc.constantFrom('DISABLE', 'SIMPLE', 'ISTIO_MUTUAL'), sni: token }, ['mode']),
+      rec({ mode: fc.constant('MUTUAL'), credentialName: token, sni: token }, ['mode', 'credentialName']),
+    ),
   },
   [],
-);
+).filter(nonEmpty);
 
 export const destinationRuleSpec = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> =>
   rec(
@@ -297,11 +327,43 @@ export const serviceEntrySpec = (v: Vocabulary): fc.Arbitrary<Record<string, unk
       ),
       fc.oneof(
         fc.constant({}),
-        rec({ workloadSelector: rec({ labels: v.labels }, ['labels']) }, ['workloadSelector']),
+        rec({ workloadSelector: rec({ labels: v.labels.filter(nonEmpty) }, ['labels']) }, ['workloadSelector']),
         rec({ endpoints: fc.array(workloadEntrySpec(v), { maxLength: 3 }) }, ['endpoints']),
       ),
     )
-    .map(([base, members]) => ({ ...base, ...members }));
+    .map(([base, members]) => coherentServiceEntry({ ...base, ...members }));
+
+const isIpV4 = (a: string): boolean => /^[0-9]+(\.[0-9]+){3}$/.test(a);
+
+/**
+ * Makes the drawn fields agree the way Istio's webhook demands: endpoints only with a resolution
+ * that uses them (STATIC for IPs, DNS otherwise), endpoint ports declared by the entry, DNS hosts
+ * without wildcards, and several hosts only on HTTP ports (TCP cannot tell hosts apart).
+ */
+const coherentServiceEntry = (spec: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = { ...spec };
+  const hosts = out.hosts as string[];
+  const ports = (out.ports as Array<Record<string, unknown>> | undefined) ?? [];
+  const endpoints = out.endpoints as Array<Record<string, unknown>> | undefined;
+  let resolution = out.resolution as string | undefined;
+  if (endpoints !== undefined && endpoints.length > 0) {
+    const allIp = endpoints.every((e) => isIpV4(e.address as string));
+    if (resolution === undefined || resolution === 'NONE' || (resolution === 'STATIC' && !allIp)) resolution = allIp ? 'STATIC' : 'DNS';
+    if (resolution === 'DNS_ROUND_ROBIN' && endpoints.length > 1) resolution = 'DNS';
+    const declared = new Set(ports.map((p) => p.name as string));
+    out.endpoints = endpoints.map((e) => {
+      if (e.ports === undefined) return e;
+      const kept = Object.fromEntries(Object.entries(e.ports as Record<string, number>).filter(([name]) => declared.has(name)));
+      const { ports: _dropped, ...rest } = e;
+      return Object.keys(kept).length > 0 ? { ...rest, ports: kept } : rest;
+    });
+  } else if ((resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN') && hosts.some((h) => h.includes('*'))) {
+    resolution = 'NONE';
+  }
+  if (resolution !== undefined) out.resolution = resolution;
+  if (hosts.length > 1 && (resolution ?? 'NONE') !== 'NONE' && ports.length > 0) out.ports = ports.map((p) => ({ ...p, protocol: 'HTTP' }));
+  return out;
+};
 
 export const virtualServiceDoc = (v: Vocabulary = wide) => document('VirtualService', v, virtualServiceSpec(v));
 export const destinationRuleDoc = (v: Vocabulary = wide) => document('DestinationRule', v, destinationRuleSpec(v));

@@ -137,13 +137,13 @@ const badInputs: readonly BadInput[] = [
   { name: 'kind missing', doc: { apiVersion: V1, metadata: { name: 'x' }, spec: {} }, lines: ['kind: required'] },
   {
     name: 'unknown kind',
-    doc: doc('Gateway', { servers: [] }),
-    lines: ['kind: unknown kind "Gateway": expected one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry'],
+    doc: doc('VirtualRouter', { servers: [] }),
+    lines: ['kind: unknown kind "VirtualRouter": expected one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Gateway, Sidecar, PeerAuthentication, AuthorizationPolicy, RequestAuthentication'],
   },
   {
     name: 'kind in lower case',
     doc: doc('virtualservice', { hosts: ['reviews'] }),
-    lines: ['kind: unknown kind "virtualservice": expected one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry'],
+    lines: ['kind: unknown kind "virtualservice": expected one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Gateway, Sidecar, PeerAuthentication, AuthorizationPolicy, RequestAuthentication'],
   },
   {
     name: 'apiVersion of a version Istio never served',
@@ -234,9 +234,10 @@ const badInputs: readonly BadInput[] = [
   { name: 'a uri match with exact, prefix and regex', doc: vsMatch({ uri: { exact: '/a', prefix: '/', regex: '.*' } }), lines: ['spec.http[0].match[0].uri: must set exactly one of exact, prefix, regex'] },
   { name: 'an empty uri match', doc: vsMatch({ uri: {} }), lines: ['spec.http[0].match[0].uri: must set exactly one of exact, prefix, regex'] },
   {
-    name: 'a header match key that needs quoting in the path',
-    doc: vsMatch({ headers: { 'x.user id': { suffix: 'x' } } }),
-    lines: ['spec.http[0].match[0].headers["x.user id"].suffix: unknown field'],
+    // Header names cannot hold "." or " " (see the header catalogue); query parameter names can.
+    name: 'a match key that needs quoting in the path',
+    doc: vsMatch({ queryParams: { 'x.user id': { suffix: 'x' } } }),
+    lines: ['spec.http[0].match[0].queryParams["x.user id"].suffix: unknown field'],
   },
   { name: 'an invalid regular expression', doc: vsMatch({ uri: { regex: '(' } }), lines: ['spec.http[0].match[0].uri.regex: invalid regular expression "("'] },
   { name: 'a match port of 70000', doc: vsMatch({ port: 70000 }), lines: ['spec.http[0].match[0].port: must be <= 65535'] },
@@ -343,7 +344,7 @@ const badInputs: readonly BadInput[] = [
   },
   {
     name: 'workloadSelector and endpoints together',
-    doc: se({ hosts: ['reviews'], workloadSelector: { labels: { app: 'reviews' } }, endpoints: [{ address: '10.0.0.1' }] }),
+    doc: se({ hosts: ['reviews'], resolution: 'STATIC', workloadSelector: { labels: { app: 'reviews' } }, endpoints: [{ address: '10.0.0.1' }] }),
     lines: ['spec.workloadSelector: workloadSelector and endpoints are mutually exclusive'],
   },
   { name: 'ServiceEntry for "*"', doc: se({ hosts: ['*'] }), lines: ['spec.hosts[0]: "*" is not allowed in a ServiceEntry'] },
@@ -464,8 +465,8 @@ const badChangeSets: ReadonlyArray<{ name: string; cs: Record<string, unknown>; 
   { name: 'an unknown op', cs: { ...validChangeSet(), changes: [{ op: 'upsert' }] }, lines: ['changes[0]: op must be apply or delete'] },
   {
     name: 'a delete of an unknown kind',
-    cs: { ...validChangeSet(), changes: [{ op: 'delete', ref: { kind: 'Gateway', namespace: 'default', name: 'gw' } }] },
-    lines: ['changes[0].ref.kind: must be one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry'],
+    cs: { ...validChangeSet(), changes: [{ op: 'delete', ref: { kind: 'VirtualRouter', namespace: 'default', name: 'gw' } }] },
+    lines: ['changes[0].ref.kind: must be one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Gateway, Sidecar, PeerAuthentication, AuthorizationPolicy, RequestAuthentication'],
   },
   {
     name: 'an applied resource without namespace',

@@ -8,6 +8,10 @@ import type {
   GetResponse,
   ListRequest,
   ListResponse,
+  AnalyzeRequest,
+  AnalyzeResponse,
+  RollbackRequest,
+  RollbackResponse,
 } from './config-messages.js';
 import { configServiceDefinition } from './config-service.js';
 import { ACTOR_METADATA_KEY, localActor } from './actor-metadata.js';
@@ -27,6 +31,8 @@ export interface ConfigClient {
   delete(req: Partial<DeleteRequest>): Promise<DeleteResponse>;
   get(req: Partial<GetRequest>): Promise<GetResponse>;
   list(req: Partial<ListRequest>): Promise<ListResponse>;
+  analyze(req: Partial<AnalyzeRequest>): Promise<AnalyzeResponse>;
+  rollback(req: Partial<RollbackRequest>): Promise<RollbackResponse>;
   close(): void;
 }
 
@@ -61,6 +67,8 @@ export function createConfigClient(address: string, opts: ConfigClientOptions = 
     delete: unary<Partial<DeleteRequest>, DeleteResponse>('Delete'),
     get: unary<Partial<GetRequest>, GetResponse>('Get'),
     list: unary<Partial<ListRequest>, ListResponse>('List'),
+    analyze: unary<Partial<AnalyzeRequest>, AnalyzeResponse>('Analyze'),
+    rollback: unary<Partial<RollbackRequest>, RollbackResponse>('Rollback'),
     close: () => client.close(),
   };
 }

@@ -22,6 +22,10 @@ export interface ApplyRequest {
   defaultNamespace: string;
   reason: string;
   dryRun: boolean;
+  /** Analyzer warnings refuse the change. */
+  strict: boolean;
+  /** '' when not given. */
+  expectVersion: string;
 }
 
 export interface ApplyResponse {
@@ -29,6 +33,27 @@ export interface ApplyResponse {
   sequence: number;
   changes: ResourceChange[];
   warnings: string[];
+  diagnostics: Diagnostic[];
+}
+
+/** One analyzer finding (proto Diagnostic). */
+export interface Diagnostic {
+  code: string;
+  name: string;
+  level: 'Error' | 'Warning' | 'Info';
+  ref: ResourceRef | null;
+  path: string;
+  message: string;
+}
+
+export interface AnalyzeRequest {
+  yaml: string;
+  defaultNamespace: string;
+}
+
+export interface AnalyzeResponse {
+  diagnostics: Diagnostic[];
+  sequence: number;
 }
 
 export interface DeleteRequest {
@@ -61,4 +86,23 @@ export interface ListRequest {
 export interface ListResponse {
   resourcesJson: string[];
   sequence: number;
+}
+
+export interface RollbackRequest {
+  /** Which of toSequence / toTime is set (proto oneof); toSequence 0 is before the first change. */
+  target?: 'toSequence' | 'toTime';
+  toSequence?: number;
+  /** RFC 3339. */
+  toTime?: string;
+  only: ResourceRef[];
+  reason: string;
+  dryRun: boolean;
+}
+
+export interface RollbackResponse {
+  /** 0 when nothing was published. */
+  sequence: number;
+  targetSequence: number;
+  changes: ResourceChange[];
+  warnings: string[];
 }

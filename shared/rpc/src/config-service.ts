@@ -8,6 +8,10 @@ import type {
   GetResponse,
   ListRequest,
   ListResponse,
+  AnalyzeRequest,
+  AnalyzeResponse,
+  RollbackRequest,
+  RollbackResponse,
 } from './config-messages.js';
 import { loadProtoFile } from './proto-package.js';
 
@@ -17,6 +21,8 @@ export interface ConfigServiceHandlers extends grpc.UntypedServiceImplementation
   Delete: grpc.handleUnaryCall<DeleteRequest, DeleteResponse>;
   Get: grpc.handleUnaryCall<GetRequest, GetResponse>;
   List: grpc.handleUnaryCall<ListRequest, ListResponse>;
+  Analyze: grpc.handleUnaryCall<AnalyzeRequest, AnalyzeResponse>;
+  Rollback: grpc.handleUnaryCall<RollbackRequest, RollbackResponse>;
 }
 
 export const CONFIG_SERVICE_NAME = 'jetmesh.config.v1.ConfigService';

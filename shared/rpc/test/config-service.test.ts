@@ -10,6 +10,7 @@ import {
   metadataActor,
   type ApplyRequest,
   type ConfigServiceHandlers,
+  type RollbackRequest,
 } from '../src/index.js';
 
 async function startServer(handlers: ConfigServiceHandlers): Promise<{ address: string; stop(): Promise<void> }> {
@@ -27,12 +28,12 @@ async function startServer(handlers: ConfigServiceHandlers): Promise<{ address: 
 const reviews = { kind: 'VirtualService', namespace: 'default', name: 'reviews' };
 
 test('rpc.happy: every ConfigService method round-trips through createConfigClient', async (t) => {
-  const seen: { applies: ApplyRequest[]; actors: Array<string | undefined> } = { applies: [], actors: [] };
+  const seen: { applies: ApplyRequest[]; actors: Array<string | undefined>; rollbacks: RollbackRequest[] } = { applies: [], actors: [], rollbacks: [] };
   const server = await startServer({
     Apply: (call, done) => {
       seen.applies.push(call.request);
       seen.actors.push(metadataActor(call));
-      done(null, { sequence: 42, changes: [{ ref: reviews, action: 'created', resourceVersion: 42 }], warnings: ['w1'] });
+      done(null, { sequence: 42, changes: [{ ref: reviews, action: 'created', resourceVersion: 42 }], warnings: ['w1'], diagnostics: [] });
     },
     Delete: (call, done) => {
       done(null, { sequence: 43, changes: call.request.refs.map((ref) => ({ ref, action: 'deleted', resourceVersion: 43 })) });
@@ -44,6 +45,13 @@ test('rpc.happy: every ConfigService method round-trips through createConfigClie
     List: (call, done) => {
       done(null, { resourcesJson: [`{"kind":"${call.request.kind}"}`], sequence: call.request.allNamespaces ? 43 : 0 });
     },
+    Rollback: (call, done) => {
+      seen.rollbacks.push(call.request);
+      done(null, { sequence: 44, targetSequence: call.request.toSequence ?? 0, changes: [{ ref: reviews, action: 'configured', resourceVersion: 44 }], warnings: [] });
+    },
+    Analyze: (call, done) => {
+      done(null, { sequence: 45, diagnostics: [{ code: 'IST0101', name: 'ReferencedResourceNotFound', level: 'Warning', ref: reviews, path: 'spec.hosts[0]', message: call.request.yaml }] });
+    },
   });
   t.after(() => server.stop());
   const client = createConfigClient(server.address, { actor: 'alice@laptop' });
@@ -54,9 +62,10 @@ test('rpc.happy: every ConfigService method round-trips through createConfigClie
     sequence: 42,
     changes: [{ ref: reviews, action: 'created', resourceVersion: 42 }],
     warnings: ['w1'],
+    diagnostics: [],
   });
   // Unset request fields reach the handler with their proto3 defaults.
-  assert.deepEqual(seen.applies, [{ yaml: 'kind: VirtualService', defaultNamespace: '', reason: 'canary', dryRun: false }]);
+  assert.deepEqual(seen.applies, [{ yaml: 'kind: VirtualService', defaultNamespace: '', reason: 'canary', dryRun: false, strict: false, expectVersion: '' }]);
   assert.deepEqual(seen.actors, ['alice@laptop']);
 
   const deleted = await client.delete({ refs: [reviews] });
@@ -67,6 +76,17 @@ test('rpc.happy: every ConfigService method round-trips through createConfigClie
 
   const listed = await client.list({ kind: 'VirtualService', allNamespaces: true });
   assert.deepEqual(listed, { resourcesJson: ['{"kind":"VirtualService"}'], sequence: 43 });
+
+  const rolledBack = await client.rollback({ toSequence: 0, reason: 'undo' });
+  assert.deepEqual(rolledBack, { sequence: 44, targetSequence: 0, changes: [{ ref: reviews, action: 'configured', resourceVersion: 44 }], warnings: [] });
+  // A oneof says which target was sent, so sequence 0 (before the first change) is not "unset".
+  assert.deepEqual(seen.rollbacks, [{ target: 'toSequence', toSequence: 0, only: [], reason: 'undo', dryRun: false }]);
+
+  const analyzed = await client.analyze({ yaml: 'x' });
+  assert.deepEqual(analyzed, {
+    sequence: 45,
+    diagnostics: [{ code: 'IST0101', name: 'ReferencedResourceNotFound', level: 'Warning', ref: reviews, path: 'spec.hosts[0]', message: 'x' }],
+  });
 
   await assert.rejects(client.get({ ref: { ...reviews, name: 'ratings' } }), (err) => {
     assert.ok(isServiceError(err));
@@ -85,6 +105,8 @@ test('rpc.errors: INVALID_ARGUMENT carries one validation error per line', async
     Delete: (_call, done) => done(invalidArgument([])),
     Get: (_call, done) => done(invalidArgument([])),
     List: (_call, done) => done(invalidArgument([])),
+    Rollback: (_call, done) => done(invalidArgument([])),
+    Analyze: (_call, done) => done(invalidArgument([])),
   });
   t.after(() => server.stop());
   const client = createConfigClient(server.address);
@@ -103,11 +125,13 @@ test('rpc.actor: the default actor is user@host', async (t) => {
   const server = await startServer({
     Apply: (call, done) => {
       actor = metadataActor(call);
-      done(null, { sequence: 0, changes: [], warnings: [] });
+      done(null, { sequence: 0, changes: [], warnings: [], diagnostics: [] });
     },
     Delete: (_call, done) => done(null, { sequence: 0, changes: [] }),
     Get: (_call, done) => done(null, { resourceJson: '{}' }),
     List: (_call, done) => done(null, { resourcesJson: [], sequence: 0 }),
+    Rollback: (_call, done) => done(null, { sequence: 0, targetSequence: 0, changes: [], warnings: [] }),
+    Analyze: (_call, done) => done(null, { diagnostics: [], sequence: 0 }),
   });
   t.after(() => server.stop());
   const client = createConfigClient(server.address);

@@ -18,7 +18,7 @@ export interface MeshProcesses {
   stop(): Promise<void>;
 }
 
-export type ServiceName = 'galley' | 'pilot';
+export type ServiceName = 'galley' | 'pilot' | 'citadel';
 
 interface RunningService {
   readonly adminPort: number;
@@ -43,6 +43,9 @@ const launch = async (service: ServiceName, env: Record<string, string>): Promis
 export const startMeshProcesses = async (opts: { services?: readonly ServiceName[] } = {}): Promise<MeshProcesses> => {
   const nats = await startNatsServer();
   const galleyPort = await freePort();
+  // Citadel's TLS port and the admin secret it writes for the CLI (never into the repository's .jetmesh/).
+  const citadelPort = await freePort();
+  const adminTokenFile = join(nats.storeDir, '..', 'admin-token');
   const common = { JETMESH_NATS_URL: nats.url, JETMESH_LOG_LEVEL: process.env.JETMESH_TEST_LOG_LEVEL ?? 'warn' };
   const running = new Map<ServiceName, RunningService>();
   try {
@@ -52,6 +55,7 @@ export const startMeshProcesses = async (opts: { services?: readonly ServiceName
         ...common,
         JETMESH_ADMIN_PORT: String(adminPort),
         ...(service === 'galley' ? { JETMESH_GALLEY_PORT: String(galleyPort) } : { JETMESH_PILOT_XDS_PORT: String(await freePort()) }),
+        ...(service === 'citadel' ? { JETMESH_CITADEL_PORT: String(citadelPort), JETMESH_ADMIN_TOKEN_FILE: adminTokenFile } : {}),
       };
       running.set(service, { adminPort, env, child: await launch(service, env) });
     }
@@ -61,6 +65,7 @@ export const startMeshProcesses = async (opts: { services?: readonly ServiceName
     throw e;
   }
   const cliEnv = { JETMESH_NATS_URL: nats.url, JETMESH_GALLEY_ADDRESS: `127.0.0.1:${galleyPort}`, JETMESH_ACTOR: 'e2e-tester' };
+  Object.assign(cliEnv, { JETMESH_CITADEL_ADDRESS: `127.0.0.1:${citadelPort}`, JETMESH_ADMIN_TOKEN_FILE: adminTokenFile });
   const service = (name: ServiceName): RunningService => {
     const s = running.get(name);
     if (s === undefined) throw new Error(`${name} is not part of this mesh`);

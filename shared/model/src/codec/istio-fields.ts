@@ -1,5 +1,6 @@
+import { isIP } from 'node:net';
 import * as t from 'io-ts';
-import { bool, enumOf, fail, intRange, list, num, record, refine, str, struct } from './schema.js';
+import { bool, enumOf, fail, int, intRange, list, num, record, refine, str, struct } from './schema.js';
 
 /** DNS-1123 label: what Kubernetes allows for namespaces and subset names. */
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -32,9 +33,13 @@ export const hostnameReason = (h: string): string | undefined => {
     if (label.includes('*')) return `invalid hostname "${h}": a wildcard is only allowed as the whole first label`;
     if (!/^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$/.test(label)) return `invalid hostname "${h}"`;
   }
+  // As Istio: `10.0.0.1` or `svc.123` is no DNS name (an IP is accepted only where a field says so).
+  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? '')) return `invalid hostname "${h}": the top-level domain cannot be all-numeric`;
   return undefined;
 };
 export const hostname = refine(str, 'Hostname', hostnameReason);
+/** A destination host: any hostname but the bare `*`. */
+export const destinationHost = refine(str, 'DestinationHost', (h) => (h === '*' ? 'invalid destination host "*"' : hostnameReason(h)));
 
 /** Label keys follow Kubernetes: optional DNS prefix + `/` + name of ≤63 [A-Za-z0-9-_.]. */
 export const labelKeyReason = (k: string): string | undefined => {
@@ -70,19 +75,24 @@ export const durationMs = (s: string): number | undefined => {
   }
   return consumed === s.length ? total : undefined;
 };
-export const duration = refine(str, 'Duration', (s) => {
+export const durationReason = (s: string): string | undefined => {
   const ms = durationMs(s);
   if (ms === undefined) return `invalid duration "${s}": use a number with a unit, e.g. 10s, 1.5s, 100ms`;
-  return ms < 1 ? 'must be at least 1ms' : undefined;
-});
+  if (ms < 1) return 'must be at least 1ms';
+  // Envoy takes milliseconds; Istio's webhook refuses finer durations rather than round them.
+  return Math.abs(ms - Math.round(ms)) > 1e-9 ? `invalid duration "${s}": only whole milliseconds are supported` : undefined;
+};
+export const duration = refine(str, 'Duration', durationReason);
 
 export const portNumber = intRange(1, 65535);
 
 export const percent = refine(num, 'Percent', (n) => (n < 0 || n > 100 ? 'must be between 0 and 100' : undefined));
 export const Percent = struct('Percent', { value: percent }, {});
 
-/** Exactly one of exact / prefix / regex. */
+/** Exactly one of exact / prefix / regex; regexes are compiled here (Envoy uses RE2, Istio caps them at 1024 characters). */
 const validRegex = refine(str, 'Regex', (s) => {
+  if (s === '') return 'must not be empty';
+  if (s.length > 1024) return 'is too long: at most 1024 characters';
   try {
     new RegExp(s);
     return undefined;
@@ -90,28 +100,207 @@ const validRegex = refine(str, 'Regex', (s) => {
     return `invalid regular expression "${s}"`;
   }
 });
-export const StringMatch = struct(
-  'StringMatch',
-  {},
-  { exact: str, prefix: str, regex: validRegex },
-  {
-    check: (m) => {
-      const n = [m.exact, m.prefix, m.regex].filter((v) => v !== undefined).length;
-      return n === 1 ? [] : [{ path: '', reason: 'must set exactly one of exact, prefix, regex' }];
+const stringMatchOf = (name: string, emptyPrefix: boolean) =>
+  struct(
+    name,
+    {},
+    { exact: str, prefix: str, regex: validRegex },
+    {
+      check: (m) => {
+        const n = [m.exact, m.prefix, m.regex].filter((v) => v !== undefined).length;
+        if (n !== 1) return [{ path: '', reason: 'must set exactly one of exact, prefix, regex' }];
+        return !emptyPrefix && m.prefix === '' ? [{ path: 'prefix', reason: 'must not be empty' }] : [];
+      },
     },
-  },
-);
+  );
+/** A URI match: an empty prefix is allowed (it matches every path). */
+export const StringMatch = stringMatchOf('StringMatch', true);
+/** Header, query, method, scheme and authority matches: an empty prefix would match everything by accident. */
+export const StrictStringMatch = stringMatchOf('StringMatch', false);
 export type StringMatch = t.TypeOf<typeof StringMatch>;
 
 export const PortSelector = struct('PortSelector', { number: portNumber }, {});
 
 export const subsetName = dnsLabel;
 
-export const Destination = struct('Destination', { host: hostname }, { subset: subsetName, port: PortSelector });
+export const Destination = struct('Destination', { host: destinationHost }, { subset: subsetName, port: PortSelector });
 export type Destination = t.TypeOf<typeof Destination>;
 
 export const WorkloadSelector = struct('WorkloadSelector', {}, { matchLabels: labels, labels });
 
-export const exportTo = list(str);
 
 export { bool, enumOf, fail, str };
+
+// ---------------------------------------------------------------------------------------------
+// Addresses, ports and protocols.
+
+/** Why `s` is not an IPv4/IPv6 address, or undefined when it is. */
+export const ipAddressReason = (s: string): string | undefined => (isIP(s) !== 0 ? undefined : `"${s}" is not a valid IP address`);
+
+/** An address or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`), as Istio's destinationSubnets and addresses take them. */
+export const ipSubnetReason = (s: string): string | undefined => {
+  const slash = s.indexOf('/');
+  if (slash < 0) return isIP(s) !== 0 ? undefined : `"${s}" is not a valid IP address or CIDR block`;
+  const family = isIP(s.slice(0, slash));
+  const bits = s.slice(slash + 1);
+  if (family === 0 || !/^[0-9]{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return `"${s}" is not a valid CIDR block`;
+  return undefined;
+};
+export const ipSubnet = refine(str, 'IPSubnet', ipSubnetReason);
+
+/** A DNS name without wildcard, as DNS resolution needs it. */
+export const fqdnReason = (h: string): string | undefined => (h.includes('*') ? `"${h}" must be a DNS name without wildcard` : hostnameReason(h));
+
+/** VirtualService hosts may also be IP addresses (Istio accepts them there). */
+export const routeHost = refine(str, 'RouteHost', (h) => (isIP(h) !== 0 ? undefined : hostnameReason(h)));
+
+
+/** Protocol names Istio understands on a port (matched case-insensitively, as Istio does). */
+export const PROTOCOLS = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'HTTP_PROXY', 'MONGO', 'REDIS', 'MYSQL', 'TCP', 'TLS', 'UDP'] as const;
+export const protocolReason = (p: string): string | undefined =>
+  (PROTOCOLS as readonly string[]).includes(p.toUpperCase()) ? undefined : `unsupported protocol "${p}": expected one of ${PROTOCOLS.join(', ')}`;
+export const protocol = refine(str, 'Protocol', protocolReason);
+export const isHttpProtocol = (p: string | undefined): boolean => ['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY'].includes((p ?? '').toUpperCase());
+export const isTlsProtocol = (p: string | undefined): boolean => ['HTTPS', 'TLS'].includes((p ?? '').toUpperCase());
+
+/** Port names are DNS-1123 labels (`http`, `grpc-web`, `tcp-db`). */
+export const portName = dnsLabel;
+
+/** A port number where 0 means "unset" is not allowed: a uint32 map key of PeerAuthentication, say. */
+export const portNumberString = (s: string): string | undefined =>
+  /^[0-9]+$/.test(s) && Number(s) >= 1 && Number(s) <= 65535 ? undefined : `port "${s}" must be a number in the range 1..65535`;
+
+// ---------------------------------------------------------------------------------------------
+// HTTP headers.
+
+const HEADER_NAME = /^[-_A-Za-z0-9]+$/;
+/** A header name a match may test: a token, or a JWT claim (`@request.auth.claims.group`). */
+export const headerMatchNameReason = (name: string): string | undefined =>
+  name.startsWith('@request.auth.claims.') && name.length > '@request.auth.claims.'.length
+    ? undefined
+    : HEADER_NAME.test(name)
+      ? undefined
+      : `invalid header name "${name}"`;
+export const headerNameReason = (name: string): string | undefined => (HEADER_NAME.test(name) ? undefined : `invalid header name "${name}"`);
+
+/** Envoy reads `%VAR%` in header values; a lone `%` is a configuration error Envoy would NACK. */
+export const headerValueReason = (value: string): string | undefined => {
+  // JSON quoting: the reason must stay on one line even when the value does not.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000A-\u001F\u007F]/.test(value)) return `header value ${JSON.stringify(value)} contains a control character`;
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] !== '%') continue;
+    if (value[i + 1] === '%') {
+      i++;
+      continue;
+    }
+    const end = value.indexOf('%', i + 1);
+    if (end < 0 || !/^[A-Z][A-Z0-9_]*(\(.*\))?(:[0-9]+)?$/.test(value.slice(i + 1, end))) {
+      return `header value "${value}": "%" must start a %VARIABLE% or be written "%%"`;
+    }
+    i = end;
+  }
+  return undefined;
+};
+const isPseudoHeader = (name: string): boolean => name.startsWith(':');
+const isAuthority = (name: string): boolean => name.toLowerCase() === ':authority' || name.toLowerCase() === 'host';
+/** Request headers to set/add: not pseudo-headers, except the authority (which Envoy rewrites as such). */
+export const requestHeaderSetReason = (name: string): string | undefined =>
+  name === '' ? 'header name must not be empty' : isPseudoHeader(name) && !isAuthority(name) ? `invalid header "${name}": a header cannot have a ":" prefix` : undefined;
+/** Headers to remove, and any response header: neither Host nor a pseudo-header. */
+export const headerOperationReason = (name: string): string | undefined =>
+  name === ''
+    ? 'header name must not be empty'
+    : name.toLowerCase() === 'host'
+      ? `invalid header "${name}": the Host header cannot be changed here`
+      : isPseudoHeader(name)
+        ? `invalid header "${name}": a header cannot have a ":" prefix`
+        : undefined;
+
+// ---------------------------------------------------------------------------------------------
+// Selectors and references.
+
+/** Selector labels: well-formed Kubernetes labels (so never a `*`), at least one of them. */
+const selectorLabels = refine(labels, 'SelectorLabels', (l) =>
+  Object.keys(l).length === 0 ? 'must name at least one label (an empty selector selects nothing in particular)' : undefined,
+);
+
+/** security.istio.io and DestinationRule selectors: `matchLabels`. */
+export const MatchLabelsSelector = struct('WorkloadSelector', { matchLabels: selectorLabels }, {});
+/** networking.istio.io Sidecar/ServiceEntry selectors: `labels`. */
+export const LabelsSelector = struct('WorkloadSelector', { labels: selectorLabels }, {});
+
+/** Gateway API style reference of policies (`targetRef`); Istio allows Service, ServiceEntry and Gateway. */
+export const PolicyTargetReference = struct(
+  'PolicyTargetReference',
+  { kind: str, name: str },
+  { group: str, namespace: str },
+  {
+    check: (r) => {
+      const problems: Array<{ path: string; reason: string }> = [];
+      const group = r.group ?? '';
+      const allowed = [
+        ['', 'Service'],
+        ['core', 'Service'],
+        ['networking.istio.io', 'ServiceEntry'],
+        ['gateway.networking.k8s.io', 'Gateway'],
+      ].some(([g, k]) => g === group && k === r.kind);
+      if (!allowed) problems.push({ path: 'kind', reason: `must be Service, ServiceEntry (group networking.istio.io) or Gateway (group gateway.networking.k8s.io); got "${group}/${r.kind}"` });
+      if (r.name === '') problems.push({ path: 'name', reason: 'must not be empty' });
+      if (r.namespace !== undefined && r.namespace !== '') problems.push({ path: 'namespace', reason: 'must not be set: cross-namespace references are not supported' });
+      return problems;
+    },
+  },
+);
+
+/** `exportTo` entries: `.` (this namespace), `*` (all) or a namespace; ServiceEntries may also say `~` (none). */
+const exportToList = (allowNone: boolean) =>
+  refine(list(str), 'ExportTo', (entries) => {
+    const seen = new Set<string>();
+    for (const e of entries) {
+      if (e !== '.' && e !== '*' && !(allowNone && e === '~') && dnsLabelReason(e) !== undefined) {
+        return `invalid exportTo entry "${e}": expected ".", "*"${allowNone ? ', "~"' : ''} or a namespace`;
+      }
+      if (seen.has(e)) return `duplicate exportTo entry "${e}"`;
+      seen.add(e);
+    }
+    if (entries.includes('*') && entries.length > 1) return 'cannot mix "*" (public) with other exportTo entries';
+    if (entries.includes('~') && entries.length > 1) return 'cannot mix "~" (exported to no one) with other exportTo entries';
+    return undefined;
+  });
+export const serviceEntryExportTo = exportToList(true);
+export const exportTo = exportToList(false);
+
+/** A gateway a route binds to: `mesh`, `<namespace>/<name>`, or a name in the route's namespace. */
+export const gatewayNameReason = (g: string): string | undefined => {
+  if (g === 'mesh') return undefined;
+  const slash = g.indexOf('/');
+  if (slash < 0) return resourceNameReason(g) === undefined ? undefined : `invalid gateway "${g}": expected mesh, <namespace>/<name> or <name>`;
+  const ns = g.slice(0, slash);
+  const name = g.slice(slash + 1);
+  if (ns === '' || name === '') return `invalid gateway "${g}": namespace and name must not be empty`;
+  if (dnsLabelReason(ns) !== undefined) return `invalid gateway "${g}": "${ns}" is not a namespace`;
+  if (dnsLabelReason(name) !== undefined) return `invalid gateway "${g}": "${name}" is not a gateway name`;
+  return undefined;
+};
+export const gatewayName = refine(str, 'GatewayName', gatewayNameReason);
+
+/** `namespace/host` as Gateway servers and Sidecar egress hosts write it (`*\/reviews`, `./*`, `prod/*.example.com`). */
+export const namespacedHostReason = (value: string, requireNamespace: boolean): string | undefined => {
+  const slash = value.indexOf('/');
+  if (slash < 0) {
+    if (requireNamespace) return `invalid host "${value}": expected <namespace>/<host>, e.g. */reviews or ./*`;
+    return value === '*' ? undefined : hostnameReason(value);
+  }
+  const ns = value.slice(0, slash);
+  const host = value.slice(slash + 1);
+  if (ns !== '*' && ns !== '.' && ns !== '~' && dnsLabelReason(ns) !== undefined) return `invalid host "${value}": "${ns}" is not a namespace, ".", "~" or "*"`;
+  if (host === '*') return undefined;
+  const reason = hostnameReason(host);
+  return reason === undefined ? undefined : `invalid host "${value}": ${reason}`;
+};
+
+/** A non-negative int32 counter (`maxConnections`, `http2MaxRequests`). */
+export const int32 = intRange(0, 2147483647);
+
+export { int };

@@ -158,20 +158,26 @@ export const struct = <R extends Props, O extends Props>(
   required: R,
   optional: O,
   options: StructOptions<StructOf<R, O>> = {},
-) =>
-  new t.Type<StructOf<R, O>, Enc<R> & Partial<Enc<O>>, unknown>(
+) => {
+  // Hoisted out of validate: replays decode every stored event through here.
+  const requiredFields = Object.entries(required);
+  const optionalFields = Object.entries(optional);
+  const ignored = new Set(options.ignored ?? []);
+  const knownKeys = new Set([...Object.keys(required), ...Object.keys(optional)]);
+  const known = (k: string): boolean => knownKeys.has(k);
+  return new t.Type<StructOf<R, O>, Enc<R> & Partial<Enc<O>>, unknown>(
     name,
     (u): u is StructOf<R, O> => {
       if (!isPlainObject(u)) return false;
-      for (const [k, type] of Object.entries(required)) if (!type.is(u[k])) return false;
-      for (const [k, type] of Object.entries(optional)) if (u[k] !== undefined && !type.is(u[k])) return false;
-      return Object.keys(u).every((k) => Object.hasOwn(required, k) || Object.hasOwn(optional, k));
+      for (const [k, type] of requiredFields) if (!type.is(u[k])) return false;
+      for (const [k, type] of optionalFields) if (u[k] !== undefined && !type.is(u[k])) return false;
+      return Object.keys(u).every(known);
     },
     (u, c) => {
       if (!isPlainObject(u)) return fail(u, c, 'must be an object');
       const errors: t.ValidationError[] = [];
       const out: Record<string, unknown> = {};
-      for (const [k, type] of Object.entries(required)) {
+      for (const [k, type] of requiredFields) {
         const v = u[k];
         if (v === undefined || v === null) {
           errors.push(...problem(v, at(c, k, v), 'required', 'REQUIRED'));
@@ -181,16 +187,18 @@ export const struct = <R extends Props, O extends Props>(
         if (isLeft(r)) errors.push(...r.left);
         else out[k] = r.right;
       }
-      for (const [k, type] of Object.entries(optional)) {
+      for (const [k, type] of optionalFields) {
+        // Most optional fields are absent; a miss through the prototype chain costs more than this check.
+        if (!Object.hasOwn(u, k)) continue;
         const v = u[k];
         if (v === undefined || v === null) continue;
         const r = type.validate(v, at(c, k, v));
         if (isLeft(r)) errors.push(...r.left);
         else out[k] = r.right;
       }
-      for (const k of Object.keys(u)) {
-        if (!Object.hasOwn(required, k) && !Object.hasOwn(optional, k) && !(options.ignored ?? []).includes(k)) {
-          errors.push(...problem(u[k], at(c, k, u[k]), 'unknown field', 'UNKNOWN_FIELD'));
+      for (const k in u) {
+        if (Object.hasOwn(u, k) && !known(k) && !ignored.has(k)) {
+          errors.push(...problem(u[k], at(c, mapKeySegment(k), u[k]), 'unknown field', 'UNKNOWN_FIELD'));
         }
       }
       if (errors.length > 0) return t.failures(errors);
@@ -206,10 +214,11 @@ export const struct = <R extends Props, O extends Props>(
     },
     (a) => {
       const out: Record<string, unknown> = {};
-      for (const [k, type] of Object.entries({ ...required, ...optional })) {
+      for (const [k, type] of [...requiredFields, ...optionalFields]) {
         const v = (a as Record<string, unknown>)[k];
         if (v !== undefined) out[k] = type.encode(v);
       }
       return out as Enc<R> & Partial<Enc<O>>;
     },
   );
+};

@@ -1,24 +1,74 @@
 import * as t from 'io-ts';
-import { bool, enumOf, intRange, list, nonNegativeInt, str, struct } from '../codec/schema.js';
-import { Percent, duration, exportTo, hostname, labels, portNumber, subsetName } from '../codec/istio-fields.js';
+import { bool, enumOf, intRange, list, nonNegativeInt, record, refine, str, struct } from '../codec/schema.js';
+import { MatchLabelsSelector, Percent, duration, exportTo, fqdnReason, hostname, int32, ipAddressReason, labels, portNumber, subsetName } from '../codec/istio-fields.js';
 
-/** networking.istio.io DestinationRule: subsets and the traffic policy applied to a host. */
+/** networking.istio.io DestinationRule: subsets and the traffic policy applied to a host, with Istio's webhook rules. */
+
+type Problems = Array<{ path: string; reason: string }>;
+
+/** Envoy's Maglev needs a prime table size below 5000011. */
+const isPrime = (n: number): boolean => {
+  if (n < 2) return false;
+  for (let f = 2; f * f <= n; f++) if (n % f === 0) return false;
+  return true;
+};
+const maglevTableSize = refine(nonNegativeInt, 'MaglevTableSize', (n) =>
+  n === 0 ? 'must be set' : n >= 5000011 ? 'must be less than 5000011' : isPrime(n) ? undefined : 'must be a prime number',
+);
 
 const ConsistentHash = struct(
   'ConsistentHashLB',
   {},
   {
     httpHeaderName: str,
-    httpCookie: struct('HTTPCookie', { name: str }, { path: str, ttl: duration }),
+    httpCookie: struct('HTTPCookie', { name: refine(str, 'CookieName', (n) => (n === '' ? 'must not be empty' : undefined)) }, {
+      path: str,
+      ttl: duration,
+      attributes: list(struct('HTTPCookieAttribute', { name: str }, { value: str })),
+    }),
     useSourceIp: bool,
     httpQueryParameterName: str,
+    ringHash: struct('RingHash', {}, { minimumRingSize: nonNegativeInt }),
+    maglev: struct('MagLev', { tableSize: maglevTableSize }, {}),
     minimumRingSize: nonNegativeInt,
   },
   {
-    check: (h) =>
-      [h.httpHeaderName, h.httpCookie, h.useSourceIp, h.httpQueryParameterName].filter((x) => x !== undefined).length === 1
-        ? []
-        : [{ path: '', reason: 'must set exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName' }],
+    check: (h) => {
+      const problems: Problems = [];
+      if ([h.httpHeaderName, h.httpCookie, h.useSourceIp, h.httpQueryParameterName].filter((x) => x !== undefined).length !== 1) {
+        problems.push({ path: '', reason: 'must set exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName' });
+      }
+      if (h.ringHash !== undefined && h.maglev !== undefined) problems.push({ path: '', reason: 'ringHash and maglev are mutually exclusive' });
+      if (h.minimumRingSize !== undefined && (h.ringHash !== undefined || h.maglev !== undefined)) {
+        problems.push({ path: 'minimumRingSize', reason: 'is deprecated and cannot be combined with ringHash or maglev' });
+      }
+      return problems;
+    },
+  },
+);
+
+const localityWeights = record(intRange(0, 100), { name: 'LocalityWeights', reason: 'must be a map of locality to weight' });
+const LocalityLbSetting = struct(
+  'LocalityLoadBalancerSetting',
+  {},
+  {
+    distribute: list(struct('Distribute', {}, { from: str, to: localityWeights }, {
+      check: (d) => {
+        const total = Object.values(d.to ?? {}).reduce((s, w) => s + w, 0);
+        return d.to !== undefined && total !== 100 ? [{ path: 'to', reason: `weights must add up to 100 (they add up to ${total})` }] : [];
+      },
+    })),
+    failover: list(struct('Failover', {}, { from: str, to: str }, {
+      check: (f) => (f.from !== undefined && f.from === f.to ? [{ path: 'to', reason: 'must differ from "from": failover to the same region does nothing' }] : []),
+    })),
+    failoverPriority: list(str),
+    enabled: bool,
+  },
+  {
+    check: (l) =>
+      l.distribute !== undefined && (l.failover !== undefined || l.failoverPriority !== undefined)
+        ? [{ path: '', reason: 'distribute cannot be combined with failover or failoverPriority' }]
+        : [],
   },
 );
 
@@ -28,6 +78,8 @@ export const LoadBalancerSettings = struct(
   {
     simple: enumOf('SimpleLB', ['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'] as const),
     consistentHash: ConsistentHash,
+    localityLbSetting: LocalityLbSetting,
+    warmupDurationSecs: duration,
   },
   {
     check: (lb) =>
@@ -38,50 +90,141 @@ export const LoadBalancerSettings = struct(
 );
 export type LoadBalancerSettings = t.TypeOf<typeof LoadBalancerSettings>;
 
-const ConnectionPool = struct('ConnectionPoolSettings', {}, {
-  tcp: struct('TCPSettings', {}, { maxConnections: nonNegativeInt, connectTimeout: duration }),
-  http: struct('HTTPSettings', {}, {
-    http1MaxPendingRequests: nonNegativeInt,
-    http2MaxRequests: nonNegativeInt,
-    maxRequestsPerConnection: nonNegativeInt,
-    maxRetries: nonNegativeInt,
-    idleTimeout: duration,
-  }),
-});
+const atLeastOne = (what: string) => (o: object): Problems => (Object.keys(o).length === 0 ? [{ path: '', reason: `${what} must set at least one field` }] : []);
 
-const OutlierDetection = struct('OutlierDetection', {}, {
-  consecutive5xxErrors: nonNegativeInt,
-  consecutiveGatewayErrors: nonNegativeInt,
-  interval: duration,
-  baseEjectionTime: duration,
-  maxEjectionPercent: intRange(0, 100),
-  minHealthPercent: intRange(0, 100),
-});
+const TcpKeepalive = struct('TcpKeepalive', {}, { probes: nonNegativeInt, time: duration, interval: duration });
+export const ConnectionPoolSettings = struct(
+  'ConnectionPoolSettings',
+  {},
+  {
+    tcp: struct('TCPSettings', {}, { maxConnections: int32, connectTimeout: duration, tcpKeepalive: TcpKeepalive, maxConnectionDuration: duration, idleTimeout: duration }),
+    http: struct(
+      'HTTPSettings',
+      {},
+      {
+        http1MaxPendingRequests: int32,
+        http2MaxRequests: int32,
+        maxRequestsPerConnection: int32,
+        maxRetries: int32,
+        idleTimeout: duration,
+        h2UpgradePolicy: enumOf('H2UpgradePolicy', ['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE'] as const),
+        useClientProtocol: bool,
+        maxConcurrentStreams: int32,
+      },
+      {
+        check: (h) =>
+          h.h2UpgradePolicy === 'UPGRADE' && h.useClientProtocol === true ? [{ path: 'useClientProtocol', reason: 'must not be true when h2UpgradePolicy is UPGRADE' }] : [],
+      },
+    ),
+  },
+  { check: atLeastOne('a connection pool') },
+);
 
-const ClientTLSSettings = struct('ClientTLSSettings', {}, {
-  mode: enumOf('TLSmode', ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] as const),
-  clientCertificate: str,
-  privateKey: str,
-  caCertificates: str,
-  credentialName: str,
-  subjectAltNames: list(str),
-  sni: str,
-});
+const OutlierDetection = struct(
+  'OutlierDetection',
+  {},
+  {
+    splitExternalLocalOriginErrors: bool,
+    consecutiveLocalOriginFailures: nonNegativeInt,
+    consecutiveGatewayErrors: nonNegativeInt,
+    consecutive5xxErrors: nonNegativeInt,
+    consecutiveErrors: nonNegativeInt,
+    interval: duration,
+    baseEjectionTime: duration,
+    maxEjectionPercent: intRange(0, 100),
+    minHealthPercent: intRange(0, 100),
+  },
+  {
+    check: (o) => {
+      const problems: Problems = [];
+      if ((o.consecutiveLocalOriginFailures ?? 0) > 0 && o.splitExternalLocalOriginErrors !== true) {
+        problems.push({ path: 'consecutiveLocalOriginFailures', reason: 'needs splitExternalLocalOriginErrors: true' });
+      }
+      if (o.consecutiveErrors !== undefined && (o.consecutive5xxErrors !== undefined || o.consecutiveGatewayErrors !== undefined)) {
+        problems.push({ path: 'consecutiveErrors', reason: 'is deprecated and cannot be combined with consecutive5xxErrors or consecutiveGatewayErrors' });
+      }
+      return problems;
+    },
+  },
+);
 
-const PortTrafficPolicy = struct('PortTrafficPolicy', { port: struct('PortSelector', { number: portNumber }, {}) }, {
-  loadBalancer: LoadBalancerSettings,
-  connectionPool: ConnectionPool,
-  outlierDetection: OutlierDetection,
-  tls: ClientTLSSettings,
-});
+export const ClientTLSSettings = struct(
+  'ClientTLSSettings',
+  {},
+  {
+    mode: enumOf('TLSmode', ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] as const),
+    clientCertificate: str,
+    privateKey: str,
+    caCertificates: str,
+    credentialName: str,
+    subjectAltNames: list(str),
+    sni: str,
+    insecureSkipVerify: bool,
+    caCrl: str,
+  },
+  {
+    check: (tls) => {
+      const problems: Problems = [];
+      const files = { clientCertificate: tls.clientCertificate, privateKey: tls.privateKey, caCertificates: tls.caCertificates, caCrl: tls.caCrl };
+      if (tls.mode === 'ISTIO_MUTUAL') {
+        // Istio supplies the certificates for ISTIO_MUTUAL; files here would be silently ignored.
+        for (const [k, v] of Object.entries({ ...files, credentialName: tls.credentialName })) {
+          if (v !== undefined) problems.push({ path: k, reason: 'cannot be set with mode ISTIO_MUTUAL (Istio provides the certificates)' });
+        }
+      }
+      if ((tls.mode === 'SIMPLE' || tls.mode === 'MUTUAL') && tls.credentialName !== undefined) {
+        for (const [k, v] of Object.entries(files)) if (v !== undefined) problems.push({ path: k, reason: 'cannot be set together with credentialName' });
+      } else if (tls.mode === 'MUTUAL') {
+        if (tls.clientCertificate === undefined) problems.push({ path: 'clientCertificate', reason: 'required for mode MUTUAL (or set credentialName)' });
+        if (tls.privateKey === undefined) problems.push({ path: 'privateKey', reason: 'required for mode MUTUAL (or set credentialName)' });
+      }
+      if (tls.insecureSkipVerify === true && (tls.caCertificates !== undefined || tls.subjectAltNames !== undefined)) {
+        problems.push({ path: 'insecureSkipVerify', reason: 'cannot be combined with caCertificates or subjectAltNames' });
+      }
+      return problems;
+    },
+  },
+);
 
-export const TrafficPolicy = struct('TrafficPolicy', {}, {
-  loadBalancer: LoadBalancerSettings,
-  connectionPool: ConnectionPool,
-  outlierDetection: OutlierDetection,
-  tls: ClientTLSSettings,
-  portLevelSettings: list(PortTrafficPolicy),
-});
+const TunnelSettings = struct(
+  'TunnelSettings',
+  { targetHost: refine(str, 'TunnelHost', (h) => (ipAddressReason(h) === undefined ? undefined : fqdnReason(h))), targetPort: portNumber },
+  { protocol: enumOf('TunnelProtocol', ['CONNECT', 'POST'] as const) },
+);
+const ProxyProtocol = struct('ProxyProtocol', {}, { version: enumOf('ProxyProtocolVersion', ['V1', 'V2'] as const) });
+
+const PortTrafficPolicy = struct(
+  'PortTrafficPolicy',
+  { port: struct('PortSelector', { number: portNumber }, {}) },
+  { loadBalancer: LoadBalancerSettings, connectionPool: ConnectionPoolSettings, outlierDetection: OutlierDetection, tls: ClientTLSSettings },
+  { check: (p) => (Object.keys(p).length === 1 ? [{ path: '', reason: 'a port traffic policy must set at least one of loadBalancer, connectionPool, outlierDetection, tls' }] : []) },
+);
+
+export const TrafficPolicy = struct(
+  'TrafficPolicy',
+  {},
+  {
+    loadBalancer: LoadBalancerSettings,
+    connectionPool: ConnectionPoolSettings,
+    outlierDetection: OutlierDetection,
+    tls: ClientTLSSettings,
+    portLevelSettings: list(PortTrafficPolicy),
+    tunnel: TunnelSettings,
+    proxyProtocol: ProxyProtocol,
+  },
+  {
+    check: (p) => {
+      const problems: Problems = [...atLeastOne('a traffic policy')(p)];
+      if (p.tunnel !== undefined && p.proxyProtocol !== undefined) problems.push({ path: '', reason: 'tunnel and proxyProtocol are mutually exclusive' });
+      const ports = new Set<number>();
+      (p.portLevelSettings ?? []).forEach((s, i) => {
+        if (ports.has(s.port.number)) problems.push({ path: `portLevelSettings[${i}].port.number`, reason: `duplicate port ${s.port.number}` });
+        ports.add(s.port.number);
+      });
+      return problems;
+    },
+  },
+);
 export type TrafficPolicy = t.TypeOf<typeof TrafficPolicy>;
 
 export const Subset = struct('Subset', { name: subsetName }, { labels, trafficPolicy: TrafficPolicy });
@@ -90,15 +233,19 @@ export type Subset = t.TypeOf<typeof Subset>;
 export const DestinationRuleSpec = struct(
   'DestinationRuleSpec',
   { host: hostname },
-  { trafficPolicy: TrafficPolicy, subsets: list(Subset), exportTo, workloadSelector: struct('WorkloadSelector', {}, { matchLabels: labels }) },
+  { trafficPolicy: TrafficPolicy, subsets: list(Subset), exportTo, workloadSelector: MatchLabelsSelector },
   {
     check: (s) => {
       const seen = new Set<string>();
-      const problems: Array<{ path: string; reason: string }> = [];
+      const problems: Problems = [];
       (s.subsets ?? []).forEach((sub, i) => {
         if (seen.has(sub.name)) problems.push({ path: `subsets[${i}].name`, reason: `duplicate subset "${sub.name}"` });
         seen.add(sub.name);
       });
+      // Istio: a rule that picks workloads applies only where it lives.
+      if (s.workloadSelector !== undefined && (s.exportTo ?? []).some((e) => e !== '.')) {
+        problems.push({ path: 'exportTo', reason: 'a DestinationRule with a workloadSelector can only be exported to its own namespace (".")' });
+      }
       return problems;
     },
   },

@@ -1,29 +1,33 @@
 import * as t from 'io-ts';
+import { isIP } from 'node:net';
 import { enumOf, list, str, struct } from '../codec/schema.js';
-import { exportTo, hostname, labels, portNumber } from '../codec/istio-fields.js';
+import { LabelsSelector, fqdnReason, hostname, ipSubnet, isHttpProtocol, isTlsProtocol, portName, portNumber, protocol, serviceEntryExportTo } from '../codec/istio-fields.js';
 import { WorkloadEntrySpec } from './workload-entry.js';
 
 /** networking.istio.io ServiceEntry: in Jetmesh the service registry (hosts, ports, which workloads serve them). */
 
-const ServicePort = struct('ServicePort', { number: portNumber, name: str }, { protocol: str, targetPort: portNumber });
+const ServicePort = struct('ServicePort', { number: portNumber, name: portName }, { protocol, targetPort: portNumber });
 export type ServicePort = t.TypeOf<typeof ServicePort>;
+
+type Problems = Array<{ path: string; reason: string }>;
 
 export const ServiceEntrySpec = struct(
   'ServiceEntrySpec',
   { hosts: list(hostname, { minItems: 1 }) },
   {
-    addresses: list(str),
+    addresses: list(ipSubnet),
     ports: list(ServicePort),
     location: enumOf('Location', ['MESH_EXTERNAL', 'MESH_INTERNAL'] as const),
     resolution: enumOf('Resolution', ['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN'] as const),
     endpoints: list(WorkloadEntrySpec),
-    workloadSelector: struct('WorkloadSelector', { labels }, {}),
-    exportTo,
+    workloadSelector: LabelsSelector,
+    exportTo: serviceEntryExportTo,
     subjectAltNames: list(str),
   },
   {
     check: (s) => {
-      const problems: Array<{ path: string; reason: string }> = [];
+      const problems: Problems = [];
+      const resolution = s.resolution ?? 'NONE';
       if (s.workloadSelector !== undefined && s.endpoints !== undefined) {
         problems.push({ path: 'workloadSelector', reason: 'workloadSelector and endpoints are mutually exclusive' });
       }
@@ -37,7 +41,40 @@ export const ServiceEntrySpec = struct(
       });
       s.hosts.forEach((h, i) => {
         if (h === '*') problems.push({ path: `hosts[${i}]`, reason: '"*" is not allowed in a ServiceEntry' });
+        else if (s.hosts.indexOf(h) !== i) problems.push({ path: `hosts[${i}]`, reason: `duplicate host "${h}"` });
       });
+      (s.addresses ?? []).forEach((a, i) => {
+        if (a.includes('/') && resolution !== 'NONE' && resolution !== 'STATIC') {
+          problems.push({ path: `addresses[${i}]`, reason: `a CIDR block needs resolution NONE or STATIC (got ${resolution})` });
+        }
+      });
+      const endpoints = s.endpoints ?? [];
+      if (resolution === 'NONE' && endpoints.length > 0) problems.push({ path: 'endpoints', reason: 'must be empty with resolution NONE' });
+      if (resolution === 'STATIC') {
+        endpoints.forEach((e, i) => {
+          if (isIP(e.address) === 0 && !e.address.startsWith('unix://')) {
+            problems.push({ path: `endpoints[${i}].address`, reason: `"${e.address}" is not an IP address (resolution STATIC needs one; use DNS for names)` });
+          }
+        });
+      }
+      if ((resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN') && endpoints.length === 0) {
+        s.hosts.forEach((h, i) => {
+          if (h !== '*' && fqdnReason(h) !== undefined) problems.push({ path: `hosts[${i}]`, reason: `must be a DNS name without wildcard: resolution ${resolution} resolves the host itself when no endpoints are given` });
+        });
+      }
+      if (resolution === 'DNS_ROUND_ROBIN' && endpoints.length > 1) problems.push({ path: 'endpoints', reason: 'at most one endpoint with resolution DNS_ROUND_ROBIN' });
+      endpoints.forEach((e, i) =>
+        Object.keys(e.ports ?? {}).forEach((name) => {
+          if (!names.has(name)) problems.push({ path: `endpoints[${i}].ports.${name}`, reason: `port "${name}" is not declared in spec.ports` });
+        }),
+      );
+      // Plain TCP carries no host name, so several hosts on one TCP port cannot be told apart.
+      if (resolution !== 'NONE' && s.hosts.length > 1) {
+        const opaque = (s.ports ?? []).findIndex((p) => !isHttpProtocol(p.protocol) && !isTlsProtocol(p.protocol));
+        if (opaque >= 0) {
+          problems.push({ path: `ports[${opaque}].protocol`, reason: 'several hosts need HTTP or TLS ports (a TCP port cannot tell hosts apart): split the ServiceEntry' });
+        }
+      }
       return problems;
     },
   },

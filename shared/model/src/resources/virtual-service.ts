@@ -1,53 +1,233 @@
 import * as t from 'io-ts';
-import { enumOf, intRange, list, nonNegativeInt, record, str, struct, bool } from '../codec/schema.js';
-import { Destination, Percent, PortSelector, StringMatch, duration, exportTo, hostname, labels, portNumber, stringMap } from '../codec/istio-fields.js';
+import { isIP } from 'node:net';
+import { bool, enumOf, intRange, list, nonNegativeInt, record, refine, str, struct } from '../codec/schema.js';
+import {
+  Destination,
+  Percent,
+  PortSelector,
+  StrictStringMatch,
+  StringMatch,
+  dnsLabel,
+  duration,
+  durationMs,
+  exportTo,
+  gatewayName,
+  headerMatchNameReason,
+  headerNameReason,
+  headerOperationReason,
+  headerValueReason,
+  hostname,
+  ipSubnet,
+  labels,
+  portNumber,
+  requestHeaderSetReason,
+  routeHost,
+} from '../codec/istio-fields.js';
 
-/** networking.istio.io VirtualService: the fields Jetmesh derives routing from, checked like Istio's webhook. */
+/** networking.istio.io VirtualService: every field of Istio's reference, checked like Istio's validating webhook. */
 
-const HeaderOperations = struct('HeaderOperations', {}, { set: stringMap, add: stringMap, remove: list(str) });
-const Headers = struct('Headers', {}, { request: HeaderOperations, response: HeaderOperations });
+type Problems = Array<{ path: string; reason: string }>;
 
-export const HTTPMatchRequest = struct(
-  'HTTPMatchRequest',
-  {},
-  {
-    name: str,
-    uri: StringMatch,
-    scheme: StringMatch,
-    method: StringMatch,
-    authority: StringMatch,
-    headers: record(StringMatch, { name: 'HeaderMatches' }),
-    port: portNumber,
-    sourceLabels: labels,
-    gateways: list(str),
-    queryParams: record(StringMatch, { name: 'QueryParamMatches' }),
-    ignoreUriCase: bool,
-    withoutHeaders: record(StringMatch, { name: 'HeaderMatches' }),
-    sourceNamespace: str,
-  },
+const headerValue = refine(str, 'HeaderValue', headerValueReason);
+const headerName = (check: (name: string) => string | undefined) => refine(str, 'HeaderName', check);
+
+const HeaderOperations = (keyCheck: (name: string) => string | undefined) =>
+  struct('HeaderOperations', {}, {
+    set: record(headerValue, { name: 'HeaderValues', keyCheck, reason: 'must be a map of header name to value' }),
+    add: record(headerValue, { name: 'HeaderValues', keyCheck, reason: 'must be a map of header name to value' }),
+    remove: list(headerName(headerOperationReason)),
+  });
+// Request headers may set the authority (Envoy rewrites it); response headers may not touch Host.
+const RequestHeaderOperations = HeaderOperations(requestHeaderSetReason);
+const ResponseHeaderOperations = HeaderOperations(headerOperationReason);
+const Headers = struct('Headers', {}, { request: RequestHeaderOperations, response: ResponseHeaderOperations });
+type Headers = t.TypeOf<typeof Headers>;
+
+/** `withoutHeaders` may test presence with the pseudo-regex `*` (not RE2: Istio turns it into a present match). */
+const WithoutHeaderMatch = new t.Type<t.TypeOf<typeof StrictStringMatch>, t.OutputOf<typeof StrictStringMatch>, unknown>(
+  'WithoutHeaderMatch',
+  StrictStringMatch.is,
+  (u, c) =>
+    typeof u === 'object' && u !== null && (u as Record<string, unknown>).regex === '*' && Object.keys(u).length === 1
+      ? t.success({ regex: '*' })
+      : StrictStringMatch.validate(u, c),
+  StrictStringMatch.encode,
 );
+
+const headerMatches = (match: t.Type<t.TypeOf<typeof StrictStringMatch>, t.OutputOf<typeof StrictStringMatch>, unknown>) =>
+  record(match, { name: 'HeaderMatches', keyCheck: headerMatchNameReason, reason: 'must be a map of header name to match' });
+
+export const HTTPMatchRequest = struct('HTTPMatchRequest', {}, {
+  name: str,
+  uri: StringMatch,
+  scheme: StrictStringMatch,
+  method: StrictStringMatch,
+  authority: StrictStringMatch,
+  headers: headerMatches(StrictStringMatch),
+  port: portNumber,
+  sourceLabels: labels,
+  gateways: list(gatewayName),
+  queryParams: record(StrictStringMatch, { name: 'QueryParamMatches', reason: 'must be a map of parameter name to match' }),
+  ignoreUriCase: bool,
+  withoutHeaders: headerMatches(WithoutHeaderMatch),
+  sourceNamespace: dnsLabel,
+  statPrefix: str,
+});
 export type HTTPMatchRequest = t.TypeOf<typeof HTTPMatchRequest>;
 
 export const HTTPRouteDestination = struct('HTTPRouteDestination', { destination: Destination }, { weight: nonNegativeInt, headers: Headers });
 export type HTTPRouteDestination = t.TypeOf<typeof HTTPRouteDestination>;
 
-export const HTTPRetry = struct('HTTPRetry', {}, { attempts: nonNegativeInt, perTryTimeout: duration, retryOn: str, retryRemoteLocalities: bool });
+/** Envoy's `x-envoy-retry-on` and `x-envoy-retry-grpc-on` policies; a bare HTTP status code is a policy too. */
+const RETRY_ON = [
+  '5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'retriable-4xx', 'refused-stream',
+  'retriable-status-codes', 'retriable-headers', 'envoy-ratelimited', 'http3-post-connect-failure',
+  'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
+];
+const HTTP_STATUS_CODES = new Set([
+  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308,
+  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451,
+  500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+]);
+const retryOn = refine(str, 'RetryOn', (s) => {
+  const bad = s.split(',').filter((p) => !RETRY_ON.includes(p) && !(/^[0-9]{3}$/.test(p) && HTTP_STATUS_CODES.has(Number(p))));
+  return bad.length === 0 ? undefined : `${bad.map((p) => `"${p}"`).join(', ')} ${bad.length === 1 ? 'is not a retryOn policy' : 'are not retryOn policies'}: use ${RETRY_ON.slice(0, 6).join(', ')}, … or an HTTP status code`;
+});
+
+export const HTTPRetry = struct(
+  'HTTPRetry',
+  {},
+  { attempts: nonNegativeInt, perTryTimeout: duration, retryOn, retryRemoteLocalities: bool, retryIgnorePreviousHosts: bool, backoff: duration },
+  {
+    check: (r) =>
+      (r.attempts ?? 0) === 0 && (r.perTryTimeout !== undefined || r.retryOn !== undefined || r.retryRemoteLocalities !== undefined)
+        ? [{ path: '', reason: 'retry settings given while attempts is 0 (retries disabled): set attempts >= 1' }]
+        : [],
+  },
+);
 export type HTTPRetry = t.TypeOf<typeof HTTPRetry>;
 
-const HTTPRedirect = struct('HTTPRedirect', {}, { uri: str, authority: str, port: portNumber, scheme: str, redirectCode: intRange(300, 399) });
-const HTTPRewrite = struct('HTTPRewrite', {}, { uri: str, authority: str });
-const HTTPDirectResponse = struct('HTTPDirectResponse', { status: intRange(200, 599) }, { body: struct('HTTPBody', {}, { string: str, bytes: str }) });
+const HTTPRedirect = struct(
+  'HTTPRedirect',
+  {},
+  {
+    uri: str,
+    authority: str,
+    port: portNumber,
+    derivePort: enumOf('RedirectPortSelection', ['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT'] as const),
+    scheme: enumOf('RedirectScheme', ['http', 'https'] as const),
+    redirectCode: intRange(300, 399),
+  },
+  {
+    check: (r) => {
+      const problems: Problems = [];
+      if (r.uri === undefined && r.authority === undefined && r.port === undefined && r.derivePort === undefined && r.scheme === undefined) {
+        problems.push({ path: '', reason: 'must set at least one of uri, authority, scheme, port, derivePort' });
+      }
+      if (r.port !== undefined && r.derivePort !== undefined) problems.push({ path: '', reason: 'port and derivePort are mutually exclusive' });
+      return problems;
+    },
+  },
+);
+
+const validRegex = refine(str, 'Regex', (s) => {
+  try {
+    new RegExp(s);
+    return s === '' ? 'must not be empty' : undefined;
+  } catch {
+    return `invalid regular expression "${s}"`;
+  }
+});
+const RegexRewrite = struct('RegexRewrite', { match: validRegex, rewrite: str }, {});
+
+const HTTPRewrite = struct(
+  'HTTPRewrite',
+  {},
+  { uri: str, authority: str, uriRegexRewrite: RegexRewrite },
+  {
+    check: (r) => {
+      if (r.uri !== undefined && r.uriRegexRewrite !== undefined) return [{ path: '', reason: 'uri and uriRegexRewrite are mutually exclusive' }];
+      if (r.uri === undefined && r.uriRegexRewrite === undefined && r.authority === undefined) {
+        return [{ path: '', reason: 'must set at least one of uri, uriRegexRewrite, authority' }];
+      }
+      return [];
+    },
+  },
+);
+
+const MAX_DIRECT_RESPONSE_BYTES = 1024 * 1024;
+const HTTPBody = struct(
+  'HTTPBody',
+  {},
+  { string: str, bytes: refine(str, 'Base64', (s) => (/^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0 ? undefined : 'must be base64')) },
+  {
+    check: (b) => {
+      if ((b.string === undefined) === (b.bytes === undefined)) return [{ path: '', reason: 'must set exactly one of string, bytes' }];
+      const size = b.string !== undefined ? Buffer.byteLength(b.string) : Math.floor(((b.bytes ?? '').length * 3) / 4);
+      return size > MAX_DIRECT_RESPONSE_BYTES ? [{ path: '', reason: 'a direct response body must be smaller than 1 MiB' }] : [];
+    },
+  },
+);
+const HTTPDirectResponse = struct('HTTPDirectResponse', { status: intRange(200, 599) }, { body: HTTPBody });
+
+/** gRPC status names Istio's webhook accepts for an abort. */
+const GRPC_STATUS = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+] as const;
+
+const FaultDelay = struct(
+  'Delay',
+  {},
+  { fixedDelay: duration, exponentialDelay: duration, percentage: Percent, percent: intRange(0, 100) },
+  {
+    check: (d) => {
+      if (d.exponentialDelay !== undefined) return [{ path: 'exponentialDelay', reason: 'is not supported (by Istio either): use fixedDelay' }];
+      return d.fixedDelay === undefined ? [{ path: '', reason: 'must set fixedDelay' }] : [];
+    },
+  },
+);
+const FaultAbort = struct(
+  'Abort',
+  {},
+  { httpStatus: intRange(200, 599), grpcStatus: enumOf('GrpcStatus', GRPC_STATUS), http2Error: str, percentage: Percent },
+  {
+    check: (a) => {
+      if (a.http2Error !== undefined) return [{ path: 'http2Error', reason: 'is not supported (by Istio either): use httpStatus or grpcStatus' }];
+      return a.httpStatus === undefined && a.grpcStatus === undefined ? [{ path: '', reason: 'must set httpStatus or grpcStatus' }] : [];
+    },
+  },
+);
 
 export const HTTPFaultInjection = struct(
   'HTTPFaultInjection',
   {},
-  {
-    delay: struct('Delay', {}, { fixedDelay: duration, percentage: Percent, percent: intRange(0, 100) }),
-    abort: struct('Abort', {}, { httpStatus: intRange(200, 599), grpcStatus: str, percentage: Percent }),
-  },
+  { delay: FaultDelay, abort: FaultAbort },
   { check: (f) => (f.delay === undefined && f.abort === undefined ? [{ path: '', reason: 'must set delay or abort' }] : []) },
 );
 export type HTTPFaultInjection = t.TypeOf<typeof HTTPFaultInjection>;
+
+const HTTPMirrorPolicy = struct('HTTPMirrorPolicy', { destination: Destination }, { percentage: Percent });
+
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE'] as const;
+const corsHeader = refine(str, 'CorsHeader', (h) => (h === '*' ? undefined : headerNameReason(h)));
+const CorsOrigin = refine(StringMatch, 'CorsOrigin', (m) => ((m.exact ?? m.prefix ?? m.regex) === '' ? 'an origin match must not be empty' : undefined));
+const CorsPolicy = struct('CorsPolicy', {}, {
+  allowOrigins: list(CorsOrigin),
+  allowOrigin: list(str),
+  allowMethods: list(enumOf('HttpMethod', HTTP_METHODS)),
+  allowHeaders: list(corsHeader),
+  exposeHeaders: list(corsHeader),
+  maxAge: refine(duration, 'MaxAge', (d) => ((durationMs(d) ?? 0) % 1000 === 0 ? undefined : 'is accurate to seconds only: use a whole number of seconds')),
+  allowCredentials: bool,
+  unmatchedPreflights: enumOf('UnmatchedPreflights', ['UNSPECIFIED', 'FORWARD', 'IGNORE'] as const),
+});
+
+const Delegate = struct('Delegate', { name: str }, { namespace: dnsLabel });
+
+const authorityCount = (r: { rewrite?: { authority?: string }; headers?: Headers }): number =>
+  (r.rewrite?.authority !== undefined ? 1 : 0) +
+  [r.headers?.request?.set, r.headers?.request?.add].reduce((n, ops) => n + Object.keys(ops ?? {}).filter((k) => [':authority', 'host'].includes(k.toLowerCase())).length, 0);
 
 export const HTTPRoute = struct(
   'HTTPRoute',
@@ -58,25 +238,38 @@ export const HTTPRoute = struct(
     route: list(HTTPRouteDestination),
     redirect: HTTPRedirect,
     directResponse: HTTPDirectResponse,
+    delegate: Delegate,
     rewrite: HTTPRewrite,
     timeout: duration,
     retries: HTTPRetry,
     fault: HTTPFaultInjection,
     mirror: Destination,
+    mirrors: list(HTTPMirrorPolicy),
     mirrorPercentage: Percent,
+    mirrorPercent: intRange(0, 100),
+    corsPolicy: CorsPolicy,
     headers: Headers,
   },
   {
     check: (r) => {
-      const problems: Array<{ path: string; reason: string }> = [];
+      const problems: Problems = [];
       const targets = [r.route, r.redirect, r.directResponse].filter((x) => x !== undefined).length;
-      if (targets === 0) problems.push({ path: '', reason: 'must set one of route, redirect, directResponse' });
-      if (targets > 1) problems.push({ path: '', reason: 'route, redirect and directResponse are mutually exclusive' });
+      if (r.delegate !== undefined) {
+        if (targets > 0) problems.push({ path: '', reason: 'a route that delegates cannot also set route, redirect or directResponse' });
+      } else if (targets === 0) problems.push({ path: '', reason: 'must set one of route, redirect, directResponse' });
+      else if (targets > 1) problems.push({ path: '', reason: 'route, redirect and directResponse are mutually exclusive' });
+      const endsHere = r.redirect !== undefined ? 'redirect' : r.directResponse !== undefined ? 'directResponse' : undefined;
+      if (endsHere !== undefined) {
+        if (r.fault !== undefined) problems.push({ path: 'fault', reason: `cannot be combined with ${endsHere}` });
+        if (r.rewrite !== undefined) problems.push({ path: 'rewrite', reason: `cannot be combined with ${endsHere}` });
+      }
+      if (r.mirror !== undefined && r.mirrors !== undefined) problems.push({ path: '', reason: 'mirror and mirrors are mutually exclusive' });
+      if (r.mirrorPercent !== undefined && r.mirrorPercentage !== undefined) problems.push({ path: 'mirrorPercent', reason: 'is deprecated and cannot be combined with mirrorPercentage' });
+      if (authorityCount(r) > 1) problems.push({ path: '', reason: 'the authority is rewritten more than once (rewrite.authority and headers)' });
       const route = r.route ?? [];
       if (route.length === 0 && r.route !== undefined) problems.push({ path: 'route', reason: 'must not be empty' });
-      if (route.length > 1) {
-        const total = route.reduce((s, d) => s + (d.weight ?? 0), 0);
-        if (total <= 0) problems.push({ path: 'route', reason: 'weights of several destinations must add up to more than 0' });
+      if (route.length > 1 && route.reduce((s, d) => s + (d.weight ?? 0), 0) <= 0) {
+        problems.push({ path: 'route', reason: 'weights of several destinations must add up to more than 0' });
       }
       return problems;
     },
@@ -85,33 +278,77 @@ export const HTTPRoute = struct(
 export type HTTPRoute = t.TypeOf<typeof HTTPRoute>;
 
 const RouteDestination = struct('RouteDestination', { destination: Destination }, { weight: nonNegativeInt });
-const L4MatchAttributes = struct('L4MatchAttributes', {}, {
-  destinationSubnets: list(str), port: portNumber, sourceLabels: labels, gateways: list(str), sourceNamespace: str,
-});
-const TLSMatchAttributes = struct('TLSMatchAttributes', { sniHosts: list(hostname, { minItems: 1 }) }, {
-  destinationSubnets: list(str), port: portNumber, sourceLabels: labels, gateways: list(str), sourceNamespace: str,
-});
-export const TCPRoute = struct('TCPRoute', {}, { match: list(L4MatchAttributes), route: list(RouteDestination, { minItems: 1 }) });
-export const TLSRoute = struct('TLSRoute', { match: list(TLSMatchAttributes, { minItems: 1 }) }, { route: list(RouteDestination, { minItems: 1 }) });
+const weightsProblem = (route: ReadonlyArray<{ weight?: number }>): Problems =>
+  route.length > 1 && route.reduce((s, d) => s + (d.weight ?? 0), 0) <= 0 ? [{ path: 'route', reason: 'weights of several destinations must add up to more than 0' }] : [];
+
+const l4Match = {
+  destinationSubnets: list(ipSubnet),
+  port: portNumber,
+  sourceLabels: labels,
+  gateways: list(gatewayName),
+  sourceNamespace: dnsLabel,
+  sourceSubnet: ipSubnet,
+};
+const L4MatchAttributes = struct('L4MatchAttributes', {}, l4Match);
+const TLSMatchAttributes = struct('TLSMatchAttributes', { sniHosts: list(hostname, { minItems: 1 }) }, l4Match);
+export const TCPRoute = struct('TCPRoute', { route: list(RouteDestination, { minItems: 1 }) }, { match: list(L4MatchAttributes) }, { check: (r) => weightsProblem(r.route) });
+export const TLSRoute = struct(
+  'TLSRoute',
+  { match: list(TLSMatchAttributes, { minItems: 1 }), route: list(RouteDestination, { minItems: 1 }) },
+  {},
+  { check: (r) => weightsProblem(r.route) },
+);
+export type TCPRoute = t.TypeOf<typeof TCPRoute>;
+export type TLSRoute = t.TypeOf<typeof TLSRoute>;
+
+/** Istio's host overlap: equal, or one a wildcard covering the other (`*.foo.com` covers `a.foo.com`). */
+export const hostsOverlap = (a: string, b: string): boolean => {
+  if (a === b || a === '*' || b === '*') return true;
+  const covers = (w: string, h: string): boolean => w.startsWith('*.') && (h.endsWith(w.slice(1)) || (h.startsWith('*.') && h.endsWith(w.slice(1))));
+  return covers(a, b) || covers(b, a);
+};
+
+/** A VirtualService applies to sidecars unless every gateway it names is a real gateway. */
+export const boundToMesh = (gateways: readonly string[] | undefined): boolean => gateways === undefined || gateways.length === 0 || gateways.includes('mesh');
 
 export const VirtualServiceSpec = struct(
   'VirtualServiceSpec',
-  { hosts: list(hostname, { minItems: 1 }) },
-  { gateways: list(str), http: list(HTTPRoute), tcp: list(TCPRoute), tls: list(TLSRoute), exportTo },
+  { hosts: list(routeHost, { minItems: 1 }) },
+  { gateways: list(gatewayName), http: list(HTTPRoute), tcp: list(TCPRoute), tls: list(TLSRoute), exportTo },
   {
     check: (s) => {
-      const problems: Array<{ path: string; reason: string }> = [];
+      const problems: Problems = [];
       if (s.http === undefined && s.tcp === undefined && s.tls === undefined) {
         problems.push({ path: '', reason: 'must set at least one of http, tcp, tls' });
       }
-      const seen = new Set<string>();
+      const mesh = boundToMesh(s.gateways);
       s.hosts.forEach((h, i) => {
-        if (seen.has(h)) problems.push({ path: `hosts[${i}]`, reason: `duplicate host "${h}"` });
-        seen.add(h);
-        if (h === '*' && (s.gateways === undefined || s.gateways.includes('mesh'))) {
-          problems.push({ path: `hosts[${i}]`, reason: '"*" is not allowed for VirtualServices bound to the mesh' });
+        if (h === '*' && mesh) problems.push({ path: `hosts[${i}]`, reason: '"*" is not allowed for VirtualServices bound to the mesh' });
+        const earlier = s.hosts.slice(0, i);
+        if (earlier.includes(h)) problems.push({ path: `hosts[${i}]`, reason: `duplicate host "${h}"` });
+        else {
+          const covering = earlier.find((e) => isIP(e) === 0 && isIP(h) === 0 && hostsOverlap(e, h));
+          if (covering !== undefined && !(h === '*' && mesh)) problems.push({ path: `hosts[${i}]`, reason: `host "${h}" overlaps host "${covering}"` });
         }
       });
+      if (mesh) {
+        s.http?.forEach((r, i) =>
+          r.match?.forEach((m, j) =>
+            [...Object.keys(m.headers ?? {}), ...Object.keys(m.withoutHeaders ?? {})]
+              .filter((k) => k.startsWith('@request.auth.claims.'))
+              .forEach((k) => problems.push({ path: `http[${i}].match[${j}]`, reason: `JWT claim routing ("${k}") works only on gateways: bind this VirtualService to a gateway` })),
+          ),
+        );
+      }
+      s.tls?.forEach((r, i) =>
+        r.match.forEach((m, j) =>
+          m.sniHosts.forEach((sni, k) => {
+            if (!s.hosts.some((h) => h === sni || (h.startsWith('*') && hostsOverlap(h, sni)))) {
+              problems.push({ path: `tls[${i}].match[${j}].sniHosts[${k}]`, reason: `"${sni}" is not one of the VirtualService's hosts (or covered by a wildcard host)` });
+            }
+          }),
+        ),
+      );
       return problems;
     },
   },

@@ -1,19 +1,41 @@
 import * as t from 'io-ts';
+import { isIP } from 'node:net';
 import { intRange, record, str, struct } from '../codec/schema.js';
-import { labels, portNumber } from '../codec/istio-fields.js';
+import { fqdnReason, labels, portName, portNumber } from '../codec/istio-fields.js';
 
 /** networking.istio.io WorkloadEntry: one endpoint of the mesh (a VM, a process, a pod). */
+
+const UNIX_PREFIX = 'unix://';
+
+/** Why `address` cannot reach a workload: an IP, a DNS name, or `unix:///absolute/path`. */
+export const workloadAddressReason = (address: string): string | undefined => {
+  if (address.trim() === '') return 'must not be empty';
+  if (address.startsWith(UNIX_PREFIX)) {
+    const path = address.slice(UNIX_PREFIX.length);
+    return path.startsWith('@') || (path.startsWith('/') && !path.endsWith('/')) ? undefined : `"${address}" is not an absolute path to a unix domain socket`;
+  }
+  return isIP(address) !== 0 || fqdnReason(address) === undefined ? undefined : `"${address}" is not a valid IP address or DNS name`;
+};
+
 export const WorkloadEntrySpec = struct(
   'WorkloadEntrySpec',
+  // Istio lets a multi-network entry leave address empty; Jetmesh has one network, so it is required.
   { address: str },
   {
-    ports: record(portNumber, { name: 'PortMap', reason: 'must be a map of port name to number' }),
+    ports: record(portNumber, { name: 'PortMap', keyCheck: (k) => (portName.is(k) ? undefined : `invalid port name "${k}": must be a DNS-1123 label`), reason: 'must be a map of port name to number' }),
     labels,
     network: str,
     locality: str,
     weight: intRange(0, 4294967295),
     serviceAccount: str,
   },
-  { check: (w) => (w.address.trim() === '' ? [{ path: 'address', reason: 'must not be empty' }] : []) },
+  {
+    check: (w) => {
+      const reason = workloadAddressReason(w.address);
+      if (reason !== undefined) return [{ path: 'address', reason }];
+      if (w.address.startsWith(UNIX_PREFIX) && w.ports !== undefined) return [{ path: 'ports', reason: 'a unix domain socket endpoint has no ports' }];
+      return [];
+    },
+  },
 );
 export type WorkloadEntrySpec = t.TypeOf<typeof WorkloadEntrySpec>;

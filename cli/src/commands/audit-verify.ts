@@ -1,0 +1,55 @@
+import { readStream, Streams } from '@jetmesh/bus';
+import { ChainVerification, type ChainVerdict } from '@jetmesh/model';
+import * as t from 'io-ts';
+import { CliError, ExitCode } from '../cli-error.js';
+import type { CliIo } from '../cli-io.js';
+import { withMeshBus } from '../mesh-bus.js';
+import { createProgress } from '../replay/progress.js';
+
+export interface AuditVerifyOptions {
+  readonly output: 'text' | 'json';
+  readonly progress: boolean;
+}
+
+/**
+ * Walks MESH_CONFIG as stored and checks that every ChangeSet's `prev` is the hash of the one
+ * before. The messages are hashed as stored, never decoded and re-encoded, so an edit anywhere
+ * in a message shows. The head hash is printed so it can be recorded elsewhere: a rewrite of
+ * the whole tail (every later `prev` recomputed) is only evident against such a record.
+ */
+export const runAuditVerify = async (opts: AuditVerifyOptions, io: CliIo): Promise<void> => {
+  const verdict: ChainVerdict = await withMeshBus(io, async (bus) => {
+    const end = (await bus.jsm.streams.info(Streams.config)).state.last_seq;
+    const progress = createProgress(io.stderr, { label: 'verifying the change log', total: end, force: opts.progress });
+    const chain = new ChainVerification();
+    for await (const e of readStream(bus, {
+      stream: Streams.config,
+      codec: t.unknown,
+      fromSequence: 1,
+      // Not JSON at all: still a link of the chain, and a break.
+      onInvalid: (meta) => chain.message(meta.seq, undefined),
+    })) {
+      chain.message(e.seq, e.value);
+      progress.update(e.seq);
+    }
+    progress.finish();
+    return chain.verdict();
+  });
+  if (opts.output === 'json') io.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
+  if (verdict.intact) {
+    if (opts.output === 'text') io.stdout.write(`chain intact (${verdict.changes} changes); head #${verdict.headSeq} ${verdict.headHash}\n`);
+    return;
+  }
+  const b = verdict.firstBreak;
+  const lines =
+    b.reason === 'not-a-changeset'
+      ? [`chain broken at #${b.seq}: it is not a ChangeSet (prev is ${b.found})`]
+      : [
+          `chain broken at #${b.seq}: prev expected ${b.expected}, found ${b.found}`,
+          b.previousSeq === 0
+            ? `#${b.seq} is the first change but does not name the genesis hash`
+            : `#${b.previousSeq} no longer hashes to what #${b.seq} recorded: #${b.previousSeq} was altered, or a change between them was removed`,
+        ];
+  if (opts.output === 'json') throw new CliError(ExitCode.rejected, [lines[0] ?? 'chain broken']);
+  throw new CliError(ExitCode.rejected, lines);
+};

@@ -1,0 +1,104 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { bookinfoYaml, failureOf, startGalleyHarness, type GalleyHarness } from './galley-harness.js';
+import { istioFixturesDir } from './model-test-support.js';
+
+const routeToV4 = [
+  'apiVersion: networking.istio.io/v1',
+  'kind: VirtualService',
+  'metadata: {name: reviews-route}',
+  'spec:',
+  '  hosts: [reviews]',
+  '  http:',
+  '  - route: [{destination: {host: reviews, subset: v4}}]',
+  '',
+].join('\n');
+const IST0101_V4 = 'Referenced host+subset in destinationrule not found: "reviews+v4"';
+
+describe('apply.analyzers', () => {
+  let h: GalleyHarness;
+  let seeded: number;
+  before(async () => {
+    h = await startGalleyHarness();
+    seeded = (await h.client.apply({ yaml: bookinfoYaml() })).sequence;
+  });
+  after(() => h.dispose());
+
+  test('apply.analyzers: Bookinfo applies without warnings', async () => {
+    const res = await h.client.apply({ yaml: bookinfoYaml(), dryRun: true });
+    assert.deepEqual(res.warnings, []);
+  });
+
+  test('apply.analyzers: a dry run reports what would change and what the analyzers find, publishing nothing', async () => {
+    const res = await h.client.apply({ yaml: routeToV4, dryRun: true });
+    assert.deepEqual(res.changes.map((c) => [c.ref?.name, c.action]), [['reviews-route', 'configured']]);
+    assert.deepEqual(res.warnings, [`Warning [IST0101] (VirtualService default/reviews-route) ${IST0101_V4}`]);
+    assert.deepEqual(res.diagnostics, [
+      {
+        code: 'IST0101',
+        name: 'ReferencedResourceNotFound',
+        level: 'Warning',
+        ref: { kind: 'VirtualService', namespace: 'default', name: 'reviews-route' },
+        path: 'spec.http[0].route[0].destination.subset',
+        message: IST0101_V4,
+      },
+    ]);
+    assert.equal(await h.lastSequence(), seeded);
+  });
+
+  test('apply.analyzers: --strict turns the warning into an error and publishes nothing', async () => {
+    const failure = await failureOf(h.client.apply({ yaml: routeToV4, strict: true }));
+    assert.deepEqual(failure, { code: status.INVALID_ARGUMENT, lines: [`Error [IST0101] (VirtualService default/reviews-route) ${IST0101_V4} (--strict)`] });
+    assert.equal(await h.lastSequence(), seeded);
+  });
+
+  test('apply.analyzers: --strict on a dry run refuses the same way', async () => {
+    const failure = await failureOf(h.client.apply({ yaml: routeToV4, strict: true, dryRun: true }));
+    assert.equal(failure.code, status.INVALID_ARGUMENT);
+  });
+
+  test('apply.analyzers: without --strict the change is applied and the warning returned', async () => {
+    const res = await h.client.apply({ yaml: routeToV4 });
+    assert.ok(res.sequence > seeded);
+    assert.deepEqual(res.warnings, [`Warning [IST0101] (VirtualService default/reviews-route) ${IST0101_V4}`]);
+  });
+
+  test('apply.analyzers: --strict accepts a change the analyzers have nothing to say about', async () => {
+    const res = await h.client.apply({ yaml: bookinfoYaml(), strict: true });
+    assert.deepEqual(res.warnings, []);
+    assert.ok(res.sequence > 0);
+  });
+
+  test('analyze: the live state alone, and with proposed documents laid over it', async () => {
+    const clean = await h.client.analyze({});
+    assert.deepEqual(clean.diagnostics, []);
+    assert.equal(clean.sequence, await h.lastSequence());
+    const proposed = await h.client.analyze({ yaml: routeToV4 });
+    assert.deepEqual(proposed.diagnostics.map((d) => [d.code, d.ref?.name, d.message]), [['IST0101', 'reviews-route', IST0101_V4]]);
+    assert.equal(proposed.sequence, await h.lastSequence(), 'nothing published');
+  });
+
+  test('analyze: documents that do not validate are INVALID_ARGUMENT, as for apply', async () => {
+    const failure = await failureOf(h.client.analyze({ yaml: routeToV4.replace('hosts: [reviews]', 'hosts: []') }));
+    assert.deepEqual(failure, { code: status.INVALID_ARGUMENT, lines: ['document 1 (VirtualService default/reviews-route): spec.hosts: must not be empty'] });
+  });
+});
+
+describe('apply.istio-compat', () => {
+  let h: GalleyHarness;
+  before(async () => {
+    h = await startGalleyHarness();
+  });
+  after(() => h.dispose());
+
+  for (const file of readdirSync(istioFixturesDir).filter((f) => f.endsWith('.yaml')).sort()) {
+    test(`apply.istio-compat: ${file} is accepted through the config API`, async () => {
+      const res = await h.client.apply({ yaml: readFileSync(join(istioFixturesDir, file), 'utf8') });
+      assert.ok(res.changes.length > 0);
+      assert.ok(res.changes.every((c) => c.action !== 'unchanged' || c.resourceVersion > 0));
+    });
+  }
+});

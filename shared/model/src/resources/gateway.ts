@@ -1,0 +1,102 @@
+import * as t from 'io-ts';
+import { bool, enumOf, list, refine, str, struct } from '../codec/schema.js';
+import { ipAddressReason, isHttpProtocol, isTlsProtocol, labels, namespacedHostReason, portName, portNumber, protocol } from '../codec/istio-fields.js';
+
+/** networking.istio.io Gateway: the listeners of an edge proxy (ports, hosts, TLS), checked like Istio's webhook. */
+
+type Problems = Array<{ path: string; reason: string }>;
+
+const TLS_VERSIONS = ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3'] as const;
+
+/** TLS of a server (Gateway) or of an inbound listener (Sidecar). */
+export const ServerTLSSettings = struct(
+  'ServerTLSSettings',
+  {},
+  {
+    httpsRedirect: bool,
+    mode: enumOf('ServerTLSMode', ['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL'] as const),
+    serverCertificate: str,
+    privateKey: str,
+    caCertificates: str,
+    caCrl: str,
+    credentialName: str,
+    credentialNames: list(str),
+    subjectAltNames: list(str),
+    verifyCertificateSpki: list(str),
+    verifyCertificateHash: list(str),
+    minProtocolVersion: enumOf('TLSProtocol', TLS_VERSIONS),
+    maxProtocolVersion: enumOf('TLSProtocol', TLS_VERSIONS),
+    cipherSuites: list(str),
+  },
+  {
+    check: (tls) => {
+      const problems: Problems = [];
+      const mode = tls.mode ?? 'PASSTHROUGH';
+      const files = { serverCertificate: tls.serverCertificate, privateKey: tls.privateKey, caCertificates: tls.caCertificates };
+      if (mode === 'ISTIO_MUTUAL') {
+        for (const [k, v] of Object.entries({ ...files, credentialName: tls.credentialName })) {
+          if (v !== undefined) problems.push({ path: k, reason: 'cannot be set with mode ISTIO_MUTUAL (Istio provides the certificates)' });
+        }
+      }
+      const byCredential = tls.credentialName !== undefined || tls.credentialNames !== undefined;
+      if ((mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL') && !byCredential) {
+        if (tls.serverCertificate === undefined) problems.push({ path: 'serverCertificate', reason: `required for mode ${mode} (or set credentialName)` });
+        if (tls.privateKey === undefined) problems.push({ path: 'privateKey', reason: `required for mode ${mode} (or set credentialName)` });
+        if (mode !== 'SIMPLE' && tls.caCertificates === undefined) problems.push({ path: 'caCertificates', reason: `required for mode ${mode} (or set credentialName)` });
+      }
+      if (tls.credentialName !== undefined && tls.credentialNames !== undefined) problems.push({ path: 'credentialNames', reason: 'cannot be combined with credentialName' });
+      if (tls.caCrl !== undefined && byCredential) problems.push({ path: 'caCrl', reason: 'cannot be combined with credentialName (put the CRL in the credential)' });
+      if (tls.caCrl !== undefined && mode === 'SIMPLE') problems.push({ path: 'caCrl', reason: 'is not supported with mode SIMPLE' });
+      const order = (v: string | undefined): number => TLS_VERSIONS.indexOf((v ?? 'TLS_AUTO') as (typeof TLS_VERSIONS)[number]);
+      if (tls.minProtocolVersion !== undefined && tls.maxProtocolVersion !== undefined && order(tls.maxProtocolVersion) > 0 && order(tls.minProtocolVersion) > order(tls.maxProtocolVersion)) {
+        problems.push({ path: 'minProtocolVersion', reason: 'must not be above maxProtocolVersion' });
+      }
+      return problems;
+    },
+  },
+);
+export type ServerTLSSettings = t.TypeOf<typeof ServerTLSSettings>;
+
+export const GatewayPort = struct('Port', { number: portNumber, protocol, name: portName }, { targetPort: portNumber }, {
+  check: (p) => (p.targetPort !== undefined ? [{ path: 'targetPort', reason: 'has no effect on a Gateway: remove it' }] : []),
+});
+
+const serverHost = refine(str, 'ServerHost', (h) => namespacedHostReason(h, false));
+const bind = refine(str, 'Bind', (b) => (b.startsWith('unix://') ? undefined : ipAddressReason(b)));
+
+export const Server = struct(
+  'Server',
+  { port: GatewayPort, hosts: list(serverHost, { minItems: 1 }) },
+  { bind, defaultEndpoint: str, tls: ServerTLSSettings, name: str },
+  {
+    check: (s) => {
+      const tlsPort = isTlsProtocol(s.port.protocol);
+      if (tlsPort && s.tls === undefined) return [{ path: 'tls', reason: `required for a ${s.port.protocol.toUpperCase()} port` }];
+      if (!tlsPort && s.tls !== undefined) {
+        const redirectOnly = s.tls.httpsRedirect === true && Object.keys(s.tls).length === 1;
+        if (!isHttpProtocol(s.port.protocol)) return [{ path: 'tls', reason: `a ${s.port.protocol.toUpperCase()} port cannot have TLS settings (use HTTPS or TLS)` }];
+        if (!redirectOnly) return [{ path: 'tls', reason: 'a plain-text HTTP port can only set tls.httpsRedirect' }];
+      }
+      return [];
+    },
+  },
+);
+
+export const GatewaySpec = struct(
+  'GatewaySpec',
+  { servers: list(Server, { minItems: 1 }) },
+  { selector: labels },
+  {
+    check: (g) => {
+      const problems: Problems = [];
+      const names = new Map<string, number>();
+      g.servers.forEach((s, i) => {
+        const first = names.get(s.port.name);
+        if (first !== undefined) problems.push({ path: `servers[${i}].port.name`, reason: `duplicate port name "${s.port.name}" (also servers[${first}])` });
+        else names.set(s.port.name, i);
+      });
+      return problems;
+    },
+  },
+);
+export type GatewaySpec = t.TypeOf<typeof GatewaySpec>;

@@ -1,0 +1,111 @@
+import * as t from 'io-ts';
+import { enumOf, list, refine, str, struct } from '../codec/schema.js';
+import { Destination, LabelsSelector, fqdnReason, ipAddressReason, isHttpProtocol, namespacedHostReason, portName, portNumber, protocol } from '../codec/istio-fields.js';
+import { ConnectionPoolSettings } from './destination-rule.js';
+import { ServerTLSSettings } from './gateway.js';
+
+/** networking.istio.io Sidecar: what a workload's proxy listens on and which services it may reach. */
+
+type Problems = Array<{ path: string; reason: string }>;
+
+const CaptureMode = enumOf('CaptureMode', ['DEFAULT', 'IPTABLES', 'NONE'] as const);
+const SidecarPort = struct('SidecarPort', { number: portNumber }, { protocol, name: portName, targetPort: portNumber }, {
+  check: (p) => (p.targetPort !== undefined ? [{ path: 'targetPort', reason: 'has no effect on a Sidecar: remove it' }] : []),
+});
+const bind = refine(str, 'Bind', (b) => (b.startsWith('unix://') ? undefined : ipAddressReason(b)));
+
+/** Where inbound traffic goes: a loopback or any-address port, or a unix socket. */
+const defaultEndpoint = refine(str, 'DefaultEndpoint', (e) => {
+  if (e.startsWith('unix://')) return e.length > 'unix://'.length ? undefined : 'must name a unix socket path';
+  const m = /^(\[[^\]]*\]|[^:]*):([0-9]+)$/.exec(e);
+  const host = m?.[1];
+  const port = Number(m?.[2]);
+  if (m === null || !['', '127.0.0.1', '0.0.0.0', '[::1]', '[::]'].includes(host ?? 'x') || port < 1 || port > 65535) {
+    return 'must be 127.0.0.1:<port>, 0.0.0.0:<port>, [::1]:<port>, [::]:<port> or unix://<path>';
+  }
+  return undefined;
+});
+
+const IngressListener = struct(
+  'IstioIngressListener',
+  { port: SidecarPort },
+  { bind, captureMode: CaptureMode, defaultEndpoint, tls: ServerTLSSettings, connectionPool: ConnectionPoolSettings },
+  {
+    check: (l) => {
+      const problems: Problems = [];
+      if (l.tls !== undefined) {
+        if (l.tls.mode === 'ISTIO_MUTUAL' || l.tls.mode === 'AUTO_PASSTHROUGH') problems.push({ path: 'tls.mode', reason: `${l.tls.mode} cannot be used on a sidecar ingress listener` });
+        if (l.tls.httpsRedirect !== undefined) problems.push({ path: 'tls.httpsRedirect', reason: 'is not supported on a sidecar' });
+        if (l.tls.credentialName !== undefined) problems.push({ path: 'tls.credentialName', reason: 'is not supported on a sidecar' });
+        if (l.tls.subjectAltNames !== undefined) problems.push({ path: 'tls.subjectAltNames', reason: 'is not supported on a sidecar ingress listener' });
+      }
+      if (l.connectionPool?.http !== undefined && l.port.protocol !== undefined && !isHttpProtocol(l.port.protocol)) {
+        problems.push({ path: 'connectionPool.http', reason: `port ${l.port.number} is ${l.port.protocol}, not HTTP: only tcp settings apply` });
+      }
+      return problems;
+    },
+  },
+);
+
+const egressHost = refine(str, 'EgressHost', (h) => namespacedHostReason(h, true));
+const EgressListener = struct('IstioEgressListener', { hosts: list(egressHost, { minItems: 1 }) }, { port: SidecarPort, bind, captureMode: CaptureMode }, {
+  check: (l) => {
+    const seen = new Set<string>();
+    const problems: Problems = [];
+    l.hosts.forEach((h, i) => {
+      if (seen.has(h)) problems.push({ path: `hosts[${i}]`, reason: `duplicate host "${h}"` });
+      seen.add(h);
+    });
+    if (l.hosts.includes('*/*') && l.hosts.length > 1) problems.push({ path: 'hosts', reason: '"*/*" selects every host: list nothing else beside it' });
+    return problems;
+  },
+});
+
+const OutboundTrafficPolicy = struct('OutboundTrafficPolicy', {}, { mode: enumOf('OutboundMode', ['REGISTRY_ONLY', 'ALLOW_ANY'] as const), egressProxy: Destination }, {
+  check: (p) => {
+    if (p.egressProxy === undefined) return [];
+    const problems: Problems = [];
+    if (p.mode !== 'ALLOW_ANY') problems.push({ path: 'egressProxy', reason: 'needs mode ALLOW_ANY' });
+    const reason = fqdnReason(p.egressProxy.host);
+    if (reason !== undefined) problems.push({ path: 'egressProxy.host', reason });
+    if (p.egressProxy.port === undefined) problems.push({ path: 'egressProxy.port', reason: 'required' });
+    return problems;
+  },
+});
+
+export const SidecarSpec = struct(
+  'SidecarSpec',
+  {},
+  {
+    workloadSelector: LabelsSelector,
+    ingress: list(IngressListener),
+    egress: list(EgressListener),
+    outboundTrafficPolicy: OutboundTrafficPolicy,
+    inboundConnectionPool: ConnectionPoolSettings,
+  },
+  {
+    check: (s) => {
+      const problems: Problems = [];
+      if ((s.ingress ?? []).length === 0 && (s.egress ?? []).length === 0 && s.outboundTrafficPolicy === undefined && s.inboundConnectionPool === undefined) {
+        problems.push({ path: '', reason: 'must set at least one of ingress, egress, outboundTrafficPolicy, inboundConnectionPool' });
+      }
+      const ingressPorts = new Set<number>();
+      (s.ingress ?? []).forEach((l, i) => {
+        if (ingressPorts.has(l.port.number)) problems.push({ path: `ingress[${i}].port.number`, reason: `duplicate port ${l.port.number}` });
+        ingressPorts.add(l.port.number);
+      });
+      const egressPorts = new Set<number>();
+      const egress = s.egress ?? [];
+      egress.forEach((l, i) => {
+        if (l.port === undefined) {
+          if (i !== egress.length - 1) problems.push({ path: `egress[${i}]`, reason: 'the listener without a port catches everything else and must come last' });
+          return;
+        }
+        if (egressPorts.has(l.port.number)) problems.push({ path: `egress[${i}].port.number`, reason: `duplicate port ${l.port.number}` });
+        egressPorts.add(l.port.number);
+      });
+      return problems;
+    },
+  },
+);
+export type SidecarSpec = t.TypeOf<typeof SidecarSpec>;

@@ -1,0 +1,66 @@
+import * as grpc from '@grpc/grpc-js';
+import { ACTOR_METADATA_KEY, localActor } from './actor-metadata.js';
+import { AUTHORIZATION_METADATA_KEY, bearer } from './ca-credentials.js';
+import type { CreateTokenRequest, CreateTokenResponse, RotateRootRequest, RotateRootResponse } from './ca-messages.js';
+import { caAdminServiceDefinition } from './ca-service.js';
+
+export interface CaAdminClientOptions {
+  /** TLS credentials trusting the mesh roots (see caChannelCredentials). */
+  readonly credentials: grpc.ChannelCredentials;
+  /** The admin secret citadel wrote to its admin token file. */
+  readonly adminToken: string;
+  /** Recorded in the audit log; default user@host. */
+  readonly actor?: string;
+  /**
+   * The name citadel's certificate must carry when it differs from the dialled
+   * host (e.g. "localhost" when dialling 127.0.0.1: TLS sends no IP as SNI).
+   */
+  readonly serverName?: string;
+  /** Per call; default 15 s. */
+  readonly deadlineMs?: number;
+}
+
+/** Promise client for citadel's CaAdminService; failures reject with the grpc ServiceError. */
+export interface CaAdminClient {
+  createToken(req: Partial<CreateTokenRequest>): Promise<CreateTokenResponse>;
+  rotateRoot(req: Partial<RotateRootRequest>): Promise<RotateRootResponse>;
+  close(): void;
+}
+
+const DEFAULT_DEADLINE_MS = 15_000;
+
+export function createCaAdminClient(address: string, opts: CaAdminClientOptions): CaAdminClient {
+  const client = new grpc.Client(
+    address,
+    opts.credentials,
+    opts.serverName === undefined ? {} : { 'grpc.ssl_target_name_override': opts.serverName, 'grpc.default_authority': opts.serverName },
+  );
+  const actor = opts.actor ?? localActor();
+  const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+
+  function unary<Req, Res>(method: keyof typeof caAdminServiceDefinition & string) {
+    const def = caAdminServiceDefinition[method];
+    if (def === undefined) throw new Error(`CaAdminService has no method ${method}`);
+    return (req: Req): Promise<Res> =>
+      new Promise((resolve, reject) => {
+        const metadata = new grpc.Metadata();
+        metadata.set(AUTHORIZATION_METADATA_KEY, bearer(opts.adminToken));
+        metadata.set(ACTOR_METADATA_KEY, actor);
+        client.makeUnaryRequest<Req, Res>(
+          def.path,
+          def.requestSerialize,
+          def.responseDeserialize,
+          req,
+          metadata,
+          { deadline: Date.now() + deadlineMs },
+          (err, res) => (err ? reject(err) : resolve(res as Res)),
+        );
+      });
+  }
+
+  return {
+    createToken: unary<Partial<CreateTokenRequest>, CreateTokenResponse>('CreateToken'),
+    rotateRoot: unary<Partial<RotateRootRequest>, RotateRootResponse>('RotateRoot'),
+    close: () => client.close(),
+  };
+}

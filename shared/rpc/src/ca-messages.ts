@@ -1,0 +1,45 @@
+// Messages of proto/istio/v1/auth/ca.proto and proto/jetmesh/ca/v1/ca_admin.proto
+// as @grpc/proto-loader decodes them (camelCase, int64 as number, every field present).
+// Keep in step with the .proto files: field comments there.
+
+/** google.protobuf.Struct as proto-loader represents it. */
+export interface ProtoStruct {
+  fields: Record<string, unknown>;
+}
+
+export interface IstioCertificateRequest {
+  csr: string;
+  /** Seconds; 0 means the CA's default. */
+  validityDuration: number;
+  metadata: ProtoStruct | null;
+}
+
+export interface IstioCertificateResponse {
+  /** PEM, leaf first, root last. */
+  certChain: string[];
+}
+
+export interface CreateTokenRequest {
+  namespace: string;
+  serviceAccount: string;
+  /** Seconds; 0 means the default. */
+  ttlSeconds: number;
+}
+
+export interface CreateTokenResponse {
+  token: string;
+  identity: string;
+  expiresAt: string;
+  tokenId: string;
+}
+
+export interface RotateRootRequest {
+  reason: string;
+}
+
+export interface RotateRootResponse {
+  newRootId: string;
+  oldRootId: string;
+  activatesAt: string;
+  oldRootRemovedAt: string;
+}
