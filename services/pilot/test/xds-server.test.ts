@@ -106,6 +106,14 @@ describe('xDS server (ADS over a real pilot and NATS)', () => {
     assert.equal(lds.version, `${seq}.0`);
   });
 
+  test('xds.namespace: a short name expands in the client\'s own namespace, from its node metadata', async () => {
+    const fromProd = probe(a, { node: 'prod-client', namespace: 'prod', subscribe: { LDS: ['reviews:9080', 'reviews.default:9080'] } });
+    const lds = await fromProd.next((r) => r.type === 'LDS');
+    // reviews in prod does not exist; reviews.default does.
+    assert.deepEqual(fromProd.namesOf(lds), ['reviews.default:9080']);
+    assert.equal(status(a, 'prod-client')?.namespace, 'prod');
+  });
+
   test('xds.only-watchers: a change to one host pushes to the streams watching it, and to no other', async () => {
     const reviewsWatcher = probe(a, { node: 'reviews-watcher', subscribe: { RDS: [`${REVIEWS}:9080`] } });
     const ratingsWatcher = probe(a, { node: 'ratings-watcher', subscribe: { RDS: [`${RATINGS}:9080`] } });

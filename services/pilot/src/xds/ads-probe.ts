@@ -102,7 +102,7 @@ export function openAdsProbe(client: grpc.Client, opts: AdsProbeOptions): AdsPro
   const versions = new Map<ShortTypeName, string>(Object.entries(opts.resume ?? {}) as Array<[ShortTypeName, string]>);
   const node = {
     id: opts.node,
-    metadata: { fields: { [NAMESPACE_METADATA_KEY]: { string_value: opts.namespace ?? 'default' } } },
+    metadata: { fields: { [NAMESPACE_METADATA_KEY]: { stringValue: opts.namespace ?? 'default' } } },
   };
   let sentNode = false;
   const nodeOnce = () => {

@@ -3,9 +3,12 @@
  * and as pilot writes them. Only the fields pilot reads or sets.
  */
 
-/** google.protobuf.Struct with proto-loader's oneofs: each value names its kind. */
+/**
+ * google.protobuf.Struct as proto-loader hands it over. Its well-known types come from protobufjs's
+ * bundled descriptors, so their fields stay camelCase (`stringValue`) even with keepCase.
+ */
 export interface ProtoStruct {
-  readonly fields?: Readonly<Record<string, { readonly kind?: string; readonly string_value?: string }>>;
+  readonly fields?: Readonly<Record<string, { readonly kind?: string; readonly stringValue?: string }>>;
 }
 
 export interface XdsNode {

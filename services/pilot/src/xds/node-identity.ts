@@ -10,7 +10,7 @@ export const NAMESPACE_METADATA_KEY = 'NAMESPACE';
  */
 export const namespaceOfNode = (node: XdsNode | null | undefined): string => {
   const field = node?.metadata?.fields?.[NAMESPACE_METADATA_KEY];
-  if (field?.string_value !== undefined && field.string_value !== '') return field.string_value;
+  if (field?.stringValue !== undefined && field.stringValue !== '') return field.stringValue;
   const parts = node?.id.split('~') ?? [];
   const domain = parts.length === 4 ? parts[3] : undefined;
   const ns = domain?.split('.')[0];
