@@ -12,6 +12,7 @@ import {
   octetString,
   oid,
   readBitString,
+  readNode,
   readWhole,
   sequence,
   set,
@@ -151,10 +152,12 @@ function putTime(out: Buffer, at: number, date: Date): number {
 const sha1 = (data: Uint8Array): Buffer =>
   typeof cryptoHash === 'function' ? (cryptoHash('sha1', data, 'buffer') as Buffer) : createHash('sha1').update(data).digest();
 
-/** The subjectPublicKey bytes of an SPKI, found by reading two headers. */
+/** The subjectPublicKey bytes of an SPKI: skip the outer header and the algorithm, read the BIT STRING. */
 function subjectPublicKeyBytes(spki: Buffer): Buffer {
-  const [, key] = children(expectTag(readWhole(spki), Tag.sequence, 'subjectPublicKeyInfo'));
-  if (key === undefined) throw new RangeError('subjectPublicKeyInfo without a key');
+  const outer = readNode(spki);
+  const algorithm = readNode(spki, outer.contentStart, outer.end);
+  const key = readNode(spki, algorithm.end, outer.end);
+  if (outer.tag !== Tag.sequence || algorithm.tag !== Tag.sequence) throw new RangeError('not a subjectPublicKeyInfo');
   return readBitString(key).bytes;
 }
 
@@ -300,9 +303,19 @@ export function caTbs(fields: CaFields): Buffer {
   );
 }
 
-/** Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }. */
-export const certificateDer = (tbs: Buffer, scheme: SignatureScheme, signature: Buffer): Buffer =>
-  sequence(tbs, scheme.algorithmIdentifier, bitString(signature));
+/** Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }, written in one buffer. */
+export function certificateDer(tbs: Buffer, scheme: SignatureScheme, signature: Buffer): Buffer {
+  const bitsContent = signature.length + 1;
+  const content = tbs.length + scheme.algorithmIdentifier.length + headerLength(bitsContent) + bitsContent;
+  const out = Buffer.allocUnsafe(headerLength(content) + content);
+  let at = putHeader(out, 0, Tag.sequence, content);
+  at += tbs.copy(out, at);
+  at += scheme.algorithmIdentifier.copy(out, at);
+  at = putHeader(out, at, Tag.bitString, bitsContent);
+  out[at++] = 0;
+  signature.copy(out, at);
+  return out;
+}
 
 export function toPem(der: Buffer, label = 'CERTIFICATE'): string {
   const base64 = der.toString('base64');

@@ -1,7 +1,7 @@
 import type { ConsumerMessages } from '@nats-io/jetstream';
 import type * as t from 'io-ts';
 import type { Bus } from './connect.js';
-import { decodeEvent } from './event-codec.js';
+import { eventDecoder } from './event-codec.js';
 import {
   deleteQuietly,
   drainedUpTo,
@@ -54,6 +54,7 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
   const { stream, codec, onEvent, onInvalid } = opts;
   const log = bus.log;
   const { consumer, messages, target } = await openOrderedReplay(bus, opts);
+  const decode = eventDecoder(codec);
   const caughtUp = deferred();
   const closed = deferred();
   let isCaughtUp = false;
@@ -94,7 +95,7 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
     for await (const msg of messages) {
       if (stopping) break;
       const meta = eventMeta(msg);
-      const decoded = decodeEvent(codec, msg.data);
+      const decoded = decode(msg.data);
       if (decoded._tag === 'Left') {
         log.error({ stream, seq: msg.seq, subject: msg.subject, reason: decoded.left.reason }, 'undecodable event skipped');
         onInvalid?.(meta, decoded.left.reason);

@@ -1,6 +1,6 @@
 import type * as t from 'io-ts';
 import type { Bus } from './connect.js';
-import { decodeEvent } from './event-codec.js';
+import { eventDecoder } from './event-codec.js';
 import { deleteQuietly, drainedUpTo, eventMeta, openOrderedReplay, reachesTarget, type EventMeta, type ReplayFrom } from './ordered-replay.js';
 
 export interface ReadOptions<A> extends ReplayFrom {
@@ -27,6 +27,7 @@ export async function* readStream<A>(bus: Bus, opts: ReadOptions<A>): AsyncGener
   if (toSequence !== undefined && toSequence < opts.fromSequence) return;
   const { consumer, messages, target: end } = await openOrderedReplay(bus, opts);
   const target = toSequence === undefined ? end : Math.min(end, toSequence);
+  const decode = eventDecoder(codec);
   let lastHandled = 0;
   try {
     if (target === 0) return;
@@ -40,7 +41,7 @@ export async function* readStream<A>(bus: Bus, opts: ReadOptions<A>): AsyncGener
     })().catch(() => undefined);
     for await (const msg of messages) {
       if (msg.seq > target) break;
-      const decoded = decodeEvent(codec, msg.data);
+      const decoded = decode(msg.data);
       if (decoded._tag === 'Left') {
         bus.log.error({ stream, seq: msg.seq, subject: msg.subject, reason: decoded.left.reason }, 'undecodable event skipped');
         onInvalid?.(eventMeta(msg), decoded.left.reason);

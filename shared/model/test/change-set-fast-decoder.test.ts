@@ -1,0 +1,158 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { isRight, type Either } from 'fp-ts/lib/Either.js';
+import { ChangeSetCodec, decodeResource, GENESIS_HASH, type ChangeSet, type MeshResource } from '../src/index.js';
+import { changeSet } from './arbitraries.js';
+import { anyKindDoc } from './kind-arbitraries.js';
+
+/*
+ * Replay decodes stored ChangeSets through ChangeSetCodec.storedTextDecoder (a memo of resources
+ * by exact text, a structural scan, a hand-written envelope check). It must accept exactly what
+ * the strict path (JSON.parse + ChangeSetCodec.decode) accepts, with deep-equal values: when it
+ * answers, the strict path must agree; when it does not, the strict path decides.
+ */
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+const strict = (text: string): Either<unknown, ChangeSet> | undefined => {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return ChangeSetCodec.decode(json);
+};
+
+/** The property itself: what the fast path answers, the strict path answers the same. */
+const agrees = (fast: (text: string) => ChangeSet | undefined, text: string): ChangeSet | undefined => {
+  const value = fast(text);
+  if (value === undefined) return undefined;
+  const expected = strict(text);
+  assert.ok(expected !== undefined && isRight(expected), `fast path accepted what the strict codec rejects: ${text}`);
+  assert.deepStrictEqual(value, expected.right);
+  return value;
+};
+
+const stored = (cs: ChangeSet, pretty: boolean): string => JSON.stringify(ChangeSetCodec.encode(cs), null, pretty ? 1 : undefined);
+
+/** Resources of all ten kinds, as a stored ChangeSet carries them. */
+const anyKindResource: fc.Arbitrary<MeshResource> = anyKindDoc
+  .map((d) => decodeResource(d))
+  .filter((r) => isRight(r))
+  .map((r) => (r as { right: { resource: MeshResource } }).right.resource);
+
+const storedChangeSets: fc.Arbitrary<ChangeSet[]> = fc
+  .tuple(fc.array(changeSet(), { minLength: 1, maxLength: 5 }), fc.array(anyKindResource, { maxLength: 4 }))
+  .map(([sets, extra]) => [
+    ...sets,
+    ...extra.map((resource, i): ChangeSet => ({ id: `x-${i}`, type: 'ChangeSet', at: '2024-05-01T00:00:00.000Z', actor: 'a', prev: GENESIS_HASH, changes: [{ op: 'apply', resource }] })),
+  ]);
+
+/** A log in which the same ChangeSets' resources recur (what the memo is for), some pretty-printed. */
+const storedLog = storedChangeSets.chain((sets) =>
+  fc.array(fc.tuple(fc.nat({ max: sets.length - 1 }), fc.boolean(), fc.uuid()), { minLength: 1, maxLength: 12 }).map((picks) =>
+    picks.map(([i, pretty, id]) => stored({ ...sets[i]!, id }, pretty)),
+  ),
+);
+
+test('fast-decode.property: valid stored ChangeSets, recurring or not, decode to exactly what the strict codec gives', () => {
+  fc.assert(
+    fc.property(storedLog, (texts) => {
+      const fast = ChangeSetCodec.storedTextDecoder();
+      for (const text of texts) assert.ok(agrees(fast, text) !== undefined, 'the fast path answers for every valid stored ChangeSet');
+    }),
+    { numRuns: 150 },
+  );
+});
+
+const pathsOf = (value: Json, at: ReadonlyArray<string | number> = []): Array<ReadonlyArray<string | number>> => {
+  if (Array.isArray(value)) return [at, ...value.flatMap((v, i) => pathsOf(v, [...at, i]))];
+  if (value !== null && typeof value === 'object') return [at, ...Object.entries(value).flatMap(([k, v]) => pathsOf(v, [...at, k]))];
+  return [at];
+};
+
+const setAt = (value: Json, path: ReadonlyArray<string | number>, next: Json | undefined): Json => {
+  if (path.length === 0) return next ?? null;
+  const [head, ...rest] = path;
+  const copy: Record<string | number, Json> = Array.isArray(value) ? [...value] : { ...(value as Record<string, Json>) };
+  if (next === undefined && rest.length === 0) {
+    if (Array.isArray(copy)) copy.splice(head as number, 1);
+    else delete copy[head!];
+  } else copy[head!] = setAt(copy[head!] as Json, rest, next);
+  return copy as Json;
+};
+
+const strangeValue: fc.Arbitrary<Json> = fc.oneof(
+  fc.constantFrom<Json>(null, '', 'ChangeSet', 'delete', 'apply', -0, 0, 1.5, true, [], {}, { op: 'apply' }),
+  fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
+);
+
+/** A value-level edit anywhere: drop, replace, add an unknown field. */
+const valueEdit = (text: string, pick: number, how: number, value: Json): string => {
+  const doc = JSON.parse(text) as Json;
+  const paths = pathsOf(doc);
+  const path = paths[pick % paths.length]!;
+  if (how === 0) return JSON.stringify(path.length === 0 ? doc : setAt(doc, path, undefined));
+  if (how === 1) return JSON.stringify(setAt(doc, path, value));
+  return JSON.stringify(setAt(doc, [...path, 'x-unknown'], value));
+};
+
+/** A character-level edit: what a torn write or a hand edit of the store does. */
+const textEdit = (text: string, pick: number, how: number, ch: string): string => {
+  const i = pick % (text.length + 1);
+  if (how === 0) return text.slice(0, i) + ch + text.slice(i);
+  if (how === 1) return text.slice(0, i) + text.slice(i + 1);
+  return text.slice(0, i) + ch + text.slice(i + 1);
+};
+
+/** Shapes a structural scan could misread: repeated or escaped keys, trailing tokens after an object. */
+const trickyEdit = (text: string, pick: number): string => {
+  const tricks: Array<(t: string) => string> = [
+    (t) => t.replace('"changes":', '"changes":[],"changes":'),
+    (t) => t.replace(/"changes":(\[.*\])/s, '"changes":$1,"changes":$1'),
+    (t) => t.replace('"resource":', '"resource":{},"resource":'),
+    (t) => t.replace(/("resource":)(\{.*?\})(,|\})/s, '$1$2,"resource":$2$3'),
+    (t) => t.replace('"changes":', '"ch\\u0061nges":'),
+    (t) => t.replace('"resource":', '"r\\u0065source":'),
+    (t) => t.replace(/\}\]/, '}e0]'),
+    (t) => t.replace(/\}\]/, '} 1]'),
+    (t) => t.replace('"resource":{', '"resource":-{'),
+    (t) => t.replace(/\}$/, '}}'),
+    (t) => t.replace(/\}$/, '} x'),
+    (t) => t.replace('"changes":[', '"changes":[0,'),
+  ];
+  return tricks[pick % tricks.length]!(text);
+};
+
+test('fast-decode.property: a broken or tampered stored ChangeSet is never accepted unless the strict codec accepts it as the same value', () => {
+  const edit = fc.oneof(
+    fc.tuple(fc.nat(), fc.nat({ max: 2 }), strangeValue).map(([p, h, v]) => (t: string) => valueEdit(t, p, h, v)),
+    fc.tuple(fc.nat(), fc.nat({ max: 2 }), fc.constantFrom('{', '}', '[', ']', '"', ',', ':', '\\', ' ', '0', 'e', '-', 'a', '\u00e9')).map(([p, h, c]) => (t: string) => textEdit(t, p, h, c)),
+    fc.nat().map((p) => (t: string) => trickyEdit(t, p)),
+  );
+  fc.assert(
+    fc.property(storedLog, fc.array(fc.tuple(fc.nat(), edit), { minLength: 1, maxLength: 8 }), (texts, edits) => {
+      const fast = ChangeSetCodec.storedTextDecoder();
+      // Primed with the originals, so an edited text's resources are memo hits wherever the edit left them whole.
+      for (const text of texts) agrees(fast, text);
+      for (const [i, e] of edits) agrees(fast, e(texts[i % texts.length]!));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('fast-decode: a tampered envelope around a resource seen before is left to the strict codec, which rejects it', () => {
+  const fast = ChangeSetCodec.storedTextDecoder();
+  const resource = decodeResource({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'a', namespace: 'default' }, spec: { hosts: ['a'], resolution: 'STATIC', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }] } });
+  assert.ok(isRight(resource));
+  const cs: ChangeSet = { id: '1', type: 'ChangeSet', at: '2024-05-01T00:00:00.000Z', actor: 'alice', prev: GENESIS_HASH, changes: [{ op: 'apply', resource: resource.right.resource }] };
+  const text = stored(cs, false);
+  assert.deepStrictEqual(fast(text), cs);
+  for (const tampered of [text.replace('"ChangeSet"', '"Changeset"'), text.replace('"op":"apply"', '"op":"put"'), text.replace('"actor":"alice"', '"actor":7'), text.replace('"changes":', '"by":"mallory","changes":')]) {
+    assert.equal(fast(tampered), undefined, tampered);
+    const expected = strict(tampered);
+    assert.ok(expected !== undefined && !isRight(expected), tampered);
+  }
+});
