@@ -1,14 +1,30 @@
-import { renderBenchTable } from './bench-table.js';
-import { convergenceBench } from './convergence.js';
-import { xdsScaleBench } from './xds-scale.js';
-import { replayBench } from './replay.js';
-import { galleyApplyBench } from './galley-apply.js';
+import { type BenchRow, renderBenchTable } from './bench-table.js';
 import { caIssueBench } from './ca-issue.js';
+import { convergenceBench } from './convergence.js';
+import { galleyApplyBench } from './galley-apply.js';
+import { replayBench } from './replay.js';
+import { xdsScaleBench } from './xds-scale.js';
 
 // Benchmarks are not tests: they print figures beside a baseline measured in the same run.
-const rows = [...(await convergenceBench())];
-rows.push(...(await xdsScaleBench()));
-rows.push(...(await replayBench()));
-rows.push(...(await galleyApplyBench()));
-rows.push(...(await caIssueBench()));
+// `npm run bench` runs them all; `npm run bench -- convergence replay` runs the ones named.
+const benches: Record<string, () => Promise<BenchRow[]>> = {
+  convergence: convergenceBench,
+  'xds-scale': xdsScaleBench,
+  replay: replayBench,
+  'galley-apply': galleyApplyBench,
+  'ca-issue': caIssueBench,
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in benches));
+if (unknown.length > 0) {
+  console.error(`unknown bench ${unknown.join(', ')}: choose from ${Object.keys(benches).join(', ')}`);
+  process.exit(2);
+}
+const rows: BenchRow[] = [];
+for (const [name, run] of Object.entries(benches)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  console.error(`running ${name}…`);
+  rows.push(...(await run()));
+}
 console.log(renderBenchTable(rows));
