@@ -1,13 +1,16 @@
 import { type ConfigClient, createConfigClient } from '@jetmesh/rpc';
 import { fromGrpcError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
+import { configToken } from './config-token.js';
 import { resolveContext } from './context.js';
 
 /** Runs one call against galley's config API and turns its failures into CLI errors. */
 export const withConfigApi = async <A>(io: CliIo, call: (client: ConfigClient) => Promise<A>): Promise<A> => {
   const ctx = resolveContext(io.env, io.cwd);
+  const token = configToken(io.env, io.cwd);
   const client = createConfigClient(ctx.galleyAddress, {
     ...(io.env.JETMESH_ACTOR ? { actor: io.env.JETMESH_ACTOR } : {}),
+    ...(token === undefined ? {} : { token }),
     deadlineMs: 30_000,
   });
   try {

@@ -9,6 +9,8 @@ export interface MeshContext {
   readonly natsUrl: string;
   readonly galleyAddress: string;
   readonly pilotXdsAddress: string;
+  /** Citadel's TLS gRPC (CA and admin API). */
+  readonly citadelAddress: string;
   /** 'env' if any address came from a JETMESH_* variable, else 'context-file' if a file was read. */
   readonly source: 'env' | 'context-file' | 'default';
   /** The context file that was read, if any. */
@@ -18,7 +20,7 @@ export interface MeshContext {
 const ServiceEntry = t.type({ pid: t.number, adminUrl: t.string });
 
 const ContextFileCodec = t.intersection([
-  t.partial({ natsUrl: t.string, galleyAddress: t.string, pilotXdsAddress: t.string }),
+  t.partial({ natsUrl: t.string, galleyAddress: t.string, pilotXdsAddress: t.string, citadelAddress: t.string }),
   t.partial({ supervisorPid: t.number, services: t.record(t.string, ServiceEntry) }),
 ]);
 
@@ -30,6 +32,7 @@ export interface UpContext {
   readonly natsUrl: string;
   readonly galleyAddress: string;
   readonly pilotXdsAddress: string;
+  readonly citadelAddress: string;
   readonly supervisorPid: number;
   readonly services: Readonly<Record<string, { readonly pid: number; readonly adminUrl: string }>>;
 }
@@ -42,6 +45,7 @@ const addressEnv = {
   natsUrl: 'JETMESH_NATS_URL',
   galleyAddress: 'JETMESH_GALLEY_ADDRESS',
   pilotXdsAddress: 'JETMESH_PILOT_XDS_ADDRESS',
+  citadelAddress: 'JETMESH_CITADEL_ADDRESS',
 } as const;
 
 type AddressField = keyof typeof addressEnv;
@@ -56,6 +60,7 @@ export const defaultAddresses: Readonly<Record<AddressField, string>> = {
   natsUrl: 'nats://127.0.0.1:4222',
   galleyAddress: defaultServiceAddress('galleyAddress'),
   pilotXdsAddress: defaultServiceAddress('pilotXdsAddress'),
+  citadelAddress: defaultServiceAddress('citadelAddress'),
 };
 
 /** A context file that is missing (when named explicitly) or not a valid context. */
@@ -127,6 +132,7 @@ export function loadContext(env: NodeJS.ProcessEnv, cwd: string): E.Either<Conte
     natsUrl: pick('natsUrl'),
     galleyAddress: pick('galleyAddress'),
     pilotXdsAddress: pick('pilotXdsAddress'),
+    citadelAddress: pick('citadelAddress'),
     source: anyEnv ? 'env' : file !== undefined ? 'context-file' : 'default',
     ...(file !== undefined ? { file } : {}),
   });

@@ -16,7 +16,7 @@ import { runHistory, runHistoryExport, type HistoryOptions } from './commands/hi
 import { runRollback } from './commands/rollback.js';
 import { runAuditCerts } from './commands/audit-certs.js';
 import { runCaRoot, runCaRotate } from './commands/ca.js';
-import { runTokenCreate } from './commands/token.js';
+import { runTokenCreate, type TokenCreateOptions } from './commands/token.js';
 import { runUp } from './up/index.js';
 
 /** The command tree; each action only maps flags to a command module. */
@@ -202,13 +202,16 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
   // Citadel: workload tokens, the root of trust, and its audit trail.
   program
     .command('token')
-    .description('bootstrap tokens for workloads')
+    .description('bootstrap tokens for workloads, config tokens for galley')
     .command('create')
-    .description('mint a token that lets one workload identity request its certificate (printed alone on stdout)')
-    .requiredOption('--namespace <ns>', 'the workload namespace')
-    .requiredOption('--service-account <sa>', 'the workload service account')
-    .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 1d', '1h')
-    .action(async (o: { namespace: string; serviceAccount: string; ttl: string }) => runTokenCreate(o, io));
+    .description('mint a workload bootstrap token (--namespace/--service-account) or a config token (--actor), printed alone on stdout')
+    .option('--namespace <ns>', 'bootstrap token: the workload namespace')
+    .option('--service-account <sa>', 'bootstrap token: the workload service account')
+    .option('--actor <name>', 'config token: who holds it (recorded as the actor of its changes)')
+    .option('--namespaces <list>', 'config token: namespaces it may act in, comma-separated; * = all')
+    .option('--verbs <list>', 'config token: comma-separated subset of apply,delete,read')
+    .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 1d (default 1h bootstrap, 8h config)')
+    .action(async (o: TokenCreateOptions) => runTokenCreate(o, io));
 
   const ca = program.command('ca').description('the mesh root of trust');
   ca.command('root')

@@ -16,19 +16,26 @@ test('context.defaults: with no env and no file, the local defaults', () => {
     natsUrl: 'nats://127.0.0.1:4222',
     galleyAddress: '127.0.0.1:15017',
     pilotXdsAddress: '127.0.0.1:15010',
+    citadelAddress: '127.0.0.1:15012',
     source: 'default',
   });
 });
 
 test('context.file: the nearest .jetmesh/context.json from a parent directory is used', () => {
   const root = tempDir();
-  const file = writeContext(root, { natsUrl: 'nats://127.0.0.1:41234', galleyAddress: '127.0.0.1:25017', pilotXdsAddress: '127.0.0.1:25010' });
+  const file = writeContext(root, {
+    natsUrl: 'nats://127.0.0.1:41234',
+    galleyAddress: '127.0.0.1:25017',
+    pilotXdsAddress: '127.0.0.1:25010',
+    citadelAddress: '127.0.0.1:25012',
+  });
   const nested = join(root, 'a', 'b');
   mkdirSync(nested, { recursive: true });
   assert.deepEqual(resolveContext({}, nested), {
     natsUrl: 'nats://127.0.0.1:41234',
     galleyAddress: '127.0.0.1:25017',
     pilotXdsAddress: '127.0.0.1:25010',
+    citadelAddress: '127.0.0.1:25012',
     source: 'context-file',
     file,
   });

@@ -1,12 +1,18 @@
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
+import { configVerbs } from '@jetmesh/model';
 import { withCitadelAdmin } from '../citadel-api.js';
 
 export interface TokenCreateOptions {
-  readonly namespace: string;
-  readonly serviceAccount: string;
+  /** Bootstrap token: the workload identity. */
+  readonly namespace?: string;
+  readonly serviceAccount?: string;
+  /** Config token: its holder, and what it may do where. */
+  readonly actor?: string;
+  readonly namespaces?: string;
+  readonly verbs?: string;
   /** "1h", "30m", "90s", "1d". */
-  readonly ttl: string;
+  readonly ttl?: string;
 }
 
 const unitSeconds: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -19,11 +25,46 @@ export function parseTtl(text: string): number | undefined {
   return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : undefined;
 }
 
-/** `jetmesh token create`: a bootstrap token for one workload identity, printed alone on stdout. */
+const usage = (line: string): CliError => new CliError(ExitCode.usage, [line]);
+
+function ttlSecondsOf(ttl: string): number {
+  const seconds = parseTtl(ttl);
+  if (seconds === undefined) throw usage(`--ttl ${JSON.stringify(ttl)}: expected a duration such as 90s, 30m, 1h or 1d`);
+  return seconds;
+}
+
+/**
+ * `jetmesh token create`: a bootstrap token for one workload identity (--namespace/--service-account)
+ * or a config token for galley (--actor, --namespaces, --verbs); the token alone on stdout.
+ */
 export const runTokenCreate = async (opts: TokenCreateOptions, io: CliIo): Promise<void> => {
-  const ttlSeconds = parseTtl(opts.ttl);
-  if (ttlSeconds === undefined) throw new CliError(ExitCode.usage, [`--ttl ${JSON.stringify(opts.ttl)}: expected a duration such as 90s, 30m, 1h or 1d`]);
-  const minted = await withCitadelAdmin(io, (admin) => admin.createToken({ namespace: opts.namespace, serviceAccount: opts.serviceAccount, ttlSeconds }));
+  const workload = opts.namespace !== undefined || opts.serviceAccount !== undefined;
+  if (opts.actor !== undefined && workload) throw usage('--actor (a config token) cannot be combined with --namespace/--service-account (a bootstrap token)');
+  if (opts.actor !== undefined) return createConfigToken({ ...opts, actor: opts.actor }, io);
+  if (opts.namespaces !== undefined || opts.verbs !== undefined) throw usage('--namespaces and --verbs belong to a config token: give --actor');
+  if (opts.namespace === undefined || opts.serviceAccount === undefined) {
+    throw usage('give --namespace and --service-account (a workload bootstrap token) or --actor (a config token)');
+  }
+  const ttlSeconds = ttlSecondsOf(opts.ttl ?? '1h');
+  const { namespace, serviceAccount } = opts;
+  const minted = await withCitadelAdmin(io, (admin) => admin.createToken({ namespace, serviceAccount, ttlSeconds }));
   io.stdout.write(`${minted.token}\n`);
   io.stderr.write(`token ${minted.tokenId} for ${minted.identity}, expires ${minted.expiresAt}\n`);
 };
+
+const listOf = (flag: string, text: string | undefined): string[] => {
+  const items = (text ?? '').split(',').map((x) => x.trim());
+  if (text === undefined || items.some((x) => x === '')) throw usage(`${flag} is required with --actor: a comma-separated list without empty entries`);
+  return items;
+};
+
+async function createConfigToken(opts: TokenCreateOptions & { actor: string }, io: CliIo): Promise<void> {
+  const namespaces = listOf('--namespaces', opts.namespaces);
+  const verbs = listOf('--verbs', opts.verbs);
+  const unknown = verbs.filter((v) => !(configVerbs as readonly string[]).includes(v));
+  if (unknown.length > 0) throw usage(`--verbs: unknown ${unknown.join(', ')}: expected a subset of ${configVerbs.join(', ')}`);
+  const ttlSeconds = ttlSecondsOf(opts.ttl ?? '8h');
+  const minted = await withCitadelAdmin(io, (admin) => admin.createConfigToken({ actor: opts.actor, namespaces, verbs, ttlSeconds }));
+  io.stdout.write(`${minted.token}\n`);
+  io.stderr.write(`config token ${minted.tokenId} for ${minted.actor} (${verbs.join(',')} in ${namespaces.join(',')}), expires ${minted.expiresAt}\n`);
+}

@@ -7,7 +7,8 @@ import { NATS_NOT_FOUND, startNatsServer, type NatsServerProcess } from './nats-
 import { waitUntilReady } from './readiness.js';
 import { repoRoot } from './repo-root.js';
 import { defaultRestartPolicy, formatDelay, type RestartPolicy } from './restart-policy.js';
-import { meshServices, type ServiceSpec } from './service-table.js';
+import { meshServices, type ContextAddressField, type ServiceSpec } from './service-table.js';
+import { mintAdminConfigToken } from './admin-config-token.js';
 import { renderStatusTable, type StatusRow } from './status-table.js';
 import { SupervisedService } from './supervised-service.js';
 
@@ -142,7 +143,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
   process.on('exit', killAll);
 
   const writeCurrentContext = (natsUrl: string, planned: readonly PlannedService[]) => {
-    const address = (field: 'galleyAddress' | 'pilotXdsAddress') => {
+    const address = (field: ContextAddressField) => {
       const p = planned.find((s) => s.spec.contextField === field);
       return p !== undefined ? `127.0.0.1:${p.port}` : defaultAddresses[field];
     };
@@ -155,6 +156,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       natsUrl,
       galleyAddress: address('galleyAddress'),
       pilotXdsAddress: address('pilotXdsAddress'),
+      citadelAddress: address('citadelAddress'),
       supervisorPid: process.pid,
       services,
     };
@@ -232,6 +234,17 @@ export async function runUp(opts: UpOptions): Promise<number> {
     if (startup !== undefined || stopRequested.signal.aborted) return startup;
 
     writeCurrentContext(resolvedNatsUrl, planned);
+    // Galley requires a token; the developer gets an admin one the CLI sends by default.
+    const citadel = planned.find((p) => p.spec.contextField === 'citadelAddress');
+    let tokenLine = '';
+    if (citadel !== undefined) {
+      try {
+        const file = await mintAdminConfigToken({ cwd, env, natsUrl: resolvedNatsUrl, citadelAddress: `127.0.0.1:${citadel.port}` });
+        tokenLine = `config token (admin, all namespaces): ${relative(cwd, file)}\n`;
+      } catch (err) {
+        return new UpFailure(`could not mint the admin config token: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     const rows: StatusRow[] = [
       natsRow,
       ...planned.map((p) => ({
@@ -241,7 +254,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       })),
     ];
     stdout.write(`${renderStatusTable(rows)}\n\n`);
-    stdout.write(`context: ${relative(cwd, contextFilePath(cwd))}   stop: Ctrl-C\n${HINT}\n`);
+    stdout.write(`context: ${relative(cwd, contextFilePath(cwd))}   stop: Ctrl-C\n${tokenLine}${HINT}\n`);
 
     return Promise.race([failed, stopped.then(() => undefined)]);
   };

@@ -1,5 +1,5 @@
 /** Which MeshContext address a service's main port becomes. */
-export type ContextAddressField = 'galleyAddress' | 'pilotXdsAddress';
+export type ContextAddressField = 'galleyAddress' | 'pilotXdsAddress' | 'citadelAddress';
 
 /** One control-plane service `jetmesh up` runs. */
 export interface ServiceSpec {
@@ -19,5 +19,5 @@ export interface ServiceSpec {
 export const meshServices: readonly ServiceSpec[] = [
   { name: 'galley', entry: 'services/galley/dist/src/main.js', portEnv: 'JETMESH_GALLEY_PORT', defaultPort: 15017, serves: 'gRPC config API', contextField: 'galleyAddress' },
   { name: 'pilot', entry: 'services/pilot/dist/src/main.js', portEnv: 'JETMESH_PILOT_XDS_PORT', defaultPort: 15010, serves: 'xDS (ADS, SotW + delta); snapshots → KV mesh_snapshots', contextField: 'pilotXdsAddress' },
-  { name: 'citadel', entry: 'services/citadel/dist/src/main.js', portEnv: 'JETMESH_CITADEL_PORT', defaultPort: 15012, serves: 'CA (gRPC over TLS): istio.v1.auth.IstioCertificateService + admin' },
+  { name: 'citadel', entry: 'services/citadel/dist/src/main.js', portEnv: 'JETMESH_CITADEL_PORT', defaultPort: 15012, serves: 'CA (gRPC over TLS): istio.v1.auth.IstioCertificateService + admin', contextField: 'citadelAddress' },
 ];

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@jetmesh/log';
+import { CONFIG_TOKEN_AUDIENCE, decodeConfigTokenScope, formatInvalid } from '@jetmesh/model';
 import { CA_TOKEN_AUDIENCE, metadataActor, metadataBearerToken, type CaAdminServiceHandlers } from '@jetmesh/rpc';
 import type { AuthorityKeeper } from './authority-keeper.js';
 import type { CaAuditLog } from './ca-audit-log.js';
@@ -43,6 +44,28 @@ export function tokenRequestProblems(req: { namespace: string; serviceAccount: s
   return problems;
 }
 
+const MAX_ACTOR_LENGTH = 256;
+/** Config tokens are held by people and tools, not workloads: longer-lived than CA bootstrap tokens. */
+export const configTokenLimits: TokenLimits = { defaultTtlSeconds: 8 * 3600, maxTtlSeconds: 90 * 86_400 };
+
+/** Problems of a CreateConfigToken request, all at once. */
+export function configTokenRequestProblems(
+  req: { actor: string; namespaces: string[]; verbs: string[]; ttlSeconds: number },
+  limits: TokenLimits,
+): CaRejection[] {
+  const problems: CaRejection[] = [];
+  const actor = req.actor.trim();
+  if (actor === '') problems.push(rejection('actor', 'BAD_REQUEST', 'required: who holds the token'));
+  else if (actor.length > MAX_ACTOR_LENGTH || /\s/.test(actor)) problems.push(rejection('actor', 'BAD_REQUEST', `must be at most ${MAX_ACTOR_LENGTH} characters without whitespace`));
+  const scope = decodeConfigTokenScope({ namespaces: req.namespaces, verbs: req.verbs });
+  if (scope._tag === 'Left') for (const p of scope.left) problems.push(rejection(p.path, 'BAD_REQUEST', formatInvalid({ ...p, path: '' })));
+  req.namespaces.forEach((ns, i) => {
+    const reason = ns === '*' ? undefined : namespaceReason(ns);
+    if (reason !== undefined) problems.push(rejection(`namespaces[${i}]`, 'BAD_REQUEST', reason));
+  });
+  return [...problems, ...tokenRequestProblems({ namespace: 'default', serviceAccount: 'default', ttlSeconds: req.ttlSeconds }, limits)];
+}
+
 /** jetmesh.ca.v1.CaAdminService, for the holder of the admin secret. */
 export function adminService(deps: AdminServiceDeps): CaAdminServiceHandlers {
   const { audit, metrics, log } = deps;
@@ -77,6 +100,29 @@ export function adminService(deps: AdminServiceDeps): CaAdminServiceHandlers {
         callback(null, { token: minted.token, identity: subject, expiresAt: minted.expiresAt.toISOString(), tokenId: minted.tokenId });
       })().catch((err: unknown) => {
         log.error({ err }, 'CreateToken failed');
+        callback(statusOfException(err, 'token not minted') as grpc.ServiceError);
+      });
+    },
+    CreateConfigToken: (call, callback) => {
+      const actor = admit(call, callback);
+      if (actor === undefined) return;
+      void (async () => {
+        const req = call.request;
+        const problems = configTokenRequestProblems(req, configTokenLimits);
+        if (problems.length > 0) return callback(statusOfRejection(problems) as grpc.ServiceError);
+        const ttlSeconds = req.ttlSeconds === 0 ? configTokenLimits.defaultTtlSeconds : req.ttlSeconds;
+        const subject = req.actor.trim();
+        const minted = await deps.tokens.mint({
+          subject,
+          audience: CONFIG_TOKEN_AUDIENCE,
+          ttlSeconds,
+          extra: { namespaces: [...new Set(req.namespaces)], verbs: [...new Set(req.verbs)] },
+        });
+        await audit.configTokenMinted({ actor, identity: subject, tokenId: minted.tokenId, audience: CONFIG_TOKEN_AUDIENCE, expiresAt: minted.expiresAt.toISOString() });
+        metrics.tokensMinted.inc();
+        callback(null, { token: minted.token, actor: subject, expiresAt: minted.expiresAt.toISOString(), tokenId: minted.tokenId });
+      })().catch((err: unknown) => {
+        log.error({ err }, 'CreateConfigToken failed');
         callback(statusOfException(err, 'token not minted') as grpc.ServiceError);
       });
     },

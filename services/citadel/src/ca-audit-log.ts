@@ -10,6 +10,8 @@ export interface CaAuditLog {
   certificateIssued(fields: Fields<CertificateIssued>, subject: WorkloadIdentity): Promise<CertificateIssued>;
   certificateDenied(fields: Fields<CertificateDenied>, caller: WorkloadIdentity | undefined): Promise<CertificateDenied>;
   tokenMinted(fields: Fields<TokenMinted>, subject: WorkloadIdentity): Promise<TokenMinted>;
+  /** A config token for galley (no workload identity: the subject is the actor it names). */
+  configTokenMinted(fields: Fields<TokenMinted>): Promise<TokenMinted>;
   /** `id` is derived from the step, so replicas that both record a step store it once. */
   rootRotated(fields: Fields<RootRotated>, id: string): Promise<RootRotated>;
 }
@@ -27,6 +29,7 @@ export function createCaAuditLog(bus: Bus, replica: string, clock: () => Date = 
       record({ ...base(), type: 'CertificateIssued', ...fields }, CaAuditSubjects.certificateIssued(subject.namespace, subject.serviceAccount)),
     certificateDenied: (fields, caller) => record({ ...base(), type: 'CertificateDenied', ...fields }, CaAuditSubjects.certificateDenied(caller)),
     tokenMinted: (fields, subject) => record({ ...base(), type: 'TokenMinted', ...fields }, CaAuditSubjects.tokenMinted(subject.namespace, subject.serviceAccount)),
+    configTokenMinted: (fields) => record({ ...base(), type: 'TokenMinted', ...fields }, CaAuditSubjects.configTokenMinted),
     rootRotated: (fields, id) => record({ ...base(id), type: 'RootRotated', ...fields }, CaAuditSubjects.rootRotated),
   };
 }

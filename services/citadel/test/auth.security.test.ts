@@ -119,4 +119,25 @@ describe('auth.security', () => {
       'ttl_seconds: 604800 seconds is longer than the maximum of 86400 seconds',
     ]);
   });
+
+  test('auth.security: CreateConfigToken mints a jetmesh-config token with the actor, namespaces and verbs', async () => {
+    const admin = await h.admin();
+    const minted = await admin.createConfigToken({ actor: 'ci@build', namespaces: ['shop', 'shop'], verbs: ['apply', 'read'], ttlSeconds: 8 * 3600 });
+    const claims = decodeJwt(minted.token);
+    assert.equal(claims.sub, 'ci@build');
+    assert.equal(claims.aud, 'jetmesh-config');
+    assert.deepEqual(claims.namespaces, ['shop']);
+    assert.deepEqual(claims.verbs, ['apply', 'read']);
+    assert.equal(claims.jti, minted.tokenId);
+    assert.equal(minted.actor, 'ci@build');
+  });
+
+  test('auth.security: CreateConfigToken reports a missing actor, an unknown verb and a bad namespace at once', async () => {
+    const admin = await h.admin();
+    const failure = await failureOf(admin.createConfigToken({ actor: '', namespaces: ['Bad_NS'], verbs: ['write'] }));
+    assert.equal(failure.name, 'INVALID_ARGUMENT');
+    assert.equal(failure.lines[0], 'actor: required: who holds the token');
+    assert.ok(failure.lines.some((l) => l.startsWith('verbs[0]:')), failure.lines.join('\n'));
+    assert.ok(failure.lines.some((l) => l.startsWith('namespaces[0]: namespace "Bad_NS"')), failure.lines.join('\n'));
+  });
 });

@@ -1,8 +1,9 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { Bus } from '@jetmesh/bus';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { Logger } from '@jetmesh/log';
 import {
+  ALL_NAMESPACES,
   DEFAULT_NAMESPACE,
   analyzeMesh,
   decodeResource,
@@ -12,7 +13,9 @@ import {
   invalid,
   kindFromName,
   listResources,
+  refOf,
   resourceKindNames,
+  type ConfigVerb,
   type Invalid,
   type ResourceRef,
   type StoredResource,
@@ -32,7 +35,8 @@ import {
   type AnalyzeResponse,
 } from '@jetmesh/rpc';
 import { documentCountProblem, withExpectedVersion } from './apply-request.js';
-import { callerOf } from './caller-identity.js';
+import type { AccessAudit } from './access-audit.js';
+import { authorize, isAccessRefusal, type AccessRefusal, type Caller, type CallerIdentity } from './caller-identity.js';
 import { wireDiagnostic } from './wire-diagnostic.js';
 import { planApply, planDelete, type ApplyItem, type ChangePlan, type DeleteItem } from './change-plan.js';
 import type { ChangePublisher } from './change-publisher.js';
@@ -62,22 +66,52 @@ export interface ConfigServiceOptions {
   readonly maxChangeSetDocuments?: number;
   /** Encoded bytes per ChangeSet; default the config stream's maximum message size. */
   readonly maxChangeSetBytes?: number;
+  /** Who is calling (bearer token or, with auth disabled, the claimed actor). */
+  readonly identity: CallerIdentity;
+  /** Where refused calls are recorded. */
+  readonly audit: AccessAudit;
 }
 
-type Handled<Res> = Either<Invalid[], Res>;
+type Handled<Res> = Either<Invalid[] | AccessRefusal, Res>;
 
-/** Runs a handler body at the edge: Left → its status, exception → UNAVAILABLE/INTERNAL, logged. */
-function unary<Req, Res>(log: Logger, method: string, body: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Handled<Res>>): grpc.handleUnaryCall<Req, Res> {
+const refusalStatus = { UNAUTHENTICATED: grpc.status.UNAUTHENTICATED, PERMISSION_DENIED: grpc.status.PERMISSION_DENIED } as const;
+
+/** Runs a handler body at the edge: Left → its status (a refusal also audited), exception → UNAVAILABLE/INTERNAL, logged. */
+function unary<Req, Res>(
+  log: Logger,
+  audit: AccessAudit,
+  method: string,
+  body: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Handled<Res>>,
+): grpc.handleUnaryCall<Req, Res> {
+  const refuse = async (call: grpc.ServerUnaryCall<Req, Res>, refusal: AccessRefusal): Promise<Partial<grpc.StatusObject>> => {
+    log.warn({ method, status: refusal.status, code: refusal.code, actor: refusal.actor, reason: refusal.reason }, 'call refused');
+    // The caller is refused whether or not the audit write lands; losing it is logged.
+    await audit.denied(method, refusal, call.getPeer()).catch((err: unknown) => log.error({ err, method }, 'audit event not stored'));
+    return { code: refusalStatus[refusal.status], details: refusal.reason };
+  };
   return (call, callback) => {
-    body(call).then(
-      (result) => (isLeft(result) ? callback(statusOfProblems(result.left), null) : callback(null, result.right)),
-      (err: unknown) => {
+    body(call)
+      .then(async (result) => {
+        if (!isLeft(result)) return callback(null, result.right);
+        const failure = result.left;
+        return callback(isAccessRefusal(failure) ? await refuse(call, failure) : statusOfProblems(failure), null);
+      })
+      .catch((err: unknown) => {
         log.error({ err, method }, 'request failed');
         callback(statusOfException(err), null);
-      },
-    );
+      });
   };
 }
+
+/** Identifies the caller and checks it may do every (verb, namespace) of the request. */
+const permitted = async (
+  identity: CallerIdentity,
+  call: { readonly metadata: grpc.Metadata },
+  wanted: (caller: Caller) => ReadonlyArray<{ readonly verb: ConfigVerb; readonly namespace: string }>,
+): Promise<Either<AccessRefusal, Caller>> => {
+  const caller = await identity.identify(call);
+  return isLeft(caller) ? caller : authorize(caller.right, wanted(caller.right));
+};
 
 const requestNamespace = (given: string): Either<Invalid[], string> => {
   const namespace = given === '' ? DEFAULT_NAMESPACE : given;
@@ -145,7 +179,7 @@ const storedResourceJson = (stored: StoredResource): string => {
 
 /** The ConfigService methods over galley's state and publisher. */
 export function createConfigService(opts: ConfigServiceOptions, log: Logger): ConfigServiceHandlers {
-  const { state, publisher, metrics, maxDocumentBytes } = opts;
+  const { state, publisher, metrics, maxDocumentBytes, identity, audit } = opts;
   const maxDocuments = opts.maxChangeSetDocuments ?? DEFAULT_MAX_CHANGESET_DOCUMENTS;
 
   const parse = (yaml: string): ParsedDocument[] => parseYamlDocuments(yaml, maxDocumentBytes);
@@ -162,6 +196,8 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     if (isLeft(decoded)) return decoded;
     const items = withExpectedVersion(decoded.right, req.expectVersion ?? '');
     if (isLeft(items)) return items;
+    const caller = await permitted(identity, call, () => decoded.right.map((i) => ({ verb: 'apply' as const, namespace: refOf(i.document.resource).namespace })));
+    if (isLeft(caller)) return caller;
     const planOptions = { strict: req.strict === true, ...(opts.maxChangeSetBytes !== undefined ? { maxChangeSetBytes: opts.maxChangeSetBytes } : {}) };
     const answer = (sequence: number, plan: ChangePlan): ApplyResponse => ({
       sequence,
@@ -174,7 +210,7 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
       return isLeft(plan) ? plan : right(answer(0, plan.right));
     }
     const published = await publisher.publish({
-      actor: callerOf(call).actor,
+      actor: caller.right.actor,
       reason: req.reason,
       plan: (current) => planApply(current, items.right, planOptions),
     });
@@ -192,6 +228,9 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     if (tooMany !== undefined) return left([tooMany]);
     const items = decodeDocuments(documents, namespace.right);
     if (isLeft(items)) return items;
+    const namespaces = new Set([namespace.right, ...items.right.map((i) => refOf(i.document.resource).namespace)]);
+    const caller = await permitted(identity, call, () => [...namespaces].map((ns) => ({ verb: 'read' as const, namespace: ns })));
+    if (isLeft(caller)) return caller;
     const current = await state.latest();
     const diagnostics = analyzeMesh({ state: current, proposed: items.right.map((i) => i.document.resource) });
     return right({ diagnostics: diagnostics.map(wireDiagnostic), sequence: current.configSeq });
@@ -207,12 +246,14 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     const items = deleteItems(documents, req, namespace.right);
     if (isLeft(items)) return items;
     if (items.right.length === 0) return left([invalid('', 'nothing to delete: give YAML documents or refs', 'REQUIRED')]);
+    const caller = await permitted(identity, call, () => items.right.map((i) => ({ verb: 'delete' as const, namespace: i.ref.namespace })));
+    if (isLeft(caller)) return caller;
     if (req.dryRun) {
       const plan = planDelete(await state.latest(), items.right);
       return isLeft(plan) ? plan : right({ sequence: 0, changes: resourceChanges(plan.right, 0) });
     }
     const published = await publisher.publish({
-      actor: callerOf(call).actor,
+      actor: caller.right.actor,
       reason: req.reason,
       plan: (current) => planDelete(current, items.right),
     });
@@ -224,6 +265,8 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
   const getResourceJson = async (call: grpc.ServerUnaryCall<GetRequest, GetResponse>): Promise<Handled<GetResponse>> => {
     const ref = resolveRef(call.request.ref ?? {}, DEFAULT_NAMESPACE, 'ref');
     if (isLeft(ref)) return ref;
+    const caller = await permitted(identity, call, () => [{ verb: 'read', namespace: ref.right.namespace }]);
+    if (isLeft(caller)) return caller;
     const stored = getResource(await state.latest(), ref.right);
     if (stored === undefined) return left([invalid('', `${formatRef(ref.right)} not found`, 'NOT_FOUND')]);
     return right({ resourceJson: storedResourceJson(stored) });
@@ -239,13 +282,15 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     const namespace = req.allNamespaces ? right(undefined) : requestNamespace(req.namespace);
     if (isLeft(namespace)) problems.push(...namespace.left.map((e) => ({ ...e, path: 'namespace' })));
     if (problems.length > 0 || kind === undefined || isLeft(namespace)) return left(problems);
+    const caller = await permitted(identity, call, () => [{ verb: 'read', namespace: namespace.right ?? ALL_NAMESPACES }]);
+    if (isLeft(caller)) return caller;
     const current = await state.latest();
     return right({ resourcesJson: listResources(current, kind, namespace.right).map(storedResourceJson), sequence: current.configSeq });
   };
 
   const countApply = async (call: grpc.ServerUnaryCall<ApplyRequest, ApplyResponse>): Promise<Handled<ApplyResponse>> => {
     const result = await applyChange(call);
-    const conflict = isLeft(result) && result.left.every((e) => e.code === 'CONFLICT');
+    const conflict = isLeft(result) && Array.isArray(result.left) && result.left.every((e) => e.code === 'CONFLICT');
     metrics.applies.inc({ result: isLeft(result) ? (conflict ? 'conflict' : 'rejected') : 'accepted' });
     return result;
   };
@@ -253,11 +298,18 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
   const rollback = createRollback({ bus: opts.bus, state, publisher }, log);
 
   return {
-    Apply: unary(log, 'Apply', countApply),
-    Delete: unary(log, 'Delete', deleteChange),
-    Get: unary(log, 'Get', getResourceJson),
-    List: unary(log, 'List', listResourceJson),
-    Rollback: unary(log, 'Rollback', (call) => rollback(call.request, callerOf(call).actor)),
-    Analyze: unary(log, 'Analyze', analyze),
+    Apply: unary(log, audit, 'Apply', countApply),
+    Delete: unary(log, audit, 'Delete', deleteChange),
+    Get: unary(log, audit, 'Get', getResourceJson),
+    List: unary(log, audit, 'List', listResourceJson),
+    // A rollback may touch any resource of any namespace.
+    Rollback: unary(log, audit, 'Rollback', async (call) => {
+      const caller = await permitted(identity, call, () => [
+        { verb: 'apply', namespace: ALL_NAMESPACES },
+        { verb: 'delete', namespace: ALL_NAMESPACES },
+      ]);
+      return isLeft(caller) ? caller : rollback(call.request, caller.right.actor);
+    }),
+    Analyze: unary(log, audit, 'Analyze', analyze),
   };
 }

@@ -1,5 +1,15 @@
 import { Limits } from '@jetmesh/bus';
-import { envVar, logLevel, natsUrl, nonEmptyString, port, positiveInt, type ConfigOf } from '@jetmesh/runtime';
+import * as t from 'io-ts';
+import { envVar, logLevel, natsUrl, nonEmptyString, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
+import { galleyAuthModes, type GalleyAuthMode } from './caller-identity.js';
+
+const isAuthMode = (u: unknown): u is GalleyAuthMode => typeof u === 'string' && (galleyAuthModes as readonly string[]).includes(u);
+const authMode: EnvCodec<GalleyAuthMode> = new t.Type<GalleyAuthMode, string, unknown>(
+  'GalleyAuthMode',
+  isAuthMode,
+  (u, c) => (typeof u === 'string' && isAuthMode(u.trim()) ? t.success(u.trim() as GalleyAuthMode) : t.failure(u, c, `must be one of ${galleyAuthModes.join(', ')}`)),
+  String,
+);
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -24,6 +34,8 @@ export const GalleyEnv = {
   maxChangeSetDocuments: envVar('JETMESH_MAX_CHANGESET_DOCUMENTS', positiveInt, 1000),
   /** Encoded bytes of one ChangeSet; above MESH_CONFIG's message limit the stream refuses it anyway. */
   maxChangeSetBytes: envVar('JETMESH_MAX_CHANGESET_BYTES', positiveInt, Limits.configMaxMsgBytes),
+  /** required: every call needs a config token minted by citadel; disabled: anyone may write (tests, trusted networks). */
+  auth: envVar('JETMESH_GALLEY_AUTH', authMode, 'required'),
 };
 
 export type GalleyConfig = ConfigOf<typeof GalleyEnv>;

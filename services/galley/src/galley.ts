@@ -1,11 +1,14 @@
 import type { Registry } from 'prom-client';
 import { Limits, type Bus } from '@jetmesh/bus';
 import { childLogger, type Logger } from '@jetmesh/log';
+import { createAccessAudit } from './access-audit.js';
+import { createCallerIdentity, type GalleyAuthMode } from './caller-identity.js';
 import { createChangePublisher } from './change-publisher.js';
 import { createConfigService } from './config-service.js';
 import { startConfigState, type ConfigState } from './config-state.js';
 import { createGalleyMetrics } from './galley-metrics.js';
 import { serveConfigService } from './grpc-server.js';
+import { followTokenKeys } from './token-keys.js';
 
 export interface GalleyOptions {
   readonly host: string;
@@ -18,6 +21,8 @@ export interface GalleyOptions {
   /** Default: MESH_CONFIG's maximum message size. */
   readonly maxChangeSetBytes?: number;
   readonly registry: Registry;
+  /** required: calls need a config token (keys followed in mesh_trust); disabled: the actor is what the caller claims. */
+  readonly auth: GalleyAuthMode;
 }
 
 /** One galley replica: its projection of MESH_CONFIG and the config API over it. */
@@ -35,8 +40,13 @@ export async function startGalley(bus: Bus, opts: GalleyOptions, log: Logger): P
   const state = await startConfigState(bus, childLogger(log, { part: 'config-state' }));
   await state.caughtUp;
   const publisher = createChangePublisher(bus, state, childLogger(log, { part: 'publisher' }), { attempts: opts.publishAttempts, metrics });
+  const keys = opts.auth === 'required' ? await followTokenKeys(bus, childLogger(log, { part: 'token-keys' })) : undefined;
+  const identity = createCallerIdentity(opts.auth, keys);
+  const audit = createAccessAudit(bus, childLogger(log, { part: 'audit' }));
   const handlers = createConfigService(
     {
+      identity,
+      audit,
       bus,
       state,
       publisher,
@@ -54,6 +64,7 @@ export async function startGalley(bus: Bus, opts: GalleyOptions, log: Logger): P
     state,
     close: async () => {
       await server.close();
+      keys?.stop();
       await state.stop();
     },
   };

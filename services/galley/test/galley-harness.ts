@@ -6,6 +6,7 @@ import { createLogger } from '@jetmesh/log';
 import { ChangeSetCodec, type ChangeSet } from '@jetmesh/model';
 import { createConfigClient, errorLinesOf, isServiceError, type ConfigClient } from '@jetmesh/rpc';
 import { repoRoot, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
+import type { GalleyAuthMode } from '../src/caller-identity.js';
 import { startGalley, type Galley } from '../src/galley.js';
 
 /** A private nats-server, `replicas` in-process galleys on free ports, and a client for each. */
@@ -30,6 +31,8 @@ export interface HarnessOptions {
   readonly publishAttempts?: number;
   readonly maxChangeSetDocuments?: number;
   readonly maxChangeSetBytes?: number;
+  /** Default disabled: only the auth tests need tokens. */
+  readonly auth?: GalleyAuthMode;
 }
 
 export async function startGalleyHarness(opts: HarnessOptions = {}): Promise<GalleyHarness> {
@@ -55,6 +58,7 @@ export async function startGalleyHarness(opts: HarnessOptions = {}): Promise<Gal
           ...(opts.maxChangeSetDocuments !== undefined ? { maxChangeSetDocuments: opts.maxChangeSetDocuments } : {}),
           ...(opts.maxChangeSetBytes !== undefined ? { maxChangeSetBytes: opts.maxChangeSetBytes } : {}),
           registry: new Registry(),
+          auth: opts.auth ?? 'disabled',
         },
         log,
       ),

@@ -18,7 +18,7 @@ describe('galley.process', () => {
     const [port, adminPort] = [await freePort(), await freePort()];
     const galley = launchProcess(process.execPath, [mainJs], {
       name: 'galley',
-      env: { JETMESH_NATS_URL: nats.url, JETMESH_GALLEY_PORT: String(port), JETMESH_ADMIN_PORT: String(adminPort), JETMESH_LOG_LEVEL: 'info' },
+      env: { JETMESH_NATS_URL: nats.url, JETMESH_GALLEY_PORT: String(port), JETMESH_GALLEY_AUTH: 'disabled', JETMESH_ADMIN_PORT: String(adminPort), JETMESH_LOG_LEVEL: 'info' },
     });
     try {
       await galley.waitForOutput(new RegExp(`"address":"127.0.0.1:${port}".*galley config API listening`));

@@ -129,9 +129,18 @@ export const CaAuditSubjects = {
       : `${caAuditPrefix}.denied.${subjectToken(caller.namespace)}.${subjectToken(caller.serviceAccount)}`,
   tokenMinted: (namespace: string, serviceAccount: string): string =>
     `${caAuditPrefix}.token.${subjectToken(namespace)}.${subjectToken(serviceAccount)}`,
+  /** A config token (galley's write API): its holder is a person or tool, not a workload identity. */
+  configTokenMinted: `${caAuditPrefix}.token.config`,
   rootRotated: `${caAuditPrefix}.root`,
   /** Every citadel event about one identity. */
   identity: (namespace: string, serviceAccount: string): string =>
     `${caAuditPrefix}.*.${subjectToken(namespace)}.${subjectToken(serviceAccount)}`,
   all: `${caAuditPrefix}.>`,
+} as const;
+
+const configAuditPrefix = `${auditPrefix}.config`;
+/** Galley's audit events (MESH_AUDIT): config API calls refused for want of a valid token or of scope. */
+export const ConfigAuditSubjects = {
+  accessDenied: `${configAuditPrefix}.denied`,
+  all: `${configAuditPrefix}.>`,
 } as const;

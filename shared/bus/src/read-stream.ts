@@ -46,7 +46,8 @@ export async function* readStream<A>(bus: Bus, opts: ReadOptions<A>): AsyncGener
         bus.log.error({ stream, seq: msg.seq, subject: msg.subject, reason: decoded.left.reason }, 'undecodable event skipped');
         onInvalid?.(eventMeta(msg), decoded.left.reason);
       } else {
-        yield { value: decoded.right, seq: msg.seq, subject: msg.subject, time: msg.time };
+        // `time` parses the message's reply subject: only on demand, a long replay rarely asks.
+        yield { value: decoded.right, seq: msg.seq, subject: msg.subject, get time() { return msg.time; } };
       }
       lastHandled = msg.seq;
       if (reachesTarget(msg, target)) break;

@@ -6,6 +6,7 @@ import type { Invalid } from './invalid.js';
 import { type MeshResource, type ResourceRef, decodeResource, encodeResource, isResourceKind, resourceKindNames } from './resource.js';
 import { WorkloadEntrySpec } from './resources/workload-entry.js';
 import { contentHash } from './canonical-json.js';
+import { storedRegistryEventDecoder } from './registry-event-fast-decoder.js';
 import { resourceOrMemoised, storedChangeSetDecoder, type StoredTextDecoding } from './change-set-fast-decoder.js';
 
 /** The hash a ChangeSet carries as `prev` when it is the first in the log. */
@@ -121,7 +122,7 @@ const WorkloadRemoved = struct('WorkloadRemoved', { ...RegistryBase, type: enumO
 /** Only reached for an unknown type: reports it against every known one. */
 const AnyRegistryEvent = struct('RegistryEvent', { ...RegistryBase, type: enumOf('RegistryType', ['WorkloadRegistered', 'WorkloadUpdated', 'WorkloadRemoved'] as const) }, { workload: WorkloadEntrySpec });
 
-export const RegistryEventCodec = new t.Type<RegistryEvent, unknown, unknown>(
+const StrictRegistryEventCodec = new t.Type<RegistryEvent, unknown, unknown>(
   'RegistryEvent',
   (u): u is RegistryEvent => WorkloadUpsert.is(u) || WorkloadRemoved.is(u),
   (u, c) => {
@@ -132,6 +133,11 @@ export const RegistryEventCodec = new t.Type<RegistryEvent, unknown, unknown>(
   },
   (e) => (e.type === 'WorkloadRemoved' ? WorkloadRemoved.encode(e) : WorkloadUpsert.encode(e)),
 );
+
+/** The strict registry event codec, plus a faster decoder of stored text that accepts exactly what it accepts. */
+export const RegistryEventCodec: t.Type<RegistryEvent, unknown, unknown> & StoredTextDecoding<RegistryEvent> = Object.assign(StrictRegistryEventCodec, {
+  storedTextDecoder: storedRegistryEventDecoder(StrictRegistryEventCodec),
+});
 
 export const decodeRegistryEvent = (u: unknown): Either<Invalid[], RegistryEvent> => decodeWith(RegistryEventCodec, u);
 

@@ -15,6 +15,8 @@ export type { DestinationRuleSpec, TrafficPolicy, LoadBalancerSettings } from '.
 export type { ServiceEntrySpec } from './resources/service-entry.js';
 export type { WorkloadEntrySpec } from './resources/workload-entry.js';
 export * from './ca-audit.js';
+export * from './config-audit.js';
+export * from './config-token-scope.js';
 export * from './trust-bundle.js';
 export * from './time-point.js';
 export * from './point-in-time.js';

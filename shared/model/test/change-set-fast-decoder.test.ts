@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isRight, type Either } from 'fp-ts/lib/Either.js';
-import { ChangeSetCodec, decodeResource, GENESIS_HASH, type ChangeSet, type MeshResource } from '../src/index.js';
-import { changeSet } from './arbitraries.js';
+import { ChangeSetCodec, decodeResource, GENESIS_HASH, RegistryEventCodec, type ChangeSet, type MeshResource, type RegistryEvent } from '../src/index.js';
+import { changeSet, registryEvent } from './arbitraries.js';
 import { anyKindDoc } from './kind-arbitraries.js';
 
 /*
@@ -76,7 +76,7 @@ const pathsOf = (value: Json, at: ReadonlyArray<string | number> = []): Array<Re
 const setAt = (value: Json, path: ReadonlyArray<string | number>, next: Json | undefined): Json => {
   if (path.length === 0) return next ?? null;
   const [head, ...rest] = path;
-  const copy: Record<string | number, Json> = Array.isArray(value) ? [...value] : { ...(value as Record<string, Json>) };
+  const copy = (Array.isArray(value) ? [...value] : { ...(value as Record<string, Json>) }) as unknown as Record<string | number, Json>;
   if (next === undefined && rest.length === 0) {
     if (Array.isArray(copy)) copy.splice(head as number, 1);
     else delete copy[head!];
@@ -155,4 +155,30 @@ test('fast-decode: a tampered envelope around a resource seen before is left to 
     const expected = strict(tampered);
     assert.ok(expected !== undefined && !isRight(expected), tampered);
   }
+});
+
+test('fast-decode.property: stored registry events, intact or edited, decode through the fast path exactly as through the strict codec', () => {
+  const strictRegistry = (text: string): Either<unknown, RegistryEvent> | undefined => {
+    try {
+      return RegistryEventCodec.decode(JSON.parse(text));
+    } catch {
+      return undefined;
+    }
+  };
+  const tombstone = fc.record({ id: fc.string(), at: fc.string(), actor: fc.string(), namespace: fc.constantFrom('default', 'a-b', 'A', '', 'x.y'), name: fc.constantFrom('a', 'a.b', 'A', '', '-a'), type: fc.constant('WorkloadRemoved') });
+  const text = fc.oneof(registryEvent().map((e) => JSON.stringify(RegistryEventCodec.encode(e))), tombstone.map((e) => JSON.stringify(e)));
+  const edited = fc.oneof(
+    text,
+    fc.tuple(text, fc.nat(), fc.nat({ max: 2 }), strangeValue).map(([t, p, h, v]) => valueEdit(t, p, h, v)),
+    fc.tuple(text, fc.nat(), fc.nat({ max: 2 }), fc.constantFrom('{', '}', '"', ',', ':', ' ', 'e', 'a')).map(([t, p, h, c]) => textEdit(t, p, h, c)),
+  );
+  fc.assert(
+    fc.property(edited, (t) => {
+      const value = RegistryEventCodec.storedTextDecoder()(t);
+      const expected = strictRegistry(t);
+      if (expected !== undefined && isRight(expected)) assert.deepStrictEqual(value, expected.right);
+      else assert.equal(value, undefined, `fast path accepted what the strict codec rejects: ${t}`);
+    }),
+    { numRuns: 1000 },
+  );
 });

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ACTOR_METADATA_KEY, localActor } from './actor-metadata.js';
 import { AUTHORIZATION_METADATA_KEY, bearer } from './ca-credentials.js';
-import type { CreateTokenRequest, CreateTokenResponse, RotateRootRequest, RotateRootResponse } from './ca-messages.js';
+import type { CreateConfigTokenRequest, CreateConfigTokenResponse, CreateTokenRequest, CreateTokenResponse, RotateRootRequest, RotateRootResponse } from './ca-messages.js';
 import { caAdminServiceDefinition } from './ca-service.js';
 
 export interface CaAdminClientOptions {
@@ -24,6 +24,7 @@ export interface CaAdminClientOptions {
 export interface CaAdminClient {
   createToken(req: Partial<CreateTokenRequest>): Promise<CreateTokenResponse>;
   rotateRoot(req: Partial<RotateRootRequest>): Promise<RotateRootResponse>;
+  createConfigToken(req: Partial<CreateConfigTokenRequest>): Promise<CreateConfigTokenResponse>;
   close(): void;
 }
 
@@ -61,6 +62,7 @@ export function createCaAdminClient(address: string, opts: CaAdminClientOptions)
   return {
     createToken: unary<Partial<CreateTokenRequest>, CreateTokenResponse>('CreateToken'),
     rotateRoot: unary<Partial<RotateRootRequest>, RotateRootResponse>('RotateRoot'),
+    createConfigToken: unary<Partial<CreateConfigTokenRequest>, CreateConfigTokenResponse>('CreateConfigToken'),
     close: () => client.close(),
   };
 }

@@ -33,6 +33,21 @@ export interface CreateTokenResponse {
   tokenId: string;
 }
 
+export interface CreateConfigTokenRequest {
+  actor: string;
+  namespaces: string[];
+  verbs: string[];
+  /** Seconds; 0 means the default. */
+  ttlSeconds: number;
+}
+
+export interface CreateConfigTokenResponse {
+  token: string;
+  actor: string;
+  expiresAt: string;
+  tokenId: string;
+}
+
 export interface RotateRootRequest {
   reason: string;
 }

@@ -1,5 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type {
+  CreateConfigTokenRequest,
+  CreateConfigTokenResponse,
   CreateTokenRequest,
   CreateTokenResponse,
   IstioCertificateRequest,
@@ -21,6 +23,7 @@ export interface IstioCertificateServiceHandlers extends grpc.UntypedServiceImpl
 export interface CaAdminServiceHandlers extends grpc.UntypedServiceImplementation {
   CreateToken: grpc.handleUnaryCall<CreateTokenRequest, CreateTokenResponse>;
   RotateRoot: grpc.handleUnaryCall<RotateRootRequest, RotateRootResponse>;
+  CreateConfigToken: grpc.handleUnaryCall<CreateConfigTokenRequest, CreateConfigTokenResponse>;
 }
 
 function loadService<H extends grpc.UntypedServiceImplementation>(file: string, name: string, method: string): grpc.ServiceDefinition<H> {

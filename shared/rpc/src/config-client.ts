@@ -15,6 +15,7 @@ import type {
 } from './config-messages.js';
 import { configServiceDefinition } from './config-service.js';
 import { ACTOR_METADATA_KEY, localActor } from './actor-metadata.js';
+import { AUTHORIZATION_METADATA_KEY, bearer } from './ca-credentials.js';
 
 export interface ConfigClientOptions {
   /** Recorded as who made the change; default user@host. */
@@ -23,6 +24,8 @@ export interface ConfigClientOptions {
   readonly deadlineMs?: number;
   /** Default: plaintext, as galley listens on loopback or inside the mesh. */
   readonly credentials?: grpc.ChannelCredentials;
+  /** A config token (citadel-minted, audience jetmesh-config), sent as `authorization: Bearer …`. */
+  readonly token?: string;
 }
 
 /** Promise client for galley's ConfigService; failures reject with the grpc ServiceError (code, details). */
@@ -50,6 +53,7 @@ export function createConfigClient(address: string, opts: ConfigClientOptions = 
       new Promise((resolve, reject) => {
         const metadata = new grpc.Metadata();
         metadata.set(ACTOR_METADATA_KEY, actor);
+        if (opts.token !== undefined) metadata.set(AUTHORIZATION_METADATA_KEY, bearer(opts.token));
         client.makeUnaryRequest<Req, Res>(
           def.path,
           def.requestSerialize,

@@ -27,6 +27,8 @@ export type {
   ProtoStruct,
   IstioCertificateRequest,
   IstioCertificateResponse,
+  CreateConfigTokenRequest,
+  CreateConfigTokenResponse,
   CreateTokenRequest,
   CreateTokenResponse,
   RotateRootRequest,

@@ -40,7 +40,13 @@ const launch = async (service: ServiceName, env: Record<string, string>): Promis
   return child;
 };
 
-export const startMeshProcesses = async (opts: { services?: readonly ServiceName[] } = {}): Promise<MeshProcesses> => {
+export const startMeshProcesses = async (
+  opts: {
+    services?: readonly ServiceName[];
+    /** galley's JETMESH_GALLEY_AUTH; default disabled, so only suites about auth need tokens. */
+    galleyAuth?: 'required' | 'disabled';
+  } = {},
+): Promise<MeshProcesses> => {
   const nats = await startNatsServer();
   const galleyPort = await freePort();
   // Citadel's TLS port and the admin secret it writes for the CLI (never into the repository's .jetmesh/).
@@ -54,7 +60,9 @@ export const startMeshProcesses = async (opts: { services?: readonly ServiceName
       const env = {
         ...common,
         JETMESH_ADMIN_PORT: String(adminPort),
-        ...(service === 'galley' ? { JETMESH_GALLEY_PORT: String(galleyPort) } : { JETMESH_PILOT_XDS_PORT: String(await freePort()) }),
+        ...(service === 'galley'
+          ? { JETMESH_GALLEY_PORT: String(galleyPort), JETMESH_GALLEY_AUTH: opts.galleyAuth ?? 'disabled' }
+          : { JETMESH_PILOT_XDS_PORT: String(await freePort()) }),
         ...(service === 'citadel' ? { JETMESH_CITADEL_PORT: String(citadelPort), JETMESH_ADMIN_TOKEN_FILE: adminTokenFile } : {}),
       };
       running.set(service, { adminPort, env, child: await launch(service, env) });
