@@ -34,7 +34,8 @@ export function createLogger(
     // Level names instead of numbers: these lines are read by people as often as by tools.
     formatters: { level: (label) => ({ level: label }) },
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  // Synchronous stdout: lines keep their order and none is lost when a service exits right after logging.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 /** A child logger carrying extra labels (e.g. { stream: 'MESH_CONFIG' }) on every line. */
