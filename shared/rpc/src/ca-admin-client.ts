@@ -3,6 +3,7 @@ import { ACTOR_METADATA_KEY, localActor } from './actor-metadata.js';
 import { AUTHORIZATION_METADATA_KEY, bearer } from './ca-credentials.js';
 import type { CreateConfigTokenRequest, CreateConfigTokenResponse, CreateTokenRequest, CreateTokenResponse, RotateRootRequest, RotateRootResponse } from './ca-messages.js';
 import { caAdminServiceDefinition } from './ca-service.js';
+import { unaryMethod } from './unary-call.js';
 
 export interface CaAdminClientOptions {
   /** TLS credentials trusting the mesh roots (see caChannelCredentials). */
@@ -39,25 +40,14 @@ export function createCaAdminClient(address: string, opts: CaAdminClientOptions)
   const actor = opts.actor ?? localActor();
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
 
-  function unary<Req, Res>(method: keyof typeof caAdminServiceDefinition & string) {
-    const def = caAdminServiceDefinition[method];
-    if (def === undefined) throw new Error(`CaAdminService has no method ${method}`);
-    return (req: Req): Promise<Res> =>
-      new Promise((resolve, reject) => {
-        const metadata = new grpc.Metadata();
-        metadata.set(AUTHORIZATION_METADATA_KEY, bearer(opts.adminToken));
-        metadata.set(ACTOR_METADATA_KEY, actor);
-        client.makeUnaryRequest<Req, Res>(
-          def.path,
-          def.requestSerialize,
-          def.responseDeserialize,
-          req,
-          metadata,
-          { deadline: Date.now() + deadlineMs },
-          (err, res) => (err ? reject(err) : resolve(res as Res)),
-        );
-      });
-  }
+  const metadata = (): grpc.Metadata => {
+    const m = new grpc.Metadata();
+    m.set(AUTHORIZATION_METADATA_KEY, bearer(opts.adminToken));
+    m.set(ACTOR_METADATA_KEY, actor);
+    return m;
+  };
+  const unary = <Req, Res>(method: keyof typeof caAdminServiceDefinition & string) =>
+    unaryMethod<Req, Res>(client, caAdminServiceDefinition, method, metadata, deadlineMs);
 
   return {
     createToken: unary<Partial<CreateTokenRequest>, CreateTokenResponse>('CreateToken'),

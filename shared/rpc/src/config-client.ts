@@ -14,6 +14,7 @@ import type {
   RollbackResponse,
 } from './config-messages.js';
 import { configServiceDefinition } from './config-service.js';
+import { unaryMethod } from './unary-call.js';
 import { ACTOR_METADATA_KEY, localActor } from './actor-metadata.js';
 import { AUTHORIZATION_METADATA_KEY, bearer } from './ca-credentials.js';
 
@@ -46,25 +47,14 @@ export function createConfigClient(address: string, opts: ConfigClientOptions = 
   const actor = opts.actor ?? localActor();
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
 
-  function unary<Req, Res>(method: keyof typeof configServiceDefinition & string) {
-    const def = configServiceDefinition[method];
-    if (def === undefined) throw new Error(`ConfigService has no method ${method}`);
-    return (req: Req): Promise<Res> =>
-      new Promise((resolve, reject) => {
-        const metadata = new grpc.Metadata();
-        metadata.set(ACTOR_METADATA_KEY, actor);
-        if (opts.token !== undefined) metadata.set(AUTHORIZATION_METADATA_KEY, bearer(opts.token));
-        client.makeUnaryRequest<Req, Res>(
-          def.path,
-          def.requestSerialize,
-          def.responseDeserialize,
-          req,
-          metadata,
-          { deadline: Date.now() + deadlineMs },
-          (err, res) => (err ? reject(err) : resolve(res as Res)),
-        );
-      });
-  }
+  const metadata = (): grpc.Metadata => {
+    const m = new grpc.Metadata();
+    m.set(ACTOR_METADATA_KEY, actor);
+    if (opts.token !== undefined) m.set(AUTHORIZATION_METADATA_KEY, bearer(opts.token));
+    return m;
+  };
+  const unary = <Req, Res>(method: keyof typeof configServiceDefinition & string) =>
+    unaryMethod<Req, Res>(client, configServiceDefinition, method, metadata, deadlineMs);
 
   return {
     apply: unary<Partial<ApplyRequest>, ApplyResponse>('Apply'),

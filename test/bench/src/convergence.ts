@@ -6,6 +6,7 @@ import { createConfigClient } from '@jetmesh/rpc';
 import { startMeshProcesses } from '@jetmesh/testing';
 import type { BenchRow } from './bench-table.js';
 import { percentile } from './stats.js';
+import { natsRoundTrip } from './nats-round-trip.js';
 
 const SERVICES = 100;
 const CHANGES = 200;
@@ -47,24 +48,6 @@ spec:
     - {destination: {host: svc-${i}, subset: v1}, weight: ${100 - weight}}
     - {destination: {host: svc-${i}, subset: v2}, weight: ${weight}}
 `;
-
-/** Raw NATS publish → subscribe round trip on the same server: the floor for convergence. */
-const natsRoundTrip = async (url: string, samples: number): Promise<number[]> => {
-  const log = createLogger('bench', 'silent');
-  const bus = await connectBus(url, log);
-  const out: number[] = [];
-  const sub = bus.nc.subscribe('bench.rtt');
-  const iter = sub[Symbol.asyncIterator]();
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    bus.nc.publish('bench.rtt', String(i));
-    await iter.next();
-    out.push(performance.now() - t0);
-  }
-  sub.unsubscribe();
-  await bus.close();
-  return out;
-};
 
 /** Apply returns → the new snapshot reaches a subscriber of its KV key, over 200 changes on a 100-service mesh. */
 export const convergenceBench = async (): Promise<BenchRow[]> => {

@@ -2,13 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connectBus } from '@jetmesh/bus';
-import { createLogger } from '@jetmesh/log';
 import { adsClient, openAdsProbe, type AdsProbe, type AdsProbeOptions } from '@jetmesh/pilot';
 import { createConfigClient, type ConfigClient } from '@jetmesh/rpc';
 import { freePort, launchProcess, repoRoot, startMeshProcesses, waitForHttp } from '@jetmesh/testing';
 import type { BenchRow } from './bench-table.js';
 import { percentile } from './stats.js';
+import { natsRoundTrip } from './nats-round-trip.js';
 
 /*
  * xds-scale: pilot's xDS server under many light ADS streams (state of the world, ACKing every
@@ -81,23 +80,6 @@ const subscriptionOf = (hosts: readonly number[]): NonNullable<AdsProbeOptions['
   CDS: hosts.flatMap((i) => [cluster(i, 'v1'), cluster(i, 'v2')]),
   EDS: hosts.flatMap((i) => [cluster(i, 'v1'), cluster(i, 'v2')]),
 });
-
-/** Raw NATS publish → subscribe round trip on the same server: the floor for any convergence. */
-const natsRoundTrip = async (url: string, samples: number): Promise<number[]> => {
-  const bus = await connectBus(url, createLogger('bench', 'silent'));
-  const out: number[] = [];
-  const sub = bus.nc.subscribe('bench.xds.rtt');
-  const iter = sub[Symbol.asyncIterator]();
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    bus.nc.publish('bench.xds.rtt', String(i));
-    await iter.next();
-    out.push(performance.now() - t0);
-  }
-  sub.unsubscribe();
-  await bus.close();
-  return out;
-};
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
