@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@jetmesh/log';
-import { caAdminServiceDefinition, istioCertificateServiceDefinition, type CaAdminServiceHandlers, type IstioCertificateServiceHandlers } from '@jetmesh/rpc';
+import { caAdminServiceDefinition, istioCertificateServiceDefinition, listenGrpc, type CaAdminServiceHandlers, type GrpcListener, type IstioCertificateServiceHandlers } from '@jetmesh/rpc';
 import type { TlsIdentityProvider } from './tls-identity.js';
 
 export interface CaServerOptions {
@@ -10,14 +10,7 @@ export interface CaServerOptions {
   readonly maxRequestBytes: number;
 }
 
-export interface CaServer {
-  /** host:port clients dial. */
-  readonly address: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
-
-const CLOSE_GRACE_MS = 5_000;
+export type CaServer = GrpcListener;
 
 /**
  * Serves the Istio CA contract and the admin API on one TLS port. Client
@@ -31,24 +24,14 @@ export async function serveCa(
   opts: CaServerOptions,
   log: Logger,
 ): Promise<CaServer> {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': opts.maxRequestBytes });
-  server.addService(istioCertificateServiceDefinition, handlers.ca);
-  server.addService(caAdminServiceDefinition, handlers.admin);
-  const credentials = grpc.experimental.createCertificateProviderServerCredentials(tls, tls, false);
-  const bindAddress = opts.host.includes(':') && !opts.host.startsWith('[') ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(bindAddress, credentials, (err, bound) => (err ? reject(err) : resolve(bound))));
-  const address = bindAddress.replace(/:\d+$/, `:${port}`);
-  log.info({ address }, 'citadel CA listening (TLS)');
-  return {
-    address,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => server.forceShutdown(), CLOSE_GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
-  };
+  const listener = await listenGrpc({
+    ...opts,
+    credentials: grpc.experimental.createCertificateProviderServerCredentials(tls, tls, false),
+    services: [
+      [istioCertificateServiceDefinition, handlers.ca],
+      [caAdminServiceDefinition, handlers.admin],
+    ],
+  });
+  log.info({ address: listener.address }, 'citadel CA listening (TLS)');
+  return listener;
 }

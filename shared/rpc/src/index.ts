@@ -44,3 +44,4 @@ export { createCaAdminClient } from './ca-admin-client.js';
 export type { CaAdminClient, CaAdminClientOptions } from './ca-admin-client.js';
 export { createMeshTokenVerifier, MESH_TOKEN_ISSUER, MESH_TOKEN_ALGORITHM, CA_TOKEN_AUDIENCE, TOKEN_CLOCK_TOLERANCE_SECONDS } from './ca-token.js';
 export type { MeshTokenClaims, MeshTokenVerifier, TokenRejection, TokenRejectionCode, TokenVerification } from './ca-token.js';
+export { listenGrpc, type GrpcListener, type GrpcListenerOptions } from './grpc-listener.js';
