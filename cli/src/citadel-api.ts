@@ -8,6 +8,7 @@ import { CliError, ExitCode, fromGrpcError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { CONTEXT_DIR, findContextFile, readContextFile } from './context.js';
 import { withMeshBus } from './mesh-bus.js';
+import { MeshPorts } from '@jetmesh/runtime';
 
 /*
  * Where the CLI finds citadel and how it proves it is the admin:
@@ -21,7 +22,7 @@ import { withMeshBus } from './mesh-bus.js';
 export const CITADEL_ADDRESS_ENV = 'JETMESH_CITADEL_ADDRESS';
 export const ADMIN_TOKEN_ENV = 'JETMESH_ADMIN_TOKEN';
 export const ADMIN_TOKEN_FILE_ENV = 'JETMESH_ADMIN_TOKEN_FILE';
-export const DEFAULT_CITADEL_ADDRESS = '127.0.0.1:15012';
+export const DEFAULT_CITADEL_ADDRESS = `127.0.0.1:${MeshPorts.citadelCa}`;
 const ADMIN_TOKEN_FILE_NAME = 'admin-token';
 
 export function citadelAddress(io: CliIo): string {

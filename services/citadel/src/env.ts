@@ -1,9 +1,9 @@
 import * as t from 'io-ts';
-import { durationMs, envVar, logLevel, natsUrl, nonEmptyString, optionalEnvVar, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
+import { MeshPorts, durationMs, envVar, logLevel, natsUrl, nonEmptyString, optionalEnvVar, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
 import { caKeyAlgorithms, type CaKeyAlgorithm } from './ca-key.js';
 import { trustDomainReason } from './spiffe-id.js';
 
-export const CITADEL_DEFAULT_PORT = 15012;
+export const CITADEL_DEFAULT_PORT = MeshPorts.citadelCa;
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

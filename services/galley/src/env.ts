@@ -1,6 +1,6 @@
 import { Limits } from '@jetmesh/bus';
 import * as t from 'io-ts';
-import { envVar, logLevel, natsUrl, nonEmptyString, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
+import { MeshPorts, envVar, logLevel, natsUrl, nonEmptyString, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
 import { galleyAuthModes, type GalleyAuthMode } from './caller-identity.js';
 
 const isAuthMode = (u: unknown): u is GalleyAuthMode => typeof u === 'string' && (galleyAuthModes as readonly string[]).includes(u);
@@ -14,7 +14,7 @@ const authMode: EnvCodec<GalleyAuthMode> = new t.Type<GalleyAuthMode, string, un
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-export const GALLEY_DEFAULT_PORT = 15017;
+export const GALLEY_DEFAULT_PORT = MeshPorts.galleyConfigApi;
 
 /** Galley's whole configuration, read once from the environment by main. */
 export const GalleyEnv = {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import { envVar, logLevel, natsUrl, nonEmptyString, port, type ConfigOf } from '@jetmesh/runtime';
+import { MeshPorts, envVar, logLevel, natsUrl, nonEmptyString, port, type ConfigOf } from '@jetmesh/runtime';
 
-export const PILOT_XDS_PORT = 15010;
+export const PILOT_XDS_PORT = MeshPorts.pilotXds;
 
 /** Pilot's whole configuration, read once from the environment by main. */
 export const PilotEnv = {

@@ -9,3 +9,4 @@ export { onShutdown, SHUTDOWN_STEP_TIMEOUT_MS } from './shutdown.js';
 export type { ShutdownStep, ShutdownHandle } from './shutdown.js';
 export { freePort, isPortFree } from './local-ports.js';
 export { findNatsServerBinary, NATS_SERVER_BIN_ENV } from './nats-server-binary.js';
+export { MeshPorts } from './mesh-ports.js';
