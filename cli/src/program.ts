@@ -151,8 +151,9 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .argument('<point>', 'a change sequence (12), an RFC 3339 time or a relative time (-2h)')
     .argument('<command...>', 'get KIND [NAME] [-n NS|-A] [-o yaml|json] | routes HOST [-o json] | analyze [-o json]')
     .addOption(progress())
+    // Everything after <point> is the inner command's own words (its -n, -o, even --help), passed on unparsed.
+    .passThroughOptions()
     .allowUnknownOption()
-    .helpOption(false)
     .action(async (point: string, command: string[], o: { progress?: boolean }) => runAt({ point, command, progress: o.progress ?? false }, io));
 
   // One diff command: `-f FILE` diffs a manifest against the live state, `--from/--to` two points of the log.

@@ -138,6 +138,15 @@ describe('time travel commands over a private NATS (no galley needed to read the
     assert.equal(unknown.code, 2);
   });
 
+  test('at.help: --help before the point prints the usage of at and exits 0; after it, the inner command\'s', async () => {
+    const outer = await run(['at', '--help']);
+    assert.deepEqual([outer.code, outer.stderr], [0, '']);
+    assert.match(outer.stdout, /^Usage: jetmesh at \[options\] <point> <command\.\.\.>/);
+    const inner = await run(['at', '1', 'routes', '--help']);
+    assert.equal(inner.code, 0, inner.stderr);
+    assert.match(inner.stdout, /^Usage: jetmesh at <point> routes/);
+  });
+
   test('at.analyze: the analyzers run over the configuration as of the point', async () => {
     const r = await run(['at', '2', 'analyze', '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);

@@ -1,7 +1,8 @@
+import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@jetmesh/log';
 import { type SnapshotVersion, type XdsStreamStatus } from '@jetmesh/model';
 import { covers } from '../snapshot-write-guard.js';
-import type { ErrorDetail } from './discovery-messages.js';
+import type { ErrorDetail, XdsNode } from './discovery-messages.js';
 import { ShortTypeNames, shortNameOf, typeUrlOfShortName, type ResourceTypeUrl } from './type-urls.js';
 import type { Verdict, TypeTracker } from './type-tracker.js';
 import type { XdsCache, XdsChange, XdsEntry } from './xds-cache.js';
@@ -124,3 +125,60 @@ export const typeRows = (
     if (state === undefined) return { type: short, status: 'NOT_SENT' as const, subscribed: 0 };
     return { type: short, subscribed: state.desired.size, ...state.tracker.sync(state.desired, state.latest) };
   });
+
+/** Who a stream serves and since when: the fixed part of its proxy-status row. */
+export interface StreamIdentity {
+  readonly protocol: AdsStream['protocol'];
+  readonly node: XdsNode | undefined;
+  readonly namespace: string;
+  readonly connectedAt: string;
+  readonly peer: string;
+}
+
+/** A stream's proxy-status: per type, what the client should hold and how far it has taken it. */
+export const streamStatus = (
+  ctx: StreamContext,
+  who: StreamIdentity,
+  gate: CatchUpGate,
+  typeState: (type: ResourceTypeUrl) => { readonly tracker: TypeTracker; readonly desired: ReadonlyMap<string, XdsEntry | undefined> } | undefined,
+): XdsStreamStatus | undefined => {
+  if (who.node === undefined) return undefined;
+  const cacheVersion = ctx.cache.version();
+  return {
+    node: who.node.id,
+    protocol: who.protocol,
+    connectedAt: who.connectedAt,
+    peer: who.peer,
+    namespace: who.namespace,
+    types: typeRows((type) => {
+      const state = typeState(type);
+      if (state === undefined) return undefined;
+      const latest = cacheVersion === undefined ? undefined : labelFor(state.desired, cacheVersion, state.tracker.lastSentVersion(), gate.current());
+      return { ...state, latest };
+    }),
+  };
+};
+
+/**
+ * Feeds a call's requests to `handle` and closes the stream once, however the call ends. A bug in
+ * handling one request must not take the server down: it closes this stream, and the client retries
+ * on a new one.
+ */
+export function serveCall<Req, Res>(call: grpc.ServerDuplexStream<Req, Res>, ctx: StreamContext, nodeId: () => string | undefined, handle: (req: Req) => void, close: () => void): void {
+  call.on('data', (req: Req) => {
+    try {
+      handle(req);
+    } catch (err) {
+      ctx.log.error({ err, node: nodeId() }, 'ADS request failed; closing the stream');
+      close();
+      call.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
+  call.on('end', () => {
+    close();
+    call.end();
+  });
+  call.on('cancelled', close);
+  call.on('error', close);
+  call.on('close', close);
+}

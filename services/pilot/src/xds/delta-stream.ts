@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { formatVersion, type SnapshotVersion } from '@jetmesh/model';
-import { CatchUpGate, labelFor, rejectionOf, settle, typeRows, type AdsStream, type StreamContext } from './ads-stream.js';
+import { CatchUpGate, labelFor, rejectionOf, serveCall, settle, streamStatus, type AdsStream, type StreamContext } from './ads-stream.js';
 import { WILDCARD, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse, type XdsNode } from './discovery-messages.js';
 import { namespaceOfNode } from './node-identity.js';
 import { TypeTracker } from './type-tracker.js';
@@ -195,41 +195,13 @@ export function openDeltaStream(call: grpc.ServerDuplexStream<DeltaDiscoveryRequ
       }
     },
     onVersion: flushOwed,
-    status: () => {
-      if (node === undefined) return undefined;
-      const cacheVersion = ctx.cache.version();
-      return {
-        node: node.id,
-        protocol: 'delta',
-        connectedAt,
-        peer: call.getPeer(),
-        namespace,
-        types: typeRows((type) => {
-          const state = types.get(type);
-          if (state === undefined) return undefined;
-          const desired = desiredOf(state);
-          const latest = cacheVersion === undefined ? undefined : labelFor(desired, cacheVersion, state.tracker.lastSentVersion(), gate.current());
-          return { tracker: state.tracker, desired, latest };
-        }),
-      };
-    },
+    status: () =>
+      streamStatus(ctx, { protocol: 'delta', node, namespace, connectedAt, peer: call.getPeer() }, gate, (type) => {
+        const state = types.get(type);
+        return state === undefined ? undefined : { tracker: state.tracker, desired: desiredOf(state) };
+      }),
   };
 
-  call.on('data', (req: DeltaDiscoveryRequest) => {
-    try {
-      handle(req);
-    } catch (err) {
-      ctx.log.error({ err, node: node?.id }, 'delta ADS request failed; closing the stream');
-      close();
-      call.destroy(err instanceof Error ? err : new Error(String(err)));
-    }
-  });
-  call.on('end', () => {
-    close();
-    call.end();
-  });
-  call.on('cancelled', close);
-  call.on('error', close);
-  call.on('close', close);
+  serveCall(call, ctx, () => node?.id, handle, close);
   return stream;
 }

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { formatVersion, type SnapshotVersion } from '@jetmesh/model';
-import { CatchUpGate, labelFor, rejectionOf, settle, typeRows, type AdsStream, type StreamContext } from './ads-stream.js';
+import { CatchUpGate, labelFor, rejectionOf, serveCall, settle, streamStatus, type AdsStream, type StreamContext } from './ads-stream.js';
 import { WILDCARD, type DiscoveryRequest, type DiscoveryResponse, type XdsNode } from './discovery-messages.js';
 import { namespaceOfNode } from './node-identity.js';
 import { TypeTracker } from './type-tracker.js';
@@ -185,42 +185,13 @@ export function openSotwStream(call: grpc.ServerDuplexStream<DiscoveryRequest, D
       }
     },
     onVersion: flushOwed,
-    status: () => {
-      if (node === undefined) return undefined;
-      const cacheVersion = ctx.cache.version();
-      return {
-        node: node.id,
-        protocol: 'sotw',
-        connectedAt,
-        peer: call.getPeer(),
-        namespace,
-        types: typeRows((type) => {
-          const state = types.get(type);
-          if (state === undefined) return undefined;
-          const desired = desiredOf(state);
-          const latest = cacheVersion === undefined ? undefined : labelFor(desired, cacheVersion, state.tracker.lastSentVersion(), gate.current());
-          return { tracker: state.tracker, desired, latest };
-        }),
-      };
-    },
+    status: () =>
+      streamStatus(ctx, { protocol: 'sotw', node, namespace, connectedAt, peer: call.getPeer() }, gate, (type) => {
+        const state = types.get(type);
+        return state === undefined ? undefined : { tracker: state.tracker, desired: desiredOf(state) };
+      }),
   };
 
-  call.on('data', (req: DiscoveryRequest) => {
-    try {
-      handle(req);
-    } catch (err) {
-      // A bug in handling one request must not take the server down; the client retries on a new stream.
-      ctx.log.error({ err, node: node?.id }, 'ADS request failed; closing the stream');
-      close();
-      call.destroy(err instanceof Error ? err : new Error(String(err)));
-    }
-  });
-  call.on('end', () => {
-    close();
-    call.end();
-  });
-  call.on('cancelled', close);
-  call.on('error', close);
-  call.on('close', close);
+  serveCall(call, ctx, () => node?.id, handle, close);
   return stream;
 }
