@@ -182,3 +182,18 @@ export function serveCall<Req, Res>(call: grpc.ServerDuplexStream<Req, Res>, ctx
   call.on('error', close);
   call.on('close', close);
 }
+
+/** The node a stream's first request names; undefined (logged) when it names none, and the request is ignored. */
+export const nodeOfFirstRequest = (ctx: StreamContext, peer: string, req: { readonly node: XdsNode | null }): XdsNode | undefined => {
+  if (req.node !== null && req.node.id !== '') return req.node;
+  ctx.log.warn({ peer }, 'ADS stream without node.id in its first request; ignored');
+  return undefined;
+};
+
+/** The request's type when pilot serves it; other types (say, secrets) are not answered at all, as xDS allows. */
+export const servedType = (ctx: StreamContext, node: XdsNode, typeUrl: string): ResourceTypeUrl | undefined => {
+  const type = typeUrl as ResourceTypeUrl;
+  if (shortNameOf(type) !== undefined) return type;
+  ctx.log.debug({ node: node.id, type: typeUrl }, 'subscription to a type pilot does not serve');
+  return undefined;
+};

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { formatVersion, type SnapshotVersion } from '@jetmesh/model';
-import { CatchUpGate, labelFor, rejectionOf, serveCall, settle, streamStatus, type AdsStream, type StreamContext } from './ads-stream.js';
+import { CatchUpGate, labelFor, nodeOfFirstRequest, rejectionOf, serveCall, servedType, settle, streamStatus, type AdsStream, type StreamContext } from './ads-stream.js';
 import { WILDCARD, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse, type XdsNode } from './discovery-messages.js';
 import { namespaceOfNode } from './node-identity.js';
 import { TypeTracker } from './type-tracker.js';
@@ -110,19 +110,13 @@ export function openDeltaStream(call: grpc.ServerDuplexStream<DeltaDiscoveryRequ
 
   const handle = (req: DeltaDiscoveryRequest): void => {
     if (node === undefined) {
-      if (req.node === null || req.node.id === '') {
-        ctx.log.warn({ peer: call.getPeer() }, 'delta ADS stream without node.id in its first request; ignored');
-        return;
-      }
-      node = req.node;
+      node = nodeOfFirstRequest(ctx, call.getPeer(), req);
+      if (node === undefined) return;
       namespace = namespaceOfNode(node);
       ctx.register(stream);
     }
-    const type = req.type_url as ResourceTypeUrl;
-    if (shortNameOf(type) === undefined) {
-      ctx.log.debug({ node: node.id, type: req.type_url }, 'subscription to a type pilot does not serve');
-      return;
-    }
+    const type = servedType(ctx, node, req.type_url);
+    if (type === undefined) return;
     let state = types.get(type);
     const first = state === undefined;
     if (state === undefined) {
