@@ -1,16 +1,39 @@
+import { readFileSync } from 'node:fs';
+import * as E from 'fp-ts/lib/Either.js';
 import { type Bus, BusUnavailableError, connectBus } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
+import { NatsCredentialsEnv, decodeEnv, formatEnvError } from '@jetmesh/runtime';
 import { CliError, ExitCode } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import { resolveContext } from './context.js';
+import { resolveContext, type MeshContext } from './context.js';
+
+/**
+ * As whom the CLI connects: JETMESH_NATS_USER/JETMESH_NATS_PASSWORD (the variables every
+ * service reads), else the user a local `up` recorded in the context file, else nobody.
+ */
+function natsCredentials(env: NodeJS.ProcessEnv, ctx: MeshContext): { user?: string; pass?: string } {
+  const fromEnv = decodeEnv(NatsCredentialsEnv, env);
+  if (E.isLeft(fromEnv)) throw new CliError(ExitCode.usage, fromEnv.left.map(formatEnvError));
+  const { natsUser, natsPassword } = fromEnv.right;
+  if (natsUser !== undefined) return { user: natsUser, pass: natsPassword };
+  if (ctx.natsCredentials === undefined) return {};
+  const { user, passwordFile } = ctx.natsCredentials;
+  try {
+    return { user, pass: readFileSync(passwordFile, 'utf8').trim() };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new CliError(ExitCode.usage, [`cannot read the NATS password of user ${user} from ${passwordFile} (named in ${ctx.file ?? 'the context'}): ${code}`]);
+  }
+}
 
 /** A short-lived bus connection for one command: fail fast (exit 3) instead of reconnecting forever. */
 export const withMeshBus = async <A>(io: CliIo, use: (bus: Bus) => Promise<A>): Promise<A> => {
   const ctx = resolveContext(io.env, io.cwd);
+  const credentials = natsCredentials(io.env, ctx);
   const log = createLogger('cli', io.env.JETMESH_LOG_LEVEL ?? 'silent');
   let bus: Bus;
   try {
-    bus = await connectBus(ctx.natsUrl, log, { name: 'jetmesh-cli', maxReconnectAttempts: 0, timeoutMs: 5_000 });
+    bus = await connectBus(ctx.natsUrl, log, { name: 'jetmesh-cli', ...credentials, maxReconnectAttempts: 0, timeoutMs: 5_000 });
   } catch (e) {
     if (e instanceof BusUnavailableError) throw new CliError(ExitCode.unreachable, [e.message]);
     throw e;

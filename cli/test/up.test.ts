@@ -1,9 +1,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
+import { BusUnavailableError, connectBus } from '@jetmesh/bus';
+import { createLogger } from '@jetmesh/log';
+import { runCli } from '../src/program.js';
 import { runUp, type ServiceSpec, type UpOptions } from '../src/up/index.js';
 import type { UpContext } from '../src/context.js';
 
@@ -31,7 +34,7 @@ createServer((req, res) => {
   if (req.url === '/readyz') { res.writeHead(ready ? 200 : 503); res.end(ready ? 'ready' : 'not ready: replaying'); return; }
   res.writeHead(404); res.end();
 }).listen(Number(process.env.JETMESH_ADMIN_PORT), '127.0.0.1');
-console.log(JSON.stringify({ msg: 'listening', nats: process.env.JETMESH_NATS_URL, port: process.env.FAKE_PORT_ENV && process.env[process.env.FAKE_PORT_ENV] }));
+console.log(JSON.stringify({ msg: 'listening', nats: process.env.JETMESH_NATS_URL, port: process.env.FAKE_PORT_ENV && process.env[process.env.FAKE_PORT_ENV], natsUser: process.env.JETMESH_NATS_USER }));
 if (behaviour === 'crash-once' && firstRun) setTimeout(() => { console.error('lost the stream'); process.exit(1); }, 800);
 process.on('SIGTERM', () => { console.log('terminated'); process.exit(0); });
 `;
@@ -195,4 +198,32 @@ test('up.external: with JETMESH_NATS_URL set, no nats-server is started and serv
   assert.equal(existsSync(join(up.cwd, '.jetmesh', 'nats')), false);
   up.abort.abort();
   assert.equal(await up.exit, 0);
+});
+
+test('up.users: its nats-server runs deploy/nats/, each mesh service as its own user, the CLI as admin through the context', async (t) => {
+  const up = startUp(t, [{ ...fakeService('galley', 'healthy'), natsUser: 'galley' }, fakeService('helper', 'healthy')]);
+  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply'), 'the status table');
+  const ctx = up.context();
+  assert.match(up.stdout.text, /^galley \| \{"msg":"listening",.*"natsUser":"galley"\}$/m);
+  assert.doesNotMatch(up.stdout.text, /^helper \| .*natsUser/m, 'a service without a user in deploy/nats/ gets none');
+
+  assert.equal(ctx.natsUser, 'admin');
+  const passwordFile = join(up.cwd, '.jetmesh', ctx.natsPasswordFile ?? 'missing');
+  assert.equal(statSync(passwordFile).mode & 0o777, 0o600);
+  const refused = await connectBus(ctx.natsUrl, createLogger('test', 'silent'), { maxReconnectAttempts: 0, timeoutMs: 2_000 }).then(
+    () => assert.fail('connected without credentials'),
+    (e: unknown) => e,
+  );
+  assert.ok(refused instanceof BusUnavailableError && /Authorization Violation/i.test(refused.message), String(refused));
+
+  // The CLI finds the user and password through .jetmesh/context.json: it gets as far as asking pilot.
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const code = await runCli(['proxy-status'], { stdout, stderr, stdin: new PassThrough(), env: cleanEnv(), cwd: up.cwd });
+  assert.match(String(stderr.read() ?? ''), /^error: no pilot answered on mesh\.pilot\.status/);
+  assert.equal(code, 3);
+
+  up.abort.abort();
+  assert.equal(await up.exit, 0);
+  assert.equal(existsSync(passwordFile), false, 'the password goes with the run');
 });

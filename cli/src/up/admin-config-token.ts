@@ -18,11 +18,13 @@ export async function mintAdminConfigToken(opts: {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly natsUrl: string;
+  /** JETMESH_NATS_USER/PASSWORD of the operator, when `up` runs its nats-server with users. */
+  readonly natsCredentials?: Readonly<Record<string, string>>;
   readonly citadelAddress: string;
 }): Promise<string> {
   const io = {
     cwd: opts.cwd,
-    env: { ...opts.env, JETMESH_NATS_URL: opts.natsUrl, [CITADEL_ADDRESS_ENV]: opts.citadelAddress, [CONTEXT_ENV]: contextFilePath(opts.cwd) },
+    env: { ...opts.env, JETMESH_NATS_URL: opts.natsUrl, ...opts.natsCredentials, [CITADEL_ADDRESS_ENV]: opts.citadelAddress, [CONTEXT_ENV]: contextFilePath(opts.cwd) },
     stdout: new PassThrough(),
     stderr: new PassThrough(),
     stdin: new PassThrough(),

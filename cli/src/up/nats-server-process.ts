@@ -29,15 +29,24 @@ function describeExit(child: ChildProcess): Promise<string> {
   );
 }
 
+/** A config file for the server and the environment it reads (the users' passwords). */
+export interface NatsServerConfig {
+  readonly file: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
 /** Starts nats-server with JetStream stored in `storeDir`; Left explains why it did not come up. */
-export async function startNatsServer(bin: string, storeDir: string, abort: AbortSignal): Promise<E.Either<string, NatsServerProcess>> {
+export async function startNatsServer(bin: string, storeDir: string, abort: AbortSignal, config?: NatsServerConfig): Promise<E.Either<string, NatsServerProcess>> {
   mkdirSync(storeDir, { recursive: true });
   const port = await freePort();
   const monitorPort = await freePort();
+  // The command line wins over the config file: loopback, a free port, the store under .jetmesh/.
+  const args = [...(config === undefined ? [] : ['-c', config.file]), '-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', storeDir];
   // Own process group: a terminal's Ctrl-C reaches only `up`, which stops the services before the server.
-  const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', storeDir], {
+  const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
+    env: { ...process.env, ...config?.env },
   });
   const tail = new OutputTail('nats | ', 30);
   tail.follow(child.stdout!, undefined);

@@ -4,6 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { contextFilePath, defaultAddresses, readContextFile, removeContext, writeContext, type UpContext } from '../context.js';
 import { findNatsServerBinary, freePort, isPortFree } from '@jetmesh/runtime';
 import { NATS_NOT_FOUND, startNatsServer, type NatsServerProcess } from './nats-server-process.js';
+import { CLI_NATS_USER, createLocalNatsUsers, type LocalNatsUsers } from './nats-users.js';
 import { waitUntilReady } from './readiness.js';
 import { repoRoot } from './repo-root.js';
 import { defaultRestartPolicy, formatDelay, type RestartPolicy } from './restart-policy.js';
@@ -113,6 +114,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
   const stopped = new Promise<void>((resolveStop) => stopRequested.signal.addEventListener('abort', () => resolveStop()));
 
   let nats: NatsServerProcess | undefined;
+  // Set when `up` runs its own nats-server: then with deploy/nats/'s users, each service as its own.
+  let natsUsers: LocalNatsUsers | undefined;
   const running: SupervisedService[] = [];
   let contextWritten = false;
 
@@ -159,6 +162,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       citadelAddress: address('citadelAddress'),
       supervisorPid: process.pid,
       services,
+      ...(natsUsers === undefined ? {} : { natsUser: CLI_NATS_USER, natsPasswordFile: relative(join(cwd, '.jetmesh'), natsUsers.adminPasswordFile) }),
     };
     writeContext(cwd, ctx);
     contextWritten = true;
@@ -178,7 +182,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
     } else {
       const bin = findNatsServerBinary(env);
       if (bin === undefined) return new UpFailure(NATS_NOT_FOUND);
-      const started = await startNatsServer(bin, storeDir, stopRequested.signal);
+      natsUsers = createLocalNatsUsers(cwd);
+      const started = await startNatsServer(bin, storeDir, stopRequested.signal, natsUsers.server);
       if (E.isLeft(started)) return stopRequested.signal.aborted ? undefined : new UpFailure(started.left);
       nats = started.right;
       if (stopRequested.signal.aborted) return undefined;
@@ -203,7 +208,13 @@ export async function runUp(opts: UpOptions): Promise<number> {
       const service = new SupervisedService({
         spec: p.spec,
         entryPath: p.entryPath,
-        env: { ...env, [NATS_URL_ENV]: resolvedNatsUrl, [ADMIN_PORT_ENV]: String(p.adminPort), [p.spec.portEnv]: String(p.port) },
+        env: {
+          ...env,
+          [NATS_URL_ENV]: resolvedNatsUrl,
+          ...(natsUsers !== undefined && p.spec.natsUser !== undefined ? natsUsers.envFor(p.spec.natsUser) : {}),
+          [ADMIN_PORT_ENV]: String(p.adminPort),
+          [p.spec.portEnv]: String(p.port),
+        },
         prefix: `${p.spec.name.padEnd(nameWidth)} | `,
         stdout,
         stderr,
@@ -239,7 +250,13 @@ export async function runUp(opts: UpOptions): Promise<number> {
     let tokenLine = '';
     if (citadel !== undefined) {
       try {
-        const file = await mintAdminConfigToken({ cwd, env, natsUrl: resolvedNatsUrl, citadelAddress: `127.0.0.1:${citadel.port}` });
+        const file = await mintAdminConfigToken({
+          cwd,
+          env,
+          natsUrl: resolvedNatsUrl,
+          ...(natsUsers === undefined ? {} : { natsCredentials: natsUsers.envFor(CLI_NATS_USER) }),
+          citadelAddress: `127.0.0.1:${citadel.port}`,
+        });
         tokenLine = `config token (admin, all namespaces): ${relative(cwd, file)}\n`;
       } catch (err) {
         return new UpFailure(`could not mint the admin config token: ${err instanceof Error ? err.message : String(err)}`);
@@ -267,6 +284,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
     stopRequested.abort();
     for (const service of [...running].reverse()) await service.stop(graceMs);
     await nats?.stop(graceMs);
+    natsUsers?.remove();
     if (contextWritten) removeContext(cwd);
     opts.signal?.removeEventListener('abort', onAbort);
     process.off('SIGINT', onSignal);

@@ -1,4 +1,4 @@
-import { MeshPorts } from '@jetmesh/runtime';
+import { MeshPorts, type MeshNatsUser } from '@jetmesh/runtime';
 /** Which MeshContext address a service's main port becomes. */
 export type ContextAddressField = 'galleyAddress' | 'pilotXdsAddress' | 'citadelAddress';
 
@@ -14,11 +14,13 @@ export interface ServiceSpec {
   /** What the main port serves, for the status table. */
   readonly serves: string;
   readonly contextField?: ContextAddressField;
+  /** Its user in deploy/nats/, when `up` runs its own nats-server. */
+  readonly natsUser?: MeshNatsUser;
 }
 
 /** Started in this order, stopped in reverse. Citadel and telemetry join as one line each. */
 export const meshServices: readonly ServiceSpec[] = [
-  { name: 'galley', entry: 'services/galley/dist/src/main.js', portEnv: 'JETMESH_GALLEY_PORT', defaultPort: MeshPorts.galleyConfigApi, serves: 'gRPC config API', contextField: 'galleyAddress' },
-  { name: 'pilot', entry: 'services/pilot/dist/src/main.js', portEnv: 'JETMESH_PILOT_XDS_PORT', defaultPort: MeshPorts.pilotXds, serves: 'xDS (ADS, SotW + delta); snapshots → KV mesh_snapshots', contextField: 'pilotXdsAddress' },
-  { name: 'citadel', entry: 'services/citadel/dist/src/main.js', portEnv: 'JETMESH_CITADEL_PORT', defaultPort: MeshPorts.citadelCa, serves: 'CA (gRPC over TLS): istio.v1.auth.IstioCertificateService + admin', contextField: 'citadelAddress' },
+  { name: 'galley', entry: 'services/galley/dist/src/main.js', portEnv: 'JETMESH_GALLEY_PORT', defaultPort: MeshPorts.galleyConfigApi, serves: 'gRPC config API', contextField: 'galleyAddress', natsUser: 'galley' },
+  { name: 'pilot', entry: 'services/pilot/dist/src/main.js', portEnv: 'JETMESH_PILOT_XDS_PORT', defaultPort: MeshPorts.pilotXds, serves: 'xDS (ADS, SotW + delta); snapshots → KV mesh_snapshots', contextField: 'pilotXdsAddress', natsUser: 'pilot' },
+  { name: 'citadel', entry: 'services/citadel/dist/src/main.js', portEnv: 'JETMESH_CITADEL_PORT', defaultPort: MeshPorts.citadelCa, serves: 'CA (gRPC over TLS): istio.v1.auth.IstioCertificateService + admin', contextField: 'citadelAddress', natsUser: 'citadel' },
 ];

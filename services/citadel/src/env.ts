@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { MeshPorts, durationMs, envVar, logLevel, natsUrl, nonEmptyString, optionalEnvVar, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
+import { MeshPorts, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, optionalEnvVar, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
 import { caKeyAlgorithms, type CaKeyAlgorithm } from './ca-key.js';
 import { trustDomainReason } from './spiffe-id.js';
 
@@ -39,7 +39,7 @@ const nameList = textCodec(
 
 /** Citadel's whole configuration, read once from the environment by main. */
 export const CitadelEnv = {
-  natsUrl: envVar('JETMESH_NATS_URL', natsUrl, 'nats://127.0.0.1:4222'),
+  ...NatsEnv,
   host: envVar('JETMESH_CITADEL_HOST', nonEmptyString, '127.0.0.1'),
   port: envVar('JETMESH_CITADEL_PORT', port, CITADEL_DEFAULT_PORT),
   adminPort: envVar('JETMESH_ADMIN_PORT', port, 0),

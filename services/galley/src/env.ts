@@ -1,6 +1,6 @@
 import { Limits } from '@jetmesh/bus';
 import * as t from 'io-ts';
-import { MeshPorts, envVar, logLevel, natsUrl, nonEmptyString, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
+import { MeshPorts, envVar, logLevel, NatsEnv, nonEmptyString, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
 import { galleyAuthModes, type GalleyAuthMode } from './caller-identity.js';
 
 const isAuthMode = (u: unknown): u is GalleyAuthMode => typeof u === 'string' && (galleyAuthModes as readonly string[]).includes(u);
@@ -18,7 +18,7 @@ export const GALLEY_DEFAULT_PORT = MeshPorts.galleyConfigApi;
 
 /** Galley's whole configuration, read once from the environment by main. */
 export const GalleyEnv = {
-  natsUrl: envVar('JETMESH_NATS_URL', natsUrl, 'nats://127.0.0.1:4222'),
+  ...NatsEnv,
   host: envVar('JETMESH_GALLEY_HOST', nonEmptyString, '127.0.0.1'),
   port: envVar('JETMESH_GALLEY_PORT', port, GALLEY_DEFAULT_PORT),
   // 0: any free port; the admin endpoints are for the local supervisor and scrapers.

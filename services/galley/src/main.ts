@@ -14,8 +14,8 @@ try {
     { port: env.adminPort, registry, ready: () => (galley?.state.isCaughtUp() ? { ready: true } : { ready: false, reason: 'replaying MESH_CONFIG' }) },
     log,
   );
-  const bus = await connectBus(env.natsUrl, log, { name: 'galley' });
-  await provisionMesh(bus);
+  const bus = await connectBus(env.natsUrl, log, { name: 'galley', user: env.natsUser, pass: env.natsPassword });
+  await provisionMesh(bus, 'galley');
   galley = await startGalley(bus, { ...env, registry }, log);
   onShutdown(log, galley.close, admin.close, bus.drain);
 } catch (err) {

@@ -1,4 +1,4 @@
-import { Buckets, openJsonBucket, provisionTrustBuckets, TrustKeys, type Bus, type BucketWatch } from '@jetmesh/bus';
+import { Buckets, openJsonBucket, TrustKeys, type Bus, type BucketWatch } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import { JwksCodec } from '@jetmesh/model';
 import { createMeshTokenVerifier, type MeshTokenVerifier } from '@jetmesh/rpc';
@@ -12,8 +12,6 @@ export interface TokenKeys {
 
 /** Reads the JWK set now and follows every later write, so a key rotation or a late citadel is picked up. */
 export async function followTokenKeys(bus: Bus, log: Logger): Promise<TokenKeys> {
-  // Idempotent; citadel creates the same buckets, whichever starts first.
-  await provisionTrustBuckets(bus);
   const jwks = await openJsonBucket(bus, Buckets.trust, JwksCodec);
   let current: MeshTokenVerifier | undefined;
   const watch: BucketWatch = await jwks.watch(TrustKeys.jwks, (entry) => {

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
-import { MeshPorts, envVar, logLevel, natsUrl, nonEmptyString, port, type ConfigOf } from '@jetmesh/runtime';
+import { MeshPorts, envVar, logLevel, NatsEnv, nonEmptyString, port, type ConfigOf } from '@jetmesh/runtime';
 
 export const PILOT_XDS_PORT = MeshPorts.pilotXds;
 
 /** Pilot's whole configuration, read once from the environment by main. */
 export const PilotEnv = {
-  natsUrl: envVar('JETMESH_NATS_URL', natsUrl, 'nats://127.0.0.1:4222'),
+  ...NatsEnv,
   // 0: any free port, so replicas on one host never clash; the admin endpoints are for the local supervisor.
   adminPort: envVar('JETMESH_ADMIN_PORT', port, 0),
   logLevel: envVar('JETMESH_LOG_LEVEL', logLevel, 'info'),

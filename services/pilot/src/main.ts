@@ -18,8 +18,8 @@ try {
   // Up before the replay, so a supervisor sees "not ready" rather than nothing.
   const ready = () => (xds === undefined ? { ready: false, reason: pilot === undefined ? 'connecting to NATS' : 'starting xDS' } : pilot?.readiness());
   const admin = await serveAdmin({ port: env.adminPort, registry, ready: () => ready() ?? { ready: false, reason: 'connecting to NATS' } }, log);
-  const bus = await connectBus(env.natsUrl, log, { name: `pilot-${env.replica}` });
-  await provisionMesh(bus);
+  const bus = await connectBus(env.natsUrl, log, { name: `pilot-${env.replica}`, user: env.natsUser, pass: env.natsPassword });
+  await provisionMesh(bus, 'pilot');
   pilot = await startPilot(bus, log, createPilotMetrics(registry));
   const xdsLog = childLogger(log, { component: 'xds' });
   xds = await startXdsServer(

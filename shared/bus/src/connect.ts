@@ -1,11 +1,12 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import type { BusLogger } from './bus-logger.js';
 import { LinkState } from './link-state.js';
 
 export interface ConnectOptions {
   /** Connection name shown by the server (e.g. 'pilot-0'). */
   readonly name?: string;
+  /** This component's NATS user (deploy/nats/); its replies arrive on `_INBOX.<user>.>`, which only it may read. */
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
@@ -20,12 +21,19 @@ export interface Bus {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly log: BusLogger;
+  /** The NATS user this bus connected as; undefined without credentials. */
+  readonly user: string | undefined;
   /**
    * Resolves at once while connected, else at the next reconnect; rejects with
    * BusUnavailableError after `timeoutMs` (default: the connect timeout). The
    * client drops whatever is sent while disconnected, so writers wait here first.
    */
   waitConnected(timeoutMs?: number): Promise<void>;
+  /**
+   * Calls `listener` after every reconnect (core subscriptions missed whatever was
+   * published meanwhile, so their owners re-read). Returns the unsubscribe.
+   */
+  onReconnect(listener: () => void): () => void;
   /** Flushes and closes; for a clean shutdown. Safe to call twice. */
   drain(): Promise<void>;
   /** Closes at once. Safe to call twice. */
@@ -39,17 +47,45 @@ export class BusUnavailableError extends Error {
   constructor(
     readonly url: string,
     cause: unknown,
+    readonly user?: string,
   ) {
-    super(`cannot reach NATS at ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    const as = user === undefined ? '' : ` as user "${user}"`;
+    super(`cannot reach NATS at ${url}${as}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'BusUnavailableError';
   }
+}
+
+/** The server's permissions (deploy/nats/) refuse this user a subject: a deployment error, retrying cannot help. */
+export class BusPermissionError extends Error {
+  readonly code = 'PERMISSION_DENIED';
+
+  constructor(
+    readonly user: string | undefined,
+    readonly operation: 'publish' | 'subscribe',
+    readonly subject: string,
+    cause?: unknown,
+  ) {
+    super(`${permissionDenial(user, operation, subject)} (see deploy/nats/README.md)`, { cause });
+    this.name = 'BusPermissionError';
+  }
+}
+
+function permissionDenial(user: string | undefined, operation: 'publish' | 'subscribe', subject: string): string {
+  const who = user === undefined ? 'this connection (no NATS user)' : `NATS user "${user}"`;
+  return `${who} may not ${operation} to "${subject}"`;
+}
+
+function asPermissionError(err: unknown, user: string | undefined): BusPermissionError | undefined {
+  const violation = err instanceof PermissionViolationError ? err : err instanceof Error && err.cause instanceof PermissionViolationError ? err.cause : undefined;
+  if (violation === undefined) return undefined;
+  return new BusPermissionError(user, violation.operation === 'subscription' ? 'subscribe' : 'publish', violation.subject, err);
 }
 
 const RECONNECT_WAIT_MS = 1_000;
 // Dead peers are noticed within ~2 pings even when TCP does not tell us.
 const PING_INTERVAL_MS = 20_000;
 
-async function watchStatus(nc: NatsConnection, log: BusLogger, link: LinkState): Promise<void> {
+async function watchStatus(nc: NatsConnection, log: BusLogger, link: LinkState, user: string | undefined, reconnected: () => void): Promise<void> {
   for await (const status of nc.status()) {
     switch (status.type) {
       case 'disconnect':
@@ -59,13 +95,18 @@ async function watchStatus(nc: NatsConnection, log: BusLogger, link: LinkState):
       case 'reconnect':
         link.set(true);
         log.info({ server: status.server }, 'NATS reconnected');
+        reconnected();
         break;
       case 'reconnecting':
         log.debug({}, 'NATS reconnecting');
         break;
-      case 'error':
-        log.error({ err: status.error }, 'NATS error');
+      case 'error': {
+        // Refused requests also reject their caller; a refused subscription or pull only shows up here.
+        const denied = asPermissionError(status.error, user);
+        if (denied === undefined) log.error({ err: status.error }, 'NATS error');
+        else log.error({ user, operation: denied.operation, subject: denied.subject }, `NATS permission denied: ${permissionDenial(user, denied.operation, denied.subject)}`);
         break;
+      }
       case 'ldm':
         log.warn({ server: status.server }, 'NATS server entering lame duck mode');
         break;
@@ -87,42 +128,67 @@ async function watchStatus(nc: NatsConnection, log: BusLogger, link: LinkState):
  */
 export async function connectBus(url: string, log: BusLogger, opts: ConnectOptions = {}): Promise<Bus> {
   const timeout = opts.timeoutMs ?? 5_000;
+  const user = opts.user;
   let nc: NatsConnection;
   try {
     nc = await connect({
       servers: url,
       name: opts.name,
-      user: opts.user,
+      user,
       pass: opts.pass,
       token: opts.token,
+      // Replies (JetStream API answers, KV values, CA keys among them) go where only this user may subscribe.
+      ...(user === undefined ? {} : { inboxPrefix: `_INBOX.${user}` }),
       timeout,
       maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
       reconnectTimeWait: RECONNECT_WAIT_MS,
       pingInterval: PING_INTERVAL_MS,
     });
   } catch (err) {
-    throw new BusUnavailableError(url, err);
+    throw new BusUnavailableError(url, err, user);
   }
+  // The client rejects a refused request with the server's words, which name the subject but
+  // not who was refused; every JetStream and KV call is a request, so this names the user for all.
+  const request = nc.request.bind(nc);
+  nc.request = (subject, payload, requestOpts) =>
+    request(subject, payload, requestOpts).catch((err: unknown) => {
+      throw asPermissionError(err, user) ?? err;
+    });
   let jsm: JetStreamManager;
   try {
     jsm = await jetstreamManager(nc, { timeout });
   } catch (err) {
     await nc.close();
-    throw new BusUnavailableError(url, err);
+    throw asPermissionError(err, user) ?? new BusUnavailableError(url, err, user);
   }
   const js = jetstream(nc, { timeout });
-  log.info({ url, server: nc.info?.server_name }, 'NATS connected');
+  log.info({ url, user, server: nc.info?.server_name }, 'NATS connected');
   const link = new LinkState();
-  watchStatus(nc, log, link).catch((err: unknown) => log.error({ err }, 'NATS status monitor failed'));
+  const reconnectListeners = new Set<() => void>();
+  const reconnected = (): void => {
+    for (const listener of reconnectListeners) {
+      try {
+        listener();
+      } catch (err) {
+        log.error({ err }, 'reconnect listener failed');
+      }
+    }
+  };
+  watchStatus(nc, log, link, user, reconnected).catch((err: unknown) => log.error({ err }, 'NATS status monitor failed'));
   return {
     nc,
     js,
     jsm,
     log,
+    user,
+    onReconnect: (listener) => {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
+    },
     waitConnected: async (timeoutMs = timeout) => {
-      if (nc.isClosed()) throw new BusUnavailableError(url, new Error('connection closed'));
+      if (nc.isClosed()) throw new BusUnavailableError(url, new Error('connection closed'), user);
       if (!(await link.waitUp(timeoutMs))) {
-        throw new BusUnavailableError(url, new Error(`disconnected for more than ${timeoutMs} ms`));
+        throw new BusUnavailableError(url, new Error(`disconnected for more than ${timeoutMs} ms`), user);
       }
     },
     drain: async () => {

@@ -1,8 +1,9 @@
 export type { BusLogger } from './bus-logger.js';
 export { Buckets, bucketStream, Limits, Streams, Subjects, nameFromSubjectToken, parseRegistrySubject, subjectToken } from './names.js';
-export { BusUnavailableError, connectBus } from './connect.js';
+export { BusPermissionError, BusUnavailableError, connectBus } from './connect.js';
 export type { Bus, ConnectOptions } from './connect.js';
 export { provisionMesh } from './provision.js';
+export type { MeshComponent } from './provision.js';
 export { decodeEvent, encodeEvent } from './event-codec.js';
 export type { InvalidEvent } from './event-codec.js';
 export { publishEvent } from './publish.js';
@@ -19,6 +20,8 @@ export { hostForSnapshotKey, snapshotKeyForHost, snapshotKeyForWorkload, workloa
 export { CaAuditSubjects, ConfigAuditSubjects, TrustKeys } from './names.js';
 export { openJsonBucket } from './json-bucket.js';
 export type { BucketEntry, BucketWatch, JsonBucket } from './json-bucket.js';
-export { provisionTrustBuckets } from './trust-buckets.js';
+export { followTrustKey, provisionTrustBuckets } from './trust-buckets.js';
+export type { TrustKey } from './trust-buckets.js';
+export type { FollowedEntry, KeyFollow } from './republished-key.js';
 export { openCheckpointStore } from './checkpoint-store.js';
 export type { CheckpointManifest, CheckpointStore, CheckpointSuperseded, CheckpointUnreadable, StoredCheckpoint } from './checkpoint-store.js';

@@ -73,6 +73,8 @@ export function nameFromSubjectToken(token: string): string {
 const registryPrefix = 'mesh.registry';
 const auditPrefix = 'mesh.audit';
 const snapshotUpdatesPrefix = 'mesh.snapshots';
+const trustUpdatesPrefix = 'mesh.trust';
+const telemetryPrefix = 'mesh.telemetry';
 
 export const Subjects = {
   config: 'mesh.config',
@@ -90,6 +92,14 @@ export const Subjects = {
    */
   snapshotUpdates: (key: string): string => `${snapshotUpdatesPrefix}.${key}`,
   snapshotUpdatesAll: `${snapshotUpdatesPrefix}.>`,
+  trustKeyAll: `$KV.${Buckets.trust}.>`,
+  /** Like snapshotUpdates, for the trust bundle and token keys every proxy follows. */
+  trustUpdates: (key: string): string => `${trustUpdatesPrefix}.${key}`,
+  trustUpdatesAll: `${trustUpdatesPrefix}.>`,
+  /** A proxy's request reports, per workload (core NATS: telemetry is sampled, not a log). */
+  telemetry: (namespace: string, workload: string): string =>
+    `${telemetryPrefix}.${subjectToken(namespace)}.${subjectToken(workload)}`,
+  telemetryAll: `${telemetryPrefix}.>`,
   /** Request/reply with no queue group: every pilot replica answers with its xDS streams (`jetmesh proxy-status`). */
   pilotStatus: 'mesh.pilot.status',
 } as const;

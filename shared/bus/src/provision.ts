@@ -56,21 +56,94 @@ const auditStream: DesiredStream = {
 
 // Whole messages (headers_only unset: the server omits a false value, so setting it would look like drift).
 const snapshotRepublish = { src: Subjects.snapshotKeyAll, dest: Subjects.snapshotUpdatesAll };
+const trustRepublish = { src: Subjects.trustKeyAll, dest: Subjects.trustUpdatesAll };
 
-/** The stream behind the mesh_snapshots bucket, as far as we care about drift. */
-const snapshotBucketStream: DesiredStream = {
-  name: bucketStream(Buckets.snapshots),
-  subjects: [Subjects.snapshotKeyAll],
-  retention: RetentionPolicy.Limits,
-  storage: StorageType.File,
-  num_replicas: 1,
-  max_msgs_per_subject: Limits.snapshotHistory,
-  max_msg_size: Limits.snapshotMaxValueBytes,
-  max_bytes: -1,
-  max_age: 0,
-  republish: snapshotRepublish,
-  allow_direct: true,
-  allow_rollup_hdrs: true,
+/** What a KV bucket's stream must be, as far as we care about drift. */
+function bucketStreamConfig(bucket: string, limits: { history: number; maxValueBytes: number }): DesiredStream {
+  return {
+    name: bucketStream(bucket),
+    subjects: [`$KV.${bucket}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: 1,
+    max_msgs_per_subject: limits.history,
+    max_msg_size: limits.maxValueBytes,
+    max_bytes: -1,
+    max_age: 0,
+    allow_direct: true,
+    allow_rollup_hdrs: true,
+  };
+}
+
+interface ManagedStream {
+  readonly desired: DesiredStream;
+  readonly create: (bus: Bus) => Promise<unknown>;
+  /**
+   * The KV bucket behind it, when its values are small and may be copied into a
+   * recreated stream: the way to change what nats-server 2.9 cannot change in place.
+   */
+  readonly copyOnRecreate?: string;
+}
+
+const plainStream = (desired: DesiredStream): ManagedStream => ({ desired, create: (bus) => bus.jsm.streams.add(desired) });
+
+function bucket(name: string, description: string, desired: DesiredStream, copyOnRecreate: boolean): ManagedStream {
+  return {
+    desired,
+    create: (bus) =>
+      new Kvm(bus.js).create(name, {
+        description,
+        history: desired.max_msgs_per_subject ?? 1,
+        maxValueSize: desired.max_msg_size ?? -1,
+        storage: StorageType.File,
+        replicas: 1,
+        max_bytes: -1,
+        ...(desired.republish === undefined ? {} : { republish: desired.republish }),
+        allow_direct: true,
+      }),
+    ...(copyOnRecreate ? { copyOnRecreate: name } : {}),
+  };
+}
+
+const managed = {
+  config: plainStream(configStream),
+  registry: plainStream(registryStream),
+  audit: plainStream(auditStream),
+  snapshots: bucket(
+    Buckets.snapshots,
+    'routing snapshots, one key per host and per workload',
+    { ...bucketStreamConfig(Buckets.snapshots, { history: Limits.snapshotHistory, maxValueBytes: Limits.snapshotMaxValueBytes }), republish: snapshotRepublish },
+    false,
+  ),
+  // A few roots and a JWK set, all rewritable: copied when the stream must be recreated.
+  trust: bucket(
+    Buckets.trust,
+    'trusted roots and token verification keys (JWKS)',
+    { ...bucketStreamConfig(Buckets.trust, { history: Limits.trustHistory, maxValueBytes: Limits.trustMaxValueBytes }), republish: trustRepublish },
+    true,
+  ),
+  // Never republished: a republish would put the CA keys on a core subject. An explicit
+  // undefined makes one found there count as drift, which stops citadel (it cannot be removed in place).
+  ca: bucket(
+    Buckets.ca,
+    'citadel private: CA keys and state',
+    { ...bucketStreamConfig(Buckets.ca, { history: Limits.caHistory, maxValueBytes: Limits.caMaxValueBytes }), republish: undefined },
+    false,
+  ),
+} as const;
+
+/** The components that provision; each connects as its own NATS user (deploy/nats/). */
+export type MeshComponent = 'galley' | 'pilot' | 'citadel';
+
+/**
+ * Who provisions what. An owner creates its streams and corrects their drift; a reader
+ * only creates one that is missing (an identical create is harmless, so start order does not
+ * matter) and leaves drift to the owner. deploy/nats/ grants each user exactly this.
+ */
+const provisioning: Record<MeshComponent, { readonly owns: readonly ManagedStream[]; readonly reads: readonly ManagedStream[] }> = {
+  galley: { owns: [managed.config, managed.registry, managed.audit], reads: [managed.trust] },
+  pilot: { owns: [managed.snapshots], reads: [managed.config, managed.registry] },
+  citadel: { owns: [managed.audit, managed.trust, managed.ca], reads: [] },
 };
 
 function driftedFields(desired: DesiredStream, actual: StreamConfig): (keyof StreamConfig)[] {
@@ -78,30 +151,84 @@ function driftedFields(desired: DesiredStream, actual: StreamConfig): (keyof Str
   return keys.filter((key) => JSON.stringify(desired[key]) !== JSON.stringify(actual[key]));
 }
 
+/** nats-server 2.9 refuses to change these on an existing stream ("can not change RePublish"). */
+const fixedFields: readonly (keyof StreamConfig)[] = ['republish'];
+
+async function currentConfig(bus: Bus, name: string): Promise<StreamConfig | undefined> {
+  try {
+    return (await bus.jsm.streams.info(name)).config;
+  } catch (err) {
+    if (isApiError(err, ApiErrorCodes.streamNotFound)) return undefined;
+    throw err;
+  }
+}
+
+/** Creates the stream; a racing identical create is accepted by the server, a different one is re-read by the caller. */
+async function createStream(bus: Bus, stream: ManagedStream): Promise<'created' | 'raced'> {
+  try {
+    await stream.create(bus);
+    bus.log.info({ stream: stream.desired.name }, 'stream created');
+    return 'created';
+  } catch (err) {
+    if (isApiError(err, ApiErrorCodes.streamNameInUse)) return 'raced';
+    throw err;
+  }
+}
+
 /**
- * Creates the stream, or updates the fields that drifted from `desired`.
- * Concurrent callers both succeed: an identical create is accepted by the
- * server, a losing racer re-reads and updates.
+ * Replaces a bucket's stream by one with the desired config and the same live values.
+ * The first sequence is moved past the old stream's last, so revisions only grow and a
+ * reader that remembers one (every follower does) takes the copies as news.
  */
-async function ensureStream(bus: Bus, desired: DesiredStream, create: () => Promise<unknown>): Promise<void> {
+async function recreateWithValues(bus: Bus, stream: ManagedStream, bucketName: string, fields: readonly string[]): Promise<void> {
+  const { jsm, js, log } = bus;
+  const name = stream.desired.name;
+  const lastSeq = (await jsm.streams.info(name)).state.last_seq;
+  const old = await new Kvm(js).open(bucketName);
+  const values: { key: string; value: Uint8Array }[] = [];
+  for await (const key of await old.keys()) {
+    const entry = await old.get(key);
+    if (entry !== null && entry.operation === 'PUT') values.push({ key, value: entry.value });
+  }
+  log.warn({ stream: name, fields, keys: values.length }, 'nats-server cannot change these fields in place: recreating the stream with its values');
+  try {
+    await jsm.streams.delete(name);
+  } catch (err) {
+    if (!isApiError(err, ApiErrorCodes.streamNotFound)) throw err;
+  }
+  await createStream(bus, stream);
+  await jsm.streams.purge(name, { seq: lastSeq + 1 });
+  const fresh = await new Kvm(js).open(bucketName);
+  for (const { key, value } of values) await fresh.put(key, value);
+}
+
+/**
+ * Creates the stream, or (as its owner) updates the fields that drifted from
+ * `desired`. Concurrent callers both succeed: an identical create is accepted by
+ * the server, a losing racer re-reads and updates.
+ */
+async function ensureStream(bus: Bus, stream: ManagedStream, role: 'owner' | 'reader'): Promise<void> {
   const { jsm, log } = bus;
+  const { desired } = stream;
   for (let attempt = 1; ; attempt++) {
-    let actual: StreamConfig;
-    try {
-      actual = (await jsm.streams.info(desired.name)).config;
-    } catch (err) {
-      if (!isApiError(err, ApiErrorCodes.streamNotFound)) throw err;
-      try {
-        await create();
-        log.info({ stream: desired.name }, 'stream created');
-        return;
-      } catch (createErr) {
-        if (isApiError(createErr, ApiErrorCodes.streamNameInUse) && attempt < 3) continue;
-        throw createErr;
-      }
+    const actual = await currentConfig(bus, desired.name);
+    if (actual === undefined) {
+      if ((await createStream(bus, stream)) === 'raced' && attempt < 3) continue;
+      return;
     }
+    if (role === 'reader') return;
     const drifted = driftedFields(desired, actual);
     if (drifted.length === 0) return;
+    const fixed = drifted.filter((field) => fixedFields.includes(field));
+    if (fixed.length > 0) {
+      if (stream.copyOnRecreate !== undefined) {
+        await recreateWithValues(bus, stream, stream.copyOnRecreate, drifted);
+        return;
+      }
+      throw new Error(
+        `stream ${desired.name} has a different ${fixed.join(', ')} than this version needs, and nats-server cannot change ${fixed.length > 1 ? 'these' : 'that'} on an existing stream: an operator must recreate it`,
+      );
+    }
     const changes: Partial<StreamConfig> = {};
     for (const key of drifted) Object.assign(changes, { [key]: desired[key] });
     log.warn({ stream: desired.name, fields: drifted }, 'stream config drifted, updating');
@@ -116,21 +243,25 @@ async function ensureStream(bus: Bus, desired: DesiredStream, create: () => Prom
   }
 }
 
-/** Idempotently creates (or corrects) every stream and bucket of the mesh. */
-export async function provisionMesh(bus: Bus): Promise<void> {
-  for (const stream of [configStream, registryStream, auditStream]) {
-    await ensureStream(bus, stream, () => bus.jsm.streams.add(stream));
+/** Ensures `streams` as their owner (creates, corrects drift). */
+export async function provisionOwned(bus: Bus, streams: readonly ManagedStream[]): Promise<void> {
+  for (const stream of streams) await ensureStream(bus, stream, 'owner');
+}
+
+/** Citadel's two buckets: mesh_trust (readable by every proxy) and mesh_ca (only citadel's user may read it). */
+export const trustBuckets: readonly ManagedStream[] = [managed.trust, managed.ca];
+
+/**
+ * Idempotently creates (or corrects) what `component` provisions, safe to run from
+ * every replica at once; without a component, every stream and bucket of the mesh
+ * (an operator, tests, a server without users).
+ */
+export async function provisionMesh(bus: Bus, component?: MeshComponent): Promise<void> {
+  if (component === undefined) {
+    await provisionOwned(bus, Object.values(managed));
+    return;
   }
-  await ensureStream(bus, snapshotBucketStream, () =>
-    new Kvm(bus.js).create(Buckets.snapshots, {
-      description: 'routing snapshots, one key per host and per workload',
-      history: Limits.snapshotHistory,
-      maxValueSize: Limits.snapshotMaxValueBytes,
-      storage: StorageType.File,
-      replicas: 1,
-      max_bytes: -1,
-      republish: snapshotRepublish,
-      allow_direct: true,
-    }),
-  );
+  const { owns, reads } = provisioning[component];
+  await provisionOwned(bus, owns);
+  for (const stream of reads) await ensureStream(bus, stream, 'reader');
 }

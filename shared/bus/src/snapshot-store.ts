@@ -1,9 +1,10 @@
 import { Kvm, type KV } from '@nats-io/kv';
-import { Empty, headers, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import { Empty, headers, type MsgHdrs } from '@nats-io/transport-node';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { Bus } from './connect.js';
 import { ApiErrorCodes, isApiError } from './jetstream-api-error.js';
 import { Buckets, bucketStream, Limits, Subjects } from './names.js';
+import { followRepublishedKey, type KeyFollow } from './republished-key.js';
 
 export interface SnapshotEntry {
   /** The stored JSON, parsed. */
@@ -24,9 +25,7 @@ export interface SnapshotTooLarge {
   readonly max: number;
 }
 
-export interface SnapshotWatch {
-  stop(): void;
-}
+export type SnapshotWatch = KeyFollow;
 
 export interface SnapshotStore {
   /** Undefined when the key is absent or deleted. */
@@ -50,10 +49,8 @@ export interface SnapshotStore {
   watchKey(key: string, onChange: (entry: SnapshotEntry | undefined) => void): SnapshotWatch;
 }
 
-// KV protocol headers: the operation of a KV message, and the stream sequence
-// (= KV revision) JetStream adds to republished messages.
+// KV protocol header: the operation of a KV message.
 const KV_OPERATION_HEADER = 'KV-Operation';
-const REPUBLISHED_SEQUENCE_HEADER = 'Nats-Sequence';
 const validKey = /^[-/_=.a-zA-Z0-9]+$/;
 
 function checkKey(key: string): void {
@@ -84,19 +81,10 @@ function parseValue(key: string, revision: number, data: Uint8Array): unknown {
 }
 
 export async function openSnapshotStore(bus: Bus): Promise<SnapshotStore> {
-  const { nc, js, log } = bus;
+  const { js } = bus;
   // Fails fast (stream not found) when the mesh was never provisioned.
   const info = await bus.jsm.streams.info(bucketStream(Buckets.snapshots));
   const kv: KV = await new Kvm(js).open(Buckets.snapshots, { allow_direct: info.config.allow_direct === true });
-
-  // One status listener for all watches: each re-reads its key after a reconnect,
-  // since updates published while we were away never reach the subscription.
-  const afterReconnect = new Set<() => void>();
-  void (async () => {
-    for await (const status of nc.status()) {
-      if (status.type === 'reconnect') for (const refresh of afterReconnect) refresh();
-    }
-  })();
 
   const get = async (key: string): Promise<SnapshotEntry | undefined> => {
     checkKey(key);
@@ -156,75 +144,11 @@ export async function openSnapshotStore(bus: Bus): Promise<SnapshotStore> {
 
   const watchKey: SnapshotStore['watchKey'] = (key, onChange) => {
     checkKey(key);
-    let revision = 0;
-    let present = false;
-    let reported = false;
-    let stopped = false;
-
-    const report = (next: SnapshotEntry | undefined): void => {
-      reported = true;
-      present = next !== undefined;
-      try {
-        onChange(next);
-      } catch (err) {
-        log.error({ key, err }, 'snapshot watcher callback failed');
-      }
-    };
-    const consider = (rev: number, operation: string | undefined, data: Uint8Array): void => {
-      if (stopped || rev <= revision) return;
-      revision = rev;
-      if (isDeletion(operation)) {
-        report(undefined);
-        return;
-      }
-      let value: unknown;
-      try {
-        value = parseValue(key, rev, data);
-      } catch (err) {
-        log.error({ key, revision: rev, err }, 'snapshot value is not JSON, ignored');
-        return;
-      }
-      report({ value, revision: rev });
-    };
-    const refresh = async (): Promise<void> => {
-      const entry = await kv.get(key);
-      if (stopped) return;
-      if (entry !== null) {
-        consider(entry.revision, entry.operation, entry.value);
-      } else if (!reported || present) {
-        // Never written, or purged while we were away.
-        report(undefined);
-      }
-    };
-    const refreshLogged = (): void => {
-      refresh().catch((err: unknown) => log.warn({ key, err }, 'snapshot get failed; waiting for the next update'));
-    };
-
-    // Subscribe before the first get, so no write can fall between the two.
-    const sub = nc.subscribe(Subjects.snapshotUpdates(key), {
-      callback: (err: Error | null, msg: Msg) => {
-        if (err !== null) {
-          log.error({ key, err }, 'snapshot subscription failed');
-          return;
-        }
-        const rev = Number(msg.headers?.get(REPUBLISHED_SEQUENCE_HEADER));
-        if (!Number.isInteger(rev) || rev <= 0) {
-          log.warn({ key, subject: msg.subject }, 'snapshot update without revision ignored');
-          return;
-        }
-        consider(rev, msg.headers?.get(KV_OPERATION_HEADER), msg.data);
-      },
-    });
-    afterReconnect.add(refreshLogged);
-    refreshLogged();
-
-    return {
-      stop: () => {
-        stopped = true;
-        afterReconnect.delete(refreshLogged);
-        sub.unsubscribe();
-      },
-    };
+    return followRepublishedKey(
+      bus,
+      { kv, key, updates: Subjects.snapshotUpdates(key), decode: (data, revision) => parseValue(key, revision, data) },
+      onChange,
+    );
   };
 
   return { get, put, remove, keys, watchKey };

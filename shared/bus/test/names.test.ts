@@ -21,7 +21,14 @@ describe('names', () => {
     for (const bad of ['*', '>', 'a b', '', 'a_b', 'a\tb']) {
       assert.throws(() => Subjects.registry('default', bad), /cannot be a subject token/);
       assert.throws(() => Subjects.audit(bad), /cannot be a subject token/);
+      assert.throws(() => Subjects.telemetry('default', bad), /cannot be a subject token/);
     }
+  });
+
+  test('telemetry is reported per workload, under the prefix the telemetry user reads', () => {
+    assert.equal(Subjects.telemetry('default', 'reviews.v1'), 'mesh.telemetry.default.reviews_v1');
+    assert.equal(Subjects.telemetryAll, 'mesh.telemetry.>');
+    assert.equal(Subjects.trustUpdates('roots'), 'mesh.trust.roots');
   });
 
   test('host snapshot keys encode wildcard labels reversibly', () => {

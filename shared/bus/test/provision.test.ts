@@ -28,11 +28,11 @@ describe('provision', () => {
   test('two processes provisioning at once both succeed', async () => {
     await Promise.all([provisionMesh(bus), provisionMesh(other), provisionMesh(bus), provisionMesh(other)]);
     const names = (await bus.jsm.streams.names().next()).sort();
-    assert.deepEqual(names, [Streams.audit, Streams.config, Streams.registry, bucketStream(Buckets.snapshots)].sort());
+    assert.deepEqual(names, [Streams.audit, Streams.config, Streams.registry, ...[Buckets.snapshots, Buckets.trust, Buckets.ca].map(bucketStream)].sort());
   });
 
   test('provisioning again changes nothing', async () => {
-    const streams = [Streams.config, Streams.registry, Streams.audit, bucketStream(Buckets.snapshots)];
+    const streams = [Streams.config, Streams.registry, Streams.audit, ...[Buckets.snapshots, Buckets.trust, Buckets.ca].map(bucketStream)];
     const before = await Promise.all(streams.map((name) => bus.jsm.streams.info(name)));
     await provisionMesh(bus);
     const afterInfo = await Promise.all(streams.map((name) => bus.jsm.streams.info(name)));
@@ -76,6 +76,15 @@ describe('provision', () => {
     assert.equal(config.max_msg_size, Limits.snapshotMaxValueBytes);
     assert.equal(config.storage, 'file');
     assert.deepEqual(config.republish, { src: Subjects.snapshotKeyAll, dest: Subjects.snapshotUpdatesAll });
+  });
+
+  test('the trust bucket republishes its writes for proxies; the CA bucket never republishes', async () => {
+    const trust = (await bus.jsm.streams.info(bucketStream(Buckets.trust))).config;
+    assert.deepEqual(trust.republish, { src: Subjects.trustKeyAll, dest: Subjects.trustUpdatesAll });
+    assert.equal(trust.allow_direct, true);
+    const ca = (await bus.jsm.streams.info(bucketStream(Buckets.ca))).config;
+    assert.equal(ca.republish, undefined);
+    assert.equal(ca.max_msgs_per_subject, Limits.caHistory);
   });
 
   test('a drifted limit is put back and the fix is logged', async () => {

@@ -116,3 +116,11 @@ export const durationMs: EnvCodec<number> = envCodec(
   'must be a duration such as 500ms, 2s, 1m or 1h',
   (ms) => `${ms}ms`,
 );
+
+/** A NATS user name; it also names the user's reply inboxes (`_INBOX.<user>.>`), hence one subject token. */
+export const natsUserName: EnvCodec<string> = envCodec(
+  'natsUserName',
+  isString,
+  (text) => (/^[A-Za-z0-9_-]+$/.test(text) ? text : undefined),
+  "must be a NATS user name: letters, digits, '-' and '_'",
+);

@@ -9,17 +9,23 @@ export interface EnvVar<A> {
   readonly codec: t.Decoder<unknown, A>;
   /** Absent: the variable is required. */
   readonly fallback?: { readonly value: A };
+  /** Other variables that must be set whenever this one is (a user needs its password). */
+  readonly requires?: readonly string[];
+  /** Never echoed in an error message (a password). */
+  readonly secret?: boolean;
 }
 
 export type EnvSpec = Record<string, EnvVar<unknown>>;
 
 export type ConfigOf<S extends EnvSpec> = { readonly [K in keyof S]: S[K] extends EnvVar<infer A> ? A : never };
 
-/** A bad or missing variable; `value` is undefined when it was not set. */
+/** A bad or missing variable; `value` is undefined when it was not set, or is a secret. */
 export interface EnvError {
   readonly variable: string;
   readonly value: string | undefined;
   readonly reason: string;
+  /** Set but not shown. */
+  readonly secret?: true;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -33,31 +39,43 @@ export function envVar<A>(variable: string, codec: EnvCodec<A>, ...rest: [A?]): 
 }
 
 /** A variable that may stay unset: the field is then undefined. */
-export function optionalEnvVar<A>(variable: string, codec: EnvCodec<A>): EnvVar<A | undefined> {
-  return { variable, codec, fallback: { value: undefined } };
+export function optionalEnvVar<A>(
+  variable: string,
+  codec: EnvCodec<A>,
+  opts: Pick<EnvVar<A>, 'requires' | 'secret'> = {},
+): EnvVar<A | undefined> {
+  return { variable, codec, fallback: { value: undefined }, ...opts };
 }
+
+const isUnset = (raw: string | undefined): raw is undefined => raw === undefined || raw.trim() === '';
 
 /** Decodes every field, collecting all errors so an operator fixes them in one go. */
 export function decodeEnv<S extends EnvSpec>(spec: S, env: Env): E.Either<EnvError[], ConfigOf<S>> {
   const errors: EnvError[] = [];
   const config: Record<string, unknown> = {};
-  for (const [field, { variable, codec, fallback }] of Object.entries(spec)) {
+  for (const [field, { variable, codec, fallback, requires = [], secret }] of Object.entries(spec)) {
     const raw = env[variable];
     // An empty assignment (JETMESH_X=) reads as unset: that is how shells and compose files clear a variable.
-    if (raw === undefined || raw.trim() === '') {
+    if (isUnset(raw)) {
       if (fallback === undefined) errors.push({ variable, value: raw, reason: 'must be set' });
       else config[field] = fallback.value;
       continue;
     }
+    const shown = secret === true ? { value: undefined, secret: true as const } : { value: raw };
+    const missing = requires.filter((other) => isUnset(env[other]));
+    if (missing.length > 0) {
+      errors.push({ variable, ...shown, reason: `needs ${missing.join(' and ')} set too` });
+      continue;
+    }
     const decoded = codec.decode(raw);
     if (E.isRight(decoded)) config[field] = decoded.right;
-    else errors.push({ variable, value: raw, reason: decoded.left[0]?.message ?? `is not a valid ${codec.name}` });
+    else errors.push({ variable, ...shown, reason: decoded.left[0]?.message ?? `is not a valid ${codec.name}` });
   }
   return errors.length > 0 ? E.left(errors) : E.right(config as ConfigOf<S>);
 }
 
-export function formatEnvError({ variable, value, reason }: EnvError): string {
-  const shown = value === undefined ? `${variable} (unset)` : `${variable}=${JSON.stringify(value)}`;
+export function formatEnvError({ variable, value, reason, secret }: EnvError): string {
+  const shown = secret === true ? `${variable} (set, not shown)` : value === undefined ? `${variable} (unset)` : `${variable}=${JSON.stringify(value)}`;
   return `invalid environment: ${shown}: ${reason}`;
 }
 

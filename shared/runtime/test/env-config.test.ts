@@ -9,6 +9,8 @@ import {
   formatEnvError,
   hostPort,
   logLevel,
+  NatsCredentialsEnv,
+  NatsEnv,
   natsUrl,
   nonEmptyString,
   optionalEnvVar,
@@ -110,4 +112,36 @@ test('env.codecs: durations encode and decode back', () => {
       assert.deepEqual(durationMs.decode(durationMs.encode(ms)), E.right(ms));
     }),
   );
+});
+
+test('env.nats: no credentials by default; a user and its password together', () => {
+  assert.deepEqual(decodeEnv(NatsEnv, {}), E.right({ natsUrl: 'nats://127.0.0.1:4222', natsUser: undefined, natsPassword: undefined }));
+  assert.deepEqual(
+    decodeEnv(NatsEnv, { JETMESH_NATS_URL: 'nats://nats:4222', JETMESH_NATS_USER: 'pilot', JETMESH_NATS_PASSWORD: 's3cret' }),
+    E.right({ natsUrl: 'nats://nats:4222', natsUser: 'pilot', natsPassword: 's3cret' }),
+  );
+});
+
+test('env.nats: one without the other is an error, and a password is never printed', () => {
+  const userOnly = decodeEnv(NatsCredentialsEnv, { JETMESH_NATS_USER: 'pilot' });
+  assert.ok(E.isLeft(userOnly));
+  assert.deepEqual(userOnly.left.map(formatEnvError), ['invalid environment: JETMESH_NATS_USER="pilot": needs JETMESH_NATS_PASSWORD set too']);
+  const passwordOnly = decodeEnv(NatsCredentialsEnv, { JETMESH_NATS_PASSWORD: 'hunter2', JETMESH_NATS_USER: ' ' });
+  assert.ok(E.isLeft(passwordOnly));
+  assert.deepEqual(passwordOnly.left.map(formatEnvError), ['invalid environment: JETMESH_NATS_PASSWORD (set, not shown): needs JETMESH_NATS_USER set too']);
+});
+
+test('env.nats: a user name is one subject token (it names the reply inboxes)', () => {
+  for (const bad of ['a.b', 'a b', '*', '>']) {
+    const decoded = decodeEnv(NatsCredentialsEnv, { JETMESH_NATS_USER: bad, JETMESH_NATS_PASSWORD: 'x' });
+    assert.ok(E.isLeft(decoded), bad);
+    assert.match(formatEnvError(decoded.left[0]!), /JETMESH_NATS_USER=.*: must be a NATS user name/);
+  }
+});
+
+test('env.secret: a secret that fails its codec is reported without its value', () => {
+  const decoded = decodeEnv({ key: optionalEnvVar('JETMESH_KEY', port, { secret: true }) }, { JETMESH_KEY: 'hunter2' });
+  assert.ok(E.isLeft(decoded));
+  assert.equal(formatEnvError(decoded.left[0]!), 'invalid environment: JETMESH_KEY (set, not shown): must be an integer between 0 and 65535');
+  assert.equal(decoded.left[0]?.value, undefined);
 });

@@ -1,6 +1,6 @@
 export { freePort, findNatsServerBinary, NATS_SERVER_BIN_ENV } from '@jetmesh/runtime';
-export { startNatsServer } from './nats-server.js';
-export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
+export { startMeshNatsServer, startNatsServer } from './nats-server.js';
+export type { MeshNatsServerHandle, NatsCredentials, NatsServerHandle, NatsServerOptions } from './nats-server.js';
 export { launchProcess } from './launch-process.js';
 export type { ChildHandle, LaunchOptions } from './launch-process.js';
 export { runProcess } from './run-process.js';

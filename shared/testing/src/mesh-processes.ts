@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { freePort } from '@jetmesh/runtime';
 import { type ChildHandle, launchProcess } from './launch-process.js';
-import { type NatsServerHandle, startNatsServer } from './nats-server.js';
+import { type MeshNatsServerHandle, type NatsServerHandle, startMeshNatsServer, startNatsServer } from './nats-server.js';
 import { repoRoot } from './repo-root.js';
 import { type RunResult, runProcess } from './run-process.js';
 import { waitForHttp } from './wait-for-http.js';
@@ -9,6 +9,8 @@ import { waitForHttp } from './wait-for-http.js';
 /** The control plane as real processes on a private nats-server: what a user runs, minus `jetmesh up`. */
 export interface MeshProcesses {
   readonly nats: NatsServerHandle;
+  /** With `natsUsers`: the server running deploy/nats/, to connect as any of its users. */
+  readonly meshNats?: MeshNatsServerHandle;
   /** Environment under which the CLI reaches this mesh. */
   readonly env: Record<string, string>;
   /** Runs `jetmesh ARGS` as a child process. */
@@ -45,20 +47,25 @@ export const startMeshProcesses = async (
     services?: readonly ServiceName[];
     /** galley's JETMESH_GALLEY_AUTH; default disabled, so only suites about auth need tokens. */
     galleyAuth?: 'required' | 'disabled';
+    /** Run deploy/nats/nats-server.conf: each service connects as its own NATS user, the CLI as admin. */
+    natsUsers?: boolean;
   } = {},
 ): Promise<MeshProcesses> => {
-  const nats = await startNatsServer();
+  const meshNats = opts.natsUsers === true ? await startMeshNatsServer() : undefined;
+  const nats = meshNats ?? (await startNatsServer());
+  const natsEnv = (user: ServiceName | 'admin'): Record<string, string> => meshNats?.envFor(user) ?? { JETMESH_NATS_URL: nats.url };
   const galleyPort = await freePort();
   // Citadel's TLS port and the admin secret it writes for the CLI (never into the repository's .jetmesh/).
   const citadelPort = await freePort();
   const adminTokenFile = join(nats.storeDir, '..', 'admin-token');
-  const common = { JETMESH_NATS_URL: nats.url, JETMESH_LOG_LEVEL: process.env.JETMESH_TEST_LOG_LEVEL ?? 'warn' };
+  const common = { JETMESH_LOG_LEVEL: process.env.JETMESH_TEST_LOG_LEVEL ?? 'warn' };
   const running = new Map<ServiceName, RunningService>();
   try {
     for (const service of opts.services ?? (['galley', 'pilot'] as const)) {
       const adminPort = await freePort();
       const env = {
         ...common,
+        ...natsEnv(service),
         JETMESH_ADMIN_PORT: String(adminPort),
         ...(service === 'galley'
           ? { JETMESH_GALLEY_PORT: String(galleyPort), JETMESH_GALLEY_AUTH: opts.galleyAuth ?? 'disabled' }
@@ -72,7 +79,7 @@ export const startMeshProcesses = async (
     await nats.dispose();
     throw e;
   }
-  const cliEnv = { JETMESH_NATS_URL: nats.url, JETMESH_GALLEY_ADDRESS: `127.0.0.1:${galleyPort}`, JETMESH_ACTOR: 'e2e-tester' };
+  const cliEnv = { ...natsEnv('admin'), JETMESH_GALLEY_ADDRESS: `127.0.0.1:${galleyPort}`, JETMESH_ACTOR: 'e2e-tester' };
   Object.assign(cliEnv, { JETMESH_CITADEL_ADDRESS: `127.0.0.1:${citadelPort}`, JETMESH_ADMIN_TOKEN_FILE: adminTokenFile });
   const service = (name: ServiceName): RunningService => {
     const s = running.get(name);
@@ -81,6 +88,7 @@ export const startMeshProcesses = async (
   };
   return {
     nats,
+    ...(meshNats === undefined ? {} : { meshNats }),
     env: cliEnv,
     cli: (args, input) =>
       runProcess(process.execPath, [cliEntry, ...args], { env: cliEnv, cwd: repoRoot, ...(input !== undefined ? { input } : {}), timeoutMs: 30_000 }),

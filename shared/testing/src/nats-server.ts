@@ -2,10 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { forgetTempDir, reapOnExit, removeOnExit } from './child-reaper.js';
-import { NATS_SERVER_BIN_ENV, findNatsServerBinary, freePort } from '@jetmesh/runtime';
+import { MESH_NATS_CONFIG, MeshNatsUsers, NATS_SERVER_BIN_ENV, findNatsServerBinary, freePort, generateNatsPassword, natsPasswordVariable, type MeshNatsUser } from '@jetmesh/runtime';
 import { OutputLog } from './output-log.js';
+import { repoRoot } from './repo-root.js';
 
 export interface NatsServerOptions {
   /** Default: a free port. */
@@ -16,6 +17,10 @@ export interface NatsServerOptions {
   readonly maxPayload?: number;
   /** How long to wait for the server to be ready, in ms. Default 20 s. */
   readonly startTimeoutMs?: number;
+  /** A config file to run (included, so port, store and maxPayload still apply). Default: none. */
+  readonly configFile?: string;
+  /** Extra environment of the server process, e.g. the variables `configFile` refers to. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface NatsServerHandle {
@@ -78,8 +83,15 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   removeOnExit(ownDir);
   const storeDir = opts.storeDir ?? join(ownDir, 'store');
   const configFile = join(ownDir, 'nats-server.conf');
-  // max_payload has no command-line flag; everything else stays on the command line.
-  await writeFile(configFile, opts.maxPayload === undefined ? '' : `max_payload: ${opts.maxPayload}\n`);
+  // max_payload has no command-line flag; everything else stays on the command line, which wins over
+  // an included file. nats-server joins even an absolute include path to the including file's dir.
+  await writeFile(
+    configFile,
+    [
+      ...(opts.configFile === undefined ? [] : [`include "${relative(ownDir, opts.configFile)}"`]),
+      ...(opts.maxPayload === undefined ? [] : [`max_payload: ${opts.maxPayload}`]),
+    ].join('\n') + '\n',
+  );
 
   const log = new OutputLog(OUTPUT_LINES);
   const startTimeoutMs = opts.startTimeoutMs ?? 20_000;
@@ -89,7 +101,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const launch = async (): Promise<void> => {
     const args = ['-c', configFile, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
     log.append(`--- ${binary} ${args.join(' ')}\n`);
-    const spawned = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const spawned = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     child = spawned;
     reapOnExit(spawned);
     spawned.stdout?.setEncoding('utf8').on('data', (chunk: string) => log.append(chunk));
@@ -180,5 +192,30 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
       await rm(ownDir, { recursive: true, force: true });
       forgetTempDir(ownDir);
     },
+  };
+}
+
+export interface NatsCredentials {
+  readonly user: string;
+  readonly pass: string;
+}
+
+export interface MeshNatsServerHandle extends NatsServerHandle {
+  /** The password generated for `user` in this run. */
+  credentials(user: MeshNatsUser): NatsCredentials;
+  /** JETMESH_NATS_URL, JETMESH_NATS_USER and JETMESH_NATS_PASSWORD for a component connecting as `user`. */
+  envFor(user: MeshNatsUser): Record<string, string>;
+}
+
+/** A private nats-server running deploy/nats/nats-server.conf: every component's user with its permissions, a fresh password each. */
+export async function startMeshNatsServer(opts: Omit<NatsServerOptions, 'configFile' | 'env'> = {}): Promise<MeshNatsServerHandle> {
+  const passwords = new Map(MeshNatsUsers.map((user) => [user, generateNatsPassword()]));
+  const env = Object.fromEntries(MeshNatsUsers.map((user) => [natsPasswordVariable(user), passwords.get(user) ?? '']));
+  const server = await startNatsServer({ ...opts, configFile: join(repoRoot, MESH_NATS_CONFIG), env });
+  const credentials = (user: MeshNatsUser): NatsCredentials => ({ user, pass: passwords.get(user) ?? '' });
+  return {
+    ...server,
+    credentials,
+    envFor: (user) => ({ JETMESH_NATS_URL: server.url, JETMESH_NATS_USER: user, JETMESH_NATS_PASSWORD: credentials(user).pass }),
   };
 }

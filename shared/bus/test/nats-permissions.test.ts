@@ -1,0 +1,343 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AckPolicy, StorageType } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { MeshNatsUsers, type MeshNatsUser } from '@jetmesh/runtime';
+import { startMeshNatsServer, startNatsServer, type MeshNatsServerHandle } from '@jetmesh/testing';
+import * as t from 'io-ts';
+import {
+  Buckets,
+  bucketStream,
+  BusPermissionError,
+  BusUnavailableError,
+  connectBus,
+  followTrustKey,
+  Limits,
+  openCheckpointStore,
+  openJsonBucket,
+  openSnapshotStore,
+  provisionMesh,
+  readStream,
+  snapshotKeyForHost,
+  Streams,
+  Subjects,
+  TrustKeys,
+  type BucketEntry,
+  type Bus,
+  type SnapshotEntry,
+} from '../src/index.js';
+import { RecordingLogger, waitFor } from './bus-fixture.js';
+
+const Doc = t.type({ n: t.number });
+const CA_KEY = 'authority';
+type Doc = t.TypeOf<typeof Doc>;
+
+/** Every stream and bucket of the mesh. */
+const allStreams = [Streams.config, Streams.registry, Streams.audit, ...[Buckets.snapshots, Buckets.trust, Buckets.ca, Buckets.checkpoints].map(bucketStream)];
+const notCitadel: MeshNatsUser[] = MeshNatsUsers.filter((u) => u !== 'citadel');
+
+/** The refusal of `action`, which must come at once (no timeout) and name the user and the subject. */
+async function refused(user: MeshNatsUser, subject: string | RegExp, action: () => Promise<unknown>): Promise<void> {
+  const started = Date.now();
+  const err = await action().then(
+    () => assert.fail(`${user} was allowed what it must not do (${String(subject)})`),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof BusPermissionError, `${user}: expected a BusPermissionError, got ${String(err)}`);
+  assert.equal(err.user, user);
+  assert.equal(err.code, 'PERMISSION_DENIED');
+  if (typeof subject === 'string') assert.equal(err.subject, subject);
+  else assert.match(err.subject, subject);
+  assert.match(err.message, new RegExp(`^NATS user "${user}" may not publish to "`));
+  assert.ok(Date.now() - started < 2_000, 'a refusal is an answer, not a timeout');
+}
+
+describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
+  let server: MeshNatsServerHandle;
+  const buses = new Map<MeshNatsUser, Bus>();
+  const logs = new Map<MeshNatsUser, RecordingLogger>();
+  const as = (user: MeshNatsUser): Bus => buses.get(user) ?? assert.fail(`${user} is not connected`);
+
+  before(async () => {
+    server = await startMeshNatsServer();
+    for (const user of MeshNatsUsers) {
+      const log = new RecordingLogger();
+      const { pass } = server.credentials(user);
+      buses.set(user, await connectBus(server.url, log, { name: `${user}-test`, user, pass, timeoutMs: 2_000 }));
+      logs.set(user, log);
+    }
+    // Pilot first: it creates the log streams it reads (galley owns them), then its own bucket.
+    await provisionMesh(as('pilot'), 'pilot');
+    await provisionMesh(as('citadel'), 'citadel');
+    await provisionMesh(as('galley'), 'galley');
+    // What citadel keeps: a CA state nobody else may read, a trust bundle everybody may.
+    await openJsonBucket(as('citadel'), Buckets.ca, Doc).then((ca) => ca.create(CA_KEY, { n: 42 }));
+    await openJsonBucket(as('citadel'), Buckets.trust, Doc).then((trust) => trust.create(TrustKeys.roots, { n: 1 }));
+  });
+
+  after(async () => {
+    for (const bus of buses.values()) await bus.close();
+    await server.dispose();
+  });
+
+  test('each service provisions what it needs, whichever starts first (pilot, citadel, galley here)', async () => {
+    const owners = [
+      ['galley', Streams.config],
+      ['galley', Streams.registry],
+      ['galley', Streams.audit],
+      ['pilot', bucketStream(Buckets.snapshots)],
+      ['citadel', bucketStream(Buckets.trust)],
+      ['citadel', bucketStream(Buckets.ca)],
+    ] as const;
+    for (const [user, stream] of owners) assert.equal((await as(user).jsm.streams.info(stream)).config.name, stream);
+    for (const user of ['galley', 'pilot', 'citadel'] as const) {
+      assert.deepEqual(logs.get(user)?.messages('error'), [], `${user} hit no refusal`);
+    }
+  });
+
+  test('a drifted stream is corrected by its owner; a reader leaves it alone without failing', async () => {
+    await as('galley').jsm.streams.update(Streams.config, { max_msg_size: 512 });
+    await provisionMesh(as('pilot'), 'pilot');
+    assert.equal((await as('galley').jsm.streams.info(Streams.config)).config.max_msg_size, 512);
+    await provisionMesh(as('galley'), 'galley');
+    assert.equal((await as('galley').jsm.streams.info(Streams.config)).config.max_msg_size, 1024 * 1024);
+  });
+
+  test('galley writes the config log and its audit, follows the log, watches the token keys', async () => {
+    const galley = as('galley');
+    const ack = await galley.js.publish(Subjects.config, JSON.stringify({ n: 1 }), { msgID: randomUUID() });
+    await galley.js.publish('mesh.audit.config.denied', JSON.stringify({ n: 2 }), { msgID: randomUUID() });
+    const read: number[] = [];
+    for await (const entry of readStream(galley, { stream: Streams.config, codec: Doc, fromSequence: ack.seq })) read.push(entry.value.n);
+    assert.deepEqual(read, [1]);
+    const keys = await openJsonBucket(galley, Buckets.trust, Doc);
+    const seen: (BucketEntry<Doc> | undefined)[] = [];
+    const watch = await keys.watch(TrustKeys.jwks, (entry) => seen.push(entry));
+    await openJsonBucket(as('citadel'), Buckets.trust, Doc).then((b) => b.create(TrustKeys.jwks, { n: 7 }));
+    await waitFor(() => seen.some((e) => e?.value.n === 7), 'the keys citadel wrote');
+    watch.stop();
+  });
+
+  test('pilot follows both logs, writes snapshots and checkpoints, answers proxy-status', async () => {
+    const pilot = as('pilot');
+    const written = await as('galley').js.publish(Subjects.config, JSON.stringify({ n: 1 }), { msgID: randomUUID() });
+    const config: number[] = [];
+    for await (const entry of readStream(pilot, { stream: Streams.config, codec: Doc, fromSequence: written.seq })) config.push(entry.value.n);
+    assert.deepEqual(config, [1]);
+    const registered = await as('admin').js.publish(Subjects.registry('default', 'vm-1'), JSON.stringify({ n: 3 }), { msgID: randomUUID() });
+    const registry: number[] = [];
+    for await (const entry of readStream(pilot, { stream: Streams.registry, codec: Doc, fromSequence: registered.seq })) registry.push(entry.value.n);
+    assert.deepEqual(registry, [3]);
+    assert.ok((await pilot.jsm.streams.getMessage(Streams.config, { seq: written.seq })) !== null);
+
+    const store = await openSnapshotStore(pilot);
+    const key = snapshotKeyForHost('reviews.default.svc.cluster.local');
+    assert.equal((await store.put(key, { routes: ['v1'] }, 'absent'))._tag, 'Right');
+    assert.ok((await store.keys()).includes(key));
+
+    const checkpoints = await openCheckpointStore(pilot);
+    assert.equal((await checkpoints.write(1, new Uint8Array([1, 2, 3])))._tag, 'Right');
+    // A second checkpoint purges the first one's chunks.
+    assert.equal((await checkpoints.write(2, new Uint8Array([4, 5])))._tag, 'Right');
+    const latest = await checkpoints.readLatest();
+    assert.ok(latest._tag === 'Right' && latest.right?.manifest.position === 2);
+
+    const responder = pilot.nc.subscribe(Subjects.pilotStatus, { callback: (_err, msg) => void msg.respond('{"streams":[]}') });
+    await pilot.nc.flush();
+    const answers = await as('admin').nc.requestMany(Subjects.pilotStatus, '', { strategy: 'timer', maxWait: 500 });
+    const bodies: string[] = [];
+    for await (const answer of answers) bodies.push(answer.string());
+    assert.deepEqual(bodies, ['{"streams":[]}']);
+    responder.unsubscribe();
+    assert.deepEqual(logs.get('pilot')?.messages('error'), []);
+  });
+
+  test('citadel reads and writes mesh_ca and mesh_trust, and writes its audit', async () => {
+    const citadel = as('citadel');
+    const ca = await openJsonBucket(citadel, Buckets.ca, Doc);
+    const current = await ca.get(CA_KEY);
+    assert.ok(current !== undefined);
+    assert.equal((await ca.update(CA_KEY, { n: current.value.n + 1 }, current.revision))._tag, 'Right');
+    const seen: (BucketEntry<Doc> | undefined)[] = [];
+    const watch = await ca.watch(CA_KEY, (entry) => seen.push(entry));
+    await waitFor(() => seen.length > 0, 'the CA state through a watch');
+    watch.stop();
+    const trust = await openJsonBucket(citadel, Buckets.trust, Doc);
+    assert.equal((await trust.create('scratch', { n: 1 }))._tag, 'Right');
+    await citadel.js.publish('mesh.audit.ca.root', JSON.stringify({ n: 5 }), { msgID: randomUUID() });
+    assert.deepEqual(logs.get('citadel')?.messages('error'), []);
+  });
+
+  for (const user of notCitadel) {
+    test(`${user} cannot read mesh_ca: get, direct get, watch, consumer create and its subjects are all refused`, async () => {
+      const bus = as(user);
+      const caStream = bucketStream(Buckets.ca);
+      await refused(user, `$JS.API.STREAM.MSG.GET.${caStream}`, async () => (await new Kvm(bus.js).open(Buckets.ca)).get(CA_KEY));
+      await refused(user, `$JS.API.DIRECT.GET.${caStream}.$KV.${Buckets.ca}.${CA_KEY}`, async () =>
+        (await new Kvm(bus.js).open(Buckets.ca, { allow_direct: true })).get(CA_KEY),
+      );
+      await refused(user, new RegExp(`^\\$JS\\.API\\.CONSUMER\\.CREATE\\.${caStream}\\.`), async () => (await new Kvm(bus.js).open(Buckets.ca)).watch({ key: CA_KEY }));
+      await refused(user, new RegExp(`^\\$JS\\.API\\.CONSUMER\\.(DURABLE\\.)?CREATE\\.${caStream}`), () =>
+        bus.jsm.consumers.add(caStream, { durable_name: `${user}-peek`, ack_policy: AckPolicy.None }),
+      );
+      await refused(user, `$JS.API.STREAM.INFO.${caStream}`, () => bus.jsm.streams.info(caStream));
+      await refused(user, `$JS.API.STREAM.SNAPSHOT.${caStream}`, () => bus.nc.request(`$JS.API.STREAM.SNAPSHOT.${caStream}`, '{}'));
+
+      // Core subscriptions: the bucket's own subjects and citadel's replies (where its reads of mesh_ca arrive).
+      const log = logs.get(user) ?? assert.fail('no log');
+      const leaked: string[] = [];
+      const subs = [`$KV.${Buckets.ca}.>`, '_INBOX.citadel.>', '_INBOX.>', '>'].map((subject) =>
+        bus.nc.subscribe(subject, {
+          callback: (err, msg) => {
+            if (err === null) leaked.push(msg.subject);
+          },
+        }),
+      );
+      await bus.nc.flush();
+      const ca = await openJsonBucket(as('citadel'), Buckets.ca, Doc);
+      const current = await ca.get(CA_KEY);
+      await ca.update(CA_KEY, { n: (current?.value.n ?? 0) + 1 }, current?.revision ?? 0);
+      await sleep(200);
+      assert.deepEqual(leaked, []);
+      for (const subject of [`$KV.${Buckets.ca}.>`, '_INBOX.citadel.>', '_INBOX.>', '>']) {
+        assert.ok(
+          log.messages('error').includes(`NATS permission denied: NATS user "${user}" may not subscribe to "${subject}"`),
+          `${user}: the refused subscription to ${subject} is logged by name; got ${JSON.stringify(log.messages('error'))}`,
+        );
+      }
+      for (const sub of subs) sub.unsubscribe();
+    });
+  }
+
+  test('citadel alone reads mesh_ca, directly too', async () => {
+    const kv = await new Kvm(as('citadel').js).open(Buckets.ca, { allow_direct: true });
+    assert.ok((await kv.get(CA_KEY)) !== null);
+  });
+
+  test('the proxy reads snapshots and the trust bundle the cheap way and publishes telemetry', async () => {
+    const proxy = as('proxy');
+    const refusalsBefore = logs.get('proxy')?.messages('error').length ?? 0;
+    const key = snapshotKeyForHost('ratings.default.svc.cluster.local');
+    const snapshots = await openSnapshotStore(proxy);
+    const seen: (SnapshotEntry | undefined)[] = [];
+    const watch = snapshots.watchKey(key, (entry) => seen.push(entry));
+    const roots: (BucketEntry<Doc> | undefined)[] = [];
+    const trustFollow = await followTrustKey(proxy, TrustKeys.roots, Doc, (entry) => roots.push(entry));
+    try {
+      await waitFor(() => seen.length === 1 && roots.length === 1, 'the current snapshot and roots');
+      assert.equal(seen[0], undefined);
+      assert.deepEqual(roots[0]?.value, { n: 1 });
+      const pilotStore = await openSnapshotStore(as('pilot'));
+      await pilotStore.put(key, { routes: ['v2'] }, 'absent');
+      await waitFor(() => seen.length === 2, 'the snapshot pilot wrote');
+      assert.deepEqual(seen[1]?.value, { routes: ['v2'] });
+      assert.deepEqual((await snapshots.get(key))?.value, { routes: ['v2'] });
+      const trust = await openJsonBucket(as('citadel'), Buckets.trust, Doc);
+      const current = await trust.get(TrustKeys.roots);
+      await trust.update(TrustKeys.roots, { n: 2 }, current?.revision ?? 0);
+      await waitFor(() => roots.length === 2, 'the rotated roots');
+      assert.deepEqual(roots[1]?.value, { n: 2 });
+    } finally {
+      watch.stop();
+      trustFollow.stop();
+    }
+
+    const received: string[] = [];
+    const telemetry = as('telemetry').nc.subscribe(Subjects.telemetryAll, {
+      callback: (_err, msg) => {
+        received.push(`${msg.subject} ${msg.string()}`);
+      },
+    });
+    await as('telemetry').nc.flush();
+    proxy.nc.publish(Subjects.telemetry('default', 'productpage-v1'), '{"requests":1}');
+    await proxy.nc.flush();
+    await waitFor(() => received.length === 1, 'the report at telemetry');
+    assert.deepEqual(received, ['mesh.telemetry.default.productpage-v1 {"requests":1}']);
+    telemetry.unsubscribe();
+    assert.deepEqual(logs.get('proxy')?.messages('error').slice(refusalsBefore), []);
+  });
+
+  test('the proxy cannot write config, snapshots or trust, open consumers, or change any stream or bucket', async () => {
+    const proxy = as('proxy');
+    const before = (await as('galley').jsm.streams.info(Streams.config)).state.last_seq;
+    await refused('proxy', Subjects.config, () => proxy.js.publish(Subjects.config, '{}', { msgID: randomUUID() }));
+    // A plain publish gets no answer to reject: the refusal is logged, and nothing is stored.
+    proxy.nc.publish(Subjects.config, '{}');
+    await proxy.nc.flush();
+    await waitFor(() => logs.get('proxy')?.messages('error').includes('NATS permission denied: NATS user "proxy" may not publish to "mesh.config"') === true, 'the logged refusal');
+    assert.equal((await as('galley').jsm.streams.info(Streams.config)).state.last_seq, before);
+
+    await refused('proxy', `$KV.${Buckets.snapshots}.host.x`, async () => (await new Kvm(proxy.js).open(Buckets.snapshots)).put('host.x', '{}'));
+    await refused('proxy', `$KV.${Buckets.trust}.roots`, async () => (await new Kvm(proxy.js).open(Buckets.trust)).put('roots', '{}'));
+    await refused('proxy', /^\$JS\.API\.CONSUMER\.CREATE\.KV_mesh_snapshots\./, async () => (await new Kvm(proxy.js).open(Buckets.snapshots)).watch({ key: 'host.x' }));
+    // Raw API requests, so each verb is tried as such (the client's update would stop at its info first).
+    const api = (verb: string, stream: string, body: object) => () => proxy.nc.request(`$JS.API.STREAM.${verb}.${stream}`, JSON.stringify(body));
+    for (const stream of allStreams) {
+      for (const verb of ['UPDATE', 'CREATE']) await refused('proxy', `$JS.API.STREAM.${verb}.${stream}`, api(verb, stream, { name: stream, subjects: [`proxy.${stream}`] }));
+      for (const verb of ['DELETE', 'PURGE']) await refused('proxy', `$JS.API.STREAM.${verb}.${stream}`, api(verb, stream, {}));
+    }
+    await refused('proxy', '$JS.API.STREAM.CREATE.COPY', api('CREATE', 'COPY', { name: 'COPY', mirror: { name: bucketStream(Buckets.ca) } }));
+  });
+
+  test('only galley and the operator may write mesh.config', async () => {
+    for (const user of MeshNatsUsers) {
+      const publish = () => as(user).js.publish(Subjects.config, JSON.stringify({ n: 9 }), { msgID: randomUUID() });
+      if (user === 'galley' || user === 'admin') assert.equal((await publish()).stream, Streams.config, `${user} may write the config log`);
+      else await refused(user, Subjects.config, publish);
+    }
+  });
+
+  test('a wrong password is refused at connect, naming the user', async () => {
+    const err = await connectBus(server.url, new RecordingLogger(), { user: 'proxy', pass: 'not-the-password', timeoutMs: 2_000, maxReconnectAttempts: 0 }).then(
+      () => assert.fail('connected with a wrong password'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof BusUnavailableError);
+    assert.match(err.message, new RegExp(`^cannot reach NATS at ${server.url.replaceAll('.', '\\.')} as user "proxy": .*Authorization Violation`, 'i'));
+  });
+});
+
+describe('nats-permissions.upgrade', () => {
+  test('a mesh that ran without users keeps its log when they are turned on', async () => {
+    const open = await startNatsServer();
+    let secured: MeshNatsServerHandle | undefined;
+    try {
+      const before = await connectBus(open.url, new RecordingLogger(), { name: 'no-user', timeoutMs: 2_000 });
+      await provisionMesh(before);
+      const ack = await before.js.publish(Subjects.config, JSON.stringify({ n: 1 }), { msgID: randomUUID() });
+      await before.close();
+      await open.stop();
+      secured = await startMeshNatsServer({ storeDir: open.storeDir });
+      const { pass } = secured.credentials('galley');
+      const galley = await connectBus(secured.url, new RecordingLogger(), { name: 'galley-after', user: 'galley', pass, timeoutMs: 2_000 });
+      try {
+        assert.equal((await galley.jsm.streams.info(Streams.config)).state.last_seq, ack.seq);
+      } finally {
+        await galley.close();
+      }
+    } finally {
+      await secured?.dispose();
+      await open.dispose();
+    }
+  });
+
+  test("citadel, as its own user, recreates an older mesh's trust bucket to add its republish", async () => {
+    const server = await startMeshNatsServer();
+    const { pass } = server.credentials('citadel');
+    const citadel = await connectBus(server.url, new RecordingLogger(), { name: 'citadel-upgrade', user: 'citadel', pass, timeoutMs: 2_000 });
+    try {
+      // mesh_trust as the previous version created it: no republish.
+      const old = await new Kvm(citadel.js).create(Buckets.trust, { history: Limits.trustHistory, maxValueSize: Limits.trustMaxValueBytes, storage: StorageType.File, replicas: 1 });
+      await old.put(TrustKeys.roots, JSON.stringify({ n: 1 }));
+      await provisionMesh(citadel, 'citadel');
+      const { config } = await citadel.jsm.streams.info(bucketStream(Buckets.trust));
+      assert.deepEqual(config.republish, { src: Subjects.trustKeyAll, dest: Subjects.trustUpdatesAll });
+      assert.deepEqual((await openJsonBucket(citadel, Buckets.trust, Doc).then((b) => b.get(TrustKeys.roots)))?.value, { n: 1 });
+    } finally {
+      await citadel.close();
+      await server.dispose();
+    }
+  });
+});

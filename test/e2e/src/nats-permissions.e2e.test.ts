@@ -1,0 +1,123 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Bus, type BucketEntry, connectBus, followTrustKey, openSnapshotStore, snapshotKeyForHost, TrustKeys } from '@jetmesh/bus';
+import { createLogger } from '@jetmesh/log';
+import { TrustBundleCodec, type TrustBundle } from '@jetmesh/model';
+import { caChannelCredentials, createCaClient } from '@jetmesh/rpc';
+import { type MeshProcesses, cliEntry, eventually, repoRoot, runProcess, startMeshProcesses } from '@jetmesh/testing';
+
+const WEB = 'spiffe://cluster.local/ns/default/sa/web';
+const vs = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-route, namespace: default}
+spec:
+  hosts: [reviews]
+  http: [{route: [{destination: {host: reviews}}]}]
+`;
+
+describe('NATS users and permissions (deploy/nats/ config; galley, pilot, citadel and the CLI each as its own user)', () => {
+  let mesh: MeshProcesses;
+  let proxy: Bus;
+  let dir: string;
+  /** The CLI as the operator (admin), with its own context dir so no developer's .jetmesh/ is picked up. */
+  const cli = (args: string[], env: Record<string, string> = {}, input?: string) =>
+    runProcess(process.execPath, [cliEntry, ...args], {
+      env: { ...mesh.env, JETMESH_CONTEXT: join(dir, 'context.json'), ...env },
+      cwd: repoRoot,
+      timeoutMs: 30_000,
+      ...(input === undefined ? {} : { input }),
+    });
+
+  before(async () => {
+    mesh = await startMeshProcesses({ services: ['galley', 'pilot', 'citadel'], galleyAuth: 'required', natsUsers: true });
+    const nats = mesh.meshNats ?? assert.fail('the mesh runs without NATS users');
+    proxy = await connectBus(nats.url, createLogger('proxy', 'silent'), { name: 'e2e-proxy', ...nats.credentials('proxy') });
+    dir = mkdtempSync(join(tmpdir(), 'nats-permissions-e2e-'));
+    writeFileSync(join(dir, 'context.json'), '{}\n');
+  });
+  after(async () => {
+    await proxy?.close();
+    await mesh?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('apply → the snapshot in KV, read by a proxy → a certificate issued that chains to the root the proxy follows', async () => {
+    // Galley as its user: refuses the unauthenticated apply (audit), verifies citadel's token (JWKS in mesh_trust), writes mesh.config.
+    const denied = await cli(['apply', '-f', '-'], {}, vs);
+    assert.equal(denied.code, 1, denied.stderr);
+    const minted = await cli(['token', 'create', '--actor', 'ops', '--namespaces', 'default', '--verbs', 'apply,read']);
+    assert.equal(minted.code, 0, minted.stderr);
+    const applied = await cli(['apply', '-f', '-'], { JETMESH_TOKEN: minted.stdout.trim() }, vs);
+    assert.equal(applied.code, 0, applied.stderr);
+
+    // Pilot as its user: derived the snapshot into KV; the proxy user reads it.
+    const snapshots = await openSnapshotStore(proxy);
+    const snapshot = await eventually(() => snapshots.get(snapshotKeyForHost('reviews.default.svc.cluster.local')), 'the reviews snapshot in KV');
+    assert.ok(snapshot.revision > 0);
+    const status = await cli(['proxy-status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /1 pilot replica answered/);
+    const history = await cli(['history']);
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /ops\s+apply\s+created VirtualService default\/reviews-route/);
+
+    // Citadel as its user: issues a certificate; the proxy follows the trust bundle it chains to.
+    const bundles: (BucketEntry<TrustBundle> | undefined)[] = [];
+    const follow = await followTrustKey(proxy, TrustKeys.roots, TrustBundleCodec, (entry) => bundles.push(entry));
+    try {
+      const token = await cli(['token', 'create', '--namespace', 'default', '--service-account', 'web']);
+      assert.equal(token.code, 0, token.stderr);
+      const root = await cli(['ca', 'root']);
+      assert.equal(root.code, 0, root.stderr);
+      execFileSync(
+        'openssl',
+        ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-subj', '/', '-addext', `subjectAltName=URI:${WEB}`, '-out', 'csr.pem'],
+        { cwd: dir, stdio: 'pipe' },
+      );
+      const client = createCaClient(mesh.env.JETMESH_CITADEL_ADDRESS!, { credentials: caChannelCredentials({ rootsPem: root.stdout }), token: token.stdout.trim(), serverName: 'localhost' });
+      try {
+        const issued = await client.createCertificate({ csr: readFileSync(join(dir, 'csr.pem'), 'utf8'), validityDuration: 3600 });
+        const leaf = new X509Certificate(issued.certChain[0]!);
+        assert.ok(leaf.subjectAltName?.includes(WEB));
+        const chainRoot = new X509Certificate(issued.certChain.at(-1)!);
+        await eventually(async () => (bundles.length > 0 ? true : undefined), 'the trust bundle at the proxy');
+        const followed = bundles.at(-1)?.value.roots.map((r) => new X509Certificate(r.pem).fingerprint256) ?? [];
+        assert.ok(followed.includes(chainRoot.fingerprint256), 'the issuing root is in the bundle the proxy follows');
+        assert.ok(leaf.verify(new X509Certificate(issued.certChain[1] ?? issued.certChain.at(-1)!).publicKey));
+      } finally {
+        client.close();
+      }
+    } finally {
+      follow.stop();
+    }
+
+    for (const service of ['galley', 'pilot', 'citadel'] as const) {
+      assert.doesNotMatch(mesh.output(service), /permission denied/i, `${service} was refused something it needs`);
+    }
+  });
+
+  it('the CLI says what is wrong with its NATS credentials', async () => {
+    const userOnly = await cli(['history'], { JETMESH_NATS_PASSWORD: '' });
+    assert.equal(userOnly.code, 2);
+    assert.equal(userOnly.stderr, 'error: invalid environment: JETMESH_NATS_USER="admin": needs JETMESH_NATS_PASSWORD set too\n');
+    const none = await cli(['history'], { JETMESH_NATS_USER: '', JETMESH_NATS_PASSWORD: '' });
+    assert.equal(none.code, 3);
+    assert.match(none.stderr, /^error: cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+: .*Authorization Violation/i);
+    const wrong = await cli(['history'], { JETMESH_NATS_PASSWORD: 'wrong' });
+    assert.equal(wrong.code, 3);
+    assert.match(wrong.stderr, /^error: cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+ as user "admin": .*Authorization Violation/i);
+  });
+
+  it('the proxy user is refused the config log, naming itself and the subject', async () => {
+    const err = await proxy.js.publish('mesh.config', '{}').then(
+      () => assert.fail('a proxy wrote to the config log'),
+      (e: unknown) => e as Error,
+    );
+    assert.equal(err.message, 'NATS user "proxy" may not publish to "mesh.config" (see deploy/nats/README.md)');
+  });
+});
