@@ -1,4 +1,4 @@
-import { Buckets, openJsonBucket, TrustKeys, type Bus, type BucketWatch } from '@jetmesh/bus';
+import { followTrustKey, TrustKeys, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import { JwksCodec } from '@jetmesh/model';
 import { createMeshTokenVerifier, type MeshTokenVerifier } from '@jetmesh/rpc';
@@ -10,16 +10,25 @@ export interface TokenKeys {
   stop(): void;
 }
 
-/** Reads the JWK set now and follows every later write, so a key rotation or a late citadel is picked up. */
+/** How long start waits for the first read of the keys; past it, galley starts and picks them up when they come. */
+const FIRST_READ_WAIT_MS = 5_000;
+
+/**
+ * Follows the JWK set in mesh_trust (the same cheap follower as proxies use, no server-side
+ * consumer), so a key rotation or a late citadel is picked up. Resolves once the keys present at
+ * start have been read, so they are usable at once.
+ */
 export async function followTokenKeys(bus: Bus, log: Logger): Promise<TokenKeys> {
-  const jwks = await openJsonBucket(bus, Buckets.trust, JwksCodec);
   let current: MeshTokenVerifier | undefined;
-  const watch: BucketWatch = await jwks.watch(TrustKeys.jwks, (entry) => {
+  let firstRead: () => void = () => undefined;
+  const read = new Promise<void>((resolve) => (firstRead = resolve));
+  const follow = await followTrustKey(bus, TrustKeys.jwks, JwksCodec, (entry) => {
     current = entry === undefined ? undefined : createMeshTokenVerifier(entry.value);
     log.info({ keys: entry?.value.keys.map((k) => k.kid) ?? [], revision: entry?.revision }, 'token verification keys');
+    firstRead();
   });
-  // The watch delivers asynchronously; a get makes the keys present at start usable at once.
-  const now = await jwks.get(TrustKeys.jwks);
-  if (current === undefined && now !== undefined) current = createMeshTokenVerifier(now.value);
-  return { verifier: () => current, stop: () => watch.stop() };
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([read, new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_READ_WAIT_MS)))]);
+  clearTimeout(timer);
+  return { verifier: () => current, stop: () => follow.stop() };
 }
