@@ -112,12 +112,13 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     const read: number[] = [];
     for await (const entry of readStream(galley, { stream: Streams.config, codec: Doc, fromSequence: ack.seq })) read.push(entry.value.n);
     assert.deepEqual(read, [1]);
-    const keys = await openJsonBucket(galley, Buckets.trust, Doc);
     const seen: (BucketEntry<Doc> | undefined)[] = [];
-    const watch = await keys.watch(TrustKeys.jwks, (entry) => seen.push(entry));
+    const follow = await followTrustKey(galley, TrustKeys.jwks, Doc, (entry) => seen.push(entry));
     await openJsonBucket(as('citadel'), Buckets.trust, Doc).then((b) => b.create(TrustKeys.jwks, { n: 7 }));
     await waitFor(() => seen.some((e) => e?.value.n === 7), 'the keys citadel wrote');
-    watch.stop();
+    follow.stop();
+    // Galley follows the keys without a server-side consumer, so it has no right to create one.
+    await assert.rejects(openJsonBucket(galley, Buckets.trust, Doc).then((keys) => keys.watch(TrustKeys.jwks, () => undefined)), { code: 'PERMISSION_DENIED' });
   });
 
   test('pilot follows both logs, writes snapshots and checkpoints, answers proxy-status', async () => {
