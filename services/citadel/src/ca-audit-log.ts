@@ -5,7 +5,13 @@ import type { WorkloadIdentity } from './spiffe-id.js';
 
 type Fields<E> = Omit<E, 'id' | 'type' | 'at' | 'replica'>;
 
-/** Citadel's writes to MESH_AUDIT. Each resolves once the event is stored; lost NATS throws. */
+/** JetStream answered but did not store an event (e.g. MESH_AUDIT full or misconfigured): retrying later may help. */
+export class AuditNotStoredError extends Error {
+  readonly code = 'UNAVAILABLE';
+  override readonly name = 'AuditNotStoredError';
+}
+
+/** Citadel's writes to MESH_AUDIT. Each resolves once its own event is stored (JetStream acknowledged it); lost NATS throws. */
 export interface CaAuditLog {
   certificateIssued(fields: Fields<CertificateIssued>, subject: WorkloadIdentity): Promise<CertificateIssued>;
   certificateDenied(fields: Fields<CertificateDenied>, caller: WorkloadIdentity | undefined): Promise<CertificateDenied>;
@@ -16,13 +22,41 @@ export interface CaAuditLog {
   rootRotated(fields: Fields<RootRotated>, id: string): Promise<RootRotated>;
 }
 
+/**
+ * Events recorded during one turn of the event loop are published together, at
+ * its end (setImmediate): the NATS client then writes them to the socket in one
+ * go. A write per event cost ~115 µs of CPU per event here, eight in one write
+ * ~38 µs each (measured). Nothing else changes: every event is its own
+ * JetStream publish with its own Nats-Msg-Id, and each caller still waits for
+ * its own event's acknowledgement, so no certificate is handed out before its
+ * CertificateIssued event is stored.
+ */
 export function createCaAuditLog(bus: Bus, replica: string, clock: () => Date = () => new Date()): CaAuditLog {
-  const record = async <E extends CaAuditEvent>(event: E, subject: string): Promise<E> => {
-    const stored = await publishEvent(bus, CaAuditEventCodec, subject, event, { msgId: event.id });
-    // Audit events are small and never conditional: a rejection means a broken stream, not bad input.
-    if (stored._tag === 'Left') throw new Error(`MESH_AUDIT refused a ${event.type} event: ${JSON.stringify(stored.left)}`);
-    return event;
+  let turn: Array<() => void> = [];
+  const publishTurn = (): void => {
+    const starts = turn;
+    turn = [];
+    for (const start of starts) start();
   };
+  const record = <E extends CaAuditEvent>(event: E, subject: string): Promise<E> =>
+    new Promise<E>((resolve, reject) => {
+      if (turn.length === 0) setImmediate(publishTurn);
+      turn.push(() => {
+        publishEvent(bus, CaAuditEventCodec, subject, event, { msgId: event.id }).then(
+          (stored) => {
+            // Audit events are small and never conditional: a rejection means a broken stream, not bad input.
+            if (stored._tag === 'Left') reject(new Error(`MESH_AUDIT refused a ${event.type} event: ${JSON.stringify(stored.left)}`));
+            else resolve(event);
+          },
+          (err: unknown) =>
+            reject(
+              err instanceof Error && err.name === 'JetStreamApiError'
+                ? new AuditNotStoredError(`MESH_AUDIT did not store a ${event.type} event: ${err.message}`, { cause: err })
+                : err,
+            ),
+        );
+      });
+    });
   const base = (id: string = randomUUID()) => ({ id, at: clock().toISOString(), replica });
   return {
     certificateIssued: (fields, subject) =>

@@ -212,8 +212,20 @@ function readRequestedExtensions(attributes: DerNode | undefined): RequestedExte
   return { names, basicConstraintsCa, keyUsageCa };
 }
 
-/** Checks that grant nothing yet: well-formed, a sound key, a good signature. What it asks for is policy's to judge. */
-function checkRequest(der: Buffer): Either<CaRejection[], CertificateRequest> {
+/** What the request's signature is checked with, or that it cannot be valid. */
+type SignatureCheck = { readonly hash: string; readonly data: Buffer; readonly key: KeyObject; readonly signature: Buffer } | 'invalid';
+
+/** The structural checks, done at once; the signature is left to check off the event loop. */
+interface CheckedRequest {
+  readonly problems: readonly CaRejection[];
+  /** Undefined when the key could not be used. */
+  readonly request: CertificateRequest | undefined;
+  /** Undefined when the signature scheme already failed (a problem says why). */
+  readonly signature: SignatureCheck | undefined;
+}
+
+/** Checks that grant nothing yet: well-formed, a sound key, a usable signature scheme. What it asks for is policy's to judge. */
+function checkRequest(der: Buffer): CheckedRequest {
   const [info, signatureAlgorithm, signature] = children(expectTag(readWhole(der), Tag.sequence, 'CertificationRequest'));
   if (info === undefined || signatureAlgorithm === undefined || signature === undefined) throw new MalformedDer('CertificationRequest needs 3 parts');
   const [version, subject, spkiNode, attributes] = children(expectTag(info, Tag.sequence, 'CertificationRequestInfo'));
@@ -238,6 +250,7 @@ function checkRequest(der: Buffer): Either<CaRejection[], CertificateRequest> {
   if (signatureId === undefined) throw new MalformedDer('signatureAlgorithm without id');
   const signatureOid = readOid(signatureId);
   const scheme = supportedSignatures[signatureOid];
+  let check: SignatureCheck | undefined;
   if (scheme === undefined) {
     problems.push(rejection('csr.signatureAlgorithm', 'UNSUPPORTED_ALGORITHM', `${oidName(signatureOid)} is not accepted; sign with SHA-256 or stronger (RSA PKCS#1 v1.5 or ECDSA)`));
   } else if (inspected._tag === 'Right') {
@@ -245,33 +258,53 @@ function checkRequest(der: Buffer): Either<CaRejection[], CertificateRequest> {
       problems.push(rejection('csr.signatureAlgorithm', 'UNSUPPORTED_ALGORITHM', `${oidName(signatureOid)} does not match the ${inspected.right.key.type.toUpperCase()} key`));
     } else {
       const { bytes, unusedBits } = readBitString(signature);
-      const valid = unusedBits === 0 && verify(scheme.hash, raw(info), inspected.right.publicKey, bytes);
-      if (!valid) problems.push(rejection('csr.signature', 'BAD_CSR_SIGNATURE', "does not verify with the request's own public key"));
+      check = unusedBits === 0 ? { hash: scheme.hash, data: raw(info), key: inspected.right.publicKey, signature: bytes } : 'invalid';
     }
   }
 
   const requested = readRequestedExtensions(attributes);
-  if (problems.length > 0 || inspected._tag === 'Left') return left(problems);
-  return right({
-    subjectPublicKeyInfo: spki,
-    publicKey: inspected.right.publicKey,
-    key: inspected.right.key,
-    names: requested.names ?? emptyNames,
-    caRequested: { basicConstraints: requested.basicConstraintsCa, keyCertSign: requested.keyUsageCa },
-  });
+  return {
+    problems,
+    request:
+      inspected._tag === 'Left'
+        ? undefined
+        : {
+            subjectPublicKeyInfo: spki,
+            publicKey: inspected.right.publicKey,
+            key: inspected.right.key,
+            names: requested.names ?? emptyNames,
+            caRequested: { basicConstraints: requested.basicConstraintsCa, keyCertSign: requested.keyUsageCa },
+          },
+    signature: check,
+  };
 }
+
+/** Node's verify in its callback form: OpenSSL runs on libuv's thread pool, off the event loop. */
+const verifiesOffLoop = (check: SignatureCheck): Promise<boolean> =>
+  check === 'invalid'
+    ? Promise.resolve(false)
+    : new Promise((resolve, reject) => {
+        verify(check.hash, check.data, check.key, check.signature, (err, valid) => (err === null ? resolve(valid) : reject(err)));
+      });
 
 /**
  * Decodes and checks a PEM PKCS#10 request. All problems found are returned at
  * once, except that a request that is not DER at all stops at that.
  */
-export function parseCertificateRequest(pem: string): Either<CaRejection[], CertificateRequest> {
+export async function parseCertificateRequest(pem: string): Promise<Either<CaRejection[], CertificateRequest>> {
   const der = pemBody(pem);
   if (der._tag === 'Left') return left([der.left]);
+  let checked: CheckedRequest;
   try {
-    return checkRequest(der.right);
+    checked = checkRequest(der.right);
   } catch (err) {
     if (err instanceof MalformedDer) return left([rejection('csr', 'MALFORMED_CSR', `not a valid DER certificate request: ${err.message}`)]);
     throw err;
   }
+  const problems = [...checked.problems];
+  if (checked.signature !== undefined && !(await verifiesOffLoop(checked.signature))) {
+    problems.push(rejection('csr.signature', 'BAD_CSR_SIGNATURE', "does not verify with the request's own public key"));
+  }
+  if (problems.length > 0 || checked.request === undefined) return left(problems);
+  return right(checked.request);
 }

@@ -1,11 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
+import type { Either } from 'fp-ts/lib/Either.js';
 import type { Logger } from '@jetmesh/log';
 import { metadataBearerToken, type IstioCertificateServiceHandlers, type MeshTokenVerifier } from '@jetmesh/rpc';
 import type { AuthorityKeeper } from './authority-keeper.js';
 import type { CaAuditLog } from './ca-audit-log.js';
 import type { CaRejection } from './ca-rejection.js';
 import { authenticateCaller, type Credentials } from './caller-authentication.js';
-import { parseCertificateRequest } from './certificate-request.js';
+import { parseCertificateRequest, type CertificateRequest } from './certificate-request.js';
 import type { CitadelMetrics } from './citadel-metrics.js';
 import { issueCertificate } from './csr-signer.js';
 import { statusOfException, statusOfRejection } from './grpc-status.js';
@@ -24,13 +25,15 @@ export interface CertificateServiceDeps {
 
 function credentialsOf(call: grpc.ServerUnaryCall<unknown, unknown>): Credentials {
   const token = metadataBearerToken(call);
+  // A token is always the credential, so the peer certificate (decoded by Node on every ask) is read only without one.
+  if (token !== undefined) return { token };
   // grpc-js reports a peer certificate only when TLS verified it against our trusted roots.
   const peer = call.getAuthContext().sslPeerCertificate?.raw;
-  return { ...(token === undefined ? {} : { token }), ...(peer === undefined ? {} : { peerCertificate: peer }) };
+  return peer === undefined ? {} : { peerCertificate: peer };
 }
 
 /** The SANs a CSR asked for, for the denial record; undefined when it could not be read. */
-function requestedNames(csr: ReturnType<typeof parseCertificateRequest>): string | undefined {
+function requestedNames(csr: Either<unknown, CertificateRequest>): string | undefined {
   if (csr._tag === 'Left') return undefined;
   const n = csr.right.names;
   const all = [...n.uris, ...n.dnsNames.map((d) => `DNS:${d}`), ...n.ipAddresses.map((i) => `IP:${i}`), ...n.emails.map((e) => `email:${e}`)];
@@ -83,10 +86,10 @@ export function certificateService(deps: CertificateServiceDeps): IstioCertifica
           now,
         });
         if (caller._tag === 'Left') return deny(callback, [caller.left], { peer });
-        const csr = parseCertificateRequest(call.request.csr);
+        const csr = await parseCertificateRequest(call.request.csr);
         const decision = decideIssuance(caller.right, csr, call.request.validityDuration, deps.limits);
-        const requested = requestedNames(csr);
         if (decision._tag === 'Left') {
+          const requested = requestedNames(csr);
           return deny(callback, decision.left, { caller: caller.right, peer, ...(requested === undefined ? {} : { requested }) });
         }
         const request = csr._tag === 'Right' ? csr.right : undefined;
@@ -97,7 +100,7 @@ export function certificateService(deps: CertificateServiceDeps): IstioCertifica
           return callback({ code: grpc.status.UNAVAILABLE, details: `the signing CA certificate expired at ${view.signing.certificate.notAfter.toISOString()}` } as grpc.ServiceError);
         }
         const stopTimer = metrics.signSeconds.startTimer();
-        const issued = issueCertificate(view.signing, { subjectPublicKeyInfo: request.subjectPublicKeyInfo, names: { uris: [decision.right.uri] }, ttlMs: decision.right.ttlMs }, now);
+        const issued = await issueCertificate(view.signing, { subjectPublicKeyInfo: request.subjectPublicKeyInfo, names: { uris: [decision.right.uri] }, ttlMs: decision.right.ttlMs }, now);
         stopTimer();
         try {
           await audit.certificateIssued(

@@ -90,7 +90,7 @@ export async function startCitadel(bus: Bus, opts: CitadelOptions, log: Logger):
 
   const tokenVerifier = cachedVerifier(tokens.verifier);
   const tls = new TlsIdentityProvider();
-  const identity = keepServerIdentity(authority, tls, { trustDomain: opts.trustDomain, serverNames: opts.serverNames, ttlMs: opts.serverCertTtlMs }, log);
+  const identity = await keepServerIdentity(authority, tls, { trustDomain: opts.trustDomain, serverNames: opts.serverNames, ttlMs: opts.serverCertTtlMs }, log);
   const handlers = {
     ca: certificateService({
       trustDomain: opts.trustDomain,

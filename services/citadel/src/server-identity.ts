@@ -17,18 +17,33 @@ export const CITADEL_IDENTITY = { namespace: 'jetmesh-system', serviceAccount: '
 
 const isIpAddress = (name: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.includes(':');
 
-/**
- * Keeps the TLS server certificate current: issued by this CA at start, again
- * when the issuing root changes, and at half its lifetime; the trusted roots
- * follow every CA change (a rotation adds and later removes one).
- */
-export function keepServerIdentity(keeper: AuthorityKeeper, provider: TlsIdentityProvider, opts: ServerIdentityOptions, log: Logger): { stop(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  let issuedBy: string | undefined;
+/** A failed renewal (which only a bug can cause) is retried after this long. */
+const RETRY_MS = 5_000;
 
-  const renew = (view: AuthorityView): void => {
+/**
+ * Keeps the TLS server certificate current: issued by this CA at start (resolves
+ * once it is), again when the issuing root changes, and at half its lifetime;
+ * the trusted roots follow every CA change (a rotation adds and later removes one).
+ */
+export async function keepServerIdentity(keeper: AuthorityKeeper, provider: TlsIdentityProvider, opts: ServerIdentityOptions, log: Logger): Promise<{ stop(): void }> {
+  let timer: NodeJS.Timeout | undefined;
+  let issuingFor: string | undefined;
+  let latest = 0;
+  let stopped = false;
+
+  const schedule = (delayMs: number): void => {
+    clearTimeout(timer);
+    if (stopped) return;
+    timer = setTimeout(() => void renew(keeper.current()), delayMs);
+    timer.unref();
+  };
+
+  /** Issues and installs a certificate from `view`; throws when it cannot. */
+  const issue = async (view: AuthorityView): Promise<void> => {
+    const attempt = ++latest;
+    issuingFor = view.signing.rootId;
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const issued = issueCertificate(view.signing, {
+    const issued = await issueCertificate(view.signing, {
       subjectPublicKeyInfo: publicKey.export({ type: 'spki', format: 'der' }),
       names: {
         uris: [spiffeId({ trustDomain: opts.trustDomain, ...CITADEL_IDENTITY })],
@@ -37,21 +52,34 @@ export function keepServerIdentity(keeper: AuthorityKeeper, provider: TlsIdentit
       },
       ttlMs: opts.ttlMs,
     });
-    issuedBy = view.signing.rootId;
+    // Signing is asynchronous: a renewal started later (a newer root) wins over one that finishes later.
+    if (attempt !== latest || stopped) return;
     provider.update({
-      trustedPem: view.trustedPem,
+      // The roots as they are now: they may have changed while this was signed.
+      trustedPem: keeper.current().trustedPem,
       certChainPem: issued.chainPems.join(''),
       keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     });
-    log.info({ serial: issued.serialHex, notAfter: issued.notAfter.toISOString(), rootId: issuedBy }, 'server certificate issued');
-    clearTimeout(timer);
-    timer = setTimeout(() => renew(keeper.current()), Math.max((issued.notAfter.getTime() - Date.now()) / 2, 1000));
-    timer.unref();
+    log.info({ serial: issued.serialHex, notAfter: issued.notAfter.toISOString(), rootId: view.signing.rootId }, 'server certificate issued');
+    schedule(Math.max((issued.notAfter.getTime() - Date.now()) / 2, 1000));
   };
 
-  renew(keeper.current());
+  /** A later renewal: a failure is logged and retried, the current certificate serving meanwhile. */
+  const renew = async (view: AuthorityView): Promise<void> => {
+    const attempt = latest + 1;
+    try {
+      await issue(view);
+    } catch (err) {
+      if (attempt !== latest || stopped) return;
+      log.error({ err, rootId: view.signing.rootId }, 'server certificate not issued; retrying');
+      issuingFor = undefined;
+      schedule(RETRY_MS);
+    }
+  };
+
+  await issue(keeper.current());
   const unsubscribe = keeper.onChange((view) => {
-    if (view.signing.rootId !== issuedBy) renew(view);
+    if (view.signing.rootId !== issuingFor) void renew(view);
     else {
       const current = provider.current();
       if (current !== undefined) provider.update({ ...current, trustedPem: view.trustedPem });
@@ -59,6 +87,7 @@ export function keepServerIdentity(keeper: AuthorityKeeper, provider: TlsIdentit
   });
   return {
     stop: () => {
+      stopped = true;
       clearTimeout(timer);
       unsubscribe();
     },

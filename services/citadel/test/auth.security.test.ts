@@ -57,7 +57,7 @@ describe('auth.security', () => {
     const authority = loadSigningAuthority(issuingGeneration(state.value).material);
     assert.ok(authority._tag === 'Right');
     const { csr: _unused, privateKey, keyPem } = workloadCsr(spiffe('default', 'web'));
-    const expired = issueCertificate(
+    const expired = await issueCertificate(
       authority.right,
       { subjectPublicKeyInfo: createPublicKey(privateKey).export({ type: 'spki', format: 'der' }), names: { uris: [spiffe('default', 'web')] }, ttlMs: 60_000 },
       new Date(Date.now() - 3 * 3600_000),
