@@ -143,6 +143,9 @@ export async function connectBus(url: string, log: BusLogger, opts: ConnectOptio
       maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
       reconnectTimeWait: RECONNECT_WAIT_MS,
       pingInterval: PING_INTERVAL_MS,
+      // The client otherwise builds two Error objects per request just for their stack traces:
+      // 12-16 µs on every JetStream publish (measured on citadel's audit path). Errors keep their messages.
+      noAsyncTraces: true,
     });
   } catch (err) {
     throw new BusUnavailableError(url, err, user);

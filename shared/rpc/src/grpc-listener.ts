@@ -24,7 +24,8 @@ const CLOSE_GRACE_MS = 5_000;
 
 /** Binds a gRPC server with the given services: the one way every Jetmesh service listens. */
 export async function listenGrpc(opts: GrpcListenerOptions): Promise<GrpcListener> {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': opts.maxRequestBytes });
+  // Channelz (grpc-js's introspection registry) is not served here; its per-call bookkeeping is pure cost.
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': opts.maxRequestBytes, 'grpc.enable_channelz': 0 });
   for (const [definition, handlers] of opts.services) server.addService(definition, handlers);
   const bindAddress = opts.host.includes(':') && !opts.host.startsWith('[') ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
   const port = await new Promise<number>((resolve, reject) =>
