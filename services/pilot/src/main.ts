@@ -21,7 +21,7 @@ try {
   const bus = await connectBus(env.natsUrl, log, { name: `pilot-${env.replica}`, user: env.natsUser, pass: env.natsPassword });
   await provisionMesh(bus, 'pilot');
   pilot = await startPilot(bus, log, createPilotMetrics(registry));
-  const xdsLog = childLogger(log, { component: 'xds' });
+  const xdsLog = childLogger(log, { part: 'xds' });
   xds = await startXdsServer(
     pilot.snapshots,
     { host: env.xdsHost, port: env.xdsPort, replica: env.replica },
