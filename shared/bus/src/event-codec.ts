@@ -45,9 +45,10 @@ export function decodeEvent<A>(codec: t.Decoder<unknown, A>, data: Uint8Array): 
  * A codec that can decode stored text faster than JSON.parse + decode (e.g. memoising within
  * one read). Its decoder must accept exactly what `decode` accepts, with equal values, and
  * answers undefined when it leaves the text to `decode` (which then reports any problem).
+ * It is also handed the bytes the text was decoded from.
  */
 export interface StoredTextDecoding<A> {
-  readonly storedTextDecoder: () => (text: string) => A | undefined;
+  readonly storedTextDecoder: () => (text: string, bytes?: Uint8Array) => A | undefined;
 }
 
 const hasStoredTextDecoding = <A>(codec: t.Decoder<unknown, A>): codec is t.Decoder<unknown, A> & StoredTextDecoding<A> =>
@@ -59,7 +60,7 @@ export function eventDecoder<A>(codec: t.Decoder<unknown, A>): (data: Uint8Array
   const fast = codec.storedTextDecoder();
   return (data) => {
     const text = textDecoder.decode(data);
-    const value = fast(text);
+    const value = fast(text, data);
     return value !== undefined ? right(value) : decodeEventText(codec, text);
   };
 }

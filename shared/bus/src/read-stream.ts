@@ -1,3 +1,4 @@
+import type { JsMsg } from '@nats-io/jetstream';
 import type * as t from 'io-ts';
 import type { Bus } from './connect.js';
 import { eventDecoder } from './event-codec.js';
@@ -16,6 +17,23 @@ export interface StreamEntry<A> {
   readonly seq: number;
   readonly subject: string;
   readonly time: Date;
+}
+
+/** An entry of a replay: `time` parses the message's reply subject only on demand, a long replay rarely asks. */
+class ReadEntry<A> implements StreamEntry<A> {
+  readonly subject: string;
+
+  constructor(
+    readonly value: A,
+    readonly seq: number,
+    private readonly msg: JsMsg,
+  ) {
+    this.subject = msg.subject;
+  }
+
+  get time(): Date {
+    return this.msg.time;
+  }
 }
 
 /**
@@ -46,8 +64,7 @@ export async function* readStream<A>(bus: Bus, opts: ReadOptions<A>): AsyncGener
         bus.log.error({ stream, seq: msg.seq, subject: msg.subject, reason: decoded.left.reason }, 'undecodable event skipped');
         onInvalid?.(eventMeta(msg), decoded.left.reason);
       } else {
-        // `time` parses the message's reply subject: only on demand, a long replay rarely asks.
-        yield { value: decoded.right, seq: msg.seq, subject: msg.subject, get time() { return msg.time; } };
+        yield new ReadEntry(decoded.right, msg.seq, msg);
       }
       lastHandled = msg.seq;
       if (reachesTarget(msg, target)) break;

@@ -1,230 +1,104 @@
-import * as t from 'io-ts';
+import type * as t from 'io-ts';
 import type { Change, ChangeSet } from './events.js';
 import type { MeshResource, ResourceRef } from './resource.js';
+import { plainArray, plainObject } from './plain-value.js';
+import {
+  BAIL,
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  COMMA,
+  GIVE_UP,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  StoredJsonReader,
+  nestedEnd,
+  readOrGiveUp,
+  type StoredTextDecoding,
+} from './stored-json-reader.js';
 
 /*
  * Replay decodes every stored ChangeSet, and the same resource text recurs across many of them
- * (re-applied manifests, reweights that cycle). Strictly decoding a resource costs far more than
- * reading it, so within one read each distinct resource text is parsed and decoded once: a text
- * seen before is replaced by a placeholder before JSON.parse and its earlier decoded value is put
- * back. Everything else goes through the strict codec. Whenever this path is unsure it answers
- * undefined and the caller decodes with the strict codec, so it accepts exactly what the strict
- * codec accepts and yields deep-equal values (property-tested in change-set-fast-decoder.test.ts).
+ * (re-applied manifests, reweights that cycle). So within one read each distinct resource text
+ * is parsed and decoded once, and the small envelope around it is read by hand (a strict subset
+ * of JSON, see stored-json-reader.ts). Whenever the reader gives up, the caller decodes strictly
+ * (JSON.parse + the ChangeSet codec), which decides and explains; so this accepts exactly what
+ * the strict codec accepts, with deep-equal values (property-tested in
+ * change-set-fast-decoder.test.ts).
+ *
+ * Why a memo hit is exact: a memo key is a text JSON.parse accepted as one whole object. JSON is
+ * read left to right without lookahead, so where such a text starts at the value position of
+ * `resource`, that value is exactly this object, and the strict codec would decode it to what it
+ * gave before. The end of the span is therefore only guessed (cheaply, from the end of the
+ * text); a wrong guess misses, or fails JSON.parse, and the span is then walked.
  */
 
-/** A codec that can also decode stored text through a faster path that agrees with it. */
-export interface StoredTextDecoding<A> {
-  /** A fresh decoder per read (it memoises); undefined from it means "decode strictly instead". */
-  readonly storedTextDecoder: () => (text: string) => A | undefined;
-}
-
-/** A resource decoded earlier from the exact same text; JSON.parse can never produce one. */
-export class MemoisedResource {
-  constructor(readonly resource: MeshResource) {}
-}
-
-/** `strict`, except that a MemoisedResource stands for its already decoded value. */
-export const resourceOrMemoised = (strict: t.Type<MeshResource, Record<string, unknown>, unknown>) =>
-  new t.Type<MeshResource, Record<string, unknown>, unknown>(
-    strict.name,
-    strict.is,
-    (u, c) => (u instanceof MemoisedResource ? t.success(u.resource) : strict.validate(u, c)),
-    strict.encode,
-  );
-
-const QUOTE = 34;
-const BACKSLASH = 92;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const COLON = 58;
-const COMMA = 44;
-const BAIL = -1;
-
-const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
-
-/** Index after the string starting (with its quote) at `i`, or BAIL. */
-const stringEnd = (text: string, i: number): number => {
-  let q = text.indexOf('"', i + 1);
-  for (;;) {
-    if (q < 0) return BAIL;
-    let slashes = 0;
-    while (text.charCodeAt(q - 1 - slashes) === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return q + 1;
-    q = text.indexOf('"', q + 1);
-  }
-};
-
-/** Index after the value starting at `i` (nesting and strings followed, validity not checked), or BAIL. */
-const valueEnd = (text: string, i: number): number => {
-  const n = text.length;
-  const c = i < n ? text.charCodeAt(i) : BAIL;
-  if (c === QUOTE) return stringEnd(text, i);
-  if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-    let depth = 0;
-    while (i < n) {
-      const d = text.charCodeAt(i);
-      if (d === QUOTE) {
-        i = stringEnd(text, i);
-        if (i === BAIL) return BAIL;
-        continue;
-      }
-      i++;
-      if (d === OPEN_BRACE || d === OPEN_BRACKET) depth++;
-      else if ((d === CLOSE_BRACE || d === CLOSE_BRACKET) && --depth === 0) return i;
-    }
-    return BAIL;
-  }
-  const start = i;
-  while (i < n) {
-    const d = text.charCodeAt(i);
-    if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET || isSpace(d)) break;
-    i++;
-  }
-  return i > start ? i : BAIL;
-};
-
-/** Where each `changes[i].resource` object sits in the text; undefined when the text is not plainly shaped so. */
-interface ResourceSpans {
-  /** One entry per element of `changes`: [start, end) of its `resource` object, or undefined. */
-  readonly spans: Array<readonly [number, number] | undefined>;
-}
-
-/**
- * A structural scan, not a parser: it finds value boundaries (strings with escapes, nesting) and
- * leaves validity to JSON.parse. It gives up on anything that could make its reading differ from
- * JSON.parse's: duplicate or escaped keys on the levels it reads.
- */
-class SpanScanner {
-  private i = 0;
-  constructor(private readonly text: string) {}
-
-  scan(): ResourceSpans | undefined {
-    let spans: ResourceSpans['spans'] | undefined;
-    if (!this.expect(OPEN_BRACE)) return undefined;
-    const done = this.members((key) => {
-      if (key !== 'changes') return this.skipValue();
-      if (spans !== undefined) return false;
-      spans = this.changes();
-      return spans !== undefined;
-    });
-    return done && spans !== undefined ? { spans } : undefined;
-  }
-
-  /** `changes`: an array; for each object element, the span of its `resource` when that is an object. */
-  private changes(): ResourceSpans['spans'] | undefined {
-    if (!this.expect(OPEN_BRACKET)) return undefined;
-    const spans: ResourceSpans['spans'] = [];
-    this.space();
-    if (this.code() === CLOSE_BRACKET) {
-      this.i++;
-      return spans;
-    }
-    for (;;) {
-      let span: readonly [number, number] | undefined;
-      if (this.code() === OPEN_BRACE) {
-        this.i++;
-        let seen = false;
-        const ok = this.members((key) => {
-          if (key !== 'resource') return this.skipValue();
-          if (seen) return false;
-          seen = true;
-          const start = this.i;
-          if (this.code() !== OPEN_BRACE) return this.skipValue();
-          if (!this.skipValue()) return false;
-          span = [start, this.i];
-          return true;
-        });
-        if (!ok) return undefined;
-      } else if (!this.skipValue()) return undefined;
-      spans.push(span);
-      this.space();
-      const c = this.code();
-      this.i++;
-      if (c === CLOSE_BRACKET) return spans;
-      if (c !== COMMA) return undefined;
-      this.space();
-    }
-  }
-
-  /** The members of an object whose `{` was consumed, up to and including its `}`; `value` reads each value. */
-  private members(value: (key: string) => boolean): boolean {
-    this.space();
-    if (this.code() === CLOSE_BRACE) {
-      this.i++;
-      return true;
-    }
-    for (;;) {
-      const start = this.i;
-      if (this.code() !== QUOTE || !this.skipString()) return false;
-      const key = this.text.slice(start + 1, this.i - 1);
-      if (key.includes('\\')) return false;
-      if (!this.expect(COLON)) return false;
-      this.space();
-      if (!value(key)) return false;
-      this.space();
-      const c = this.code();
-      this.i++;
-      if (c === CLOSE_BRACE) return true;
-      if (c !== COMMA) return false;
-      this.space();
-    }
-  }
-
-  private skipValue(): boolean {
-    const end = valueEnd(this.text, this.i);
-    if (end === BAIL) return false;
-    this.i = end;
-    return true;
-  }
-
-  private skipString(): boolean {
-    const end = stringEnd(this.text, this.i);
-    if (end === BAIL) return false;
-    this.i = end;
-    return true;
-  }
-
-  private expect(c: number): boolean {
-    this.space();
-    if (this.code() !== c) return false;
-    this.i++;
-    return true;
-  }
-
-  private space(): void {
-    while (this.i < this.text.length && isSpace(this.text.charCodeAt(this.i))) this.i++;
-  }
-
-  private code(): number {
-    return this.i < this.text.length ? this.text.charCodeAt(this.i) : BAIL;
-  }
-}
-
-export const scanResourceSpans = (text: string): ResourceSpans | undefined => new SpanScanner(text).scan();
+export type { StoredTextDecoding } from './stored-json-reader.js';
 
 /** Characters of resource text one generation of the memo holds before it becomes the old one (two are kept). */
 const MEMO_GENERATION_CHARS = 8 * 1024 * 1024;
 
+/** A memoised resource; entries whose texts hash alike are chained. */
+interface MemoEntry {
+  readonly text: string;
+  readonly resource: MeshResource;
+  readonly next: MemoEntry | undefined;
+}
+
+/**
+ * FNV-1a over [start, end) of the text, four characters to a word. A Map keyed by the text itself
+ * would hash it too, but V8's string hash reads a character at a time; this keys a Map of numbers,
+ * and the text is then compared whole, so a collision costs a comparison, never a wrong answer.
+ * When the text came from `bytes` one byte per character (ASCII), the same words are read from the
+ * bytes, four at a time, which is faster still and gives the same hash.
+ */
+const textHash = (source: string, start: number, end: number, bytes: Uint8Array | undefined): number => {
+  let h = 0x811c9dc5;
+  let i = start;
+  const words = end - ((end - start) % 4);
+  if (bytes !== undefined && bytes.length === source.length) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (; i < words; i += 4) h = Math.imul(h ^ view.getUint32(i, true), 0x01000193);
+  } else {
+    for (; i < words; i += 4) {
+      const word = source.charCodeAt(i) | (source.charCodeAt(i + 1) << 8) | (source.charCodeAt(i + 2) << 16) | (source.charCodeAt(i + 3) << 24);
+      h = Math.imul(h ^ word, 0x01000193);
+    }
+  }
+  for (; i < end; i++) h = Math.imul(h ^ source.charCodeAt(i), 0x01000193);
+  return h;
+};
+
 /** Decoded resources by their exact stored text; two generations so a long replay's memory stays bounded. */
 export class ResourceMemo {
-  private young = new Map<string, MeshResource>();
-  private old = new Map<string, MeshResource>();
+  private young = new Map<number, MemoEntry>();
+  private old = new Map<number, MemoEntry>();
   private youngChars = 0;
 
   constructor(private readonly generationChars = MEMO_GENERATION_CHARS) {}
 
-  get(text: string): MeshResource | undefined {
-    const hit = this.young.get(text);
-    if (hit !== undefined) return hit;
-    const older = this.old.get(text);
-    if (older !== undefined) this.set(text, older);
-    return older;
+  /** The resource stored for exactly `source`[start, end), if any; `bytes`: what `source` was decoded from. */
+  get(source: string, start: number, end: number, bytes?: Uint8Array): MeshResource | undefined {
+    const hash = textHash(source, start, end, bytes);
+    const length = end - start;
+    let text: string | undefined;
+    for (let e = this.young.get(hash); e !== undefined; e = e.next) {
+      if (e.text.length === length && e.text === (text ??= source.slice(start, end))) return e.resource;
+    }
+    for (let e = this.old.get(hash); e !== undefined; e = e.next) {
+      if (e.text.length === length && e.text === (text ??= source.slice(start, end))) {
+        this.add(hash, e.text, e.resource);
+        return e.resource;
+      }
+    }
+    return undefined;
   }
 
-  set(text: string, resource: MeshResource): void {
-    this.young.set(text, resource);
+  set(source: string, start: number, end: number, resource: MeshResource, bytes?: Uint8Array): void {
+    this.add(textHash(source, start, end, bytes), source.slice(start, end), resource);
+  }
+
+  private add(hash: number, text: string, resource: MeshResource): void {
+    this.young.set(hash, { text, resource, next: this.young.get(hash) });
     this.youngChars += text.length;
     if (this.youngChars > this.generationChars) {
       this.old = this.young;
@@ -234,118 +108,183 @@ export class ResourceMemo {
   }
 }
 
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
-
-/** Stands in for a memoised resource in the text JSON.parse reads; checked to land where expected. */
-const PLACEHOLDER = '0';
-
-/**
- * Decodes one stored ChangeSet text with `hitAware` (the strict ChangeSet codec whose resource
- * codec also takes MemoisedResource), or answers undefined.
- */
-/** The strict codecs the fast path defers to. */
+/** The strict codecs the fast path uses for what it does not read itself. */
 export interface ChangeSetParts {
-  /** The strict ChangeSet codec whose resource codec also takes MemoisedResource. */
-  readonly hitAware: t.Decoder<unknown, ChangeSet>;
+  /** A resource inside a stored ChangeSet (as the strict ChangeSet codec decodes `changes[i].resource`). */
   readonly resource: t.Decoder<unknown, MeshResource>;
   readonly ref: t.Decoder<unknown, ResourceRef>;
 }
 
-const CHANGE_SET_KEYS = new Set(['id', 'type', 'at', 'actor', 'prev', 'changes', 'reason', 'rollbackOf']);
+/** The keys the reader knows, by level; any other key is left to the strict codec. */
+const ENVELOPE_KEYS = ['id', 'type', 'at', 'actor', 'prev', 'changes', 'reason', 'rollbackOf'] as const;
+const CHANGE_KEYS = ['op', 'resource', 'ref'] as const;
 
-/**
- * The ChangeSet struct's own checks written out (the envelope is small, io-ts' generic walk is
- * not): the value the strict codec would give, or undefined to let it decide.
- */
-const decodeEnvelope = (u: Record<string, unknown>, parts: ChangeSetParts): ChangeSet | undefined => {
-  const { id, type, at, actor, prev, changes, reason, rollbackOf } = u;
-  if (typeof id !== 'string' || type !== 'ChangeSet' || typeof at !== 'string' || typeof actor !== 'string' || typeof prev !== 'string') return undefined;
-  if (!Array.isArray(changes) || changes.length === 0) return undefined;
-  if (reason !== undefined && reason !== null && typeof reason !== 'string') return undefined;
-  if (rollbackOf !== undefined && rollbackOf !== null && typeof rollbackOf !== 'number') return undefined;
-  for (const k of Object.keys(u)) if (!CHANGE_SET_KEYS.has(k)) return undefined;
-  const out: Change[] = [];
-  for (const change of changes as unknown[]) {
-    if (typeof change !== 'object' || change === null) return undefined;
-    const c = change as { op?: unknown; resource?: unknown; ref?: unknown };
-    if (c.op === 'apply') {
-      if (c.resource instanceof MemoisedResource) out.push({ op: 'apply', resource: c.resource.resource });
-      else {
-        const r = parts.resource.decode(c.resource);
-        if (r._tag === 'Left') return undefined;
-        out.push({ op: 'apply', resource: r.right });
-      }
-    } else if (c.op === 'delete') {
-      const r = parts.ref.decode(c.ref);
-      if (r._tag === 'Left') return undefined;
-      out.push({ op: 'delete', ref: r.right });
-    } else return undefined;
+/** Reads one stored ChangeSet text; any surprise throws GIVE_UP. */
+class StoredChangeSetReader extends StoredJsonReader {
+  private firstResource = true;
+
+  constructor(
+    text: string,
+    private readonly bytes: Uint8Array | undefined,
+    private readonly memo: ResourceMemo,
+    private readonly parts: ChangeSetParts,
+  ) {
+    super(text);
   }
-  return {
-    id,
-    type,
-    at,
-    actor,
-    prev,
-    changes: out,
-    ...(reason !== undefined && reason !== null ? { reason } : {}),
-    ...(rollbackOf !== undefined && rollbackOf !== null ? { rollbackOf } : {}),
-  };
-};
 
-export const decodeStoredChangeSet = (text: string, memo: ResourceMemo, parts: ChangeSetParts): ChangeSet | undefined => {
-  const scanned = scanResourceSpans(text);
-  if (scanned === undefined) return undefined;
-  const { spans } = scanned;
-  const keys: Array<string | undefined> = [];
-  const hits: Array<MeshResource | undefined> = [];
-  let skeleton = '';
-  let from = 0;
-  for (const span of spans) {
-    const key = span === undefined ? undefined : text.slice(span[0], span[1]);
-    const hit = key === undefined ? undefined : memo.get(key);
-    keys.push(key);
-    hits.push(hit);
-    if (hit !== undefined && span !== undefined) {
-      skeleton += text.slice(from, span[0]) + PLACEHOLDER;
-      from = span[1];
+  read(): ChangeSet | undefined {
+    let id: string | undefined;
+    let type: string | undefined;
+    let at: string | undefined;
+    let actor: string | undefined;
+    let prev: string | undefined;
+    let changes: Change[] | undefined;
+    let reason: string | null | undefined;
+    let rollbackOf: number | null | undefined;
+    let seen = 0;
+    this.expect(OPEN_BRACE);
+    for (let more = this.firstMember(); more; more = this.nextMember()) {
+      const k = this.key(ENVELOPE_KEYS);
+      // An unknown key, or a repeated one (JSON.parse keeps the last; the reader does not guess).
+      if (k < 0 || (seen & (1 << k)) !== 0) throw GIVE_UP;
+      seen |= 1 << k;
+      if (k === 0) id = this.string();
+      else if (k === 1) type = this.string();
+      else if (k === 2) at = this.string();
+      else if (k === 3) actor = this.string();
+      else if (k === 4) prev = this.string();
+      else if (k === 5) changes = this.changes();
+      else if (k === 6) reason = this.stringOrNull();
+      else rollbackOf = this.numberOrNull();
+    }
+    this.end();
+    if (id === undefined || type !== 'ChangeSet' || at === undefined || actor === undefined || prev === undefined) return undefined;
+    if (changes === undefined || changes.length === 0) return undefined;
+    const out = plainObject<ChangeSet>();
+    out.id = id;
+    out.type = type;
+    out.at = at;
+    out.actor = actor;
+    out.prev = prev;
+    out.changes = changes;
+    if (reason !== undefined && reason !== null) out.reason = reason;
+    if (rollbackOf !== undefined && rollbackOf !== null) out.rollbackOf = rollbackOf;
+    return out;
+  }
+
+  private changes(): Change[] {
+    this.expect(OPEN_BRACKET);
+    const out = plainArray<Change>();
+    this.space();
+    if (this.code() === CLOSE_BRACKET) {
+      this.i++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.change());
+      this.space();
+      const c = this.code();
+      this.i++;
+      if (c === CLOSE_BRACKET) return out;
+      if (c !== COMMA) throw GIVE_UP;
     }
   }
-  skeleton = from === 0 ? text : skeleton + text.slice(from);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(skeleton);
-  } catch {
-    return undefined;
+
+  /** `{op, resource}` or `{op, ref}`; anything more or less is left to the strict codec. */
+  private change(): Change {
+    this.expect(OPEN_BRACE);
+    let op: string | undefined;
+    let resource: MeshResource | undefined;
+    let ref: ResourceRef | undefined;
+    for (let more = this.firstMember(); more; more = this.nextMember()) {
+      const k = this.key(CHANGE_KEYS);
+      if (k === 0 && op === undefined) op = this.string();
+      else if (k === 1 && resource === undefined) resource = this.resource();
+      else if (k === 2 && ref === undefined) ref = this.ref();
+      else throw GIVE_UP;
+    }
+    if (op === 'apply' && resource !== undefined && ref === undefined) {
+      const apply = plainObject<Extract<Change, { op: 'apply' }>>();
+      apply.op = op;
+      apply.resource = resource;
+      return apply;
+    }
+    if (op === 'delete' && ref !== undefined && resource === undefined) {
+      const remove = plainObject<Extract<Change, { op: 'delete' }>>();
+      remove.op = op;
+      remove.ref = ref;
+      return remove;
+    }
+    throw GIVE_UP;
   }
-  if (!isObject(parsed)) return undefined;
-  const changes = parsed.changes;
-  if (!Array.isArray(changes) || changes.length !== spans.length) return undefined;
-  for (let i = 0; i < hits.length; i++) {
-    const hit = hits[i];
-    if (hit === undefined) continue;
-    const change: unknown = changes[i];
-    if (!isObject(change) || change.resource !== 0) return undefined;
-    change.resource = new MemoisedResource(hit);
+
+  private resource(): MeshResource {
+    const start = this.i;
+    if (this.code() !== OPEN_BRACE) throw GIVE_UP;
+    // Guess: a ChangeSet of one change, written compactly, ends with `}]` (+ later envelope fields).
+    // Only the first resource guesses: with several changes the guess is wrong, and costs a hash.
+    let end = BAIL;
+    if (this.firstResource) {
+      this.firstResource = false;
+      const close = this.text.lastIndexOf('}]');
+      if (close > start && this.text.charCodeAt(close - 1) === CLOSE_BRACE) end = close;
+    }
+    if (end !== BAIL) {
+      const found = this.resourceAt(start, end);
+      if (found !== undefined) return found;
+    }
+    const walked = nestedEnd(this.text, start);
+    if (walked === BAIL || walked === end) throw GIVE_UP;
+    const found = this.resourceAt(start, walked);
+    if (found === undefined) throw GIVE_UP;
+    return found;
   }
-  let value = decodeEnvelope(parsed, parts);
-  if (value === undefined) {
-    const decoded = parts.hitAware.decode(parsed);
-    if (decoded._tag === 'Left') return undefined;
-    value = decoded.right;
+
+  /** The resource whose text is exactly [start, end), or undefined when that text is not one JSON object. */
+  private resourceAt(start: number, end: number): MeshResource | undefined {
+    const hit = this.memo.get(this.text, start, end, this.bytes);
+    if (hit !== undefined) {
+      this.i = end;
+      return hit;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(this.text.slice(start, end));
+    } catch {
+      return undefined;
+    }
+    const decoded = this.parts.resource.decode(json);
+    if (decoded._tag === 'Left') throw GIVE_UP;
+    this.memo.set(this.text, start, end, decoded.right, this.bytes);
+    this.i = end;
+    return decoded.right;
   }
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    const change = value.changes[i];
-    if (key !== undefined && hits[i] === undefined && change?.op === 'apply') memo.set(key, change.resource);
+
+  private ref(): ResourceRef {
+    const start = this.i;
+    if (this.code() !== OPEN_BRACE) throw GIVE_UP;
+    const end = nestedEnd(this.text, start);
+    if (end === BAIL) throw GIVE_UP;
+    let json: unknown;
+    try {
+      json = JSON.parse(this.text.slice(start, end));
+    } catch {
+      throw GIVE_UP;
+    }
+    const decoded = this.parts.ref.decode(json);
+    if (decoded._tag === 'Left') throw GIVE_UP;
+    this.i = end;
+    return decoded.right;
   }
-  return value;
-};
+}
+
+export const decodeStoredChangeSet = (text: string, bytes: Uint8Array | undefined, memo: ResourceMemo, parts: ChangeSetParts): ChangeSet | undefined =>
+  readOrGiveUp(() => new StoredChangeSetReader(text, bytes, memo, parts).read());
 
 /** The StoredTextDecoding of a ChangeSet codec: a memo per read. */
 export const storedChangeSetDecoder =
   (parts: ChangeSetParts): StoredTextDecoding<ChangeSet>['storedTextDecoder'] =>
   () => {
     const memo = new ResourceMemo();
-    return (text) => decodeStoredChangeSet(text, memo, parts);
+    return (text, bytes) => decodeStoredChangeSet(text, bytes, memo, parts);
   };

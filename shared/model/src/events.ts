@@ -7,7 +7,7 @@ import { type MeshResource, type ResourceRef, decodeResource, encodeResource, is
 import { WorkloadEntrySpec } from './resources/workload-entry.js';
 import { contentHash } from './canonical-json.js';
 import { storedRegistryEventDecoder } from './registry-event-fast-decoder.js';
-import { resourceOrMemoised, storedChangeSetDecoder, type StoredTextDecoding } from './change-set-fast-decoder.js';
+import { storedChangeSetDecoder, type StoredTextDecoding } from './change-set-fast-decoder.js';
 
 /** The hash a ChangeSet carries as `prev` when it is the first in the log. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -47,7 +47,7 @@ const ResourceCodec = new t.Type<MeshResource, Record<string, unknown>, unknown>
   encodeResource,
 );
 
-/** `resource` decodes an applied resource; replay swaps in one that also takes memoised resources. */
+/** `resource` decodes an applied resource. */
 const changeCodecOf = (resource: t.Type<MeshResource, Record<string, unknown>, unknown>) =>
   new t.Type<Change, unknown, unknown>(
     'Change',
@@ -84,7 +84,6 @@ const changeSetCodecOf = (resource: t.Type<MeshResource, Record<string, unknown>
 /** The strict ChangeSet codec, plus a faster decoder of stored text that accepts exactly what it accepts (see change-set-fast-decoder.ts). */
 export const ChangeSetCodec: t.Type<ChangeSet, unknown, unknown> & StoredTextDecoding<ChangeSet> = Object.assign(changeSetCodecOf(ResourceCodec), {
   storedTextDecoder: storedChangeSetDecoder({
-    hitAware: changeSetCodecOf(resourceOrMemoised(ResourceCodec)),
     resource: ResourceCodec,
     ref: RefCodec as unknown as t.Decoder<unknown, ResourceRef>,
   }),

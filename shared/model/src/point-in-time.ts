@@ -1,6 +1,6 @@
 import type { ChangeSet, LogEvent, RegistryEvent } from './events.js';
 import { emptyMeshState, type MeshState } from './mesh-state.js';
-import { replay } from './reducer.js';
+import { configLogEvent, registryLogEvent, replay } from './reducer.js';
 import { type TimePoint, instantOf, isAfterPoint } from './time-point.js';
 
 /** The mesh as it was at a point of the log, and how sure we are of its registry part. */
@@ -45,7 +45,7 @@ export class PointInTimeFold {
       return false;
     }
     this.lastConfigAt = event.at;
-    this.push({ stream: 'config', seq, event });
+    this.push(configLogEvent(seq, event));
     return true;
   }
 
@@ -64,7 +64,7 @@ export class PointInTimeFold {
       this.unknown.push(`${event.namespace}/${event.name}`);
       return;
     }
-    this.push({ stream: 'registry', seq, event });
+    this.push(registryLogEvent(seq, event));
   }
 
   result(): PointInTime {

@@ -1,6 +1,25 @@
-import { type ChangeSet, changeSetHash, type LogEvent } from './events.js';
+import { type ChangeSet, changeSetHash, type LogEvent, type RegistryEvent } from './events.js';
 import type { MeshState, RegisteredWorkload, StoredResource } from './mesh-state.js';
+import { plainObject } from './plain-value.js';
 import { refOf, resourceKey } from './resource.js';
+
+/** A config event for `replay`; made so that a batch of them dies young (see plain-value.ts). */
+export const configLogEvent = (seq: number, event: ChangeSet): LogEvent => {
+  const e = plainObject<Extract<LogEvent, { stream: 'config' }>>();
+  e.stream = 'config';
+  e.seq = seq;
+  e.event = event;
+  return e;
+};
+
+/** A registry event for `replay`; made so that a batch of them dies young (see plain-value.ts). */
+export const registryLogEvent = (seq: number, event: RegistryEvent): LogEvent => {
+  const e = plainObject<Extract<LogEvent, { stream: 'registry' }>>();
+  e.stream = 'registry';
+  e.seq = seq;
+  e.event = event;
+  return e;
+};
 
 /**
  * The only way state is built: pilot, galley and the CLI's replay all fold the log with this.

@@ -5,6 +5,7 @@ import { isRight, type Either } from 'fp-ts/lib/Either.js';
 import { ChangeSetCodec, decodeResource, GENESIS_HASH, RegistryEventCodec, type ChangeSet, type MeshResource, type RegistryEvent } from '../src/index.js';
 import { changeSet, registryEvent } from './arbitraries.js';
 import { anyKindDoc } from './kind-arbitraries.js';
+import { pathsOf, setAt, type Json } from './json-mutation.js';
 
 /*
  * Replay decodes stored ChangeSets through ChangeSetCodec.storedTextDecoder (a memo of resources
@@ -12,8 +13,6 @@ import { anyKindDoc } from './kind-arbitraries.js';
  * the strict path (JSON.parse + ChangeSetCodec.decode) accepts, with deep-equal values: when it
  * answers, the strict path must agree; when it does not, the strict path decides.
  */
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 const strict = (text: string): Either<unknown, ChangeSet> | undefined => {
   let json: unknown;
@@ -67,23 +66,6 @@ test('fast-decode.property: valid stored ChangeSets, recurring or not, decode to
   );
 });
 
-const pathsOf = (value: Json, at: ReadonlyArray<string | number> = []): Array<ReadonlyArray<string | number>> => {
-  if (Array.isArray(value)) return [at, ...value.flatMap((v, i) => pathsOf(v, [...at, i]))];
-  if (value !== null && typeof value === 'object') return [at, ...Object.entries(value).flatMap(([k, v]) => pathsOf(v, [...at, k]))];
-  return [at];
-};
-
-const setAt = (value: Json, path: ReadonlyArray<string | number>, next: Json | undefined): Json => {
-  if (path.length === 0) return next ?? null;
-  const [head, ...rest] = path;
-  const copy = (Array.isArray(value) ? [...value] : { ...(value as Record<string, Json>) }) as unknown as Record<string | number, Json>;
-  if (next === undefined && rest.length === 0) {
-    if (Array.isArray(copy)) copy.splice(head as number, 1);
-    else delete copy[head!];
-  } else copy[head!] = setAt(copy[head!] as Json, rest, next);
-  return copy as Json;
-};
-
 const strangeValue: fc.Arbitrary<Json> = fc.oneof(
   fc.constantFrom<Json>(null, '', 'ChangeSet', 'delete', 'apply', -0, 0, 1.5, true, [], {}, { op: 'apply' }),
   fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
@@ -122,6 +104,24 @@ const trickyEdit = (text: string, pick: number): string => {
     (t) => t.replace(/\}$/, '}}'),
     (t) => t.replace(/\}$/, '} x'),
     (t) => t.replace('"changes":[', '"changes":[0,'),
+    // Shapes the hand reader must read as JSON.parse does, or leave to the strict codec.
+    (t) => t.replace(/\}$/, ',"reason":null,"rollbackOf":null}'),
+    (t) => t.replace(/\}$/, ',"rollbackOf":1e2}'),
+    (t) => t.replace(/\}$/, ',"rollbackOf":-0}'),
+    (t) => t.replace(/\}$/, ',"rollbackOf":01}'),
+    (t) => t.replace(/\}$/, ',"rollbackOf":1.}'),
+    (t) => t.replace(/\}$/, ',"reason":"a\\"b\\u00e9\\n"}'),
+    (t) => t.replace(/\}$/, ',"reason":"tab\there"}'),
+    (t) => t.replace(/\}$/, ',"reason":"x}]"}'),
+    (t) => t.replace('"op":"apply",', '').replace(/("resource":\{.*\})\}\]/s, '$1,"op":"apply"}]'),
+    (t) => t.replace('"op":"apply"', '"op":"apply","x":1'),
+    (t) => t.replace('"op":"apply"', '"op":"\\u0061pply"'),
+    (t) => t.replace('"op":"apply"', '"op":"apply","op":"apply"'),
+    (t) => t.replace('"op":"delete"', '"op":"delete","resource":{}'),
+    (t) => t.replace('"prev":', '"pr\\u0065v":'),
+    (t) => t.replace('"id":', '"id":null,"id":'),
+    (t) => t.replace(/:/g, ' : ').replace(/,/g, ' ,\r\n\t'),
+    (t) => `\ufeff${t}`,
   ];
   return tricks[pick % tricks.length]!(text);
 };
@@ -157,6 +157,27 @@ test('fast-decode: a tampered envelope around a resource seen before is left to 
   }
 });
 
+test('fast-decode: valid JSON spellings of a stored ChangeSet are read by the fast path itself, to the strict value', () => {
+  const resource = decodeResource({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'a', namespace: 'default' }, spec: { hosts: ['a'], resolution: 'STATIC', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }] } });
+  assert.ok(isRight(resource));
+  const cs: ChangeSet = { id: '1', type: 'ChangeSet', at: '2024-05-01T00:00:00.000Z', actor: 'alice', prev: GENESIS_HASH, changes: [{ op: 'apply', resource: resource.right.resource }, { op: 'delete', ref: { kind: 'Gateway', namespace: 'default', name: 'gw' } }] };
+  const text = stored(cs, false);
+  const spellings = [
+    text,
+    stored(cs, true),
+    text.replace(/\}$/, ',"reason":null,"rollbackOf":null}'),
+    text.replace(/\}$/, ',"reason":"a\\"b\\u00e9\\n","rollbackOf":1e2}'),
+    text.replace('"op":"apply","resource":{', '"resource":{').replace('}},{"op":"delete"', '},"op":"apply"},{"op":"delete"'),
+    text.replace('"prev":', '"pr\\u0065v":').replace('"op":"delete"', '"op":"\\u0064elete"'),
+    ` \n${text.replace(/:/g, ' : ').replace(/,/g, ' ,\r\n\t')}\t`,
+  ];
+  const fast = ChangeSetCodec.storedTextDecoder();
+  for (const spelling of spellings) {
+    assert.notEqual(fast(spelling), undefined, spelling);
+    assert.ok(agrees(fast, spelling) !== undefined, spelling);
+  }
+});
+
 test('fast-decode.property: stored registry events, intact or edited, decode through the fast path exactly as through the strict codec', () => {
   const strictRegistry = (text: string): Either<unknown, RegistryEvent> | undefined => {
     try {
@@ -167,8 +188,21 @@ test('fast-decode.property: stored registry events, intact or edited, decode thr
   };
   const tombstone = fc.record({ id: fc.string(), at: fc.string(), actor: fc.string(), namespace: fc.constantFrom('default', 'a-b', 'A', '', 'x.y'), name: fc.constantFrom('a', 'a.b', 'A', '', '-a'), type: fc.constant('WorkloadRemoved') });
   const text = fc.oneof(registryEvent().map((e) => JSON.stringify(RegistryEventCodec.encode(e))), tombstone.map((e) => JSON.stringify(e)));
+  // Shapes the hand-read tombstone path must read as JSON.parse does, or leave to the strict codec.
+  const tricks: Array<(t: string) => string> = [
+    (t) => t.replace('"type":', '"t\\u0079pe":'),
+    (t) => t.replace('"id":', '"id":"x","id":'),
+    (t) => t.replace('"name":', '"name":null,"x":'),
+    (t) => t.replace(/\}$/, ',"workload":null}'),
+    (t) => t.replace('"WorkloadRemoved"', '"Workload\\u0052emoved"'),
+    (t) => t.replace(/:/g, ' :\n').replace(/,/g, '\t, '),
+    (t) => t.replace(/\}$/, '} '),
+    (t) => t.replace(/\}$/, '}]'),
+    (t) => t.replace('"actor":"', '"actor":"\u0001'),
+  ];
   const edited = fc.oneof(
     text,
+    fc.tuple(text, fc.nat()).map(([t, p]) => tricks[p % tricks.length]!(t)),
     fc.tuple(text, fc.nat(), fc.nat({ max: 2 }), strangeValue).map(([t, p, h, v]) => valueEdit(t, p, h, v)),
     fc.tuple(text, fc.nat(), fc.nat({ max: 2 }), fc.constantFrom('{', '}', '"', ',', ':', ' ', 'e', 'a')).map(([t, p, h, c]) => textEdit(t, p, h, c)),
   );

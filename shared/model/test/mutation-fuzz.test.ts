@@ -16,67 +16,16 @@ import {
 } from '../src/index.js';
 import { anyKindDoc, authorizationPolicyDoc, gatewayDoc, peerAuthenticationDoc, requestAuthenticationDoc, sidecarDoc, workloadGroupDoc } from './kind-arbitraries.js';
 import type { IstioDocument } from './arbitraries.js';
+import { mutatedFrom } from './json-mutation.js';
 
 /*
- * Mutation fuzzing: take a valid document, break one thing anywhere in it (drop a field, put a
- * strange value, add an unknown field, empty a list, repeat an item), and check the codec never
- * throws, reports rejections with a path and a reason, and only accepts what round-trips.
+ * Mutation fuzzing: take a valid document, break one thing anywhere in it (json-mutation.ts: drop,
+ * null or empty a field, put a strange value, add an unknown field, repeat an item, …), and check
+ * the codec never throws, reports rejections with a path and a reason, and only accepts what
+ * round-trips.
  */
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type Path = ReadonlyArray<string | number>;
-
-const pathsOf = (value: Json, at: Path = []): Path[] => {
-  const here = [at];
-  if (Array.isArray(value)) return [...here, ...value.flatMap((v, i) => pathsOf(v, [...at, i]))];
-  if (value !== null && typeof value === 'object') return [...here, ...Object.entries(value).flatMap(([k, v]) => pathsOf(v, [...at, k]))];
-  return here;
-};
-
-const getAt = (value: Json, path: Path): Json => path.reduce<Json>((v, k) => (v as Record<string | number, Json>)[k] as Json, value);
-
-const setAt = (value: Json, path: Path, next: Json | undefined): Json => {
-  if (path.length === 0) return next ?? null;
-  const [head, ...rest] = path;
-  if (Array.isArray(value)) {
-    const copy = [...value];
-    if (next === undefined && rest.length === 0) copy.splice(head as number, 1);
-    else copy[head as number] = setAt(copy[head as number] as Json, rest, next);
-    return copy;
-  }
-  const copy: Record<string, Json> = { ...(value as Record<string, Json>) };
-  if (next === undefined && rest.length === 0) delete copy[head as string];
-  else copy[head as string] = setAt(copy[head as string] as Json, rest, next);
-  return copy;
-};
-
-type Mutation = 'delete' | 'replace' | 'unknown-field' | 'empty' | 'repeat';
-const strangeValue: fc.Arbitrary<Json> = fc.oneof(
-  fc.constantFrom<Json>(null, '', '*', '-1', 'A_B', 'x'.repeat(300), -1, 0, 1.5, 65536, 4294967296, true, [], {}, [''], { '': '' }),
-  fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
-);
-
-const mutate = (doc: Json, pick: number, how: Mutation, value: Json): Json => {
-  const paths = pathsOf(doc);
-  const path = paths[pick % paths.length] ?? [];
-  const target = getAt(doc, path);
-  switch (how) {
-    case 'delete':
-      return path.length === 0 ? doc : setAt(doc, path, undefined);
-    case 'replace':
-      return setAt(doc, path, value);
-    case 'unknown-field':
-      return target !== null && typeof target === 'object' && !Array.isArray(target) ? setAt(doc, [...path, 'x-unknown'], value) : setAt(doc, path, value);
-    case 'empty':
-      return setAt(doc, path, Array.isArray(target) ? [] : typeof target === 'object' ? {} : '');
-    case 'repeat':
-      return Array.isArray(target) && target.length > 0 ? setAt(doc, path, [...target, target[0] as Json]) : setAt(doc, path, value);
-  }
-};
-
-const mutated: fc.Arbitrary<Json> = fc
-  .tuple(anyKindDoc, fc.nat(), fc.constantFrom<Mutation>('delete', 'replace', 'unknown-field', 'empty', 'repeat'), strangeValue)
-  .map(([doc, pick, how, value]) => mutate(doc as unknown as Json, pick, how, value));
+const mutated = mutatedFrom(anyKindDoc);
 
 test('mutation.property: a broken document never crashes the codec and every rejection says where and why', () => {
   fc.assert(

@@ -7,7 +7,66 @@ import { type Invalid, type InvalidCode, joinPath } from '../invalid.js';
  * names failures only by type; users need every error at once with a path and a reason,
  * and unknown fields rejected (like `kubectl apply --validate=strict`). Each combinator
  * appends exactly the path segment it owns, so the io-ts context *is* the user-facing path.
+ *
+ * Every kit type also has a context-free fast decode: the same rules, but it stops at the
+ * first problem and allocates no context, no error list and no Either. `validate` runs it
+ * first and walks with paths only when it fails, so a valid value (every replayed event) is
+ * decoded once, cheaply, and an invalid one gets exactly the errors the path walk gives.
+ * kit-fast-decode.property.test.ts proves both answer the same on valid and broken values.
  */
+
+/** A fast decode's answer when the value is invalid or it cannot tell: the path walk then decides. */
+export const NOT_DECODED: unique symbol = Symbol('not decoded');
+export type FastDecode<A> = (u: unknown) => A | typeof NOT_DECODED;
+
+let fastDecodeOn = true;
+
+/**
+ * Runs `check` with every kit type validating by the path walk alone, at every level: the
+ * reference the fast decode is proven equal to (kit-fast-decode.property.test.ts).
+ */
+export const withPathWalkOnly = <T>(check: () => T): T => {
+  fastDecodeOn = false;
+  try {
+    return check();
+  } finally {
+    fastDecodeOn = true;
+  }
+};
+
+/** A type of this kit: `validate` = fast decode, else the path walk (`validatePaths`). */
+export class KitType<A, O = A> extends t.Type<A, O, unknown> {
+  constructor(
+    name: string,
+    is: t.Is<A>,
+    readonly validatePaths: t.Validate<unknown, A>,
+    encode: t.Encode<A, O>,
+    readonly decodeFast: FastDecode<A>,
+  ) {
+    super(
+      name,
+      is,
+      (u, c) => {
+        if (fastDecodeOn) {
+          const v = decodeFast(u);
+          if (v !== NOT_DECODED) return t.success(v);
+        }
+        return validatePaths(u, c);
+      },
+      encode,
+    );
+  }
+}
+
+/** The fast decode of any io-ts type: its own for kit types, else io-ts' decode (a correct, slower fallback). */
+export const fastDecoderOf = <A>(type: t.Decoder<unknown, A>): FastDecode<A> => {
+  if (type instanceof KitType) return (type as KitType<A, unknown>).decodeFast;
+  if (type instanceof t.UnknownType) return (u) => u as A;
+  return (u) => {
+    const r = type.decode(u);
+    return r._tag === 'Right' ? r.right : NOT_DECODED;
+  };
+};
 
 /** Messages carry a code prefix (`REQUIRED|…`) so the path/reason/code survive io-ts' string-only message. */
 const encodeMessage = (code: InvalidCode, reason: string): string => `${code}|${reason}`;
@@ -49,13 +108,15 @@ export const toInvalid = (errors: t.Errors): Invalid[] => {
 };
 
 export const decodeWith = <A>(codec: t.Decoder<unknown, A>, u: unknown): Either<Invalid[], A> => {
+  const fast = fastDecodeOn ? fastDecoderOf(codec)(u) : NOT_DECODED;
+  if (fast !== NOT_DECODED) return right(fast);
   const r = codec.decode(u);
   return isLeft(r) ? left(toInvalid(r.left)) : right(r.right);
 };
 
 /** A leaf type with a user-facing message instead of io-ts' type name. */
-const leaf = <A>(name: string, is: (u: unknown) => u is A, reason: string): t.Type<A, A, unknown> =>
-  new t.Type<A, A, unknown>(name, is, (u, c) => (is(u) ? t.success(u) : fail(u, c, reason)), t.identity);
+const leaf = <A>(name: string, is: (u: unknown) => u is A, reason: string): KitType<A> =>
+  new KitType<A>(name, is, (u, c) => (is(u) ? t.success(u) : fail(u, c, reason)), t.identity, (u) => (is(u) ? u : NOT_DECODED));
 
 export const str = leaf('string', (u): u is string => typeof u === 'string', 'must be a string');
 export const bool = leaf('boolean', (u): u is boolean => typeof u === 'boolean', 'must be a boolean');
@@ -63,8 +124,9 @@ export const num = leaf('number', (u): u is number => typeof u === 'number' && N
 export const int = leaf('integer', (u): u is number => Number.isInteger(u), 'must be an integer');
 
 /** Adds a check to a type; the check returns a reason when the value is wrong. */
-export const refine = <A, O>(base: t.Type<A, O, unknown>, name: string, check: (a: A) => string | undefined) =>
-  new t.Type<A, O, unknown>(
+export const refine = <A, O>(base: t.Type<A, O, unknown>, name: string, check: (a: A) => string | undefined): KitType<A, O> => {
+  const baseFast = fastDecoderOf(base);
+  return new KitType<A, O>(
     name,
     (u): u is A => base.is(u) && check(u) === undefined,
     (u, c) => {
@@ -74,7 +136,12 @@ export const refine = <A, O>(base: t.Type<A, O, unknown>, name: string, check: (
       return reason === undefined ? r : fail(u, c, reason);
     },
     base.encode,
+    (u) => {
+      const v = baseFast(u);
+      return v !== NOT_DECODED && check(v) === undefined ? v : NOT_DECODED;
+    },
   );
+};
 
 export const intRange = (min: number, max: number) =>
   refine(int, `int[${min},${max}]`, (n) =>
@@ -87,8 +154,10 @@ export const enumOf = <K extends string>(name: string, values: readonly K[]) =>
   leaf<K>(name, (u): u is K => typeof u === 'string' && (values as readonly string[]).includes(u), `must be one of ${values.join(', ')}`);
 
 /** A sequence; each item's path is `[i]`. */
-export const list = <A, O>(item: t.Type<A, O, unknown>, opts: { minItems?: number } = {}) =>
-  new t.Type<A[], O[], unknown>(
+export const list = <A, O>(item: t.Type<A, O, unknown>, opts: { minItems?: number } = {}): KitType<A[], O[]> => {
+  const itemFast = fastDecoderOf(item);
+  const minItems = opts.minItems ?? 0;
+  return new KitType<A[], O[]>(
     `Array<${item.name}>`,
     (u): u is A[] => Array.isArray(u) && u.every(item.is),
     (u, c) => {
@@ -106,14 +175,30 @@ export const list = <A, O>(item: t.Type<A, O, unknown>, opts: { minItems?: numbe
       return errors.length > 0 ? t.failures(errors) : t.success(out);
     },
     (as) => as.map(item.encode),
+    (u) => {
+      if (!Array.isArray(u) || u.length < minItems) return NOT_DECODED;
+      const out: A[] = new Array<A>(u.length);
+      for (let i = 0; i < u.length; i++) {
+        const x: unknown = u[i];
+        // A hole, which the walk's forEach skips: let the walk decide.
+        if (x === undefined && !(i in u)) return NOT_DECODED;
+        const v = itemFast(x);
+        if (v === NOT_DECODED) return NOT_DECODED;
+        out[i] = v;
+      }
+      return out;
+    },
   );
+};
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === 'object' && u !== null && !Array.isArray(u);
 
 /** A map with user-chosen keys (labels, headers); each value's path is `.key`. */
-export const record = <A, O>(value: t.Type<A, O, unknown>, opts: { name?: string; keyCheck?: (k: string) => string | undefined; reason?: string } = {}) =>
-  new t.Type<Record<string, A>, Record<string, O>, unknown>(
+export const record = <A, O>(value: t.Type<A, O, unknown>, opts: { name?: string; keyCheck?: (k: string) => string | undefined; reason?: string } = {}): KitType<Record<string, A>, Record<string, O>> => {
+  const valueFast = fastDecoderOf(value);
+  const keyCheck = opts.keyCheck;
+  return new KitType<Record<string, A>, Record<string, O>>(
     opts.name ?? `Record<string, ${value.name}>`,
     (u): u is Record<string, A> => isPlainObject(u) && Object.values(u).every(value.is),
     (u, c) => {
@@ -135,7 +220,20 @@ export const record = <A, O>(value: t.Type<A, O, unknown>, opts: { name?: string
       return errors.length > 0 ? t.failures(errors) : t.success(out);
     },
     (a) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, value.encode(v)])),
+    (u) => {
+      if (!isPlainObject(u)) return NOT_DECODED;
+      const out: Record<string, A> = {};
+      for (const k of Object.keys(u)) {
+        if (keyCheck !== undefined && keyCheck(k) !== undefined) return NOT_DECODED;
+        const v = valueFast(u[k]);
+        if (v === NOT_DECODED) return NOT_DECODED;
+        if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+        else out[k] = v;
+      }
+      return out;
+    },
   );
+};
 
 type Props = Record<string, t.Type<any, any, unknown>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Out<P extends Props> = { [K in keyof P]: t.TypeOf<P[K]> };
@@ -165,7 +263,14 @@ export const struct = <R extends Props, O extends Props>(
   const ignored = new Set(options.ignored ?? []);
   const knownKeys = new Set([...Object.keys(required), ...Object.keys(optional)]);
   const known = (k: string): boolean => knownKeys.has(k);
-  return new t.Type<StructOf<R, O>, Enc<R> & Partial<Enc<O>>, unknown>(
+  // Parallel arrays and indexed loops: the fast decode runs for every object of every replayed event.
+  const requiredKeys = requiredFields.map(([k]) => k);
+  const requiredFast = requiredFields.map(([, type]) => fastDecoderOf(type));
+  const optionalKeys = optionalFields.map(([k]) => k);
+  const optionalFast = optionalFields.map(([, type]) => fastDecoderOf(type));
+  const optionalKeySet = new Set(optionalKeys);
+  const check = options.check;
+  return new KitType<StructOf<R, O>, Enc<R> & Partial<Enc<O>>>(
     name,
     (u): u is StructOf<R, O> => {
       if (!isPlainObject(u)) return false;
@@ -219,6 +324,39 @@ export const struct = <R extends Props, O extends Props>(
         if (v !== undefined) out[k] = type.encode(v);
       }
       return out as Enc<R> & Partial<Enc<O>>;
+    },
+    (u) => {
+      if (!isPlainObject(u)) return NOT_DECODED;
+      const keys = Object.keys(u);
+      let optionalLeft = 0;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (optionalKeySet.has(k)) optionalLeft++;
+        else if (!knownKeys.has(k) && !ignored.has(k)) return NOT_DECODED;
+      }
+      // Fields in declaration order, as the path walk builds them.
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < requiredKeys.length; i++) {
+        const k = requiredKeys[i]!;
+        const v = u[k];
+        if (v === undefined || v === null) return NOT_DECODED;
+        const d = requiredFast[i]!(v);
+        if (d === NOT_DECODED) return NOT_DECODED;
+        out[k] = d;
+      }
+      // Own fields only, as the walk reads them; the loop ends with the last one the object has.
+      for (let i = 0; optionalLeft > 0 && i < optionalKeys.length; i++) {
+        const k = optionalKeys[i]!;
+        const v = u[k];
+        if (v === undefined || !Object.hasOwn(u, k)) continue;
+        optionalLeft--;
+        if (v === null) continue;
+        const d = optionalFast[i]!(v);
+        if (d === NOT_DECODED) return NOT_DECODED;
+        out[k] = d;
+      }
+      const value = out as StructOf<R, O>;
+      return check === undefined || check(value).length === 0 ? value : NOT_DECODED;
     },
   );
 };

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { isIP } from 'node:net';
-import { bool, enumOf, intRange, list, nonNegativeInt, record, refine, str, struct } from '../codec/schema.js';
+import { bool, enumOf, fastDecoderOf, intRange, KitType, list, nonNegativeInt, record, refine, str, struct } from '../codec/schema.js';
 import {
   Destination,
   Percent,
@@ -44,14 +44,15 @@ const Headers = struct('Headers', {}, { request: RequestHeaderOperations, respon
 type Headers = t.TypeOf<typeof Headers>;
 
 /** `withoutHeaders` may test presence with the pseudo-regex `*` (not RE2: Istio turns it into a present match). */
-const WithoutHeaderMatch = new t.Type<t.TypeOf<typeof StrictStringMatch>, t.OutputOf<typeof StrictStringMatch>, unknown>(
+const isPresenceMatch = (u: unknown): boolean =>
+  typeof u === 'object' && u !== null && (u as Record<string, unknown>).regex === '*' && Object.keys(u).length === 1;
+const strictStringMatchFast = fastDecoderOf(StrictStringMatch);
+const WithoutHeaderMatch = new KitType<t.TypeOf<typeof StrictStringMatch>, t.OutputOf<typeof StrictStringMatch>>(
   'WithoutHeaderMatch',
   StrictStringMatch.is,
-  (u, c) =>
-    typeof u === 'object' && u !== null && (u as Record<string, unknown>).regex === '*' && Object.keys(u).length === 1
-      ? t.success({ regex: '*' })
-      : StrictStringMatch.validate(u, c),
+  (u, c) => (isPresenceMatch(u) ? t.success({ regex: '*' }) : StrictStringMatch.validate(u, c)),
   StrictStringMatch.encode,
+  (u) => (isPresenceMatch(u) ? { regex: '*' } : strictStringMatchFast(u)),
 );
 
 const headerMatches = (match: t.Type<t.TypeOf<typeof StrictStringMatch>, t.OutputOf<typeof StrictStringMatch>, unknown>) =>
