@@ -50,7 +50,7 @@ export type Mutation = 'delete' | 'replace' | 'unknown-field' | 'empty' | 'repea
 export const MUTATIONS: readonly Mutation[] = ['delete', 'replace', 'unknown-field', 'empty', 'repeat', 'null', 'reverse-keys', 'proto-key'];
 
 export const strangeValue: fc.Arbitrary<Json> = fc.oneof(
-  fc.constantFrom<Json>(null, '', '*', '-1', 'A_B', 'x'.repeat(300), -1, 0, 1.5, 65536, 4294967296, true, [], {}, [''], { '': '' }),
+  fc.constantFrom<Json>(null, '', '*', '-1', 'A_B', 'x'.repeat(300), -1, 0, -0, 1.5, 65536, 4294967296, true, [], {}, [''], { '': '' }),
   fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
 );
 

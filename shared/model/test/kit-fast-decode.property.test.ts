@@ -131,3 +131,23 @@ test('kit.fast-decode.property: the one-pass hostname check gives exactly the la
   );
   fc.assert(fc.property(name, (h) => assert.equal(hostnameReason(h), hostnameProblem(h), JSON.stringify(h))), { numRuns: 5000 });
 });
+
+test('kit.negative-zero: -0 decodes as 0 on both paths, so a live state equals its own replay from JSON', () => {
+  const doc = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'r', namespace: 'default' },
+    spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews' }, weight: -0 }] }] },
+  };
+  const weightOf = (r: ReturnType<typeof decodeResource>): unknown => {
+    assert.ok(isRight(r), JSON.stringify(r));
+    return (r.right.resource.spec as { http: Array<{ route: Array<{ weight: number }> }> }).http[0]?.route[0]?.weight;
+  };
+  for (const [label, decoded] of [
+    ['fast', decodeResource(doc)],
+    ['walk', withPathWalkOnly(() => decodeResource(doc))],
+  ] as const) {
+    assert.ok(Object.is(weightOf(decoded), 0), `${label}: weight is +0`);
+    assert.deepStrictEqual(decoded, decodeResource(JSON.parse(JSON.stringify(doc))), `${label}: equals the decode of its stored form`);
+  }
+});

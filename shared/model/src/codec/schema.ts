@@ -115,13 +115,19 @@ export const decodeWith = <A>(codec: t.Decoder<unknown, A>, u: unknown): Either<
 };
 
 /** A leaf type with a user-facing message instead of io-ts' type name. */
-const leaf = <A>(name: string, is: (u: unknown) => u is A, reason: string): KitType<A> =>
-  new KitType<A>(name, is, (u, c) => (is(u) ? t.success(u) : fail(u, c, reason)), t.identity, (u) => (is(u) ? u : NOT_DECODED));
+const leaf = <A>(name: string, is: (u: unknown) => u is A, reason: string, normalize: (a: A) => A = (a) => a): KitType<A> =>
+  new KitType<A>(name, is, (u, c) => (is(u) ? t.success(normalize(u)) : fail(u, c, reason)), t.identity, (u) => (is(u) ? normalize(u) : NOT_DECODED));
+
+/**
+ * -0 becomes 0: JSON stores -0 as 0, so a value kept as -0 would make a live state differ from
+ * its own replay. Adding +0 turns -0 into 0 and leaves every other number as it is.
+ */
+const positiveZero = (n: number): number => n + 0;
 
 export const str = leaf('string', (u): u is string => typeof u === 'string', 'must be a string');
 export const bool = leaf('boolean', (u): u is boolean => typeof u === 'boolean', 'must be a boolean');
-export const num = leaf('number', (u): u is number => typeof u === 'number' && Number.isFinite(u), 'must be a number');
-export const int = leaf('integer', (u): u is number => Number.isInteger(u), 'must be an integer');
+export const num = leaf('number', (u): u is number => typeof u === 'number' && Number.isFinite(u), 'must be a number', positiveZero);
+export const int = leaf('integer', (u): u is number => Number.isInteger(u), 'must be an integer', positiveZero);
 
 /** Adds a check to a type; the check returns a reason when the value is wrong. */
 export const refine = <A, O>(base: t.Type<A, O, unknown>, name: string, check: (a: A) => string | undefined): KitType<A, O> => {
