@@ -1,6 +1,6 @@
 import { followStream, streamLastSequence, Streams, type Bus, type StreamFollower } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
-import { ChangeSetCodec, emptyMeshState, reduce, type MeshState } from '@jetmesh/model';
+import { ChangeSetCodec, configLogEvent, emptyMeshState, replay, type LogEvent, type MeshState } from '@jetmesh/model';
 
 /** How long a caller waits for galley's own projection to reach a sequence before calling NATS lost. */
 export const FOLD_TIMEOUT_MS = 10_000;
@@ -42,12 +42,27 @@ interface Waiter {
   readonly timer: NodeJS.Timeout;
 }
 
+// While catching up, events are folded in chunks: folding one at a time copies the state's maps
+// and hashes the ChangeSet per event, quadratic over a long log.
+const CATCH_UP_CHUNK_EVENTS = 4096;
+
 /** Replays MESH_CONFIG from the start with the shared reducer, then follows it live. */
 export async function startConfigState(bus: Bus, log: Logger): Promise<ConfigState> {
   let state = emptyMeshState;
   let position = 0;
   let failure: Error | undefined;
+  let caughtUp = false;
+  // Handled but not yet folded: the events, and the sequence position moves to when they are.
+  let pending: LogEvent[] = [];
+  let pendingPosition = 0;
   const waiters = new Set<Waiter>();
+
+  const fold = (): void => {
+    if (pending.length > 0) state = replay(state, pending);
+    pending = [];
+    position = pendingPosition;
+    settle();
+  };
 
   const settle = (): void => {
     for (const w of waiters) {
@@ -64,16 +79,22 @@ export async function startConfigState(bus: Bus, log: Logger): Promise<ConfigSta
     codec: ChangeSetCodec,
     fromSequence: 1,
     onEvent: (event, meta) => {
-      state = reduce(state, { stream: 'config', seq: meta.seq, event });
-      position = meta.seq;
-      settle();
+      pending.push(configLogEvent(meta.seq, event));
+      pendingPosition = meta.seq;
+      if (caughtUp || pending.length >= CATCH_UP_CHUNK_EVENTS) fold();
     },
     // Skipped as every other replica skips it; the position still moves so writes can follow it.
     onInvalid: (meta) => {
-      position = meta.seq;
-      settle();
+      pendingPosition = meta.seq;
+      if (caughtUp) fold();
     },
   });
+  const caughtUpFolded = follower.caughtUp.then(() => {
+    caughtUp = true;
+    fold();
+  });
+  // Observed by whoever awaits it; a follower failure is also reported through `closed` below.
+  caughtUpFolded.catch(() => undefined);
   follower.closed.catch((err: unknown) => {
     failure = err instanceof Error ? err : new Error(String(err));
     log.error({ err: failure }, 'config state stopped following MESH_CONFIG');
@@ -100,8 +121,8 @@ export async function startConfigState(bus: Bus, log: Logger): Promise<ConfigSta
   return {
     current: () => state,
     position: () => position,
-    isCaughtUp: () => follower.isCaughtUp() && failure === undefined,
-    caughtUp: follower.caughtUp,
+    isCaughtUp: () => caughtUp && failure === undefined,
+    caughtUp: caughtUpFolded,
     waitFor,
     latest: async () => {
       await waitFor(await streamLastSequence(bus, Streams.config));

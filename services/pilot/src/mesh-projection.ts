@@ -1,6 +1,6 @@
 import { followStream, Streams, type Bus, type EventMeta, type StreamFollower } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
-import { ChangeSetCodec, emptyMeshState, RegistryEventCodec, replay, type LogEvent, type MeshState } from '@jetmesh/model';
+import { ChangeSetCodec, configLogEvent, emptyMeshState, RegistryEventCodec, registryLogEvent, replay, type LogEvent, type MeshState } from '@jetmesh/model';
 import type { PilotMetrics, StreamLabel } from './pilot-metrics.js';
 
 /** The mesh state folded from MESH_CONFIG and MESH_REGISTRY, kept current as the log grows. */
@@ -78,7 +78,7 @@ export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotM
         stream: Streams.config,
         fromSequence: initial.configSeq + 1,
         codec: ChangeSetCodec,
-        onEvent: (event, meta) => accept({ stream: 'config', seq: meta.seq, event }),
+        onEvent: (event, meta) => accept(configLogEvent(meta.seq, event)),
         onInvalid: onInvalid('config'),
       }),
     );
@@ -87,7 +87,7 @@ export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotM
         stream: Streams.registry,
         fromSequence: 1,
         codec: RegistryEventCodec,
-        onEvent: (event, meta) => accept({ stream: 'registry', seq: meta.seq, event }),
+        onEvent: (event, meta) => accept(registryLogEvent(meta.seq, event)),
         onInvalid: onInvalid('registry'),
       }),
     );
