@@ -17,7 +17,7 @@ try {
   const admin = await serveAdmin({ port: env.adminPort, registry, ready: () => (citadel !== undefined ? { ready: true } : { ready: false, reason: 'loading the CA' }) }, log);
   const bus = await connectBus(env.natsUrl, log, { name: 'citadel', user: env.natsUser, pass: env.natsPassword });
   // MESH_AUDIT must exist before the first certificate; provisioning is idempotent across services.
-  await provisionMesh(bus, 'citadel');
+  await provisionMesh(bus, 'citadel', { replicas: env.streamReplicas });
   const { replica, cacertsDir, ...config } = env;
   citadel = await startCitadel(
     bus,

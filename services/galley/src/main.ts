@@ -15,7 +15,7 @@ try {
     log,
   );
   const bus = await connectBus(env.natsUrl, log, { name: 'galley', user: env.natsUser, pass: env.natsPassword });
-  await provisionMesh(bus, 'galley');
+  await provisionMesh(bus, 'galley', { replicas: env.streamReplicas });
   galley = await startGalley(bus, { ...env, registry }, log);
   onShutdown(log, galley.close, admin.close, bus.drain);
 } catch (err) {

@@ -19,7 +19,7 @@ try {
   const ready = () => (xds === undefined ? { ready: false, reason: pilot === undefined ? 'connecting to NATS' : 'starting xDS' } : pilot?.readiness());
   const admin = await serveAdmin({ port: env.adminPort, registry, ready: () => ready() ?? { ready: false, reason: 'connecting to NATS' } }, log);
   const bus = await connectBus(env.natsUrl, log, { name: `pilot-${env.replica}`, user: env.natsUser, pass: env.natsPassword });
-  await provisionMesh(bus, 'pilot');
+  await provisionMesh(bus, 'pilot', { replicas: env.streamReplicas });
   pilot = await startPilot(bus, log, createPilotMetrics(registry));
   const xdsLog = childLogger(log, { part: 'xds' });
   xds = await startXdsServer(

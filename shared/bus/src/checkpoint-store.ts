@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { Bus } from './connect.js';
 import { ApiErrorCodes, isApiError } from './jetstream-api-error.js';
 import { Buckets, bucketStream, Limits } from './names.js';
+import { ensureCheckpointBucket } from './provision.js';
 
 /**
  * Opaque snapshots of a fold at a stream position (pilot's state at MESH_CONFIG sequence N),
@@ -72,22 +72,9 @@ function parseManifest(entry: KvEntry): Either<string, CheckpointManifest> {
 }
 
 async function openOrCreateBucket(bus: Bus): Promise<KV> {
-  const kvm = new Kvm(bus.js);
-  try {
-    await bus.jsm.streams.info(bucketStream(Buckets.checkpoints));
-    return await kvm.open(Buckets.checkpoints);
-  } catch (err) {
-    if (!isApiError(err, ApiErrorCodes.streamNotFound)) throw err;
-  }
-  // An identical create from a racing replica is accepted by the server.
-  return kvm.create(Buckets.checkpoints, {
-    description: 'config checkpoints: state at a MESH_CONFIG sequence, to shorten replays',
-    history: 1,
-    maxValueSize: Limits.checkpointChunkBytes,
-    storage: StorageType.File,
-    replicas: 1,
-    max_bytes: -1,
-  });
+  // Pilot's provisioning creates it with the deployment's replica count; this only covers a caller that did not provision.
+  await ensureCheckpointBucket(bus);
+  return new Kvm(bus.js).open(Buckets.checkpoints);
 }
 
 export async function openCheckpointStore(bus: Bus): Promise<CheckpointStore> {

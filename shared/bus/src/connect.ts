@@ -123,8 +123,9 @@ async function watchStatus(nc: NatsConnection, log: BusLogger, link: LinkState, 
 }
 
 /**
- * Connects with reconnect enabled. Rejects with BusUnavailableError when the
- * server (or JetStream on it) cannot be reached at start.
+ * Connects with reconnect enabled. `url` may list several servers, comma-separated (a
+ * cluster's nodes): any one that answers will do. Rejects with BusUnavailableError when no
+ * server (or JetStream on it) can be reached at start.
  */
 export async function connectBus(url: string, log: BusLogger, opts: ConnectOptions = {}): Promise<Bus> {
   const timeout = opts.timeoutMs ?? 5_000;
@@ -132,7 +133,8 @@ export async function connectBus(url: string, log: BusLogger, opts: ConnectOptio
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: url,
+      // An array: the client takes a string as one server, so a list with a node down would not connect at all.
+      servers: url.split(',').map((server) => server.trim()),
       name: opts.name,
       user,
       pass: opts.pass,

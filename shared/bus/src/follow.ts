@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsumerMessages } from '@nats-io/jetstream';
 import type * as t from 'io-ts';
 import type { Bus } from './connect.js';
@@ -6,11 +7,22 @@ import {
   deleteQuietly,
   drainedUpTo,
   eventMeta,
+  IDLE_HEARTBEAT_MS,
   openOrderedReplay,
   reachesTarget,
   type EventMeta,
+  type OrderedReplay,
   type ReplayFrom,
 } from './ordered-replay.js';
+
+/**
+ * Silence (no message, no idle heartbeat) after which the consumer counts as lost with its
+ * server. The client only recreates an ordered consumer the server says is gone; one that lived
+ * on a cluster node that died gets no answer at all (its info times out, and after a reconnect
+ * the client stops watching heartbeats until it answers), so the follower opens a new one itself.
+ */
+const SILENCE_TO_RENEW_MS = 3 * IDLE_HEARTBEAT_MS;
+const RENEW_RETRY_MS = 1_000;
 
 export interface FollowOptions<A> extends ReplayFrom {
   readonly codec: t.Decoder<unknown, A>;
@@ -53,13 +65,16 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err
 export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise<StreamFollower> {
   const { stream, codec, onEvent, onInvalid } = opts;
   const log = bus.log;
-  const { consumer, messages, target } = await openOrderedReplay(bus, opts);
+  let current: OrderedReplay = await openOrderedReplay(bus, opts);
+  const { target } = current;
   const decode = eventDecoder(codec);
   const caughtUp = deferred();
   const closed = deferred();
   let isCaughtUp = false;
   let lastSequence = 0;
   let stopping = false;
+  let renewing = false;
+  let lastSign = Date.now();
 
   const markCaughtUp = (): void => {
     if (isCaughtUp) return;
@@ -73,7 +88,8 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
     for await (const status of iter.status()) {
       switch (status.type) {
         case 'heartbeat':
-          if (!isCaughtUp && (await drainedUpTo(consumer, lastSequence).catch(() => false))) markCaughtUp();
+          lastSign = Date.now();
+          if (!isCaughtUp && (await drainedUpTo(current.consumer, lastSequence).catch(() => false))) markCaughtUp();
           break;
         case 'heartbeats_missed':
           log.warn({ stream, count: status.count }, 'stream follower missed heartbeats');
@@ -89,24 +105,64 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
       }
     }
   };
-  watchStatus(messages).catch((err: unknown) => log.debug({ stream, err }, 'stream follower status ended'));
+  const watch = (iter: ConsumerMessages): void => {
+    watchStatus(iter).catch((err: unknown) => log.debug({ stream, err }, 'stream follower status ended'));
+  };
+  watch(current.messages);
+  const watchdog = setInterval(() => {
+    if (renewing || stopping || Date.now() - lastSign < SILENCE_TO_RENEW_MS) return;
+    renewing = true;
+    current.messages.stop(); // ends run()'s loop over it, which then opens a new consumer
+  }, IDLE_HEARTBEAT_MS);
+  watchdog.unref();
+
+  /** A new ordered consumer right after the last handled event; retried until it exists or we stop. */
+  const renew = async (): Promise<boolean> => {
+    const lost = current.consumer;
+    log.warn({ stream, resumeAfter: lastSequence }, 'stream follower consumer lost (its server is gone): opening a new one');
+    void deleteQuietly(lost);
+    while (!stopping) {
+      try {
+        await bus.waitConnected();
+        current = await openOrderedReplay(bus, { ...opts, fromSequence: lastSequence + 1 });
+        lastSign = Date.now();
+        renewing = false;
+        // stop() ran while it was being opened and stopped only the lost one.
+        if (stopping) {
+          current.messages.stop();
+          return false;
+        }
+        watch(current.messages);
+        return true;
+      } catch (err) {
+        // Closed for good (drain, shutdown): end like the loop does on a closed connection.
+        if (bus.nc.isClosed()) return false;
+        log.warn({ stream, err }, 'stream follower cannot open a new consumer yet; retrying');
+        await sleep(RENEW_RETRY_MS);
+      }
+    }
+    return false;
+  };
 
   const run = async (): Promise<void> => {
-    for await (const msg of messages) {
-      if (stopping) break;
-      const meta = eventMeta(msg);
-      const decoded = decode(msg.data);
-      if (decoded._tag === 'Left') {
-        log.error({ stream, seq: msg.seq, subject: msg.subject, reason: decoded.left.reason }, 'undecodable event skipped');
-        onInvalid?.(meta, decoded.left.reason);
-      } else {
-        await onEvent(decoded.right, meta);
+    do {
+      for await (const msg of current.messages) {
+        if (stopping) break;
+        const meta = eventMeta(msg);
+        const decoded = decode(msg.data);
+        if (decoded._tag === 'Left') {
+          log.error({ stream, seq: msg.seq, subject: msg.subject, reason: decoded.left.reason }, 'undecodable event skipped');
+          onInvalid?.(meta, decoded.left.reason);
+        } else {
+          await onEvent(decoded.right, meta);
+        }
+        lastSequence = msg.seq;
+        lastSign = Date.now();
+        if (!isCaughtUp && reachesTarget(msg, target)) markCaughtUp();
       }
-      lastSequence = msg.seq;
-      if (!isCaughtUp && reachesTarget(msg, target)) markCaughtUp();
-    }
+    } while (renewing && !stopping && (await renew()));
   };
-  const running = run().then(
+  const running = run().finally(() => clearInterval(watchdog)).then(
     () => {
       if (!stopping) log.warn({ stream, seq: lastSequence }, 'stream follower ended (connection closed)');
       caughtUp.reject(new Error(`follower of ${stream} ended before catching up`));
@@ -114,7 +170,7 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
     },
     (err: unknown) => {
       log.error({ stream, seq: lastSequence, err }, 'stream follower failed');
-      messages.stop();
+      current.messages.stop();
       caughtUp.reject(err);
       closed.reject(err);
     },
@@ -128,9 +184,9 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
     stop: async () => {
       if (!stopping) {
         stopping = true;
-        messages.stop();
+        current.messages.stop();
         await running;
-        await deleteQuietly(consumer);
+        await deleteQuietly(current.consumer);
       }
       await closed.promise.catch(() => undefined);
     },

@@ -32,6 +32,9 @@ export interface OrderedReplay {
 // Enough to keep the handler busy without holding much of a large replay in memory.
 const BATCH_MESSAGES = 256;
 const PULL_EXPIRES_MS = 30_000;
+// How soon a follower notices a consumer lost with its server (a cluster node dying while the
+// client sits on another): it renews after a few missed ones. The client's default is expires/2.
+export const IDLE_HEARTBEAT_MS = 2_000;
 
 /** The last sequence in `stream` (0 when empty). */
 export async function streamLastSequence(bus: Bus, stream: string): Promise<number> {
@@ -62,7 +65,7 @@ export async function openOrderedReplay(bus: Bus, from: ReplayFrom): Promise<Ord
   });
   const info = await consumer.info(true);
   const target = info.num_pending === 0 || last < from.fromSequence ? 0 : last;
-  const messages = await consumer.consume({ max_messages: BATCH_MESSAGES, expires: PULL_EXPIRES_MS });
+  const messages = await consumer.consume({ max_messages: BATCH_MESSAGES, expires: PULL_EXPIRES_MS, idle_heartbeat: IDLE_HEARTBEAT_MS });
   return { consumer, messages, target };
 }
 

@@ -1,4 +1,4 @@
-import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamApiError, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { nanos } from '@nats-io/transport-node';
 import type { Bus } from './connect.js';
@@ -7,11 +7,51 @@ import { Buckets, bucketStream, Limits, Streams, Subjects } from './names.js';
 
 type DesiredStream = Partial<StreamConfig> & Pick<StreamConfig, 'name'>;
 
-// Every limit is spelled out, so nothing depends on a server or client default.
+export interface ProvisionOptions {
+  /**
+   * num_replicas of every stream and bucket provisioned (JETMESH_STREAM_REPLICAS); an owner
+   * also scales existing ones to it. More than the cluster has JetStream servers fails with a
+   * StreamReplicasError. Unset: new streams get 1, existing ones keep theirs (a caller that
+   * does not know the deployment's count must not scale a stream down).
+   */
+  readonly replicas?: number;
+}
+
+/** The variable operators set the replica count with (parsed by @jetmesh/runtime's NatsEnv); named in errors. */
+const REPLICAS_VARIABLE = 'JETMESH_STREAM_REPLICAS';
+
+/** The cluster cannot hold `replicas` copies of a stream: a deployment error, retrying cannot help. */
+export class StreamReplicasError extends Error {
+  readonly code = 'REPLICAS';
+
+  constructor(
+    /** Undefined when no stream can have that many (a server without a cluster). */
+    readonly stream: string | undefined,
+    readonly replicas: number,
+    readonly serverSays: string,
+    cause?: unknown,
+  ) {
+    super(
+      `cannot place ${stream === undefined ? 'any stream' : `stream ${stream}`} on ${replicas} replicas (${REPLICAS_VARIABLE}=${replicas}): nats-server says "${serverSays}"; ` +
+        `set ${REPLICAS_VARIABLE} to at most the number of JetStream servers in the cluster (1 for a single server)`,
+      { cause },
+    );
+    this.name = 'StreamReplicasError';
+  }
+}
+
+const placementErrors = [ApiErrorCodes.noSuitablePeers, ApiErrorCodes.insufficientResources, ApiErrorCodes.replicasNotSupported];
+
+/** The server's refusal to place `replicas` copies as a StreamReplicasError; anything else unchanged. */
+function asReplicasError(err: unknown, stream: string, replicas: number): unknown {
+  const refusal = placementErrors.find((code) => isApiError(err, code));
+  return refusal === undefined ? err : new StreamReplicasError(stream, replicas, (err as JetStreamApiError).apiError().description, err);
+}
+
+// Every limit is spelled out, so nothing depends on a server or client default (num_replicas is added per deployment).
 const unlimited = {
   retention: RetentionPolicy.Limits,
   storage: StorageType.File,
-  num_replicas: 1,
   max_consumers: -1,
   max_msgs: -1,
   max_bytes: -1,
@@ -65,7 +105,6 @@ function bucketStreamConfig(bucket: string, limits: { history: number; maxValueB
     subjects: [`$KV.${bucket}.>`],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
-    num_replicas: 1,
     max_msgs_per_subject: limits.history,
     max_msg_size: limits.maxValueBytes,
     max_bytes: -1,
@@ -76,8 +115,9 @@ function bucketStreamConfig(bucket: string, limits: { history: number; maxValueB
 }
 
 interface ManagedStream {
+  /** Without num_replicas, which each deployment chooses (ProvisionOptions). */
   readonly desired: DesiredStream;
-  readonly create: (bus: Bus) => Promise<unknown>;
+  readonly create: (bus: Bus, desired: DesiredStream) => Promise<unknown>;
   /**
    * The KV bucket behind it, when its values are small and may be copied into a
    * recreated stream: the way to change what nats-server 2.9 cannot change in place.
@@ -85,20 +125,20 @@ interface ManagedStream {
   readonly copyOnRecreate?: string;
 }
 
-const plainStream = (desired: DesiredStream): ManagedStream => ({ desired, create: (bus) => bus.jsm.streams.add(desired) });
+const plainStream = (desired: DesiredStream): ManagedStream => ({ desired, create: (bus, withReplicas) => bus.jsm.streams.add(withReplicas) });
 
 function bucket(name: string, description: string, desired: DesiredStream, copyOnRecreate: boolean): ManagedStream {
   return {
     desired,
-    create: (bus) =>
+    create: (bus, withReplicas) =>
       new Kvm(bus.js).create(name, {
         description,
-        history: desired.max_msgs_per_subject ?? 1,
-        maxValueSize: desired.max_msg_size ?? -1,
+        history: withReplicas.max_msgs_per_subject ?? 1,
+        maxValueSize: withReplicas.max_msg_size ?? -1,
         storage: StorageType.File,
-        replicas: 1,
+        replicas: withReplicas.num_replicas ?? 1,
         max_bytes: -1,
-        ...(desired.republish === undefined ? {} : { republish: desired.republish }),
+        ...(withReplicas.republish === undefined ? {} : { republish: withReplicas.republish }),
         allow_direct: true,
       }),
     ...(copyOnRecreate ? { copyOnRecreate: name } : {}),
@@ -130,6 +170,13 @@ const managed = {
     { ...bucketStreamConfig(Buckets.ca, { history: Limits.caHistory, maxValueBytes: Limits.caMaxValueBytes }), republish: undefined },
     false,
   ),
+  // Opened (or, without provisioning, created) by openCheckpointStore.
+  checkpoints: bucket(
+    Buckets.checkpoints,
+    'config checkpoints: state at a MESH_CONFIG sequence, to shorten replays',
+    bucketStreamConfig(Buckets.checkpoints, { history: 1, maxValueBytes: Limits.checkpointChunkBytes }),
+    false,
+  ),
 } as const;
 
 /** The components that provision; each connects as its own NATS user (deploy/nats/). */
@@ -142,7 +189,7 @@ export type MeshComponent = 'galley' | 'pilot' | 'citadel';
  */
 const provisioning: Record<MeshComponent, { readonly owns: readonly ManagedStream[]; readonly reads: readonly ManagedStream[] }> = {
   galley: { owns: [managed.config, managed.registry, managed.audit], reads: [managed.trust] },
-  pilot: { owns: [managed.snapshots], reads: [managed.config, managed.registry] },
+  pilot: { owns: [managed.snapshots, managed.checkpoints], reads: [managed.config, managed.registry] },
   citadel: { owns: [managed.audit, managed.trust, managed.ca], reads: [] },
 };
 
@@ -164,14 +211,14 @@ async function currentConfig(bus: Bus, name: string): Promise<StreamConfig | und
 }
 
 /** Creates the stream; a racing identical create is accepted by the server, a different one is re-read by the caller. */
-async function createStream(bus: Bus, stream: ManagedStream): Promise<'created' | 'raced'> {
+async function createStream(bus: Bus, stream: ManagedStream, desired: DesiredStream): Promise<'created' | 'raced'> {
   try {
-    await stream.create(bus);
-    bus.log.info({ stream: stream.desired.name }, 'stream created');
+    await stream.create(bus, desired);
+    bus.log.info({ stream: desired.name, replicas: desired.num_replicas }, 'stream created');
     return 'created';
   } catch (err) {
     if (isApiError(err, ApiErrorCodes.streamNameInUse)) return 'raced';
-    throw err;
+    throw asReplicasError(err, desired.name, desired.num_replicas ?? 1);
   }
 }
 
@@ -180,9 +227,9 @@ async function createStream(bus: Bus, stream: ManagedStream): Promise<'created' 
  * The first sequence is moved past the old stream's last, so revisions only grow and a
  * reader that remembers one (every follower does) takes the copies as news.
  */
-async function recreateWithValues(bus: Bus, stream: ManagedStream, bucketName: string, fields: readonly string[]): Promise<void> {
+async function recreateWithValues(bus: Bus, stream: ManagedStream, desired: DesiredStream, bucketName: string, fields: readonly string[]): Promise<void> {
   const { jsm, js, log } = bus;
-  const name = stream.desired.name;
+  const name = desired.name;
   const lastSeq = (await jsm.streams.info(name)).state.last_seq;
   const old = await new Kvm(js).open(bucketName);
   const values: { key: string; value: Uint8Array }[] = [];
@@ -196,7 +243,7 @@ async function recreateWithValues(bus: Bus, stream: ManagedStream, bucketName: s
   } catch (err) {
     if (!isApiError(err, ApiErrorCodes.streamNotFound)) throw err;
   }
-  await createStream(bus, stream);
+  await createStream(bus, stream, desired);
   await jsm.streams.purge(name, { seq: lastSeq + 1 });
   const fresh = await new Kvm(js).open(bucketName);
   for (const { key, value } of values) await fresh.put(key, value);
@@ -207,13 +254,13 @@ async function recreateWithValues(bus: Bus, stream: ManagedStream, bucketName: s
  * `desired`. Concurrent callers both succeed: an identical create is accepted by
  * the server, a losing racer re-reads and updates.
  */
-async function ensureStream(bus: Bus, stream: ManagedStream, role: 'owner' | 'reader'): Promise<void> {
+async function ensureStream(bus: Bus, stream: ManagedStream, role: 'owner' | 'reader', replicas: number | undefined): Promise<void> {
   const { jsm, log } = bus;
-  const { desired } = stream;
+  const desired: DesiredStream = replicas === undefined ? stream.desired : { ...stream.desired, num_replicas: replicas };
   for (let attempt = 1; ; attempt++) {
     const actual = await currentConfig(bus, desired.name);
     if (actual === undefined) {
-      if ((await createStream(bus, stream)) === 'raced' && attempt < 3) continue;
+      if ((await createStream(bus, stream, desired)) === 'raced' && attempt < 3) continue;
       return;
     }
     if (role === 'reader') return;
@@ -222,7 +269,7 @@ async function ensureStream(bus: Bus, stream: ManagedStream, role: 'owner' | 're
     const fixed = drifted.filter((field) => fixedFields.includes(field));
     if (fixed.length > 0) {
       if (stream.copyOnRecreate !== undefined) {
-        await recreateWithValues(bus, stream, stream.copyOnRecreate, drifted);
+        await recreateWithValues(bus, stream, desired, stream.copyOnRecreate, drifted);
         return;
       }
       throw new Error(
@@ -233,8 +280,11 @@ async function ensureStream(bus: Bus, stream: ManagedStream, role: 'owner' | 're
     for (const key of drifted) Object.assign(changes, { [key]: desired[key] });
     log.warn({ stream: desired.name, fields: drifted }, 'stream config drifted, updating');
     try {
+      // nats-server 2.9 scales replicas in place: new peers catch up from the leader in the background.
       await jsm.streams.update(desired.name, changes);
     } catch (err) {
+      const refused = asReplicasError(err, desired.name, replicas ?? 1);
+      if (refused !== err) throw refused;
       throw new Error(`cannot update stream ${desired.name} (${drifted.join(', ')}): ${(err as Error).message}`, {
         cause: err,
       });
@@ -243,9 +293,28 @@ async function ensureStream(bus: Bus, stream: ManagedStream, role: 'owner' | 're
   }
 }
 
+/**
+ * A standalone nats-server refuses to create a stream with replicas > 1 but accepts that
+ * number in an update (and still keeps one copy), so drift correction would hide the
+ * mistake: refuse before touching anything.
+ */
+function checkReplicas(bus: Bus, replicas: number | undefined): void {
+  if (replicas === undefined) return;
+  if (!Number.isSafeInteger(replicas) || replicas < 1) throw new Error(`stream replicas must be a positive integer, got ${replicas}`);
+  if (replicas > 1 && bus.nc.info?.cluster === undefined) {
+    throw new StreamReplicasError(undefined, replicas, `server ${bus.nc.info?.server_name ?? '?'} is not part of a cluster`);
+  }
+}
+
 /** Ensures `streams` as their owner (creates, corrects drift). */
-export async function provisionOwned(bus: Bus, streams: readonly ManagedStream[]): Promise<void> {
-  for (const stream of streams) await ensureStream(bus, stream, 'owner');
+export async function provisionOwned(bus: Bus, streams: readonly ManagedStream[], opts: ProvisionOptions = {}): Promise<void> {
+  checkReplicas(bus, opts.replicas);
+  for (const stream of streams) await ensureStream(bus, stream, 'owner', opts.replicas);
+}
+
+/** Creates the checkpoint bucket when it is missing (pilot's provisioning normally made it); drift is left to pilot's provisioning. */
+export async function ensureCheckpointBucket(bus: Bus): Promise<void> {
+  await ensureStream(bus, managed.checkpoints, 'reader', undefined);
 }
 
 /** Citadel's two buckets: mesh_trust (readable by every proxy) and mesh_ca (only citadel's user may read it). */
@@ -256,12 +325,12 @@ export const trustBuckets: readonly ManagedStream[] = [managed.trust, managed.ca
  * every replica at once; without a component, every stream and bucket of the mesh
  * (an operator, tests, a server without users).
  */
-export async function provisionMesh(bus: Bus, component?: MeshComponent): Promise<void> {
+export async function provisionMesh(bus: Bus, component?: MeshComponent, opts: ProvisionOptions = {}): Promise<void> {
   if (component === undefined) {
-    await provisionOwned(bus, Object.values(managed));
+    await provisionOwned(bus, Object.values(managed), opts);
     return;
   }
   const { owns, reads } = provisioning[component];
-  await provisionOwned(bus, owns);
-  for (const stream of reads) await ensureStream(bus, stream, 'reader');
+  await provisionOwned(bus, owns, opts);
+  for (const stream of reads) await ensureStream(bus, stream, 'reader', opts.replicas);
 }

@@ -1,5 +1,6 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bus } from './connect.js';
 import { encodeEvent } from './event-codec.js';
 import { ApiErrorCodes, isApiError } from './jetstream-api-error.js';
@@ -41,6 +42,19 @@ function actualSequence(description: string): number | undefined {
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
+/**
+ * How long a publish keeps resending while no stream leader answers: on a cluster, the time a
+ * replicated stream has no leader after its leader's node died (measured 4-5 s on nats-server 2.9.10).
+ */
+const LEADERLESS_WAIT_MS = 10_000;
+const LEADERLESS_RETRY_MS = 250;
+
+/**
+ * No stream leader answered: "no responders" (the client's class for it, not exported, says
+ * "jetstream is not enabled") or a timeout (a request in flight to a node that died).
+ */
+const isLeaderless = (err: unknown): boolean => err instanceof Error && (err.name === 'JetStreamNotEnabled' || err.name === 'TimeoutError');
+
 async function streamMaxMsgSize(bus: Bus, subject: string, stream: string | undefined): Promise<number> {
   try {
     const name = stream ?? (await bus.jsm.streams.find(subject));
@@ -53,8 +67,8 @@ async function streamMaxMsgSize(bus: Bus, subject: string, stream: string | unde
 /**
  * Publishes one event (codec.encode, then JSON) to JetStream. Expected failures
  * are Left; lost infrastructure (timeouts, no stream, NATS down longer than the
- * request timeout) throws. Waits out a reconnect first; a retry with the same
- * msgId is safe.
+ * request timeout) throws. Waits out a reconnect first, and a stream leader election
+ * (up to LEADERLESS_WAIT_MS); a retry with the same msgId is safe.
  */
 export async function publishEvent<A, O>(
   bus: Bus,
@@ -68,15 +82,27 @@ export async function publishEvent<A, O>(
   if (maxPayload !== undefined && data.length > maxPayload) {
     return left({ code: 'TOO_LARGE', bytes: data.length, max: maxPayload });
   }
-  await bus.waitConnected();
+  const send = async (): Promise<Awaited<ReturnType<typeof bus.js.publish>>> => {
+    const deadline = Date.now() + LEADERLESS_WAIT_MS;
+    for (;;) {
+      await bus.waitConnected();
+      try {
+        return await bus.js.publish(subject, data, {
+          msgID: opts.msgId,
+          expect: {
+            ...(opts.expectedLastSubjectSequence === undefined ? {} : { lastSubjectSequence: opts.expectedLastSubjectSequence }),
+            ...(opts.expectedStream === undefined ? {} : { streamName: opts.expectedStream }),
+          },
+        });
+      } catch (err) {
+        // A timed-out one may have been stored: the msgId makes the server answer the resend as a duplicate.
+        if (!isLeaderless(err) || Date.now() >= deadline) throw err;
+        await sleep(LEADERLESS_RETRY_MS);
+      }
+    }
+  };
   try {
-    const ack = await bus.js.publish(subject, data, {
-      msgID: opts.msgId,
-      expect: {
-        ...(opts.expectedLastSubjectSequence === undefined ? {} : { lastSubjectSequence: opts.expectedLastSubjectSequence }),
-        ...(opts.expectedStream === undefined ? {} : { streamName: opts.expectedStream }),
-      },
-    });
+    const ack = await send();
     return right({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate });
   } catch (err) {
     if (isApiError(err, ApiErrorCodes.wrongLastSequence)) {

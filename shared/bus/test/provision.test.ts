@@ -28,7 +28,7 @@ describe('provision', () => {
   test('two processes provisioning at once both succeed', async () => {
     await Promise.all([provisionMesh(bus), provisionMesh(other), provisionMesh(bus), provisionMesh(other)]);
     const names = (await bus.jsm.streams.names().next()).sort();
-    assert.deepEqual(names, [Streams.audit, Streams.config, Streams.registry, ...[Buckets.snapshots, Buckets.trust, Buckets.ca].map(bucketStream)].sort());
+    assert.deepEqual(names, [Streams.audit, Streams.config, Streams.registry, ...[Buckets.snapshots, Buckets.trust, Buckets.ca, Buckets.checkpoints].map(bucketStream)].sort());
   });
 
   test('provisioning again changes nothing', async () => {

@@ -53,6 +53,19 @@ export const positiveInt: EnvCodec<number> = envCodec(
   'must be a positive integer',
 );
 
+/** An integer in [min, max], e.g. a replica count. */
+export function integerBetween(min: number, max: number): EnvCodec<number> {
+  return envCodec(
+    `integerBetween(${min}, ${max})`,
+    isNumber,
+    (text) => {
+      const n = parseInteger(text);
+      return n !== undefined && n >= min && n <= max ? n : undefined;
+    },
+    `must be an integer from ${min} to ${max}`,
+  );
+}
+
 export const nonEmptyString: EnvCodec<string> = envCodec(
   'nonEmptyString',
   isString,

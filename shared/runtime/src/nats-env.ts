@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { natsUrl, natsUserName, nonEmptyString } from './env-codecs.js';
+import { integerBetween, natsUrl, natsUserName, nonEmptyString } from './env-codecs.js';
 import { envVar, optionalEnvVar } from './env-config.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -13,10 +13,18 @@ export const NatsCredentialsEnv = {
   natsPassword: optionalEnvVar('JETMESH_NATS_PASSWORD', nonEmptyString, { requires: ['JETMESH_NATS_USER'], secret: true }),
 };
 
+/** JetStream replicates a stream to at most 5 servers. */
+export const MAX_STREAM_REPLICAS = 5;
+
 /** Where and as whom a service reaches NATS: spread into its env spec (`...NatsEnv`). */
 export const NatsEnv = {
   natsUrl: envVar('JETMESH_NATS_URL', natsUrl, DEFAULT_NATS_URL),
   ...NatsCredentialsEnv,
+  /**
+   * Copies of every stream and bucket the mesh provisions (ProvisionOptions.replicas in
+   * @jetmesh/bus): 3 on a three-node cluster survives losing a node; 1 for a single server.
+   */
+  streamReplicas: envVar('JETMESH_STREAM_REPLICAS', integerBetween(1, MAX_STREAM_REPLICAS), 1),
 };
 
 /** deploy/nats/nats-server.conf, relative to the repository root. */

@@ -1,6 +1,8 @@
 export { freePort, findNatsServerBinary, NATS_SERVER_BIN_ENV } from '@jetmesh/runtime';
 export { startMeshNatsServer, startNatsServer } from './nats-server.js';
 export type { MeshNatsServerHandle, NatsCredentials, NatsServerHandle, NatsServerOptions } from './nats-server.js';
+export { startNatsCluster } from './nats-cluster.js';
+export type { NatsClusterHandle, NatsClusterNode, NatsClusterOptions, NodeStreamState } from './nats-cluster.js';
 export { launchProcess } from './launch-process.js';
 export type { ChildHandle, LaunchOptions } from './launch-process.js';
 export { runProcess } from './run-process.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { freePort } from '@jetmesh/runtime';
 import { type ChildHandle, launchProcess } from './launch-process.js';
+import type { NatsClusterHandle } from './nats-cluster.js';
 import { type MeshNatsServerHandle, type NatsServerHandle, startMeshNatsServer, startNatsServer } from './nats-server.js';
 import { repoRoot } from './repo-root.js';
 import { type RunResult, runProcess } from './run-process.js';
@@ -8,6 +9,7 @@ import { waitForHttp } from './wait-for-http.js';
 
 /** The control plane as real processes on a private nats-server: what a user runs, minus `jetmesh up`. */
 export interface MeshProcesses {
+  /** The private server; with `cluster`, its first node. */
   readonly nats: NatsServerHandle;
   /** With `natsUsers`: the server running deploy/nats/, to connect as any of its users. */
   readonly meshNats?: MeshNatsServerHandle;
@@ -49,11 +51,20 @@ export const startMeshProcesses = async (
     galleyAuth?: 'required' | 'disabled';
     /** Run deploy/nats/nats-server.conf: each service connects as its own NATS user, the CLI as admin. */
     natsUsers?: boolean;
+    /** Run on this cluster (the caller starts and disposes it): services and the CLI get every node's URL. */
+    cluster?: NatsClusterHandle;
+    /** More environment for every service (e.g. JETMESH_STREAM_REPLICAS). */
+    serviceEnv?: Record<string, string>;
   } = {},
 ): Promise<MeshProcesses> => {
-  const meshNats = opts.natsUsers === true ? await startMeshNatsServer() : undefined;
-  const nats = meshNats ?? (await startNatsServer());
-  const natsEnv = (user: ServiceName | 'admin'): Record<string, string> => meshNats?.envFor(user) ?? { JETMESH_NATS_URL: nats.url };
+  const { cluster } = opts;
+  const meshNats = cluster === undefined && opts.natsUsers === true ? await startMeshNatsServer() : undefined;
+  const nats = cluster?.nodes[0]?.server ?? meshNats ?? (await startNatsServer());
+  const natsEnv = (user: ServiceName | 'admin'): Record<string, string> =>
+    cluster !== undefined ? (opts.natsUsers === true ? cluster.envFor(user) : { JETMESH_NATS_URL: cluster.urls }) : (meshNats?.envFor(user) ?? { JETMESH_NATS_URL: nats.url });
+  const disposeNats = async (): Promise<void> => {
+    if (cluster === undefined) await nats.dispose();
+  };
   const galleyPort = await freePort();
   // Citadel's TLS port and the admin secret it writes for the CLI (never into the repository's .jetmesh/).
   const citadelPort = await freePort();
@@ -65,6 +76,7 @@ export const startMeshProcesses = async (
       const adminPort = await freePort();
       const env = {
         ...common,
+        ...opts.serviceEnv,
         ...natsEnv(service),
         JETMESH_ADMIN_PORT: String(adminPort),
         ...(service === 'galley'
@@ -76,7 +88,7 @@ export const startMeshProcesses = async (
     }
   } catch (e) {
     for (const s of running.values()) await s.child.stop();
-    await nats.dispose();
+    await disposeNats();
     throw e;
   }
   const cliEnv = { ...natsEnv('admin'), JETMESH_GALLEY_ADDRESS: `127.0.0.1:${galleyPort}`, JETMESH_ACTOR: 'e2e-tester' };
@@ -100,7 +112,7 @@ export const startMeshProcesses = async (
     output: (name) => service(name).child.output(),
     stop: async () => {
       for (const s of [...running.values()].reverse()) await s.child.stop();
-      await nats.dispose();
+      await disposeNats();
     },
   };
 };

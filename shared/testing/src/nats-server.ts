@@ -21,6 +21,8 @@ export interface NatsServerOptions {
   readonly configFile?: string;
   /** Extra environment of the server process, e.g. the variables `configFile` refers to. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Extra command-line arguments (a cluster node's name, cluster listen address and routes). */
+  readonly args?: readonly string[];
 }
 
 export interface NatsServerHandle {
@@ -99,7 +101,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   let port = opts.port ?? (await freePort());
 
   const launch = async (): Promise<void> => {
-    const args = ['-c', configFile, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+    const args = ['-c', configFile, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...(opts.args ?? [])];
     log.append(`--- ${binary} ${args.join(' ')}\n`);
     const spawned = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     child = spawned;
@@ -207,15 +209,29 @@ export interface MeshNatsServerHandle extends NatsServerHandle {
   envFor(user: MeshNatsUser): Record<string, string>;
 }
 
-/** A private nats-server running deploy/nats/nats-server.conf: every component's user with its permissions, a fresh password each. */
-export async function startMeshNatsServer(opts: Omit<NatsServerOptions, 'configFile' | 'env'> = {}): Promise<MeshNatsServerHandle> {
+/** deploy/nats/nats-server.conf with a fresh password per component's user: the server options, and what a component connects with. */
+export function meshUsersConfig(): {
+  readonly options: Required<Pick<NatsServerOptions, 'configFile' | 'env'>>;
+  credentials(user: MeshNatsUser): NatsCredentials;
+  envFor(url: string, user: MeshNatsUser): Record<string, string>;
+} {
   const passwords = new Map(MeshNatsUsers.map((user) => [user, generateNatsPassword()]));
   const env = Object.fromEntries(MeshNatsUsers.map((user) => [natsPasswordVariable(user), passwords.get(user) ?? '']));
-  const server = await startNatsServer({ ...opts, configFile: join(repoRoot, MESH_NATS_CONFIG), env });
   const credentials = (user: MeshNatsUser): NatsCredentials => ({ user, pass: passwords.get(user) ?? '' });
   return {
-    ...server,
+    options: { configFile: join(repoRoot, MESH_NATS_CONFIG), env },
     credentials,
-    envFor: (user) => ({ JETMESH_NATS_URL: server.url, JETMESH_NATS_USER: user, JETMESH_NATS_PASSWORD: credentials(user).pass }),
+    envFor: (url, user) => ({ JETMESH_NATS_URL: url, JETMESH_NATS_USER: user, JETMESH_NATS_PASSWORD: credentials(user).pass }),
+  };
+}
+
+/** A private nats-server running deploy/nats/nats-server.conf: every component's user with its permissions, a fresh password each. */
+export async function startMeshNatsServer(opts: Omit<NatsServerOptions, 'configFile' | 'env'> = {}): Promise<MeshNatsServerHandle> {
+  const users = meshUsersConfig();
+  const server = await startNatsServer({ ...opts, ...users.options });
+  return {
+    ...server,
+    credentials: users.credentials,
+    envFor: (user) => users.envFor(server.url, user),
   };
 }

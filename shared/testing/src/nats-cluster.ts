@@ -1,0 +1,202 @@
+import { freePort } from '@jetmesh/runtime';
+import { eventually } from './mesh-processes.js';
+import { meshUsersConfig, startNatsServer, type NatsCredentials, type NatsServerHandle } from './nats-server.js';
+import type { MeshNatsUser } from '@jetmesh/runtime';
+
+export interface NatsClusterOptions {
+  /** Number of nodes; default 3 (the smallest cluster that survives losing one). */
+  readonly size?: number;
+  /** Run deploy/nats/nats-server.conf on every node: each component's user, a fresh password each. */
+  readonly meshUsers?: boolean;
+  /** How long each node and the meta leader election may take, in ms. Default 20 s. */
+  readonly startTimeoutMs?: number;
+}
+
+/** One stream as one node holds it, from that node's /jsz: its own copy, not the leader's view. */
+export interface NodeStreamState {
+  readonly messages: number;
+  readonly lastSeq: number;
+  /** The stream leader's server_name as this node knows it; undefined while there is none. */
+  readonly leader: string | undefined;
+}
+
+export interface NatsClusterNode {
+  /** server_name, e.g. "n1": what JetStream reports as a leader or replica. */
+  readonly name: string;
+  /** nats://127.0.0.1:PORT of this node alone. */
+  readonly url: string;
+  readonly server: NatsServerHandle;
+  /** Whether the node's process is running (not killed or stopped by the test). */
+  readonly running: boolean;
+  /** This node's copy of `stream` (from its /jsz); undefined when the node holds no replica of it. */
+  streamState(stream: string): Promise<NodeStreamState | undefined>;
+  /** The JetStream meta leader this node sees; undefined while there is none. */
+  metaLeader(): Promise<string | undefined>;
+}
+
+export interface NatsClusterHandle {
+  readonly nodes: readonly NatsClusterNode[];
+  /** Every node's client URL, comma-separated: JETMESH_NATS_URL for a component that may use any node. */
+  readonly urls: string;
+  node(name: string): NatsClusterNode;
+  /** Resolves the meta leader's name once every running node agrees on one that is running. */
+  waitForMetaLeader(timeoutMs?: number): Promise<string>;
+  /** SIGKILL one node (a crash); the others elect new leaders. */
+  kill(name: string): Promise<void>;
+  /** Start a stopped or killed node again on its ports and store, then wait for the meta leader. */
+  restart(name: string): Promise<void>;
+  /** Stop every node and remove their stores. */
+  dispose(): Promise<void>;
+  /** With `meshUsers`: the password generated for `user` in this run. */
+  credentials(user: MeshNatsUser): NatsCredentials;
+  /** With `meshUsers`: JETMESH_NATS_URL (all nodes), JETMESH_NATS_USER and JETMESH_NATS_PASSWORD for `user`. */
+  envFor(user: MeshNatsUser): Record<string, string>;
+}
+
+const CLUSTER_NAME = 'jetmesh-test';
+const START_ATTEMPTS = 3;
+
+interface Jsz {
+  readonly meta_cluster?: { readonly leader?: string };
+  readonly account_details?: readonly {
+    readonly stream_detail?: readonly {
+      readonly name: string;
+      readonly cluster?: { readonly leader?: string };
+      readonly state: { readonly messages: number; readonly last_seq: number };
+    }[];
+  }[];
+}
+
+async function fetchJsz(monitorPort: number, query: string): Promise<Jsz | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${monitorPort}/jsz${query}`, { signal: AbortSignal.timeout(1_000) });
+    if (!response.ok) return undefined;
+    return (await response.json()) as Jsz;
+  } catch {
+    return undefined;
+  }
+}
+
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+/** Ports chosen before any node starts, since each node's routes name the others'. */
+interface NodePorts {
+  readonly client: number;
+  readonly cluster: number;
+  readonly monitor: number;
+}
+
+async function startNodes(size: number, opts: NatsClusterOptions, users: ReturnType<typeof meshUsersConfig> | undefined): Promise<{ name: string; ports: NodePorts; server: NatsServerHandle }[]> {
+  const flat = await distinctFreePorts(size * 3);
+  const ports: NodePorts[] = Array.from({ length: size }, (_, i) => ({ client: flat[3 * i] ?? 0, cluster: flat[3 * i + 1] ?? 0, monitor: flat[3 * i + 2] ?? 0 }));
+  const routeUrl = (p: NodePorts): string => `nats://127.0.0.1:${p.cluster}`;
+  const started = await Promise.allSettled(
+    ports.map(async (own, i) => {
+      const name = `n${i}`;
+      const routes = ports.filter((p) => p !== own).map(routeUrl).join(',');
+      const server = await startNatsServer({
+        port: own.client,
+        ...(opts.startTimeoutMs === undefined ? {} : { startTimeoutMs: opts.startTimeoutMs }),
+        ...(users === undefined ? {} : users.options),
+        args: ['-n', name, '-m', String(own.monitor), '--cluster_name', CLUSTER_NAME, '--cluster', routeUrl(own), '--routes', routes],
+      });
+      return { name, ports: own, server };
+    }),
+  );
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed === undefined) return started.map((s) => (s as PromiseFulfilledResult<{ name: string; ports: NodePorts; server: NatsServerHandle }>).value);
+  await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.server.dispose() : undefined)));
+  throw failed.reason;
+}
+
+/**
+ * A local JetStream cluster of `size` nats-server processes (each a startNatsServer with its own
+ * store, server_name n0…, cluster port and routes to the others), resolved once the nodes agree
+ * on a JetStream meta leader. Nodes can be killed and restarted one at a time.
+ */
+export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<NatsClusterHandle> {
+  const size = opts.size ?? 3;
+  const users = opts.meshUsers === true ? meshUsersConfig() : undefined;
+  let started: Awaited<ReturnType<typeof startNodes>> | undefined;
+  for (let attempt = 1; started === undefined; attempt++) {
+    try {
+      started = await startNodes(size, opts, users);
+    } catch (err) {
+      // The ports were free when chosen; another process may have taken one since (the error says "in use").
+      if (attempt >= START_ATTEMPTS || !(err instanceof Error && /in use/.test(err.message))) throw err;
+    }
+  }
+  const running = new Set(started.map((s) => s.name));
+  const nodes: NatsClusterNode[] = started.map(({ name, ports, server }) => ({
+    name,
+    url: server.url,
+    server,
+    get running() {
+      return running.has(name);
+    },
+    metaLeader: async () => (await fetchJsz(ports.monitor, ''))?.meta_cluster?.leader || undefined,
+    streamState: async (stream) => {
+      const jsz = await fetchJsz(ports.monitor, '?accounts=true&streams=true');
+      const found = jsz?.account_details?.flatMap((account) => account.stream_detail ?? []).find((s) => s.name === stream);
+      if (found === undefined) return undefined;
+      return { messages: found.state.messages, lastSeq: found.state.last_seq, leader: found.cluster?.leader || undefined };
+    },
+  }));
+  const urls = nodes.map((n) => n.url).join(',');
+  const node = (name: string): NatsClusterNode => {
+    const found = nodes.find((n) => n.name === name);
+    if (found === undefined) throw new Error(`no cluster node named "${name}" (nodes: ${nodes.map((n) => n.name).join(', ')})`);
+    return found;
+  };
+  const timeout = opts.startTimeoutMs ?? 20_000;
+  const waitForMetaLeader = (timeoutMs = timeout): Promise<string> =>
+    eventually(
+      async () => {
+        const seen = await Promise.all(nodes.filter((n) => n.running).map((n) => n.metaLeader()));
+        const first = seen[0];
+        // Right after a kill the others still name the dead node until they notice.
+        return first !== undefined && running.has(first) && seen.every((leader) => leader === first) ? first : undefined;
+      },
+      `a JetStream meta leader all running nodes agree on (nodes: ${nodes.map((n) => n.name).join(', ')})`,
+      timeoutMs,
+    );
+  const withoutUsers = (): never => {
+    throw new Error('this cluster runs without users: start it with { meshUsers: true }');
+  };
+
+  const handle: NatsClusterHandle = {
+    nodes,
+    urls,
+    node,
+    waitForMetaLeader,
+    kill: async (name) => {
+      const target = node(name);
+      running.delete(name);
+      await target.server.kill();
+    },
+    restart: async (name) => {
+      const target = node(name);
+      await target.server.restart();
+      running.add(name);
+      await waitForMetaLeader();
+    },
+    dispose: async () => {
+      running.clear();
+      await Promise.all(nodes.map((n) => n.server.dispose()));
+    },
+    credentials: (user) => (users === undefined ? withoutUsers() : users.credentials(user)),
+    envFor: (user) => (users === undefined ? withoutUsers() : users.envFor(urls, user)),
+  };
+  try {
+    await waitForMetaLeader();
+  } catch (err) {
+    const output = nodes.map((n) => `--- ${n.name}:\n${n.server.output()}`).join('\n');
+    await handle.dispose();
+    throw new Error(`${(err as Error).message}; nats-server output:\n${output}`, { cause: err });
+  }
+  return handle;
+}
