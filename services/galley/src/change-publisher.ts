@@ -4,7 +4,7 @@ import { publishEvent, streamLastSequence, Streams, Subjects, type Bus } from '@
 import type { Logger } from '@jetmesh/log';
 import { ChangeSetCodec, invalid, type ChangeSet, type Invalid, type MeshState } from '@jetmesh/model';
 import type { ChangePlan } from './change-plan.js';
-import type { ConfigState } from './config-state.js';
+import { ConfigStateLagError, type ConfigState } from './config-state.js';
 import type { GalleyMetrics } from './galley-metrics.js';
 
 /** One write: who asks, why, and how to plan it against whatever the state is at the time. */
@@ -76,8 +76,14 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
         await state.waitFor(rejection.actual ?? (await streamLastSequence(bus, Streams.config)));
         continue;
       }
-      // Read-your-writes: a Get right after this Apply must see the change.
-      await state.waitFor(published.right.seq);
+      // Read-your-writes: a Get right after this Apply must see the change. The change is stored
+      // whatever happens next, so it is never reported as failed: when this replica's own fold
+      // lags (a NATS node failing over), the answer still carries its sequence, and reads wait
+      // for the end of the log themselves (ConfigState.latest) or fail UNAVAILABLE.
+      await state.waitFor(published.right.seq).catch((err: unknown) => {
+        if (!(err instanceof ConfigStateLagError)) throw err;
+        log.warn({ seq: published.right.seq, err: err.message }, 'change stored; this replica has not folded it yet');
+      });
       stopTimer();
       log.info({ seq: published.right.seq, id: changeSet.id, actor: changeSet.actor, changes: changeSet.changes.length }, 'change published');
       return right({ sequence: published.right.seq, plan: plan.right });

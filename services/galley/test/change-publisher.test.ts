@@ -1,0 +1,64 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isLeft, right } from 'fp-ts/lib/Either.js';
+import { Registry } from 'prom-client';
+import { connectBus, provisionMesh, streamLastSequence, Streams, type Bus } from '@jetmesh/bus';
+import { createLogger } from '@jetmesh/log';
+import { decodeResource, emptyMeshState } from '@jetmesh/model';
+import { startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
+import { createChangePublisher } from '../src/change-publisher.js';
+import { ConfigStateLagError, type ConfigState } from '../src/config-state.js';
+import { createGalleyMetrics } from '../src/galley-metrics.js';
+
+/*
+ * A change JetStream stored must never be reported as failed, even when galley's own fold of the
+ * log cannot confirm it in time (seen when a NATS cluster node fails over): a client that saw a
+ * failure would believe the change was not made.
+ */
+
+const log = createLogger('change-publisher-test', process.env.JETMESH_TEST_LOG_LEVEL ?? 'silent');
+
+/** Galley's projection, stuck: every wait for a sequence times out as a lagging fold does. */
+const laggingState = (): ConfigState => ({
+  current: () => emptyMeshState,
+  position: () => 0,
+  isCaughtUp: () => true,
+  caughtUp: Promise.resolve(),
+  waitFor: (seq) => Promise.reject(new ConfigStateLagError(seq, 0)),
+  latest: () => Promise.reject(new ConfigStateLagError(1, 0)),
+  stop: () => Promise.resolve(),
+});
+
+describe('change-publisher', () => {
+  let nats: NatsServerHandle;
+  let bus: Bus;
+
+  before(async () => {
+    nats = await startNatsServer();
+    bus = await connectBus(nats.url, log, { name: 'change-publisher-test' });
+    await provisionMesh(bus);
+  });
+
+  after(async () => {
+    await bus.close();
+    await nats.dispose();
+  });
+
+  test('lagging fold: a stored change is answered with its sequence, not as a failure', async () => {
+    const doc = decodeResource({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'api', namespace: 'default' },
+      spec: { hosts: ['api.example.com'], ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }], resolution: 'DNS' },
+    });
+    if (isLeft(doc)) throw new Error(JSON.stringify(doc.left));
+    const publisher = createChangePublisher(bus, laggingState(), log, { attempts: 3, metrics: createGalleyMetrics(new Registry()) });
+    const result = await publisher.publish({
+      actor: 'test',
+      plan: () => right({ changes: [{ op: 'apply', resource: doc.right.resource }], outcomes: [], warnings: [] }),
+    });
+    assert.ok(!isLeft(result), JSON.stringify(result));
+    assert.equal(result.right.sequence, 1);
+    assert.equal(await streamLastSequence(bus, Streams.config), 1);
+  });
+});
