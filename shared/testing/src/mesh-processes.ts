@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@jetmesh/runtime';
 import { type ChildHandle, launchProcess } from './launch-process.js';
@@ -15,8 +16,8 @@ export interface MeshProcesses {
   readonly meshNats?: MeshNatsServerHandle;
   /** Environment under which the CLI reaches this mesh. */
   readonly env: Record<string, string>;
-  /** Runs `jetmesh ARGS` as a child process. */
-  cli(args: string[], input?: string): Promise<RunResult>;
+  /** Runs `jetmesh ARGS` as a child process, with `env` over the mesh's CLI environment. */
+  cli(args: string[], input?: string, env?: Record<string, string>): Promise<RunResult>;
   restart(service: ServiceName): Promise<void>;
   output(service: ServiceName): string;
   stop(): Promise<void>;
@@ -91,7 +92,10 @@ export const startMeshProcesses = async (
     await disposeNats();
     throw e;
   }
-  const cliEnv = { ...natsEnv('admin'), JETMESH_GALLEY_ADDRESS: `127.0.0.1:${galleyPort}`, JETMESH_ACTOR: 'e2e-tester' };
+  // The CLI gets a context file of its own, so a developer's .jetmesh/ (context, config token) never leaks in.
+  const cliContext = join(nats.storeDir, '..', 'cli-context.json');
+  writeFileSync(cliContext, '{}\n');
+  const cliEnv = { ...natsEnv('admin'), JETMESH_CONTEXT: cliContext, JETMESH_GALLEY_ADDRESS: `127.0.0.1:${galleyPort}`, JETMESH_ACTOR: 'e2e-tester' };
   Object.assign(cliEnv, { JETMESH_CITADEL_ADDRESS: `127.0.0.1:${citadelPort}`, JETMESH_ADMIN_TOKEN_FILE: adminTokenFile });
   const service = (name: ServiceName): RunningService => {
     const s = running.get(name);
@@ -102,8 +106,8 @@ export const startMeshProcesses = async (
     nats,
     ...(meshNats === undefined ? {} : { meshNats }),
     env: cliEnv,
-    cli: (args, input) =>
-      runProcess(process.execPath, [cliEntry, ...args], { env: cliEnv, cwd: repoRoot, ...(input !== undefined ? { input } : {}), timeoutMs: 30_000 }),
+    cli: (args, input, env = {}) =>
+      runProcess(process.execPath, [cliEntry, ...args], { env: { ...cliEnv, ...env }, cwd: repoRoot, ...(input !== undefined ? { input } : {}), timeoutMs: 30_000 }),
     restart: async (name) => {
       const s = service(name);
       await s.child.stop();

@@ -1,11 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Bus, Streams, connectBus, streamLastSequence } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
-import { type MeshProcesses, cliEntry, repoRoot, runProcess, startMeshProcesses } from '@jetmesh/testing';
+import { type MeshProcesses, startMeshProcesses } from '@jetmesh/testing';
 
 const vs = (namespace: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -18,26 +15,15 @@ spec:
 describe('config auth (galley with JETMESH_GALLEY_AUTH=required, citadel and the CLI as processes)', () => {
   let mesh: MeshProcesses;
   let bus: Bus;
-  let dir: string;
-  /** The CLI with its own context dir, so no developer's .jetmesh/config-token is picked up. */
-  const cli = (args: string[], env: Record<string, string> = {}, input?: string) =>
-    runProcess(process.execPath, [cliEntry, ...args], {
-      env: { ...mesh.env, JETMESH_CONTEXT: join(dir, 'context.json'), ...env },
-      cwd: repoRoot,
-      timeoutMs: 30_000,
-      ...(input === undefined ? {} : { input }),
-    });
+  const cli = (args: string[], env: Record<string, string> = {}, input?: string) => mesh.cli(args, input, env);
 
   before(async () => {
     mesh = await startMeshProcesses({ services: ['galley', 'citadel'], galleyAuth: 'required' });
     bus = await connectBus(mesh.nats.url, createLogger('e2e', 'silent'));
-    dir = mkdtempSync(join(tmpdir(), 'config-auth-e2e-'));
-    writeFileSync(join(dir, 'context.json'), '{}\n');
   });
   after(async () => {
     await bus?.close();
     await mesh?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('token create --actor mints a scoped token: it applies in its namespace, is refused elsewhere, and no token is refused', async () => {

@@ -2,14 +2,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, type BucketEntry, connectBus, followTrustKey, openSnapshotStore, snapshotKeyForHost, TrustKeys } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
 import { TrustBundleCodec, type TrustBundle } from '@jetmesh/model';
 import { caChannelCredentials, createCaClient } from '@jetmesh/rpc';
-import { type MeshProcesses, cliEntry, eventually, repoRoot, runProcess, startMeshProcesses } from '@jetmesh/testing';
+import { type MeshProcesses, eventually, startMeshProcesses } from '@jetmesh/testing';
 
 const WEB = 'spiffe://cluster.local/ns/default/sa/web';
 const vs = `apiVersion: networking.istio.io/v1
@@ -24,21 +24,13 @@ describe('NATS users and permissions (deploy/nats/ config; galley, pilot, citade
   let mesh: MeshProcesses;
   let proxy: Bus;
   let dir: string;
-  /** The CLI as the operator (admin), with its own context dir so no developer's .jetmesh/ is picked up. */
-  const cli = (args: string[], env: Record<string, string> = {}, input?: string) =>
-    runProcess(process.execPath, [cliEntry, ...args], {
-      env: { ...mesh.env, JETMESH_CONTEXT: join(dir, 'context.json'), ...env },
-      cwd: repoRoot,
-      timeoutMs: 30_000,
-      ...(input === undefined ? {} : { input }),
-    });
+  const cli = (args: string[], env: Record<string, string> = {}, input?: string) => mesh.cli(args, input, env);
 
   before(async () => {
     mesh = await startMeshProcesses({ services: ['galley', 'pilot', 'citadel'], galleyAuth: 'required', natsUsers: true });
     const nats = mesh.meshNats ?? assert.fail('the mesh runs without NATS users');
     proxy = await connectBus(nats.url, createLogger('proxy', 'silent'), { name: 'e2e-proxy', ...nats.credentials('proxy') });
     dir = mkdtempSync(join(tmpdir(), 'nats-permissions-e2e-'));
-    writeFileSync(join(dir, 'context.json'), '{}\n');
   });
   after(async () => {
     await proxy?.close();
