@@ -1,5 +1,11 @@
 import { runCli } from './program.js';
 
+// `jetmesh history | head`: the reader left, so there is nobody to tell; end quietly as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 // Wiring only: the real process streams and environment.
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
