@@ -5,49 +5,12 @@ import type { VersionedSnapshot } from '@jetmesh/model';
 import { createConfigClient } from '@jetmesh/rpc';
 import { startMeshProcesses } from '@jetmesh/testing';
 import type { BenchRow } from './bench-table.js';
+import { canaryRouteYaml, canaryServiceYaml } from './canary-mesh.js';
 import { percentile } from './stats.js';
 import { natsRoundTrip } from './nats-round-trip.js';
 
 const SERVICES = 100;
 const CHANGES = 200;
-
-const serviceYaml = (i: number, weight: number): string => `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: svc-${i}}
-spec:
-  hosts: [svc-${i}]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 8080, name: http}]
-  workloadSelector: {labels: {app: svc-${i}}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: svc-${i}-v1}
-spec: {address: 10.0.${Math.floor(i / 250)}.${(i % 250) + 1}, labels: {app: svc-${i}, version: v1}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: svc-${i}-v2}
-spec: {address: 10.1.${Math.floor(i / 250)}.${(i % 250) + 1}, labels: {app: svc-${i}, version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: svc-${i}}
-spec: {host: svc-${i}, subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]}
----
-${routeYaml(i, weight)}`;
-
-const routeYaml = (i: number, weight: number): string => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: svc-${i}}
-spec:
-  hosts: [svc-${i}]
-  http:
-  - route:
-    - {destination: {host: svc-${i}, subset: v1}, weight: ${100 - weight}}
-    - {destination: {host: svc-${i}, subset: v2}, weight: ${weight}}
-`;
 
 /** Apply returns → the new snapshot reaches a subscriber of its KV key, over 200 changes on a 100-service mesh. */
 export const convergenceBench = async (): Promise<BenchRow[]> => {
@@ -55,7 +18,7 @@ export const convergenceBench = async (): Promise<BenchRow[]> => {
   const client = createConfigClient(mesh.env.JETMESH_GALLEY_ADDRESS as string, { actor: 'bench' });
   const bus = await connectBus(mesh.nats.url, createLogger('bench', 'silent'));
   try {
-    const all = Array.from({ length: SERVICES }, (_, i) => serviceYaml(i, 10)).join('---\n');
+    const all = Array.from({ length: SERVICES }, (_, i) => canaryServiceYaml(i, 10, 'http')).join('---\n');
     await client.apply({ yaml: all, defaultNamespace: 'default' });
     const store = await openSnapshotStore(bus);
     const afterReturn: number[] = [];
@@ -73,7 +36,7 @@ export const convergenceBench = async (): Promise<BenchRow[]> => {
       });
       await new Promise((r) => setTimeout(r, 5)); // the watch's initial get settles first
       const t0 = performance.now();
-      const res = await client.apply({ yaml: routeYaml(i, 11 + (n % 80)), defaultNamespace: 'default' });
+      const res = await client.apply({ yaml: canaryRouteYaml(i, 11 + (n % 80)), defaultNamespace: 'default' });
       const t1 = performance.now();
       let hit = arrivals.find((a) => a.config >= res.sequence);
       while (hit === undefined) {

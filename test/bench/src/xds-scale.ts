@@ -6,6 +6,7 @@ import { adsClient, openAdsProbe, type AdsProbe, type AdsProbeOptions } from '@j
 import { createConfigClient, type ConfigClient } from '@jetmesh/rpc';
 import { freePort, launchProcess, repoRoot, startMeshProcesses, waitForHttp } from '@jetmesh/testing';
 import type { BenchRow } from './bench-table.js';
+import { canaryRouteYaml, canaryServiceYaml } from './canary-mesh.js';
 import { percentile } from './stats.js';
 import { natsRoundTrip } from './nats-round-trip.js';
 
@@ -36,42 +37,6 @@ const APPLY_BATCH = 100;
 
 const host = (i: number): string => `svc-${i}.default.svc.cluster.local`;
 const cluster = (i: number, subset: string): string => `outbound|8080|${subset}|${host(i)}`;
-
-const serviceYaml = (i: number): string => `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: svc-${i}}
-spec:
-  hosts: [svc-${i}]
-  ports: [{number: 8080, name: grpc}]
-  workloadSelector: {labels: {app: svc-${i}}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: svc-${i}-v1}
-spec: {address: 10.0.${Math.floor(i / 250)}.${(i % 250) + 1}, ports: {grpc: 8080}, labels: {app: svc-${i}, version: v1}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: svc-${i}-v2}
-spec: {address: 10.1.${Math.floor(i / 250)}.${(i % 250) + 1}, ports: {grpc: 8080}, labels: {app: svc-${i}, version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: svc-${i}}
-spec: {host: svc-${i}, subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]}
----
-${routeYaml(i, 10)}`;
-
-const routeYaml = (i: number, weight: number): string => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: svc-${i}}
-spec:
-  hosts: [svc-${i}]
-  http:
-  - route:
-    - {destination: {host: svc-${i}, subset: v1}, weight: ${100 - weight}}
-    - {destination: {host: svc-${i}, subset: v2}, weight: ${weight}}
-`;
 
 /** What a stream watching `hosts` subscribes to, as a grpc-js-xds client ends up doing. */
 const subscriptionOf = (hosts: readonly number[]): NonNullable<AdsProbeOptions['subscribe']> => ({
@@ -162,7 +127,7 @@ const runPhase = async (
       arrival.catch(() => undefined);
       return arrival;
     });
-    const res = await config.apply({ yaml: routeYaml(i, 11 + (n % 80)), defaultNamespace: 'default' });
+    const res = await config.apply({ yaml: canaryRouteYaml(i, 11 + (n % 80)), defaultNamespace: 'default' });
     const returned = performance.timeOrigin + performance.now();
     seq = res.sequence;
     // Responses that arrived before `seq` was known were not matched: look again at each stream's last.
@@ -199,14 +164,14 @@ export const xdsScaleBench = async (): Promise<BenchRow[]> => {
   try {
     await waitForHttp(`http://127.0.0.1:${adminPort}/readyz`, { timeoutMs: 30_000 });
     for (let start = 0; start < SERVICES; start += APPLY_BATCH) {
-      const yaml = Array.from({ length: Math.min(APPLY_BATCH, SERVICES - start) }, (_, k) => serviceYaml(start + k)).join('---\n');
+      const yaml = Array.from({ length: Math.min(APPLY_BATCH, SERVICES - start) }, (_, k) => canaryServiceYaml(start + k, 10, 'grpc')).join('---\n');
       await config.apply({ yaml, defaultNamespace: 'default' });
     }
     const pid = pilot.pid as number;
     // Baseline: the same kind of change on the same mesh with no stream connected.
     await sleep(1000);
     const idle = processUsage(pid);
-    for (let n = 0; n < CHANGES; n++) await config.apply({ yaml: routeYaml((n * 37) % SERVICES, 11 + n), defaultNamespace: 'default' });
+    for (let n = 0; n < CHANGES; n++) await config.apply({ yaml: canaryRouteYaml((n * 37) % SERVICES, 11 + n), defaultNamespace: 'default' });
     await sleep(500);
     const idleAfter = processUsage(pid);
     const idleCpuPerChange = (idleAfter.cpuSeconds - idle.cpuSeconds) / CHANGES;
