@@ -3,7 +3,7 @@ import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { Bus } from './connect.js';
 import { ApiErrorCodes, isApiError } from './jetstream-api-error.js';
-import { Buckets, bucketStream, Limits } from './names.js';
+import { Buckets, bucketStream, kvSubject, Limits } from './names.js';
 import { ensureCheckpointBucket } from './provision.js';
 
 /**
@@ -82,7 +82,7 @@ export async function openCheckpointStore(bus: Bus): Promise<CheckpointStore> {
   const stream = bucketStream(Buckets.checkpoints);
 
   const removeChunks = async (name: string): Promise<void> => {
-    await bus.jsm.streams.purge(stream, { filter: `$KV.${Buckets.checkpoints}.${chunkPrefix(name)}.>` });
+    await bus.jsm.streams.purge(stream, { filter: kvSubject(Buckets.checkpoints, `${chunkPrefix(name)}.>`) });
   };
 
   const readOnce = async (): Promise<Either<CheckpointUnreadable, StoredCheckpoint | undefined> | 'replaced'> => {

@@ -70,6 +70,9 @@ export function nameFromSubjectToken(token: string): string {
   return token.replaceAll('_', '.');
 }
 
+/** The subject a KV bucket stores `key` under (the KV protocol's; `>` for every key). */
+export const kvSubject = (bucket: string, key: string): string => `$KV.${bucket}.${key}`;
+
 const registryPrefix = 'mesh.registry';
 const auditPrefix = 'mesh.audit';
 const snapshotUpdatesPrefix = 'mesh.snapshots';
@@ -84,15 +87,15 @@ export const Subjects = {
   audit: (type: string): string => `${auditPrefix}.${subjectToken(type)}`,
   auditAll: `${auditPrefix}.>`,
   /** Where KV writes to a snapshot key go (the KV protocol's subject). */
-  snapshotKey: (key: string): string => `$KV.${Buckets.snapshots}.${key}`,
-  snapshotKeyAll: `$KV.${Buckets.snapshots}.>`,
+  snapshotKey: (key: string): string => kvSubject(Buckets.snapshots, key),
+  snapshotKeyAll: kvSubject(Buckets.snapshots, '>'),
   /**
    * The stream republishes every stored snapshot write here, with its revision
    * in the Nats-Sequence header; proxies watch these with core subscriptions.
    */
   snapshotUpdates: (key: string): string => `${snapshotUpdatesPrefix}.${key}`,
   snapshotUpdatesAll: `${snapshotUpdatesPrefix}.>`,
-  trustKeyAll: `$KV.${Buckets.trust}.>`,
+  trustKeyAll: kvSubject(Buckets.trust, '>'),
   /** Like snapshotUpdates, for the trust bundle and token keys every proxy follows. */
   trustUpdates: (key: string): string => `${trustUpdatesPrefix}.${key}`,
   trustUpdatesAll: `${trustUpdatesPrefix}.>`,

@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import { nanos } from '@nats-io/transport-node';
 import type { Bus } from './connect.js';
 import { ApiErrorCodes, isApiError } from './jetstream-api-error.js';
-import { Buckets, bucketStream, Limits, Streams, Subjects } from './names.js';
+import { Buckets, bucketStream, kvSubject, Limits, Streams, Subjects } from './names.js';
 
 type DesiredStream = Partial<StreamConfig> & Pick<StreamConfig, 'name'>;
 
@@ -102,7 +102,7 @@ const trustRepublish = { src: Subjects.trustKeyAll, dest: Subjects.trustUpdatesA
 function bucketStreamConfig(bucket: string, limits: { history: number; maxValueBytes: number }): DesiredStream {
   return {
     name: bucketStream(bucket),
-    subjects: [`$KV.${bucket}.>`],
+    subjects: [kvSubject(bucket, '>')],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     max_msgs_per_subject: limits.history,
