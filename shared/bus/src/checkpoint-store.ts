@@ -10,8 +10,9 @@ import { ensureCheckpointBucket } from './provision.js';
  * Opaque snapshots of a fold at a stream position (pilot's state at MESH_CONFIG sequence N),
  * in the KV bucket mesh_checkpoints: the bytes in chunks under `chunk.<name>.<i>`, then a
  * manifest under `latest`, so a reader never sees half a checkpoint. Only the latest one is
- * kept. A plain KV bucket rather than an object store: it needs nothing newer than
- * nats-server 2.9 and no extra client package.
+ * kept. A plain KV bucket rather than the object store issue 6 names: the chunks plus a
+ * manifest written last give the same all-or-nothing read, with the KV client the mesh already
+ * uses instead of one more package (@nats-io/obj).
  */
 export interface CheckpointStore {
   /** The latest checkpoint, undefined when there is none; Left when it cannot be read back intact. */
