@@ -8,7 +8,7 @@ import type { CaAuditLog } from './ca-audit-log.js';
 import { type CaRejection, rejection } from './ca-rejection.js';
 import type { CitadelMetrics } from './citadel-metrics.js';
 import { statusOfException, statusOfRejection } from './grpc-status.js';
-import { namespaceReason, serviceAccountReason, spiffeId } from './spiffe-id.js';
+import { namespaceReason, serviceAccountReason, spiffeId } from '@jetmesh/model';
 import type { TokenIssuer } from './token-issuer.js';
 
 export interface TokenLimits {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CaAuditSubjects, publishEvent, type Bus } from '@jetmesh/bus';
 import { CaAuditEventCodec, type CaAuditEvent, type CertificateDenied, type CertificateIssued, type RootRotated, type TokenMinted } from '@jetmesh/model';
-import type { WorkloadIdentity } from './spiffe-id.js';
+import type { WorkloadIdentity } from '@jetmesh/model';
 
 type Fields<E> = Omit<E, 'id' | 'type' | 'at' | 'replica'>;
 

@@ -3,7 +3,7 @@ import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { CA_TOKEN_AUDIENCE, type MeshTokenVerifier } from '@jetmesh/rpc';
 import { type CaRejection, rejection } from './ca-rejection.js';
 import type { Caller } from './issuance-policy.js';
-import { namespaceReason, parseSpiffeId, serviceAccountReason, spiffeId } from './spiffe-id.js';
+import { namespaceReason, parseSpiffeId, serviceAccountReason, spiffeId } from '@jetmesh/model';
 
 /** What a CreateCertificate call brought to prove who it is. */
 export interface Credentials {

@@ -11,7 +11,7 @@ import type { CitadelMetrics } from './citadel-metrics.js';
 import { issueCertificate } from './csr-signer.js';
 import { statusOfException, statusOfRejection } from './grpc-status.js';
 import { decideIssuance, type Caller, type IssuanceLimits } from './issuance-policy.js';
-import { spiffeId } from './spiffe-id.js';
+import { spiffeId } from '@jetmesh/model';
 
 export interface CertificateServiceDeps {
   readonly trustDomain: string;

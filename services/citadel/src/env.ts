@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { MeshPorts, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, optionalEnvVar, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
 import { caKeyAlgorithms, type CaKeyAlgorithm } from './ca-key.js';
-import { trustDomainReason } from './spiffe-id.js';
+import { trustDomainReason } from '@jetmesh/model';
 
 export const CITADEL_DEFAULT_PORT = MeshPorts.citadelCa;
 

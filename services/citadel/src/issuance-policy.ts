@@ -1,7 +1,7 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { type CaRejection, rejection } from './ca-rejection.js';
 import type { CertificateRequest } from './certificate-request.js';
-import { parseSpiffeId, spiffeId, type WorkloadIdentity } from './spiffe-id.js';
+import { parseSpiffeId, spiffeId, type WorkloadIdentity } from '@jetmesh/model';
 
 /*
  * What citadel will sign, decided without I/O: a CSR that passed its own

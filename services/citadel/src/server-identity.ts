@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { Logger } from '@jetmesh/log';
 import type { AuthorityKeeper, AuthorityView } from './authority-keeper.js';
 import { issueCertificate } from './csr-signer.js';
-import { spiffeId } from './spiffe-id.js';
+import { spiffeId } from '@jetmesh/model';
 import type { TlsIdentityProvider } from './tls-identity.js';
 
 export interface ServerIdentityOptions {

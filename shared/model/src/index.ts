@@ -38,3 +38,4 @@ export type { WorkloadGroupSpec } from './resources/workload-group.js';
 export type { PeerAuthenticationSpec } from './resources/peer-authentication.js';
 export type { AuthorizationPolicySpec } from './resources/authorization-policy.js';
 export type { RequestAuthenticationSpec } from './resources/request-authentication.js';
+export * from './spiffe-id.js';
