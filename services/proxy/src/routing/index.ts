@@ -1,0 +1,27 @@
+/** The proxy's pure decision core: no I/O, no clocks, no randomness; time and random numbers are arguments. */
+export { headerOf, requestHeader, pathOnly, queryParams, cookieOf, hostOf } from './request-attributes.js';
+export type { RequestAttributes, RequestHeaders } from './request-attributes.js';
+export { matchString, isPresenceMatch, compiledRegex, fullMatchRegex } from './string-match.js';
+export type { StringMatch } from './string-match.js';
+export { selectRoute, selectFrom, selectRouteWithMatch, routeMatches, requestMatches, uriMatches } from './route-selection.js';
+export type { HttpMatch, SelectedRoute } from './route-selection.js';
+export { pickWeighted } from './weighted-pick.js';
+export { createBalancer, endpointKey, hashKeyFor, lbPolicyOf, durationSeconds, DEFAULT_MINIMUM_RING_SIZE, DEFAULT_MAGLEV_TABLE_SIZE } from './load-balancer.js';
+export type { Balancer, PickContext, LbPolicy, HashKey } from './load-balancer.js';
+export { murmur3 } from './hash.js';
+export { authorize, policyMatches, globMatch, pathMatches, ipInBlock, DENIED_STATUS, DENIED_BODY } from './authorization.js';
+export type { AuthorizationPolicyInput, AuthorizationResult } from './authorization.js';
+export { matchPathTemplate, containsPathTemplate, pathTemplateProblem } from './path-template.js';
+export type { UpstreamOutcome } from './upstream-outcome.js';
+export { retryPolicyOf, parsedRetryOn, shouldRetry, backoffDelayMs, DEFAULT_RETRY_ON, DEFAULT_RETRY_ATTEMPTS, DEFAULT_BACKOFF_BASE_MS } from './retry-policy.js';
+export type { RetryPolicy, RouteRetries } from './retry-policy.js';
+export { createOutlierDetector, OUTLIER_DEFAULTS } from './outlier-detector.js';
+export type { OutlierDetector, OutlierDetectionSettings } from './outlier-detector.js';
+export { preflight, responseHeaders, isPreflight, originAllowed } from './cors.js';
+export type { CorsPolicy, LocalResponse } from './cors.js';
+export { applyHeaderOperations, requestHeaderOperations, responseHeaderOperations, authorityRewrite } from './header-operations.js';
+export type { HeaderOperations, HeadersPolicy, HeaderMap } from './header-operations.js';
+export { decideFault, GRPC_STATUS_CODES } from './fault.js';
+export type { FaultDecision, HTTPFaultInjection } from './fault.js';
+export { rewriteRequest, buildRedirect } from './rewrite-redirect.js';
+export type { RouteRewrite, RouteRedirect, RewrittenRequest, Redirect } from './rewrite-redirect.js';

@@ -1,0 +1,102 @@
+import { pathOnly, hostOf, type RequestAttributes } from './request-attributes.js';
+import { fullMatchRegex, type StringMatch } from './string-match.js';
+
+/** HTTPRewrite by Istio's field names. */
+export interface RouteRewrite {
+  readonly uri?: string;
+  readonly authority?: string;
+  readonly uriRegexRewrite?: { readonly match: string; readonly rewrite: string };
+}
+
+/** HTTPRedirect by Istio's field names. */
+export interface RouteRedirect {
+  readonly uri?: string;
+  readonly authority?: string;
+  readonly port?: number;
+  readonly derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT';
+  readonly scheme?: string;
+  readonly redirectCode?: number;
+}
+
+export interface RewrittenRequest {
+  /** The new `:path`, query string kept. */
+  readonly path: string;
+  /** The new `:authority`, when rewritten. */
+  readonly authority?: string;
+}
+
+/**
+ * Envoy's prefix_rewrite as Istio configures `rewrite.uri`: the matched prefix is swapped for the
+ * new value; for an exact or regex URI match the whole path (without its query) is swapped; a route
+ * without a URI match matched the prefix `/`. `uriRegexRewrite` is RE2 GlobalReplace over the path
+ * without its query (`\1` in the substitution is a capture group).
+ */
+export function rewriteRequest(rewrite: RouteRewrite | undefined, uriMatch: StringMatch | undefined, req: Pick<RequestAttributes, 'path'>): RewrittenRequest {
+  if (rewrite === undefined) return { path: req.path };
+  const authority = rewrite.authority !== undefined && rewrite.authority !== '' ? { authority: rewrite.authority } : {};
+  const path = pathOnly(req.path);
+  const query = req.path.slice(path.length);
+  if (rewrite.uriRegexRewrite !== undefined) {
+    const { match, rewrite: substitution } = rewrite.uriRegexRewrite;
+    return { path: regexReplaceAll(match, substitution, path) + query, ...authority };
+  }
+  if (rewrite.uri === undefined || rewrite.uri === '') return { path: req.path, ...authority };
+  const prefix = uriMatch === undefined ? '/' : uriMatch.prefix;
+  if (prefix === undefined) return { path: rewrite.uri + query, ...authority };
+  // The prefix matched already (case-insensitively with ignoreUriCase): swap that many characters.
+  return { path: rewrite.uri + req.path.slice(prefix.length), ...authority };
+}
+
+const REWRITE_CACHE = new Map<string, RegExp | null>();
+
+function regexReplaceAll(pattern: string, substitution: string, value: string): string {
+  let re = REWRITE_CACHE.get(pattern);
+  if (re === undefined) {
+    const anchored = fullMatchRegex(pattern);
+    re = anchored === null ? null : new RegExp(pattern, `g${anchored.flags}`);
+    if (REWRITE_CACHE.size > 10_000) REWRITE_CACHE.clear();
+    REWRITE_CACHE.set(pattern, re);
+  }
+  if (re === null) return value;
+  // RE2 writes groups as \1; JS as $1 (and a literal $ must be $$).
+  const js = substitution.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1');
+  return value.replace(re, js);
+}
+
+export interface Redirect {
+  readonly status: number;
+  readonly location: string;
+}
+
+const DEFAULT_PORT: Readonly<Record<string, number>> = { http: 80, https: 443 };
+
+/**
+ * Envoy's redirect as Istio builds it: scheme, host, port and path each swapped when set, the
+ * rest from the request; the request's query is kept unless `uri` carries one; an explicit or
+ * derived port equal to the scheme's default is left out; a scheme change drops the old scheme's
+ * default port. redirectCode defaults to 301.
+ */
+export function buildRedirect(redirect: RouteRedirect, req: Pick<RequestAttributes, 'path' | 'authority' | 'scheme' | 'port'>): Redirect {
+  const scheme = redirect.scheme !== undefined && redirect.scheme !== '' ? redirect.scheme : req.scheme;
+  let host = redirect.authority !== undefined && redirect.authority !== '' ? redirect.authority : req.authority;
+  const port = redirect.port ?? (redirect.derivePort === 'FROM_REQUEST_PORT' ? req.port : undefined);
+  if (port !== undefined) {
+    host = hostOf(host) + (DEFAULT_PORT[scheme] === port ? '' : `:${port}`);
+  } else if (scheme !== req.scheme || redirect.derivePort === 'FROM_PROTOCOL_DEFAULT') {
+    const hostPort = portOf(host);
+    if (hostPort !== undefined && (hostPort === DEFAULT_PORT[req.scheme] || hostPort === DEFAULT_PORT[scheme])) host = hostOf(host);
+  }
+  let path = req.path;
+  if (redirect.uri !== undefined && redirect.uri !== '') {
+    const query = req.path.slice(pathOnly(req.path).length);
+    path = redirect.uri.includes('?') ? redirect.uri : redirect.uri + query;
+  }
+  return { status: redirect.redirectCode ?? 301, location: `${scheme}://${host}${path}` };
+}
+
+const portOf = (authority: string): number | undefined => {
+  const host = hostOf(authority);
+  if (host.length === authority.length) return undefined;
+  const p = Number(authority.slice(host.length + 1));
+  return Number.isInteger(p) ? p : undefined;
+};
