@@ -113,6 +113,8 @@ export function startWorkloadIdentity(opts: WorkloadIdentityOptions): WorkloadId
   let follow: KeyFollow | undefined;
   let stopped = false;
   let inFlight = false;
+  // A renewal asked for while one was out (e.g. the root started retiring meanwhile).
+  let again = false;
   let failures = 0;
   let refusalReported = false;
   let renewTimer: NodeJS.Timeout | undefined;
@@ -191,8 +193,13 @@ export function startWorkloadIdentity(opts: WorkloadIdentityOptions): WorkloadId
   };
 
   const attempt = async (): Promise<void> => {
-    if (stopped || inFlight || roots === undefined) return;
+    if (stopped || roots === undefined) return;
+    if (inFlight) {
+      again = true;
+      return;
+    }
     inFlight = true;
+    again = false;
     const rootsPem = roots.pem;
     try {
       let next: Held;
@@ -215,7 +222,7 @@ export function startWorkloadIdentity(opts: WorkloadIdentityOptions): WorkloadId
       const renewAt = renewalAt(next.receivedAt, credentials.notAfter.getTime());
       log.info({ notAfter: credentials.notAfter.toISOString(), renewAt: new Date(renewAt).toISOString() }, 'workload certificate issued');
       watchExpiry(credentials);
-      schedule(renewAt);
+      schedule(again ? Date.now() : renewAt);
       resolveReady();
       emit(credentials);
     } catch (err) {
