@@ -3,4 +3,8 @@ export const MeshPorts = {
   galleyConfigApi: 15017,
   pilotXds: 15010,
   citadelCa: 15012,
+  /** A sidecar's ports (Istio's numbers): the app's outbound traffic, mesh inbound, admin. */
+  proxyOutbound: 15001,
+  proxyInbound: 15006,
+  proxyAdmin: 15000,
 } as const;

@@ -1,5 +1,6 @@
 import { webcrypto } from 'node:crypto';
-import './reflect-metadata-shim.js';
+// @peculiar/x509 resolves its providers through tsyringe, which needs the Reflect metadata API loaded first.
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
 /** A fresh private key (PEM, PKCS#8) and the PKCS#10 request for it naming one SPIFFE ID. */

@@ -1,0 +1,66 @@
+import type { Endpoint, WeightedDestination } from '@jetmesh/model';
+import type { EndpointDial } from './cluster-registry.js';
+import { H2SessionPool } from './h2-session-pool.js';
+import { Http1Upstream } from './http1-upstream.js';
+import { MeshHeaders } from './mesh-headers.js';
+import { meshEndpointOf } from './mesh-endpoint.js';
+import type { MeshTls } from './mesh-tls.js';
+import { failed } from './upstream.js';
+
+export interface EndpointDialer {
+  readonly dial: EndpointDial;
+  /** Peer sessions open now. */
+  meshSessions(): number;
+  /** After a certificate renewal: new requests open sessions with the new certificate. */
+  rotate(): void;
+  close(): void;
+}
+
+/**
+ * How an endpoint is reached: a mesh endpoint (it has a proxy) over one HTTP/2 mTLS session
+ * to its inbound port; any other over HTTP/1.1 keep-alive, with TLS where the
+ * DestinationRule originates it (`tls.mode: SIMPLE`).
+ */
+export function createEndpointDialer(meshTls: MeshTls, opts: { connectTimeoutMs: number }): EndpointDialer {
+  const peers = new H2SessionPool(opts.connectTimeoutMs);
+  const plain = new Http1Upstream(opts.connectTimeoutMs);
+  const dial: EndpointDial = (destination: WeightedDestination, endpoint: Endpoint, req, signal) => {
+    const mesh = meshEndpointOf(endpoint);
+    if (mesh !== undefined) {
+      if (meshTls.current() === undefined) return Promise.resolve(failed('connect-failure', 'this proxy has no workload certificate yet'));
+      const expected = { ...(mesh.namespace !== undefined ? { namespace: mesh.namespace } : {}), ...(mesh.serviceAccount !== undefined ? { serviceAccount: mesh.serviceAccount } : {}) };
+      return peers.send(
+        { key: `${mesh.address}:${mesh.inboundPort}`, authority: `${mesh.address}:${mesh.inboundPort}`, scheme: 'https', connect: () => meshTls.connect(mesh.address, mesh.inboundPort, expected) },
+        { ...req, headers: { ...req.headers, [MeshHeaders.targetPort]: String(endpoint.port) } },
+        signal,
+      );
+    }
+    const tlsPolicy = destination.trafficPolicy?.tls;
+    const originate = tlsPolicy?.mode === 'SIMPLE';
+    return plain.send(
+      {
+        host: endpoint.address,
+        port: endpoint.port,
+        ...(originate
+          ? {
+              tls: {
+                servername: tlsPolicy.sni ?? destination.host,
+                rejectUnauthorized: tlsPolicy.insecureSkipVerify !== true,
+              },
+            }
+          : {}),
+      },
+      req,
+      signal,
+    );
+  };
+  return {
+    dial,
+    meshSessions: () => peers.size(),
+    rotate: () => peers.drainAll(),
+    close: () => {
+      peers.destroyAll();
+      plain.destroy();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import tls, { type PeerCertificate, type SecureContext } from 'node:tls';
+
+/** A workload's current credentials: its key, certificate chain (leaf first) and the roots it trusts. */
+export interface IdentityMaterial {
+  readonly keyPem: string;
+  readonly chainPem: string;
+  readonly rootsPem: string;
+  readonly spiffeId: string;
+}
+
+/** The SPIFFE ID in a peer certificate's URI SAN, if it has exactly one. */
+export function spiffeIdOfCertificate(cert: PeerCertificate | undefined): string | undefined {
+  const san = cert?.subjectaltname;
+  if (san === undefined) return undefined;
+  const uris = san.split(/,\s*/).filter((n) => n.startsWith('URI:spiffe://')).map((n) => n.slice('URI:'.length));
+  return uris.length === 1 ? uris[0] : undefined;
+}
+
+/** `spiffe://td/ns/x/sa/y` → Istio's principal form `td/ns/x/sa/y`. */
+export const principalOf = (spiffeId: string): string => spiffeId.replace(/^spiffe:\/\//, '');
+
+export const namespaceOfSpiffeId = (spiffeId: string): string | undefined => /^spiffe:\/\/[^/]+\/ns\/([^/]+)\/sa\/[^/]+$/.exec(spiffeId)?.[1];
+
+const trustDomainOf = (spiffeId: string): string | undefined => /^spiffe:\/\/([^/]+)\//.exec(spiffeId)?.[1];
+
+/**
+ * TLS contexts built from the current identity. Replacing the identity (renewal, root
+ * rotation) rebuilds them; connections already open keep the context they started with.
+ */
+export class MeshTls {
+  private material: IdentityMaterial | undefined;
+  private client: SecureContext | undefined;
+  private readonly listeners = new Set<(m: IdentityMaterial) => void>();
+
+  update(material: IdentityMaterial): void {
+    this.material = material;
+    this.client = tls.createSecureContext({ key: material.keyPem, cert: material.chainPem, ca: material.rootsPem });
+    for (const l of this.listeners) l(material);
+  }
+
+  current(): IdentityMaterial | undefined {
+    return this.material;
+  }
+
+  onChange(listener: (m: IdentityMaterial) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Options for the inbound listener's TLS: peers must present a certificate chaining to our roots. */
+  serverOptions(): tls.SecureContextOptions & { requestCert: true; rejectUnauthorized: true } {
+    const m = this.material;
+    return { ...(m !== undefined ? { key: m.keyPem, cert: m.chainPem, ca: m.rootsPem } : {}), requestCert: true, rejectUnauthorized: true };
+  }
+
+  /**
+   * Dials a peer proxy. SPIFFE certificates name no host, so the host check is replaced by
+   * the identity check: the peer must be `expected` (when the endpoint names its service
+   * account) or at least a workload of our trust domain.
+   */
+  connect(host: string, port: number, expected: { namespace?: string; serviceAccount?: string }): tls.TLSSocket {
+    const ctx = this.client;
+    if (ctx === undefined || this.material === undefined) throw new Error('no workload certificate yet');
+    const trustDomain = trustDomainOf(this.material.spiffeId);
+    return tls.connect({
+      host,
+      port,
+      secureContext: ctx,
+      ALPNProtocols: ['h2'],
+      rejectUnauthorized: true,
+      checkServerIdentity: (_host, cert) => {
+        const id = spiffeIdOfCertificate(cert);
+        if (id === undefined) return new Error('peer certificate carries no SPIFFE ID');
+        if (trustDomainOf(id) !== trustDomain) return new Error(`peer ${id} is not in trust domain ${trustDomain}`);
+        if (expected.serviceAccount !== undefined && expected.namespace !== undefined) {
+          const want = `spiffe://${trustDomain}/ns/${expected.namespace}/sa/${expected.serviceAccount}`;
+          if (id !== want) return new Error(`peer is ${id}, expected ${want}`);
+        }
+        return undefined;
+      },
+    });
+  }
+}
