@@ -18,19 +18,20 @@ export type HeaderMap = Record<string, string | string[]>;
  * `set`, then `add` (Envoy's HeaderParser). Returns a new map; the input is not touched.
  */
 export function applyHeaderOperations(headers: Readonly<HeaderMap>, ...levels: ReadonlyArray<HeaderOperations | undefined>): HeaderMap {
-  const out: HeaderMap = {};
-  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = Array.isArray(v) ? [...v] : v;
+  // A Map, so a header literally named __proto__ stays a header.
+  const out = new Map<string, string | string[]>();
+  for (const [k, v] of Object.entries(headers)) out.set(k.toLowerCase(), Array.isArray(v) ? [...v] : v);
   for (const ops of levels) {
     if (ops === undefined) continue;
-    for (const name of ops.remove ?? []) delete out[name.toLowerCase()];
-    for (const [name, value] of Object.entries(ops.set ?? {})) out[name.toLowerCase()] = value;
+    for (const name of ops.remove ?? []) out.delete(name.toLowerCase());
+    for (const [name, value] of Object.entries(ops.set ?? {})) out.set(name.toLowerCase(), value);
     for (const [name, value] of Object.entries(ops.add ?? {})) {
       const key = name.toLowerCase();
-      const prev = out[key];
-      out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+      const prev = out.get(key);
+      out.set(key, prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value]);
     }
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /**
