@@ -27,8 +27,9 @@ export interface DerivationStep {
   readonly removed: ReadonlySet<string>;
 }
 
+/** Hosts a snapshot shows endpoints and policies of: its destinations and its mirrors. */
 const destinationsOf = (snapshot: RoutingSnapshot): Set<string> =>
-  new Set(snapshot.routes.flatMap((r) => r.destinations.map((d) => d.host)).filter((h) => h !== snapshot.host));
+  new Set(snapshot.routes.flatMap((r) => [...r.destinations, ...(r.mirrors ?? [])].map((d) => d.host)).filter((h) => h !== snapshot.host));
 
 const dependentsOf = (snapshots: ReadonlyMap<string, RoutingSnapshot>): Map<string, Set<string>> => {
   const dependents = new Map<string, Set<string>>();

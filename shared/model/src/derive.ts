@@ -2,10 +2,10 @@ import { durationMs } from './codec/istio-fields.js';
 import { fqdn, outboundClusterName } from './hostname.js';
 import type { MeshState, StoredResource } from './mesh-state.js';
 import { type DestinationRule, type ServiceEntry, type VirtualService, type WorkloadEntry, refOf, resourceKey } from './resource.js';
-import type { Subset } from './resources/destination-rule.js';
-import type { HTTPRoute } from './resources/virtual-service.js';
+import type { Subset, TrafficPolicy } from './resources/destination-rule.js';
+import { boundToMesh, type HTTPMatchRequest, type HTTPRoute } from './resources/virtual-service.js';
 import type { WorkloadEntrySpec } from './resources/workload-entry.js';
-import type { Endpoint, RouteRule, RoutingSnapshot, ServicePortInfo, WeightedDestination } from './routing-snapshot.js';
+import type { EffectiveTrafficPolicy, Endpoint, MirrorDestination, RouteMatch, RouteRule, RoutingSnapshot, ServicePortInfo, WeightedDestination } from './routing-snapshot.js';
 
 /*
  * derive(MeshState) → snapshots. Pure and deterministic: inputs are visited in a fixed order
@@ -109,6 +109,8 @@ export const buildIndex = (state: MeshState): MeshIndex => {
   }
   const virtualServices = new Map<string, VirtualService>();
   for (const { resource: vs } of ofKind(state, 'VirtualService') as Array<{ resource: VirtualService }>) {
+    // A VirtualService bound only to gateways shapes those gateways' routes, not sidecars'.
+    if (!boundToMesh(vs.spec.gateways)) continue;
     for (const h of vs.spec.hosts) claim(virtualServices, fqdn(h, vs.metadata.namespace), vs, `VirtualService ${nsName(vs)}`);
   }
   const destinationRules = new Map<string, DestinationRule>();
@@ -193,6 +195,7 @@ const resolveDestination = (
   if (service === undefined) warnings.push(`destination host ${dest.host} is not a known service`);
   else if (endpoints.length === 0 && weight > 0) warnings.push(`no endpoints for ${cluster}`);
   const loadBalancer = subset?.trafficPolicy?.loadBalancer ?? rule?.spec.trafficPolicy?.loadBalancer;
+  const trafficPolicy = effectiveTrafficPolicy(rule?.spec.trafficPolicy, subset?.trafficPolicy, portNumber);
   return {
     host: dest.host,
     ...(dest.subset !== undefined ? { subset: dest.subset } : {}),
@@ -200,40 +203,114 @@ const resolveDestination = (
     weight,
     cluster,
     ...(loadBalancer !== undefined ? { loadBalancer } : {}),
+    ...(trafficPolicy !== undefined ? { trafficPolicy } : {}),
     endpoints,
   };
 };
 
-const routeRule = (index: MeshIndex, vs: VirtualService, http: HTTPRoute, warnings: string[]): RouteRule => {
+const POLICY_FIELDS = ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls', 'tunnel', 'proxyProtocol'] as const;
+const PORT_POLICY_FIELDS = ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls'] as const;
+
+/** `policy` with the fields its portLevelSettings entry for `port` sets overriding its own. */
+const atPort = (policy: TrafficPolicy | undefined, port: number | undefined): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  if (policy === undefined) return out;
+  for (const f of POLICY_FIELDS) if (policy[f] !== undefined) out[f] = policy[f];
+  const entry = port === undefined ? undefined : policy.portLevelSettings?.find((p) => p.port.number === port);
+  if (entry !== undefined) for (const f of PORT_POLICY_FIELDS) if (entry[f] !== undefined) out[f] = entry[f];
+  return out;
+};
+
+/**
+ * Istio's MergeTrafficPolicy: the DestinationRule's policy (with its port-level entry for the
+ * port), overridden field by field by the subset's (with the subset's port-level entry).
+ */
+export const effectiveTrafficPolicy = (top: TrafficPolicy | undefined, subset: TrafficPolicy | undefined, port: number | undefined): EffectiveTrafficPolicy | undefined => {
+  if (top === undefined && subset === undefined) return undefined;
+  const merged = { ...atPort(top, port), ...atPort(subset, port) };
+  return Object.keys(merged).length === 0 ? undefined : (merged as EffectiveTrafficPolicy);
+};
+
+/** Where a route table is used: the sidecars of the mesh, or one gateway (`namespace/name`). */
+export type RouteContext = { readonly kind: 'mesh' } | { readonly kind: 'gateway'; readonly gateway: string };
+export const MESH_CONTEXT: RouteContext = { kind: 'mesh' };
+
+/** Istio's gateway reference: `mesh`, `ns/name`, `name` (in the referring namespace) or the legacy `name.ns…`. */
+export const resolveGatewayName = (name: string, namespace: string): string => {
+  if (name === 'mesh') return name;
+  const slash = name.indexOf('/');
+  if (slash >= 0) return name;
+  const dot = name.indexOf('.');
+  if (dot < 0) return `${namespace}/${name}`;
+  const [gw, ns] = name.split('.');
+  return `${ns}/${gw}`;
+};
+
+/** Whether a match applies in `context`: a match naming gateways applies only there. */
+const matchApplies = (m: HTTPMatchRequest, namespace: string, context: RouteContext): boolean => {
+  if (m.gateways === undefined || m.gateways.length === 0) return true;
+  const wanted = context.kind === 'mesh' ? 'mesh' : context.gateway;
+  return m.gateways.some((g) => resolveGatewayName(g, namespace) === wanted);
+};
+
+const destinationRef = (d: { host: string; subset?: string; port?: { number: number } }, ns: string) => ({
+  host: fqdn(d.host, ns),
+  ...(d.subset !== undefined ? { subset: d.subset } : {}),
+  ...(d.port !== undefined ? { port: d.port.number } : {}),
+});
+
+const routeMatch = (m: HTTPMatchRequest): RouteMatch => ({
+  ...(m.name !== undefined ? { name: m.name } : {}),
+  ...(m.uri !== undefined ? { uri: m.uri } : {}),
+  ...(m.method !== undefined ? { method: m.method } : {}),
+  ...(m.authority !== undefined ? { authority: m.authority } : {}),
+  ...(m.headers !== undefined ? { headers: m.headers } : {}),
+  ...(m.queryParams !== undefined ? { queryParams: m.queryParams } : {}),
+  ...(m.port !== undefined ? { port: m.port } : {}),
+  ...(m.ignoreUriCase !== undefined ? { ignoreUriCase: m.ignoreUriCase } : {}),
+  ...(m.scheme !== undefined ? { scheme: m.scheme } : {}),
+  ...(m.withoutHeaders !== undefined ? { withoutHeaders: m.withoutHeaders } : {}),
+  ...(m.sourceLabels !== undefined ? { sourceLabels: m.sourceLabels } : {}),
+  ...(m.sourceNamespace !== undefined ? { sourceNamespace: m.sourceNamespace } : {}),
+  ...(m.gateways !== undefined ? { gateways: m.gateways } : {}),
+});
+
+/** `mirror` + `mirrorPercentage` (or the deprecated `mirrorPercent`), or `mirrors[]`; Istio's default percentage is 100. */
+const mirrorsOf = (index: MeshIndex, http: HTTPRoute, ns: string, warnings: string[]): MirrorDestination[] => {
+  const policies =
+    http.mirrors !== undefined
+      ? http.mirrors.map((m) => ({ destination: m.destination, percentage: m.percentage?.value ?? 100 }))
+      : http.mirror !== undefined
+        ? [{ destination: http.mirror, percentage: http.mirrorPercentage?.value ?? http.mirrorPercent ?? 100 }]
+        : [];
+  return policies.map((p) => ({ ...resolveDestination(index, destinationRef(p.destination, ns), 100, warnings), percentage: p.percentage }));
+};
+
+/**
+ * One HTTPRoute as a route rule for `context`, or undefined when none of its matches applies
+ * there (a match naming other gateways).
+ */
+export const routeRule = (index: MeshIndex, vs: VirtualService, http: HTTPRoute, warnings: string[], context: RouteContext = MESH_CONTEXT): RouteRule | undefined => {
   const ns = vs.metadata.namespace;
+  const matches = (http.match ?? []).filter((m) => matchApplies(m, ns, context));
+  if (http.match !== undefined && http.match.length > 0 && matches.length === 0) return undefined;
   const route = http.route ?? [];
-  const destinations = route.map((d) =>
-    resolveDestination(
+  const destinations = route.map((d) => {
+    const resolved = resolveDestination(
       index,
-      {
-        host: fqdn(d.destination.host, ns),
-        ...(d.destination.subset !== undefined ? { subset: d.destination.subset } : {}),
-        ...(d.destination.port !== undefined ? { port: d.destination.port.number } : {}),
-      },
+      destinationRef(d.destination, ns),
       // A rule's only destination takes all traffic, whatever weight it names (Istio's rule).
       route.length === 1 ? 100 : (d.weight ?? 0),
       warnings,
-    ),
-  );
+    );
+    return d.headers !== undefined ? { ...resolved, headers: d.headers } : resolved;
+  });
+  const mirrors = mirrorsOf(index, http, ns, warnings);
   const timeoutMs = http.timeout !== undefined ? durationMs(http.timeout) : undefined;
   const perTry = http.retries?.perTryTimeout !== undefined ? durationMs(http.retries.perTryTimeout) : undefined;
   return {
     ...(http.name !== undefined ? { name: http.name } : {}),
-    match: (http.match ?? []).map((m) => ({
-      ...(m.name !== undefined ? { name: m.name } : {}),
-      ...(m.uri !== undefined ? { uri: m.uri } : {}),
-      ...(m.method !== undefined ? { method: m.method } : {}),
-      ...(m.authority !== undefined ? { authority: m.authority } : {}),
-      ...(m.headers !== undefined ? { headers: m.headers } : {}),
-      ...(m.queryParams !== undefined ? { queryParams: m.queryParams } : {}),
-      ...(m.port !== undefined ? { port: m.port } : {}),
-      ...(m.ignoreUriCase !== undefined ? { ignoreUriCase: m.ignoreUriCase } : {}),
-    })),
+    match: matches.map(routeMatch),
     destinations,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(http.retries !== undefined
@@ -251,18 +328,30 @@ const routeRule = (index: MeshIndex, vs: VirtualService, http: HTTPRoute, warnin
       ? { directResponse: { status: http.directResponse.status, ...(http.directResponse.body?.string !== undefined ? { body: http.directResponse.body.string } : {}) } }
       : {}),
     ...(http.rewrite !== undefined ? { rewrite: http.rewrite } : {}),
+    ...(http.headers !== undefined ? { headers: http.headers } : {}),
+    ...(mirrors.length > 0 ? { mirrors } : {}),
+    ...(http.corsPolicy !== undefined ? { corsPolicy: http.corsPolicy } : {}),
   };
 };
+
+/** The route table of a VirtualService for `context`: its HTTP routes whose matches apply there. */
+export const routeRules = (index: MeshIndex, vs: VirtualService, warnings: string[], context: RouteContext = MESH_CONTEXT): RouteRule[] =>
+  (vs.spec.http ?? []).flatMap((h) => {
+    const rule = routeRule(index, vs, h, warnings, context);
+    return rule === undefined ? [] : [rule];
+  });
 
 export const deriveHost = (index: MeshIndex, host: string): RoutingSnapshot => {
   const warnings: string[] = [];
   const service = index.services.get(host);
   const vs = index.virtualServices.get(host);
   const dr = index.destinationRules.get(host);
-  const routes: RouteRule[] =
-    vs?.spec.http !== undefined
-      ? vs.spec.http.map((h) => routeRule(index, vs, h, warnings))
-      : [{ match: [], destinations: [resolveDestination(index, { host }, 100, warnings)] }];
+  const fromVs = vs?.spec.http !== undefined ? routeRules(index, vs, warnings) : [];
+  if (vs?.spec.http !== undefined && fromVs.length === 0) {
+    warnings.push(`VirtualService ${nsName(vs)} has no HTTP route for the mesh (its matches name gateways only); the default route is used`);
+  }
+  // As Istio: a VirtualService that yields no route leaves the host its default route.
+  const routes: RouteRule[] = fromVs.length > 0 ? fromVs : [{ match: [], destinations: [resolveDestination(index, { host }, 100, warnings)] }];
   for (const other of index.shadowed.get(host) ?? []) warnings.push(`${other} also claims ${host}; the older resource wins`);
   const endpoints = service
     ? service.ports.length === 0

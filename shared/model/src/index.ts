@@ -39,3 +39,8 @@ export type { PeerAuthenticationSpec } from './resources/peer-authentication.js'
 export type { AuthorizationPolicySpec } from './resources/authorization-policy.js';
 export type { RequestAuthenticationSpec } from './resources/request-authentication.js';
 export * from './spiffe-id.js';
+export * from './workload-snapshot.js';
+export { deriveWorkloadSnapshots, deriveWorkloadSnapshot, compareHostSpecificity } from './derive-workload.js';
+export { effectiveTrafficPolicy, resolveGatewayName } from './derive.js';
+export * from './snapshot-consistency.js';
+export { decodeVersionedRoutingSnapshot, decodeVersionedWorkloadSnapshot } from './snapshot-codec.js';

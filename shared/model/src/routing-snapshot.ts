@@ -1,6 +1,6 @@
 import type { StringMatch } from './codec/istio-fields.js';
 import type { LoadBalancerSettings, TrafficPolicy } from './resources/destination-rule.js';
-import type { HTTPFaultInjection } from './resources/virtual-service.js';
+import type { HTTPFaultInjection, HTTPRoute } from './resources/virtual-service.js';
 
 /**
  * What pilot publishes per destination host: the ordered route table a proxy evaluates
@@ -42,7 +42,44 @@ export interface RouteMatch {
   readonly queryParams?: Readonly<Record<string, StringMatch>>;
   readonly port?: number;
   readonly ignoreUriCase?: boolean;
+  readonly scheme?: StringMatch;
+  /** Matches when none of these headers match (`{ regex: '*' }`: when the header is absent). */
+  readonly withoutHeaders?: Readonly<Record<string, StringMatch>>;
+  /** Labels the calling workload must carry (the proxy knows its own labels). */
+  readonly sourceLabels?: Readonly<Record<string, string>>;
+  readonly sourceNamespace?: string;
+  /** As written; pilot already dropped the matches that do not apply where the table is used. */
+  readonly gateways?: readonly string[];
 }
+
+/** Header edits of a route or a destination (Istio's `Headers`). */
+export interface HeaderOperations {
+  readonly set?: Readonly<Record<string, string>>;
+  readonly add?: Readonly<Record<string, string>>;
+  readonly remove?: readonly string[];
+}
+
+export interface RouteHeaders {
+  readonly request?: HeaderOperations;
+  readonly response?: HeaderOperations;
+}
+
+export type CorsPolicy = NonNullable<HTTPRoute['corsPolicy']>;
+
+/** A destination traffic is copied to (responses ignored), for `percentage` percent of requests. */
+export interface MirrorDestination extends WeightedDestination {
+  /** 0..100; Istio's default is 100. */
+  readonly percentage: number;
+}
+
+/** The retry policy a proxy applies when a route has none (`retries` undefined): Istio's retry.DefaultPolicy. */
+export const DEFAULT_RETRY_POLICY: { readonly attempts: number; readonly retryOn: string } = {
+  attempts: 2,
+  retryOn: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+};
+
+/** The DestinationRule policy in effect for one destination: subset and port-level settings merged in. */
+export type EffectiveTrafficPolicy = Omit<TrafficPolicy, 'portLevelSettings'>;
 
 export interface RouteRule {
   readonly name?: string;
@@ -50,11 +87,22 @@ export interface RouteRule {
   readonly match: readonly RouteMatch[];
   readonly destinations: readonly WeightedDestination[];
   readonly timeoutMs?: number;
+  /** Undefined: the route sets no policy, and the proxy applies DEFAULT_RETRY_POLICY (attempts 0 disables retries). */
   readonly retries?: { readonly attempts: number; readonly perTryTimeoutMs?: number; readonly retryOn?: string };
   readonly fault?: HTTPFaultInjection;
-  readonly redirect?: { readonly uri?: string; readonly authority?: string; readonly redirectCode?: number };
+  readonly redirect?: {
+    readonly uri?: string;
+    readonly authority?: string;
+    readonly redirectCode?: number;
+    readonly scheme?: 'http' | 'https';
+    readonly port?: number;
+    readonly derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT';
+  };
   readonly directResponse?: { readonly status: number; readonly body?: string };
-  readonly rewrite?: { readonly uri?: string; readonly authority?: string };
+  readonly rewrite?: { readonly uri?: string; readonly authority?: string; readonly uriRegexRewrite?: { readonly match: string; readonly rewrite: string } };
+  readonly headers?: RouteHeaders;
+  readonly mirrors?: readonly MirrorDestination[];
+  readonly corsPolicy?: CorsPolicy;
 }
 
 export interface WeightedDestination {
@@ -64,7 +112,12 @@ export interface WeightedDestination {
   readonly weight: number;
   /** Istio's cluster name, `outbound|PORT|SUBSET|HOST`. */
   readonly cluster: string;
+  /** The subset's load balancer, else the DestinationRule's (port-level settings not applied: see trafficPolicy). */
   readonly loadBalancer?: LoadBalancerSettings;
+  /** Effective DestinationRule policy: top level, its port-level entry, the subset's, the subset's port-level entry (Istio's MergeTrafficPolicy). */
+  readonly trafficPolicy?: EffectiveTrafficPolicy;
+  /** Header edits of this destination (HTTPRouteDestination.headers), applied after the route's. */
+  readonly headers?: RouteHeaders;
   readonly endpoints: readonly Endpoint[];
 }
 
@@ -85,11 +138,11 @@ export interface Endpoint {
 }
 
 /** A snapshot as stored in KV: the content plus the log positions it reflects. */
-export interface VersionedSnapshot {
+export interface VersionedSnapshot<S = RoutingSnapshot> {
   readonly version: SnapshotVersion;
   /** SHA-256 of the canonical content: replicas compare it instead of the whole value. */
   readonly contentHash: string;
-  readonly snapshot: RoutingSnapshot;
+  readonly snapshot: S;
 }
 
 export interface SnapshotVersion {

@@ -7,6 +7,7 @@ import {
   type MeshResource,
   type MeshState,
   type RoutingSnapshot,
+  DEFAULT_RETRY_POLICY,
   canonicalJson,
   deriveSnapshots,
   emptyMeshState,
@@ -249,4 +250,107 @@ test('derive: a destination port the service does not declare is a warning, neve
   assert.equal(d?.cluster, `outbound|9999||${REVIEWS}`);
   assert.deepEqual(d?.endpoints.filter((e) => e.port === 0), []);
   assert.ok(s.warnings.some((w) => w.includes('9999')), `warnings: ${JSON.stringify(s.warnings)}`);
+});
+
+// ---------------------------------------------------------------------------------------------
+// What a proxy needs of a route (issue 10).
+
+const destinationRule = (spec: Record<string, unknown>) =>
+  mustDecode({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'reviews' }, spec: { host: 'reviews', ...spec } });
+const withRoutes = (http: unknown[], extra: MeshResource[] = []) =>
+  snapshotOf(stateAfter(applying([...withoutKind(bookinfo(), 'VirtualService'), virtualService('reviews-route', http), ...extra])));
+
+test('derive.route: header edits of the route and of each destination are carried as written', () => {
+  const headers = { request: { set: { 'x-a': '1' }, remove: ['x-b'] }, response: { add: { 'x-c': '2' } } };
+  const route = withRoutes([{ headers, route: [{ destination: { host: 'reviews', subset: 'v1' }, headers: { request: { set: { 'x-v': 'v1' } } } }] }]).routes[0];
+  assert.deepEqual(route?.headers, headers);
+  assert.deepEqual(route?.destinations[0]?.headers, { request: { set: { 'x-v': 'v1' } } });
+});
+
+test('derive.route: a mirror is resolved to endpoints with its percentage, 100 when none is given', () => {
+  const [one, many] = withRoutes([
+    { match: [{ uri: { prefix: '/a' } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }], mirror: { host: 'reviews', subset: 'v3' } },
+    { route: [{ destination: { host: 'reviews', subset: 'v1' } }], mirrors: [{ destination: { host: 'reviews', subset: 'v2' }, percentage: { value: 12.5 } }, { destination: { host: 'reviews', subset: 'v3' } }] },
+  ]).routes;
+  assert.deepEqual(one?.mirrors, [{ ...toSubset('v3', 100, [endpoint(3)]), percentage: 100 }]);
+  assert.deepEqual(many?.mirrors, [
+    { ...toSubset('v2', 100, [endpoint(2)]), percentage: 12.5 },
+    { ...toSubset('v3', 100, [endpoint(3)]), percentage: 100 },
+  ]);
+  const deprecated = withRoutes([{ route: [{ destination: { host: 'reviews', subset: 'v1' } }], mirror: { host: 'reviews', subset: 'v2' }, mirrorPercent: 7 }]).routes[0];
+  assert.equal(deprecated?.mirrors?.[0]?.percentage, 7);
+});
+
+test('derive.route: CORS, full redirects, regex rewrites and the new match fields are carried', () => {
+  const corsPolicy = { allowOrigins: [{ exact: 'https://a.example.com' }], allowMethods: ['GET', 'POST'], maxAge: '24h', allowCredentials: true };
+  const match = { withoutHeaders: { 'x-debug': { regex: '*' } }, scheme: { exact: 'https' }, sourceLabels: { app: 'web' }, sourceNamespace: 'default' };
+  const [cors, redirect] = withRoutes([
+    { match: [match], corsPolicy, route: [{ destination: { host: 'reviews', subset: 'v1' } }], rewrite: { uriRegexRewrite: { match: '^/old/(.*)$', rewrite: '/new/\\1' } } },
+    { redirect: { authority: 'b.example.com', scheme: 'https', derivePort: 'FROM_REQUEST_PORT', redirectCode: 308 } },
+  ]).routes;
+  assert.deepEqual(cors?.corsPolicy, corsPolicy);
+  assert.deepEqual(cors?.match, [match]);
+  assert.deepEqual(cors?.rewrite, { uriRegexRewrite: { match: '^/old/(.*)$', rewrite: '/new/\\1' } });
+  assert.deepEqual(redirect?.redirect, { authority: 'b.example.com', scheme: 'https', derivePort: 'FROM_REQUEST_PORT', redirectCode: 308 });
+});
+
+test('derive.route: no retries in the VirtualService leaves retries undefined (the proxy applies Istio’s default); explicit ones keep retryOn', () => {
+  const [none, some] = withRoutes([
+    { match: [{ uri: { prefix: '/a' } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+    { route: [{ destination: { host: 'reviews', subset: 'v1' } }], retries: { attempts: 3, perTryTimeout: '2s', retryOn: '5xx,reset' } },
+  ]).routes;
+  assert.equal(none?.retries, undefined);
+  assert.deepEqual(some?.retries, { attempts: 3, perTryTimeoutMs: 2000, retryOn: '5xx,reset' });
+  assert.deepEqual(DEFAULT_RETRY_POLICY, { attempts: 2, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes' });
+});
+
+test('derive.route: a destination carries its effective traffic policy: top level, overridden by the subset, then by the port-level entry', () => {
+  const top = { loadBalancer: { simple: 'ROUND_ROBIN' }, connectionPool: { tcp: { maxConnections: 10 } }, outlierDetection: { consecutive5xxErrors: 5 }, tls: { mode: 'ISTIO_MUTUAL' } };
+  const dr = destinationRule({
+    trafficPolicy: { ...top, portLevelSettings: [{ port: { number: 9080 }, connectionPool: { tcp: { maxConnections: 20 } } }] },
+    subsets: [
+      { name: 'v1', labels: { version: 'v1' }, trafficPolicy: { loadBalancer: { simple: 'LEAST_REQUEST' }, portLevelSettings: [{ port: { number: 9080 }, tls: { mode: 'DISABLE' } }] } },
+      { name: 'v2', labels: { version: 'v2' } },
+    ],
+  });
+  const s = snapshotOf(stateAfter(applying([...withoutKind(withoutKind(bookinfo(), 'VirtualService'), 'DestinationRule'), dr, virtualService('reviews-route', [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 50 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 50 }] }])])));
+  const [v1, v2] = s.routes[0]?.destinations ?? [];
+  assert.deepEqual(v1?.trafficPolicy, { loadBalancer: { simple: 'LEAST_REQUEST' }, connectionPool: { tcp: { maxConnections: 20 } }, outlierDetection: { consecutive5xxErrors: 5 }, tls: { mode: 'DISABLE' } });
+  assert.deepEqual(v1?.loadBalancer, { simple: 'LEAST_REQUEST' });
+  assert.deepEqual(v2?.trafficPolicy, { ...top, connectionPool: { tcp: { maxConnections: 20 } } });
+  assert.deepEqual(v2?.loadBalancer, { simple: 'ROUND_ROBIN' });
+});
+
+test('derive.route: a VirtualService bound only to gateways does not shape sidecar routing, even when older', () => {
+  const gatewayOnly = mustDecode({
+    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'edge' },
+    spec: { hosts: ['reviews'], gateways: ['ingress'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v3' } }] }] },
+  });
+  const s = snapshotOf(stateAfter(applying([...withoutKind(bookinfo(), 'VirtualService'), gatewayOnly]), applying(bookinfo().filter((r) => r.kind === 'VirtualService'))));
+  assert.equal(s.sources.virtualService, 'default/reviews-route');
+  assert.equal(s.routes.length, 2);
+  assert.deepEqual(s.warnings, []);
+});
+
+test('derive.route: matches naming only gateways are dropped for sidecars; a route left without matches is dropped', () => {
+  const vs = mustDecode({
+    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'reviews-route' },
+    spec: {
+      hosts: ['reviews'], gateways: ['mesh', 'ingress'],
+      http: [
+        { match: [{ uri: { prefix: '/edge' }, gateways: ['ingress'] }], route: [{ destination: { host: 'reviews', subset: 'v3' } }] },
+        { match: [{ uri: { prefix: '/both' }, gateways: ['ingress'] }, { uri: { prefix: '/mesh' }, gateways: ['mesh'] }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+        { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+      ],
+    },
+  });
+  const s = snapshotOf(stateAfter(applying([...withoutKind(bookinfo(), 'VirtualService'), vs])));
+  assert.deepEqual(s.routes.map((r) => r.match.map((m) => m.uri)), [[{ prefix: '/mesh' }], []]);
+});
+
+test('derive.route: a VirtualService whose every match names a gateway leaves the host its default route', () => {
+  const s = withRoutes([{ match: [{ gateways: ['ingress'] }], route: [{ destination: { host: 'reviews', subset: 'v3' } }] }]);
+  assert.equal(s.routes.length, 1);
+  assert.equal(s.routes[0]?.destinations[0]?.cluster, `outbound|9080||${REVIEWS}`);
+  assert.match(s.warnings.join('\n'), /no HTTP route for the mesh/);
 });
