@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import * as t from 'io-ts';
 import { dnsLabelReason, resourceNameReason, serviceAccountReason, trustDomainReason } from '@jetmesh/model';
 import { MeshPorts, envVar, hostPort, logLevel, NatsCredentialsEnv, natsUrl, DEFAULT_NATS_URL, nonEmptyString, optionalEnvVar, port, durationMs, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
@@ -58,7 +59,7 @@ export const ProxyEnv = {
   service: envVar('JETMESH_PROXY_SERVICE', checked('service', dnsLabelReason, 'must be a DNS-1123 label (the service name, e.g. reviews)')),
   namespace: envVar('JETMESH_PROXY_NAMESPACE', checked('namespace', dnsLabelReason, 'must be a DNS-1123 label'), 'default'),
   serviceAccount: envVar('JETMESH_PROXY_SERVICE_ACCOUNT', checked('serviceAccount', (s) => serviceAccountReason(s), 'must be a DNS-1123 subdomain')),
-  /** The WorkloadEntry name it registers; default `<service>-<random>`. */
+  /** The WorkloadEntry name it registers; default `<service>[-<version label>]-<inbound or first gateway port>`, stable across restarts. */
   name: optionalEnvVar('JETMESH_PROXY_NAME', checked('name', resourceNameReason, 'must be a DNS-1123 subdomain')),
   labels: envVar('JETMESH_PROXY_LABELS', labelList, {}),
   /** The service port callers address (the app's port as the mesh sees it). */
@@ -81,8 +82,8 @@ export const ProxyEnv = {
   caServerName: envVar('JETMESH_CA_SERVER_NAME', nonEmptyString, 'localhost'),
   trustDomain: envVar('JETMESH_TRUST_DOMAIN', checked('trustDomain', trustDomainReason, 'must be 1-255 of a-z 0-9 . - _'), 'cluster.local'),
   certTtlMs: optionalEnvVar('JETMESH_PROXY_CERT_TTL', durationMs),
-  /** Last good snapshots and the saved certificate live here. */
-  stateDir: envVar('JETMESH_PROXY_STATE_DIR', nonEmptyString, '.jetmesh/proxy'),
+  /** Last good snapshots and the saved certificate live here; default `.jetmesh/proxies/<namespace>.<name>`. */
+  stateDir: optionalEnvVar('JETMESH_PROXY_STATE_DIR', nonEmptyString),
   /** Gateway: `credentialName` secrets as `<dir>/<name>/tls.crt` and `tls.key` (SDS stand-in). */
   credentialsDir: optionalEnvVar('JETMESH_PROXY_CREDENTIALS_DIR', nonEmptyString),
   accessLog: envVar('JETMESH_PROXY_ACCESS_LOG', bool, true),
@@ -103,3 +104,18 @@ export function proxyConfigProblems(c: ProxyConfig): string[] {
   }
   return problems;
 }
+
+/** The name a proxy registers under: given, or derived so a restarted proxy finds its saved state again. */
+export function proxyName(c: ProxyConfig): string {
+  if (c.name !== undefined) return c.name;
+  const version = c.labels.version !== undefined && /^[a-z0-9-]+$/.test(c.labels.version) ? `-${c.labels.version}` : '';
+  const port = c.gateway ? (c.gatewayPorts?.[0] ?? c.port ?? 0) : c.inboundPort;
+  return `${c.service}${version}-${port}`;
+}
+
+/** Where a proxy keeps its state (also where `jetmesh proxy-config` finds its admin port). */
+export const proxyStateDir = (c: ProxyConfig, name: string): string => c.stateDir ?? join(PROXIES_DIR, `${c.namespace}.${name}`);
+
+export const PROXIES_DIR = join('.jetmesh', 'proxies');
+/** Written at start in the state directory: how to reach this proxy's admin port. */
+export const ADMIN_ADDRESS_FILE = 'admin.json';

@@ -12,3 +12,7 @@ export type { WaitForHttpOptions } from './wait-for-http.js';
 export { repoRoot } from './repo-root.js';
 export { startMeshProcesses, eventually, cliEntry } from './mesh-processes.js';
 export type { MeshProcesses, ServiceName } from './mesh-processes.js';
+export { startEchoApp } from './echo-app.js';
+export type { EchoApp, EchoReply } from './echo-app.js';
+export { startProxyProcess } from './proxy-process.js';
+export type { ProxyProcess, ProxyProcessOptions } from './proxy-process.js';

@@ -9,10 +9,12 @@ export interface BalancingCore {
     pick(ctx: { hashKey?: string; random01: number; active(key: string): number; excluded(key: string): boolean }): Endpoint | undefined;
   };
   endpointKey(e: Endpoint): string;
-  outlierDetector(settings: NonNullable<TrafficPolicy['outlierDetection']> | undefined): {
+  /** Undefined settings: no outlier detection (Istio's default), nothing is ever ejected. */
+  outlierDetector(settings: NonNullable<TrafficPolicy['outlierDetection']> | undefined, endpointKeys: readonly string[]): {
     /** True when this outcome ejected the endpoint. */
     record(key: string, outcome: AttemptOutcome, nowMs: number): boolean;
     isEjected(key: string, nowMs: number): boolean;
+    setEndpoints(endpointKeys: readonly string[]): void;
   };
 }
 
@@ -68,7 +70,8 @@ export class ClusterRegistry {
     let destination = initial;
     let lb = core.balancer(lbOf(initial), initial.endpoints);
     let circuit = ClusterCircuit.fromPolicy(initial.trafficPolicy?.connectionPool);
-    let outlier = core.outlierDetector(initial.trafficPolicy?.outlierDetection);
+    const keysOf = (d: WeightedDestination): string[] => d.endpoints.map((e) => core.endpointKey(e));
+    let outlier = core.outlierDetector(initial.trafficPolicy?.outlierDetection, keysOf(initial));
     let outlierSettings = JSON.stringify(initial.trafficPolicy?.outlierDetection ?? null);
     let poolSettings = JSON.stringify(initial.trafficPolicy?.connectionPool ?? null);
     const cluster: UpstreamCluster = {
@@ -106,8 +109,8 @@ export class ClusterRegistry {
         const settings = JSON.stringify(next.trafficPolicy?.outlierDetection ?? null);
         if (settings !== outlierSettings) {
           outlierSettings = settings;
-          outlier = core.outlierDetector(next.trafficPolicy?.outlierDetection);
-        }
+          outlier = core.outlierDetector(next.trafficPolicy?.outlierDetection, keysOf(next));
+        } else outlier.setEndpoints(keysOf(next));
       },
     };
   }

@@ -1,21 +1,14 @@
 import type { LoadBalancerSettings, RouteRule, RoutingSnapshot, WeightedDestination } from '@jetmesh/model';
+import type { RequestAttributes } from '../routing/index.js';
 import type { RetryPlan } from './upstream-forwarder.js';
 
-/** The request as routing decisions see it. */
-export interface RequestView {
-  readonly method: string;
-  /** Path with query. */
-  readonly path: string;
+/** The request as routing decisions see it (the routing core's attributes, headers as a record). */
+export interface RequestView extends RequestAttributes {
   /** Host as addressed, without the port. */
   readonly host: string;
-  readonly authority: string;
-  readonly port: number;
-  readonly scheme: 'http' | 'https';
   /** Lowercased names; repeated headers joined with ','. */
   readonly headers: Readonly<Record<string, string>>;
   readonly sourceIp: string;
-  readonly sourceLabels?: Readonly<Record<string, string>>;
-  readonly sourceNamespace?: string;
 }
 
 export interface FaultDecision {

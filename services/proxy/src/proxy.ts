@@ -1,0 +1,234 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { snapshotKeyForHost, connectBus, type Bus } from '@jetmesh/bus';
+import { childLogger, type Logger } from '@jetmesh/log';
+import { decodeVersionedRoutingSnapshot, decodeVersionedWorkloadSnapshot, spiffeId, type RoutingSnapshot, type VersionedWorkloadSnapshot, type WorkloadEntrySpec } from '@jetmesh/model';
+import { createMetricsRegistry } from '@jetmesh/runtime';
+import { ClusterRegistry } from './dataplane/cluster-registry.js';
+import { createEndpointDialer } from './dataplane/endpoint-dialer.js';
+import { createGatewayHandler } from './dataplane/gateway-handler.js';
+import { listenHttp, type HttpListener } from './dataplane/http-listener.js';
+import { createInboundHandler } from './dataplane/inbound-handler.js';
+import { INBOUND_PORT_LABEL, TLS_MODE_ISTIO, TLS_MODE_LABEL } from './dataplane/mesh-endpoint.js';
+import { MeshTls } from './dataplane/mesh-tls.js';
+import { createOutboundHandler, type HostSnapshots, type OutboundOptions } from './dataplane/outbound-handler.js';
+import type { ServedRequest } from './dataplane/served-request.js';
+import { ADMIN_ADDRESS_FILE, proxyName, proxyStateDir, type ProxyConfig } from './env.js';
+import { loadCredentials, saveCredentials } from './identity/saved-credentials.js';
+import { startWorkloadIdentity, type WorkloadIdentity } from './identity/workload-identity.js';
+import { serveProxyAdmin, type ProxyAdmin } from './proxy-admin.js';
+import { authorizeInbound, balancingCore, routeDecisions } from './dataplane/routing-binding.js';
+import { createSnapshotFollower, type SnapshotFollower } from './snapshots/snapshot-follower.js';
+
+export interface Proxy {
+  readonly name: string;
+  readonly ports: { readonly inbound?: number; readonly outbound?: number; readonly gateway: readonly number[]; readonly admin: number };
+  /** Graceful stop: deregister, stop accepting, let requests in flight finish (bounded), disconnect. */
+  stop(): Promise<void>;
+}
+
+const FIRST_SNAPSHOT_WAIT_MS = 2_000;
+const CONNECT_TIMEOUT_MS = 2_000;
+const REPLAY_LIMIT_BYTES = 1024 * 1024;
+const STOP_GRACE_MS = 5_000;
+
+/** The WorkloadEntry a proxy registers for itself: its labels, identity, and where its proxy listens. */
+export function ownWorkloadEntry(c: ProxyConfig, inboundPort: number | undefined): WorkloadEntrySpec {
+  return {
+    address: c.address,
+    labels: {
+      ...c.labels,
+      ...(inboundPort !== undefined ? { [TLS_MODE_LABEL]: TLS_MODE_ISTIO, [INBOUND_PORT_LABEL]: String(inboundPort) } : {}),
+    },
+    serviceAccount: c.serviceAccount,
+  };
+}
+
+/**
+ * One sidecar or gateway. Starts serving at once from what it saved last time (snapshots,
+ * certificate), so it works while NATS or the control plane is down, and attaches to the bus
+ * whenever it can.
+ */
+export async function startProxy(config: ProxyConfig, log: Logger): Promise<Proxy> {
+  const name = proxyName(config);
+  const stateDir = proxyStateDir(config, name);
+  const workloadName = { namespace: config.namespace, name };
+  const ownId = spiffeId({ trustDomain: config.trustDomain, namespace: config.namespace, serviceAccount: config.serviceAccount });
+  const registry = createMetricsRegistry('proxy');
+  const meshTls = new MeshTls();
+  const saved = await loadCredentials(stateDir, ownId, new Date());
+  if (saved !== undefined) {
+    meshTls.update(saved);
+    log.info({ spiffeId: ownId, notAfter: saved.notAfter.toISOString() }, 'serving with the saved certificate until citadel answers');
+  }
+
+  const follower: SnapshotFollower<VersionedWorkloadSnapshot> = await createSnapshotFollower<VersionedWorkloadSnapshot>({
+    stateDir: stateDir,
+    workload: workloadName,
+    log: childLogger(log, { part: 'snapshots' }),
+    decodeHost: decodeVersionedRoutingSnapshot,
+    decodeWorkload: decodeVersionedWorkloadSnapshot,
+  });
+  const workload = () => follower.workload()?.snapshot;
+
+  const checkedHosts = new Set<string>();
+  const hostSnapshots: HostSnapshots = {
+    host: async (host, waitMs) => {
+      const known = follower.host(host);
+      if (known !== undefined) return known.snapshot;
+      if (checkedHosts.has(host)) return undefined;
+      // First ask: the follower's get is on its way; wait for it (once per host).
+      const key = snapshotKeyForHost(host);
+      const arrived = await new Promise<RoutingSnapshot | undefined>((resolve) => {
+        const timer = setTimeout(() => done(undefined), waitMs);
+        const off = follower.onChange((changed) => {
+          if (changed === key) done(follower.host(host)?.snapshot);
+        });
+        const done = (s: RoutingSnapshot | undefined): void => {
+          clearTimeout(timer);
+          off();
+          resolve(s);
+        };
+        const now = follower.host(host);
+        if (now !== undefined) done(now.snapshot);
+      });
+      checkedHosts.add(host);
+      return arrived;
+    },
+  };
+
+  const dialer = createEndpointDialer(meshTls, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+  meshTls.onChange(() => dialer.rotate());
+  const clusters = new ClusterRegistry(balancingCore, dialer.dial, Math.random, Date.now, (cluster, endpoint) => log.warn({ cluster, endpoint }, 'endpoint ejected (outlier detection)'));
+  const served = (record: ServedRequest): void => {
+    log.debug({ record }, 'served');
+  };
+  const self = { workload: name, namespace: config.namespace, ...(config.labels.app !== undefined ? { app: config.labels.app } : {}), ...(config.labels.version !== undefined ? { version: config.labels.version } : {}), canonicalService: config.labels['service.istio.io/canonical-name'] ?? config.labels.app ?? config.service };
+  const outboundOpts: OutboundOptions = {
+    namespace: config.namespace,
+    self,
+    snapshots: hostSnapshots,
+    clusters,
+    decisions: routeDecisions,
+    random: Math.random,
+    served,
+    log: childLogger(log, { part: 'outbound' }),
+    snapshotWaitMs: FIRST_SNAPSHOT_WAIT_MS,
+    replayLimitBytes: REPLAY_LIMIT_BYTES,
+  };
+
+  const listeners: HttpListener[] = [];
+  let inboundPort: number | undefined;
+  let outboundPort: number | undefined;
+  const gatewayPorts: number[] = [];
+  let inbound: ReturnType<typeof createInboundHandler> | undefined;
+  if (config.gateway) {
+    const gateway = createGatewayHandler({ outbound: outboundOpts, workload, ...(config.credentialsDir !== undefined ? { credentialsDir: config.credentialsDir } : {}), log: childLogger(log, { part: 'gateway' }) });
+    for (const port of config.gatewayPorts ?? (config.port !== undefined ? [config.port] : [])) {
+      const l = await listenHttp({ name: `gateway:${port}`, host: config.bindHost, port, handler: gateway.handlerFor(port), tls: { SNICallback: gateway.sniCallback(port) }, log });
+      listeners.push(l);
+      gatewayPorts.push(l.port);
+    }
+  } else {
+    inbound = createInboundHandler({
+      appPort: config.appPort ?? 0,
+      appHost: config.appHost,
+      servicePort: config.port ?? 0,
+      ownSpiffeId: () => meshTls.current()?.spiffeId,
+      workload,
+      authorize: authorizeInbound,
+      served,
+      log: childLogger(log, { part: 'inbound' }),
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    });
+    const handler = inbound;
+    const inboundListener = await listenHttp({ name: 'inbound', host: config.bindHost, port: config.inboundPort, handler: handler.handle, tls: meshTls.serverOptions(), acceptPlaintext: () => handler.acceptsPlaintext(), log });
+    meshTls.onChange(() => inboundListener.setSecureContext(meshTls.serverOptions()));
+    const outboundListener = await listenHttp({ name: 'outbound', host: '127.0.0.1', port: config.outboundPort, handler: createOutboundHandler(outboundOpts), log });
+    listeners.push(inboundListener, outboundListener);
+    inboundPort = inboundListener.port;
+    outboundPort = outboundListener.port;
+  }
+
+  let identity: WorkloadIdentity | undefined;
+  let bus: Bus | undefined;
+  const stopping = new AbortController();
+  const connectLoop = async (): Promise<void> => {
+    for (let wait = 500; !stopping.signal.aborted; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        bus = await connectBus(config.natsUrl, childLogger(log, { part: 'bus' }), { name: `proxy ${config.namespace}/${name}`, user: config.natsUser, pass: config.natsPassword });
+        break;
+      } catch (err) {
+        log.warn({ err: (err as Error).message, retryInMs: wait }, 'NATS unreachable; serving from the saved snapshots');
+        await sleep(wait, undefined, { signal: stopping.signal }).catch(() => undefined);
+      }
+    }
+    if (bus === undefined || stopping.signal.aborted) return;
+    follower.attach(bus);
+    if (config.token === undefined) {
+      log.error({}, 'no bootstrap token (--token / JETMESH_PROXY_TOKEN): this proxy cannot get a certificate');
+      return;
+    }
+    identity = startWorkloadIdentity({
+      caAddress: config.caAddress,
+      caServerName: config.caServerName,
+      token: config.token,
+      trustDomain: config.trustDomain,
+      namespace: config.namespace,
+      serviceAccount: config.serviceAccount,
+      ...(config.certTtlMs !== undefined ? { ttlSeconds: Math.ceil(config.certTtlMs / 1000) } : {}),
+      bus,
+      log: childLogger(log, { part: 'identity' }),
+    });
+    identity.onChange((c) => {
+      meshTls.update(c);
+      saveCredentials(stateDir, c).catch((err: unknown) => log.warn({ err }, 'could not save the certificate'));
+    });
+    identity.ready.catch((err: unknown) => log.error({ err: (err as Error).message }, 'citadel refused the certificate'));
+  };
+  const connecting = connectLoop();
+
+  const admin: ProxyAdmin = await serveProxyAdmin(
+    {
+      host: '127.0.0.1',
+      port: config.adminPort,
+      registry,
+      ready: () =>
+        meshTls.current() === undefined
+          ? { ready: false, reason: 'waiting for a workload certificate' }
+          : follower.workload() === undefined
+            ? { ready: false, reason: 'waiting for the workload snapshot' }
+            : { ready: true },
+      configDump: () => ({
+        workload: { ...workloadName, serviceAccount: config.serviceAccount, labels: config.labels, gateway: config.gateway },
+        certificate: meshTls.current() !== undefined ? { spiffeId: meshTls.current()?.spiffeId, notAfter: identity?.current()?.notAfter.toISOString() } : undefined,
+        inbound: follower.workload(),
+        hosts: Object.fromEntries(follower.hosts().map((h) => [h, follower.host(h)])),
+        clusters: clusters.describe(),
+        snapshots: follower.stats(),
+        listeners: { inbound: inboundPort, outbound: outboundPort, gateway: gatewayPorts },
+      }),
+    },
+    log,
+  );
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await writeFile(join(stateDir, ADMIN_ADDRESS_FILE), JSON.stringify({ namespace: config.namespace, name, adminUrl: `http://127.0.0.1:${admin.port}`, pid: process.pid }));
+  log.info({ workload: `${config.namespace}/${name}`, inbound: inboundPort, outbound: outboundPort, gateway: gatewayPorts, admin: admin.port }, 'proxy listening');
+
+  return {
+    name,
+    ports: { ...(inboundPort !== undefined ? { inbound: inboundPort } : {}), ...(outboundPort !== undefined ? { outbound: outboundPort } : {}), gateway: gatewayPorts, admin: admin.port },
+    stop: async () => {
+      stopping.abort();
+      await connecting;
+      await Promise.all(listeners.map((l) => l.close(STOP_GRACE_MS)));
+      identity?.stop();
+      inbound?.close();
+      dialer.close();
+      await follower.stop();
+      await admin.close();
+      await bus?.drain();
+    },
+  };
+}
