@@ -107,27 +107,72 @@ const selectorOf = (spec: { selector?: { matchLabels: Labels } }): Labels | unde
   return labels === undefined || Object.keys(labels).length === 0 ? undefined : labels;
 };
 
-/** Istio's composePeerAuthentication: mesh → namespace → workload, UNSET inheriting, PERMISSIVE by default. */
-const inboundMtls = (index: PolicyIndex, w: WorkloadIdentity, warnings: string[]): InboundMtls => {
-  const winner = (level: string, candidates: readonly Aged<PeerAuthentication>[]): PeerAuthentication | undefined => {
-    const [first, ...others] = candidates;
-    if (first !== undefined && others.length > 0) {
-      warnings.push(`PeerAuthentication ${[first, ...others].map((c) => nsName(c.resource)).join(', ')} all apply at the ${level} level; the oldest (${nsName(first.resource)}) wins`);
-    }
-    return first?.resource;
-  };
+interface LevelWinner {
+  readonly policy?: PeerAuthentication;
+  readonly warning?: string;
+}
+
+const winnerOf = (level: string, candidates: readonly Aged<PeerAuthentication>[]): LevelWinner => {
+  const [first, ...others] = candidates;
+  if (first === undefined) return {};
+  if (others.length === 0) return { policy: first.resource };
+  const names = candidates.map((c) => nsName(c.resource)).join(', ');
+  return { policy: first.resource, warning: `PeerAuthentication ${names} all apply at the ${level} level; the oldest (${nsName(first.resource)}) wins` };
+};
+
+/** What does not depend on the workload's labels, computed once per namespace. */
+interface NamespacePolicies {
+  readonly mesh: LevelWinner;
+  readonly namespace: LevelWinner;
+  /** Own-namespace PeerAuthentications with a selector, oldest first. */
+  readonly selecting: readonly { readonly selector: Labels; readonly aged: Aged<PeerAuthentication> }[];
+  /** Root namespace's, then the namespace's, each by name; selector undefined: all workloads. */
+  readonly authorization: readonly { readonly selector?: Labels; readonly applied: AppliedAuthorizationPolicy }[];
+  readonly warnings: readonly string[];
+}
+
+const namespacePolicies = (index: PolicyIndex, namespace: string): NamespacePolicies => {
   const root = index.peerAuthentications.get(ROOT_NAMESPACE) ?? [];
-  const own = w.namespace === ROOT_NAMESPACE ? [] : (index.peerAuthentications.get(w.namespace) ?? []);
-  const mesh = winner('mesh', root.filter((p) => selectorOf(p.resource.spec) === undefined));
-  const namespace = winner('namespace', own.filter((p) => selectorOf(p.resource.spec) === undefined));
+  const own = namespace === ROOT_NAMESPACE ? [] : (index.peerAuthentications.get(namespace) ?? []);
+  const mesh = winnerOf('mesh', root.filter((p) => selectorOf(p.resource.spec) === undefined));
+  const ns = winnerOf('namespace', own.filter((p) => selectorOf(p.resource.spec) === undefined));
   // A root-namespace policy with a selector is ignored, as in Istio.
-  const workload = winner(
-    'workload',
-    own.filter((p) => {
-      const selector = selectorOf(p.resource.spec);
-      return selector !== undefined && matchesLabels(w.labels, selector);
-    }),
-  );
+  const selecting = own.flatMap((aged) => {
+    const selector = selectorOf(aged.resource.spec);
+    return selector === undefined ? [] : [{ selector, aged }];
+  });
+  const warnings = [mesh.warning, ns.warning].filter((w): w is string => w !== undefined);
+  const authorization: Array<{ selector?: Labels; applied: AppliedAuthorizationPolicy }> = [];
+  for (const n of namespace === ROOT_NAMESPACE ? [ROOT_NAMESPACE] : [ROOT_NAMESPACE, namespace]) {
+    for (const policy of index.authorizationPolicies.get(n) ?? []) {
+      const spec = policy.spec;
+      if (spec.targetRef !== undefined || spec.targetRefs !== undefined) {
+        warnings.push(`AuthorizationPolicy ${nsName(policy)} uses targetRef, which applies to gateways and waypoints only; ignored for this sidecar`);
+        continue;
+      }
+      const selector = selectorOf(spec);
+      authorization.push({
+        ...(selector !== undefined ? { selector } : {}),
+        applied: {
+          source: nsName(policy),
+          action: spec.action ?? 'ALLOW',
+          rules: spec.rules ?? [],
+          ...(spec.provider !== undefined ? { provider: spec.provider.name } : {}),
+        },
+      });
+    }
+  }
+  return { mesh, namespace: ns, selecting, authorization, warnings };
+};
+
+/** Istio's composePeerAuthentication: mesh → namespace → workload, UNSET inheriting, PERMISSIVE by default. */
+const inboundMtls = (policies: NamespacePolicies, w: WorkloadIdentity, warnings: string[]): InboundMtls => {
+  const candidates = policies.selecting.filter((p) => matchesLabels(w.labels, p.selector)).map((p) => p.aged);
+  const chosen = winnerOf('workload', candidates);
+  if (chosen.warning !== undefined) warnings.push(chosen.warning);
+  const { policy: mesh } = policies.mesh;
+  const { policy: namespace } = policies.namespace;
+  const workload = chosen.policy;
   let mode: MtlsMode = 'PERMISSIVE';
   for (const policy of [mesh, namespace, workload]) mode = modeOf(policy?.spec.mtls) ?? mode;
   const sources = [workload, namespace, mesh]
@@ -138,30 +183,8 @@ const inboundMtls = (index: PolicyIndex, w: WorkloadIdentity, warnings: string[]
   return { mode, ports, sources };
 };
 
-// ---------------------------------------------------------------------------------------------
-// AuthorizationPolicy
-
-const authorizationFor = (index: PolicyIndex, w: WorkloadIdentity, warnings: string[]): AppliedAuthorizationPolicy[] => {
-  const out: AppliedAuthorizationPolicy[] = [];
-  for (const ns of w.namespace === ROOT_NAMESPACE ? [ROOT_NAMESPACE] : [ROOT_NAMESPACE, w.namespace]) {
-    for (const policy of index.authorizationPolicies.get(ns) ?? []) {
-      const spec = policy.spec;
-      if (spec.targetRef !== undefined || spec.targetRefs !== undefined) {
-        warnings.push(`AuthorizationPolicy ${nsName(policy)} uses targetRef, which applies to gateways and waypoints only; ignored for this sidecar`);
-        continue;
-      }
-      const selector = selectorOf(spec);
-      if (selector !== undefined && !matchesLabels(w.labels, selector)) continue;
-      out.push({
-        source: nsName(policy),
-        action: spec.action ?? 'ALLOW',
-        rules: spec.rules ?? [],
-        ...(spec.provider !== undefined ? { provider: spec.provider.name } : {}),
-      });
-    }
-  }
-  return out;
-};
+const authorizationFor = (policies: NamespacePolicies, w: WorkloadIdentity): AppliedAuthorizationPolicy[] =>
+  policies.authorization.filter((p) => p.selector === undefined || matchesLabels(w.labels, p.selector)).map((p) => p.applied);
 
 // ---------------------------------------------------------------------------------------------
 // Gateways
@@ -275,16 +298,31 @@ const workloadsOf = (state: MeshState): Map<string, { identity: WorkloadIdentity
   return out;
 };
 
-const snapshotOf = (
-  mesh: MeshIndex,
-  index: PolicyIndex,
-  gatewayMemo: Map<string, { snapshot: GatewaySnapshot; warnings: string[] }>,
-  identity: WorkloadIdentity,
-  initialWarnings: readonly string[],
-): WorkloadSnapshot => {
-  const warnings = [...initialWarnings];
-  const mtls = inboundMtls(index, identity, warnings);
-  const authorization = authorizationFor(index, identity, warnings);
+/** What one derivation shares between workloads. */
+interface Derivation {
+  readonly index: PolicyIndex;
+  /** Built on first use: only gateway route tables need it. */
+  readonly mesh: () => MeshIndex;
+  readonly namespaces: Map<string, NamespacePolicies>;
+  readonly gateways: Map<string, { snapshot: GatewaySnapshot; warnings: string[] }>;
+}
+
+const derivation = (state: MeshState, mesh: MeshIndex | undefined): Derivation => {
+  let built = mesh;
+  return { index: indexPolicies(state), mesh: () => (built ??= buildIndex(state)), namespaces: new Map(), gateways: new Map() };
+};
+
+const snapshotOf = (d: Derivation, identity: WorkloadIdentity, initialWarnings: readonly string[]): WorkloadSnapshot => {
+  const { index } = d;
+  let policies = d.namespaces.get(identity.namespace);
+  if (policies === undefined) {
+    policies = namespacePolicies(index, identity.namespace);
+    d.namespaces.set(identity.namespace, policies);
+  }
+  const warnings = [...initialWarnings, ...policies.warnings];
+  const mtls = inboundMtls(policies, identity, warnings);
+  const authorization = authorizationFor(policies, identity);
+  const gatewayMemo = d.gateways;
   const gateways: GatewaySnapshot[] = [];
   for (const gw of index.gateways) {
     const selector = gw.spec.selector;
@@ -294,7 +332,7 @@ const snapshotOf = (
     let memo = gatewayMemo.get(key);
     if (memo === undefined) {
       const gwWarnings: string[] = [];
-      memo = { snapshot: gatewaySnapshot(mesh, index, gw, gwWarnings), warnings: gwWarnings };
+      memo = { snapshot: gatewaySnapshot(d.mesh(), index, gw, gwWarnings), warnings: gwWarnings };
       gatewayMemo.set(key, memo);
     }
     gateways.push(memo.snapshot);
@@ -310,25 +348,24 @@ const snapshotOf = (
     mtls,
     authorization,
     gateways,
-    warnings: [...new Set(warnings)].sort(),
+    warnings: warnings.length === 0 ? [] : [...new Set(warnings)].sort(),
   };
 };
 
 /** Every workload's inbound snapshot, keyed `namespace/name`, in key order. `mesh` may be the index the host snapshots were derived with. */
-export const deriveWorkloadSnapshots = (state: MeshState, mesh: MeshIndex = buildIndex(state)): ReadonlyMap<string, WorkloadSnapshot> => {
-  const index = indexPolicies(state);
-  const gatewayMemo = new Map<string, { snapshot: GatewaySnapshot; warnings: string[] }>();
+export const deriveWorkloadSnapshots = (state: MeshState, mesh?: MeshIndex): ReadonlyMap<string, WorkloadSnapshot> => {
+  const d = derivation(state, mesh);
   const workloads = workloadsOf(state);
   const out = new Map<string, WorkloadSnapshot>();
   for (const key of [...workloads.keys()].sort()) {
     const w = workloads.get(key);
-    if (w !== undefined) out.set(key, snapshotOf(mesh, index, gatewayMemo, w.identity, w.warnings));
+    if (w !== undefined) out.set(key, snapshotOf(d, w.identity, w.warnings));
   }
   return out;
 };
 
 /** One workload's inbound snapshot, or undefined when no such workload exists. */
-export const deriveWorkloadSnapshot = (state: MeshState, namespace: string, name: string, mesh: MeshIndex = buildIndex(state)): WorkloadSnapshot | undefined => {
+export const deriveWorkloadSnapshot = (state: MeshState, namespace: string, name: string, mesh?: MeshIndex): WorkloadSnapshot | undefined => {
   const w = workloadsOf(state).get(`${namespace}/${name}`);
-  return w === undefined ? undefined : snapshotOf(mesh, indexPolicies(state), new Map(), w.identity, w.warnings);
+  return w === undefined ? undefined : snapshotOf(derivation(state, mesh), w.identity, w.warnings);
 };

@@ -79,6 +79,22 @@ const AuthorizationRules = fieldOf<NonNullable<AuthorizationPolicySpec['rules']>
   {},
 );
 
+// Each field by the DestinationRule's own rules; not the whole: a merge may combine fields one policy could not (tunnel and proxyProtocol).
+const asPolicy = TrafficPolicy as unknown as t.Type<Record<string, unknown>, unknown, unknown>;
+const policyField = (f: string) => fieldOf<unknown>(f, asPolicy, f, {});
+const EffectiveTrafficPolicy = loose(
+  'EffectiveTrafficPolicy',
+  {},
+  {
+    loadBalancer: LoadBalancerSettings,
+    connectionPool: policyField('connectionPool') as KitType<NonNullable<TrafficPolicy['connectionPool']>>,
+    outlierDetection: policyField('outlierDetection') as KitType<NonNullable<TrafficPolicy['outlierDetection']>>,
+    tls: policyField('tls') as KitType<NonNullable<TrafficPolicy['tls']>>,
+    tunnel: policyField('tunnel') as KitType<NonNullable<TrafficPolicy['tunnel']>>,
+    proxyProtocol: policyField('proxyProtocol') as KitType<NonNullable<TrafficPolicy['proxyProtocol']>>,
+  },
+);
+
 const Endpoint = loose(
   'Endpoint',
   { address: str, port: refine(int, 'Port', (n) => (n < 0 || n > 65535 ? 'must be a port number (0: none)' : undefined)), labels, workload: str },
@@ -87,7 +103,7 @@ const Endpoint = loose(
 
 const destinationFields = {
   required: { host: str, weight: num, cluster: str, endpoints: list(Endpoint) },
-  optional: { subset: str, port: portNumber, loadBalancer: LoadBalancerSettings, trafficPolicy: TrafficPolicy, headers: DestinationHeaders },
+  optional: { subset: str, port: portNumber, loadBalancer: LoadBalancerSettings, trafficPolicy: EffectiveTrafficPolicy, headers: DestinationHeaders },
 };
 const WeightedDestination = loose('WeightedDestination', destinationFields.required, destinationFields.optional);
 const MirrorDestination = loose('MirrorDestination', { ...destinationFields.required, percentage: num }, destinationFields.optional);
