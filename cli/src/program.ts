@@ -18,6 +18,8 @@ import { runAuditCerts } from './commands/audit-certs.js';
 import { runCaRoot, runCaRotate } from './commands/ca.js';
 import { runTokenCreate, type TokenCreateOptions } from './commands/token.js';
 import { runUp } from './up/index.js';
+import { runProxy, type ProxyFlags } from './commands/proxy.js';
+import { runProxyConfig } from './commands/proxy-config.js';
 
 /** The command tree; each action only maps flags to a command module. */
 export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Command => {
@@ -232,6 +234,35 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .action(async (o: { identity?: string; output?: 'json' }) =>
       runAuditCerts({ ...(o.identity !== undefined ? { identity: o.identity } : {}), output: o.output ?? 'table' }, io),
     );
+
+  program
+    .command('proxy')
+    .description('run a sidecar beside a local app (or an ingress gateway with --gateway): mTLS, routing, policy, telemetry')
+    .option('--service <name>', 'the service this workload backs (JETMESH_PROXY_SERVICE)')
+    .option('-n, --namespace <ns>', 'its namespace (JETMESH_PROXY_NAMESPACE, default default)')
+    .option('--service-account <sa>', 'its identity (default: the service name)')
+    .option('--name <name>', 'the WorkloadEntry name it registers (default <service>[-<version>]-<port>)')
+    .option('--labels <k=v,...>', 'workload labels, e.g. app=reviews,version=v2')
+    .option('--port <port[,port]>', 'the service port callers address (a gateway: the ports it serves)')
+    .option('--app-port <port>', 'where the local app listens')
+    .option('--inbound-port <port>', 'mesh traffic in, mTLS (default 15006)')
+    .option('--outbound-port <port>', "the app's traffic out: HTTP_PROXY=http://127.0.0.1:PORT (default 15001)")
+    .option('--admin-port <port>', '/healthz /ready /stats /config_dump (default 15000)')
+    .option('--address <ip>', 'where peers reach this proxy (default 127.0.0.1)')
+    .option('--token <token>', 'CA bootstrap token (jetmesh token create)')
+    .option('--gateway', 'serve the Gateways selecting these labels instead of a sidecar')
+    .option('--state-dir <dir>', 'saved snapshots and certificate (default .jetmesh/proxies/<ns>.<name>)')
+    .option('--credentials-dir <dir>', "a gateway's credentialName secrets: <dir>/<name>/tls.crt and tls.key")
+    .option('--cert-ttl <duration>', 'certificate lifetime to ask for, e.g. 1h')
+    .action(async (o: ProxyFlags) => setExitCode(await runProxy(o, io)));
+
+  program
+    .command('proxy-config')
+    .description("print a proxy's configuration: its snapshots with versions, certificate expiry, clusters")
+    .argument('<workload>', 'the proxy\'s workload name')
+    .addOption(namespace())
+    .option('--admin-url <url>', 'the proxy admin URL (default: found under .jetmesh/proxies/)')
+    .action(async (workload: string, o: { namespace: string; adminUrl?: string }) => runProxyConfig({ workload, namespace: o.namespace, ...(o.adminUrl !== undefined ? { adminUrl: o.adminUrl } : {}) }, io));
 
   program
     .command('up')

@@ -8,6 +8,8 @@ import { repoRoot } from './repo-root.js';
 /** The operator's user, which the CLI connects as. */
 export const CLI_NATS_USER: MeshNatsUser = 'admin';
 const ADMIN_PASSWORD_FILE = 'nats-admin-password';
+/** `jetmesh proxy` beside a local mesh connects as the proxy user with this password. */
+export const PROXY_PASSWORD_FILE = 'nats-proxy-password';
 
 /**
  * The users of deploy/nats/ for a local mesh, with a fresh password each per `up`. The server
@@ -28,6 +30,8 @@ export function createLocalNatsUsers(cwd: string): LocalNatsUsers {
   const adminPasswordFile = join(cwd, CONTEXT_DIR, ADMIN_PASSWORD_FILE);
   mkdirSync(join(cwd, CONTEXT_DIR), { recursive: true });
   writeFileSync(adminPasswordFile, `${password(CLI_NATS_USER)}\n`, { mode: 0o600 });
+  const proxyPasswordFile = join(cwd, CONTEXT_DIR, PROXY_PASSWORD_FILE);
+  writeFileSync(proxyPasswordFile, `${password('proxy')}\n`, { mode: 0o600 });
   return {
     server: {
       file: join(repoRoot, MESH_NATS_CONFIG),
@@ -35,6 +39,9 @@ export function createLocalNatsUsers(cwd: string): LocalNatsUsers {
     },
     envFor: (user) => ({ JETMESH_NATS_USER: user, JETMESH_NATS_PASSWORD: password(user) }),
     adminPasswordFile,
-    remove: () => rmSync(adminPasswordFile, { force: true }),
+    remove: () => {
+      rmSync(adminPasswordFile, { force: true });
+      rmSync(proxyPasswordFile, { force: true });
+    },
   };
 }

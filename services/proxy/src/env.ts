@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import * as t from 'io-ts';
 import { dnsLabelReason, resourceNameReason, serviceAccountReason, trustDomainReason } from '@jetmesh/model';
-import { MeshPorts, envVar, hostPort, logLevel, NatsCredentialsEnv, natsUrl, DEFAULT_NATS_URL, nonEmptyString, optionalEnvVar, port, durationMs, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
+import { LocalProxyFiles, MeshPorts, envVar, hostPort, logLevel, NatsCredentialsEnv, natsUrl, DEFAULT_NATS_URL, nonEmptyString, optionalEnvVar, port, durationMs, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
 
 function textCodec<A>(name: string, parse: (text: string) => A | undefined, expected: string): EnvCodec<A> {
   return new t.Type<A, string, unknown>(
@@ -114,8 +113,4 @@ export function proxyName(c: ProxyConfig): string {
 }
 
 /** Where a proxy keeps its state (also where `jetmesh proxy-config` finds its admin port). */
-export const proxyStateDir = (c: ProxyConfig, name: string): string => c.stateDir ?? join(PROXIES_DIR, `${c.namespace}.${name}`);
-
-export const PROXIES_DIR = join('.jetmesh', 'proxies');
-/** Written at start in the state directory: how to reach this proxy's admin port. */
-export const ADMIN_ADDRESS_FILE = 'admin.json';
+export const proxyStateDir = (c: ProxyConfig, name: string): string => c.stateDir ?? LocalProxyFiles.stateDir(c.namespace, name);

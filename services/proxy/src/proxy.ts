@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { snapshotKeyForHost, connectBus, type Bus } from '@jetmesh/bus';
 import { childLogger, type Logger } from '@jetmesh/log';
 import { decodeVersionedRoutingSnapshot, decodeVersionedWorkloadSnapshot, spiffeId, type RoutingSnapshot, type VersionedWorkloadSnapshot, type WorkloadEntrySpec } from '@jetmesh/model';
-import { createMetricsRegistry } from '@jetmesh/runtime';
+import { createMetricsRegistry, LocalProxyFiles } from '@jetmesh/runtime';
 import { ClusterRegistry } from './dataplane/cluster-registry.js';
 import { createEndpointDialer } from './dataplane/endpoint-dialer.js';
 import { createGatewayHandler } from './dataplane/gateway-handler.js';
@@ -14,7 +14,7 @@ import { INBOUND_PORT_LABEL, TLS_MODE_ISTIO, TLS_MODE_LABEL } from './dataplane/
 import { MeshTls } from './dataplane/mesh-tls.js';
 import { createOutboundHandler, type HostSnapshots, type OutboundOptions } from './dataplane/outbound-handler.js';
 import type { ServedRequest } from './dataplane/served-request.js';
-import { ADMIN_ADDRESS_FILE, proxyName, proxyStateDir, type ProxyConfig } from './env.js';
+import { proxyName, proxyStateDir, type ProxyConfig } from './env.js';
 import { loadCredentials, saveCredentials } from './identity/saved-credentials.js';
 import { startWorkloadIdentity, type WorkloadIdentity } from './identity/workload-identity.js';
 import { serveProxyAdmin, type ProxyAdmin } from './proxy-admin.js';
@@ -213,7 +213,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
     log,
   );
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  await writeFile(join(stateDir, ADMIN_ADDRESS_FILE), JSON.stringify({ namespace: config.namespace, name, adminUrl: `http://127.0.0.1:${admin.port}`, pid: process.pid }));
+  await writeFile(join(stateDir, LocalProxyFiles.adminAddress), JSON.stringify({ namespace: config.namespace, name, adminUrl: `http://127.0.0.1:${admin.port}`, pid: process.pid }));
   log.info({ workload: `${config.namespace}/${name}`, inbound: inboundPort, outbound: outboundPort, gateway: gatewayPorts, admin: admin.port }, 'proxy listening');
 
   return {

@@ -12,3 +12,4 @@ export type { ShutdownStep, ShutdownHandle } from './shutdown.js';
 export { freePort, isPortFree } from './local-ports.js';
 export { findNatsServerBinary, NATS_SERVER_BIN_ENV } from './nats-server-binary.js';
 export { MeshPorts } from './mesh-ports.js';
+export { LocalProxyFiles } from './local-proxy-files.js';
