@@ -35,7 +35,11 @@ export function createSnapshotCache(log: Logger, metrics: PilotMetrics): Snapsho
         // Derivation is pure and checked by tests, so this is a bug: keep serving the last good snapshot.
         log.error({ host, version: formatVersion(set.version), problems: problems.map(formatInconsistency) }, 'inconsistent snapshot not published');
       }
-      if (set.rejected.size > 0) metrics.snapshotsInconsistent.inc(set.rejected.size);
+      for (const [workload, problems] of set.rejectedWorkloads) {
+        log.error({ workload, version: formatVersion(set.version), problems: problems.map(formatInconsistency) }, 'inconsistent workload snapshot not published');
+      }
+      const inconsistent = set.rejected.size + set.rejectedWorkloads.size;
+      if (inconsistent > 0) metrics.snapshotsInconsistent.inc(inconsistent);
       const update = { set, deriveMs };
       current = update;
       for (const listener of listeners) listener(update);

@@ -1,24 +1,25 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hostForSnapshotKey, openSnapshotStore, snapshotKeyForHost, Subjects, type Bus, type SnapshotStore } from '@jetmesh/bus';
+import { hostForSnapshotKey, openSnapshotStore, snapshotKeyForHost, snapshotKeyForWorkload, Subjects, workloadForSnapshotKey, type Bus, type SnapshotStore } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import { formatVersion, type SnapshotVersion, type VersionedSnapshot } from '@jetmesh/model';
 import { forEachConcurrently } from './for-each-concurrently.js';
 import type { PilotMetrics, SnapshotOutcome } from './pilot-metrics.js';
 import type { SnapshotUpdate } from './snapshot-cache.js';
-import { decideRemove, decideWrite, storedEntryOf, type StoredEntry } from './snapshot-write-guard.js';
+import { covers, decideRemove, decideWrite, storedEntryOf, type StoredEntry } from './snapshot-write-guard.js';
 
 /** What one publish did to the mesh_snapshots bucket. */
 export interface PublishReport {
   readonly version: SnapshotVersion;
   readonly hosts: number;
+  readonly workloads: number;
   readonly outcomes: Readonly<Record<SnapshotOutcome, number>>;
-  /** Hosts whose snapshot failed the consistency check and were left alone. */
+  /** Hosts and workloads whose snapshot failed the consistency check and were left alone. */
   readonly rejected: number;
   readonly deriveMs: number;
   readonly publishMs: number;
 }
 
-/** Brings the host keys of mesh_snapshots up to date with each derivation, guarded against other replicas. */
+/** Brings the host and workload keys of mesh_snapshots up to date with each derivation, guarded against other replicas. */
 export interface SnapshotPublisher {
   /** Takes the latest snapshots; while a publish is running only the newest waiting update is kept. */
   publish(update: SnapshotUpdate): void;
@@ -42,13 +43,33 @@ const DELETE_OPERATIONS = new Set(['DEL', 'PURGE']);
 
 const noOutcomes = (): Record<SnapshotOutcome, number> => ({ written: 0, unchanged: 0, removed: 0, superseded: 0, oversized: 0 });
 
+/** The keys pilot owns: a host's outbound snapshot or a workload's inbound one. */
+const isOwnKey = (key: string): boolean => hostForSnapshotKey(key) !== undefined || workloadForSnapshotKey(key) !== undefined;
+
+/** The key of workload `namespace/name`, or undefined when its name cannot be a KV key (the registry allows more than DNS labels). */
+const workloadKey = (key: string): string | undefined => {
+  const slash = key.indexOf('/');
+  try {
+    return snapshotKeyForWorkload(key.slice(0, slash), key.slice(slash + 1));
+  } catch {
+    return undefined;
+  }
+};
+
 export async function startSnapshotPublisher(bus: Bus, log: Logger, metrics: PilotMetrics): Promise<SnapshotPublisher> {
   const store: SnapshotStore = await openSnapshotStore(bus);
   // Last known content of keys, so an unchanged snapshot costs no round trip; dropped when someone else writes.
   const known = new Map<string, StoredEntry>();
-  // Host keys that may hold a value: every one our derivation does not produce is removed.
+  // Host and workload keys that may hold a value: every one our derivation does not produce is removed.
   const ownedKeys = new Set<string>();
   let needsListing = true;
+  // The newest version each key was seen holding. A key removed since was removed by a replica at
+  // least that far along, so a replica not past it must not create the key again (delete markers carry no version).
+  const lastSeen = new Map<string, SnapshotVersion>();
+  const seen = (key: string, version: SnapshotVersion): void => {
+    const before = lastSeen.get(key);
+    if (before === undefined || covers(version, before)) lastSeen.set(key, version);
+  };
 
   const updatesPrefix = Subjects.snapshotUpdates('');
   const watch = bus.nc.subscribe(Subjects.snapshotUpdatesAll, {
@@ -60,12 +81,15 @@ export async function startSnapshotPublisher(bus: Bus, log: Logger, metrics: Pil
         return;
       }
       const key = msg.subject.slice(updatesPrefix.length);
-      if (hostForSnapshotKey(key) === undefined) return;
+      if (!isOwnKey(key)) return;
       const revision = Number(msg.headers?.get(REPUBLISHED_SEQUENCE_HEADER));
       const cached = known.get(key);
       // Our own writes come back too, and may arrive after we learnt of a later one.
       if (cached !== undefined && Number.isInteger(revision) && revision <= cached.revision) return;
-      if (DELETE_OPERATIONS.has(msg.headers?.get(KV_OPERATION_HEADER) ?? '')) {
+      const deleted = DELETE_OPERATIONS.has(msg.headers?.get(KV_OPERATION_HEADER) ?? '');
+      const version = deleted ? undefined : versionPrefix(msg.data);
+      if (version !== undefined) seen(key, version);
+      if (deleted) {
         known.set(key, { kind: 'absent', revision });
         ownedKeys.delete(key);
       } else {
@@ -89,17 +113,22 @@ export async function startSnapshotPublisher(bus: Bus, log: Logger, metrics: Pil
     if (cached !== undefined) return cached;
     const entry = storedEntryOf(await store.get(key));
     if (entry.kind === 'foreign') log.warn({ key, revision: entry.revision }, 'snapshot key holds something else; replacing it');
+    if (entry.kind === 'snapshot') seen(key, entry.version);
     known.set(key, entry);
     return entry;
   };
 
-  const write = async (key: string, desired: VersionedSnapshot): Promise<SnapshotOutcome> => {
+  const write = async (key: string, desired: VersionedSnapshot<unknown>): Promise<SnapshotOutcome> => {
     for (;;) {
-      const decision = decideWrite(await read(key), desired);
+      const stored = await read(key);
+      const held = lastSeen.get(key);
+      if (stored.kind === 'absent' && held !== undefined && covers(held, desired.version)) return 'superseded';
+      const decision = decideWrite(stored, desired);
       if (decision.action === 'skip') return decision.outcome;
       const result = await store.put(key, desired, decision.expectedRevision);
       if (result._tag === 'Right') {
         known.set(key, { kind: 'snapshot', revision: result.right.revision, contentHash: desired.contentHash, version: desired.version });
+        seen(key, desired.version);
         ownedKeys.add(key);
         return 'written';
       }
@@ -133,17 +162,32 @@ export async function startSnapshotPublisher(bus: Bus, log: Logger, metrics: Pil
     const started = performance.now();
     if (needsListing) {
       needsListing = false;
-      for (const key of await store.keys()) if (hostForSnapshotKey(key) !== undefined) ownedKeys.add(key);
+      for (const key of await store.keys()) if (isOwnKey(key)) ownedKeys.add(key);
     }
     const outcomes = noOutcomes();
     const desiredKeys = new Set<string>();
-    const writes = [...set.snapshots].map(([host, snapshot]) => {
+    const unkeyable = new Set<string>();
+    const writes: Array<{ key: string; snapshot: VersionedSnapshot<unknown> }> = [...set.snapshots].map(([host, snapshot]) => {
       const key = snapshotKeyForHost(host);
       desiredKeys.add(key);
       return { key, snapshot };
     });
-    // A host whose snapshot failed the check keeps its last good one.
+    for (const [workload, snapshot] of set.workloads) {
+      const key = workloadKey(workload);
+      if (key === undefined) {
+        unkeyable.add(workload);
+        continue;
+      }
+      desiredKeys.add(key);
+      writes.push({ key, snapshot });
+    }
+    // A host or workload whose snapshot failed the check keeps its last good one.
     for (const host of set.rejected.keys()) desiredKeys.add(snapshotKeyForHost(host));
+    for (const workload of set.rejectedWorkloads.keys()) {
+      const key = workloadKey(workload);
+      if (key !== undefined) desiredKeys.add(key);
+    }
+    if (unkeyable.size > 0) log.warn({ workloads: [...unkeyable] }, 'workload names that cannot be snapshot keys; not published');
     await forEachConcurrently(writes, WRITES_IN_FLIGHT, async ({ key, snapshot }) => {
       outcomes[await write(key, snapshot)] += 1;
     });
@@ -155,7 +199,15 @@ export async function startSnapshotPublisher(bus: Bus, log: Logger, metrics: Pil
     const publishMs = performance.now() - started;
     for (const [outcome, count] of Object.entries(outcomes)) if (count > 0) metrics.snapshots.inc({ outcome }, count);
     metrics.publishSeconds.observe(publishMs / 1000);
-    return { version: set.version, hosts: set.snapshots.size, outcomes, rejected: set.rejected.size, deriveMs, publishMs };
+    return {
+      version: set.version,
+      hosts: set.snapshots.size,
+      workloads: set.workloads.size,
+      outcomes,
+      rejected: set.rejected.size + set.rejectedWorkloads.size,
+      deriveMs,
+      publishMs,
+    };
   };
 
   let latest: SnapshotUpdate | undefined;
@@ -176,6 +228,7 @@ export async function startSnapshotPublisher(bus: Bus, log: Logger, metrics: Pil
             {
               version: formatVersion(report.version),
               hosts: report.hosts,
+              workloads: report.workloads,
               ...report.outcomes,
               rejected: report.rejected,
               deriveMs: round(report.deriveMs),
@@ -217,3 +270,12 @@ export async function startSnapshotPublisher(bus: Bus, log: Logger, metrics: Pil
 }
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
+
+// Pilot writes `{"version":{"config":C,"registry":R},…}` (JSON.stringify keeps the key order it builds):
+// the prefix is enough, and cheaper than parsing every snapshot every replica writes.
+const VERSION_PREFIX = /^\{"version":\{"config":(\d+),"registry":(\d+)\}/;
+const prefixDecoder = new TextDecoder();
+const versionPrefix = (data: Uint8Array): SnapshotVersion | undefined => {
+  const m = VERSION_PREFIX.exec(prefixDecoder.decode(data.subarray(0, 96)));
+  return m === null ? undefined : { config: Number(m[1]), registry: Number(m[2]) };
+};

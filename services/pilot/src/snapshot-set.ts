@@ -1,6 +1,17 @@
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { contentHash, deriveMesh, deriveMeshIncrementally, type DerivedMesh, type MeshState, type RoutingSnapshot, type SnapshotVersion, type VersionedSnapshot } from '@jetmesh/model';
-import { checkSnapshot, type SnapshotInconsistency } from './snapshot-consistency.js';
+import {
+  contentHash,
+  deriveMesh,
+  deriveMeshIncrementally,
+  deriveWorkloadSnapshots,
+  type DerivedMesh,
+  type MeshState,
+  type RoutingSnapshot,
+  type SnapshotVersion,
+  type VersionedSnapshot,
+  type VersionedWorkloadSnapshot,
+} from '@jetmesh/model';
+import { checkSnapshot, checkWorkloadSnapshot, type SnapshotInconsistency } from './snapshot-consistency.js';
 
 /** Every host's snapshot at one log position: derived, hashed and checked, ready for any publisher. */
 export interface SnapshotSet {
@@ -13,6 +24,10 @@ export interface SnapshotSet {
   readonly rederived: ReadonlySet<string>;
   /** Hosts that existed in the previous set and no longer do. */
   readonly removed: ReadonlySet<string>;
+  /** Consistent inbound snapshots by workload (`namespace/name`), in key order; derived in full every time. */
+  readonly workloads: ReadonlyMap<string, VersionedWorkloadSnapshot>;
+  /** Workloads whose snapshot failed the check: publishers leave their last good snapshot in place. */
+  readonly rejectedWorkloads: ReadonlyMap<string, readonly SnapshotInconsistency[]>;
   /** What the next incremental derivation starts from. */
   readonly derived: DerivedMesh;
 }
@@ -46,5 +61,18 @@ export function deriveSnapshotSet(state: MeshState, previous?: SnapshotSet): Sna
     else if (!step.rederived.has(host) && previous?.rejected.has(host)) rejected.set(host, previous.rejected.get(host) ?? []);
     else accept(host, derived);
   }
-  return { version, snapshots, rejected, derived: step.derived, rederived: step.rederived, removed: step.removed };
+  const workloads = new Map<string, VersionedWorkloadSnapshot>();
+  const rejectedWorkloads = new Map<string, readonly SnapshotInconsistency[]>();
+  for (const [key, derived] of deriveWorkloadSnapshots(state, step.derived.index)) {
+    const slash = key.indexOf('/');
+    const checked = checkWorkloadSnapshot({ namespace: key.slice(0, slash), name: key.slice(slash + 1) }, derived);
+    if (isLeft(checked)) rejectedWorkloads.set(key, checked.left);
+    else {
+      const hash = contentHash(checked.right);
+      const carried = previous?.workloads.get(key);
+      // The same content keeps the same object (and the hash): publishers compare hashes, not values.
+      workloads.set(key, carried !== undefined && carried.contentHash === hash ? { ...carried, version } : { version, contentHash: hash, snapshot: checked.right });
+    }
+  }
+  return { version, snapshots, rejected, derived: step.derived, rederived: step.rederived, removed: step.removed, workloads, rejectedWorkloads };
 }

@@ -52,11 +52,12 @@ describe('readiness', () => {
     const caughtUp = JSON.parse((await pilot.waitForOutput(/\{[^\n]*caught up with the event log[^\n]*\}/))[0]) as { configSeq: number };
     assert.equal(caughtUp.configSeq, lastSeq);
     const published = JSON.parse((await pilot.waitForOutput(/\{[^\n]*snapshots published[^\n]*\}/))[0]) as { version: string; written: number };
-    assert.deepEqual([published.version, published.written], [`${lastSeq}.0`, 1]);
+    // The reviews host and the inbound snapshots of its three WorkloadEntries.
+    assert.deepEqual([published.version, published.written], [`${lastSeq}.0`, 4]);
 
     const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
     assert.match(metrics, new RegExp(`pilot_stream_sequence\\{stream="config",service="pilot"\\} ${lastSeq}\\n`));
-    assert.match(metrics, /pilot_snapshots_total\{outcome="written",service="pilot"\} 1\n/);
+    assert.match(metrics, /pilot_snapshots_total\{outcome="written",service="pilot"\} 4\n/);
     assert.match(metrics, new RegExp(`pilot_events_folded_total\\{stream="config",service="pilot"\\} ${lastSeq}\\n`));
 
     assert.equal(await pilot.stop('SIGTERM'), 0, 'exits cleanly on SIGTERM');

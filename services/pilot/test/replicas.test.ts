@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { snapshotKeyForHost, Subjects, type Bus } from '@jetmesh/bus';
+import { snapshotKeyForHost, snapshotKeyForWorkload, Subjects, type Bus } from '@jetmesh/bus';
 import { compareVersions, formatVersion, type VersionedSnapshot } from '@jetmesh/model';
 import {
   bookinfo,
@@ -82,7 +82,13 @@ describe('replicas', () => {
     const [a, b] = replicas.map((r) => r.pilot.snapshots.current()?.set);
     assert.ok(a && b);
     assert.deepEqual(formatVersion(a.version), `${configSeq}.${registrySeq}`);
-    const hashes = (set: typeof a) => new Map([...set.snapshots].map(([host, s]) => [snapshotKeyForHost(host), s.contentHash]));
+    const hashes = (set: typeof a) =>
+      new Map(
+        [
+          ...[...set.snapshots].map(([host, s]): [string, string] => [snapshotKeyForHost(host), s.contentHash]),
+          ...[...set.workloads].map(([, s]): [string, string] => [snapshotKeyForWorkload(s.snapshot.workload.namespace, s.snapshot.workload.name), s.contentHash]),
+        ].sort(([x], [y]) => (x < y ? -1 : 1)),
+      );
     assert.deepEqual(hashes(a), hashes(b), 'both replicas derived the same snapshots');
     const bucket = await h.bucket();
     assert.deepEqual(new Map([...bucket].map(([key, s]) => [key, s.value.contentHash])), hashes(a), 'the bucket holds exactly them');
