@@ -36,6 +36,8 @@ export const GalleyEnv = {
   maxChangeSetBytes: envVar('JETMESH_MAX_CHANGESET_BYTES', positiveInt, Limits.configMaxMsgBytes),
   /** required: every call needs a config token minted by citadel; disabled: anyone may write (tests, trusted networks). */
   auth: envVar('JETMESH_GALLEY_AUTH', authMode, 'required'),
+  /** A registered proxy no galley replica has heard a heartbeat from for this long (ms) is removed. */
+  registryGraceMs: envVar('JETMESH_REGISTRY_GRACE_MS', positiveInt, 30_000),
 };
 
 export type GalleyConfig = ConfigOf<typeof GalleyEnv>;

@@ -10,6 +10,12 @@ export interface GalleyMetrics {
   readonly publishSeconds: Histogram;
   /** Publishes that lost to a concurrent writer and were re-planned. */
   readonly publishConflicts: Counter;
+  /** Registrar: proxy requests and heartbeats acted on, by op (register, heartbeat, deregister). */
+  readonly registrations: Counter<'op'>;
+  /** Registrar: requests and heartbeats refused, by op and code (UNAUTHENTICATED, PERMISSION_DENIED, …). */
+  readonly registrationRejections: Counter<'op' | 'code'>;
+  /** Registrar: workloads removed for want of a heartbeat within the grace period. */
+  readonly registrySweeps: Counter;
 }
 
 export function createGalleyMetrics(registry: Registry): GalleyMetrics {
@@ -26,5 +32,13 @@ export function createGalleyMetrics(registry: Registry): GalleyMetrics {
       help: 'Publishes rejected by the expected-sequence check and retried against the new state',
       registers: [registry],
     }),
+    registrations: new Counter({ name: 'galley_registrations_total', help: 'Workload registration requests and heartbeats accepted, by op', labelNames: ['op'], registers: [registry] }),
+    registrationRejections: new Counter({
+      name: 'galley_registration_rejections_total',
+      help: 'Workload registration requests and heartbeats refused, by op and code',
+      labelNames: ['op', 'code'],
+      registers: [registry],
+    }),
+    registrySweeps: new Counter({ name: 'galley_registry_sweeps_total', help: 'Workloads removed after no heartbeat for the grace period', registers: [registry] }),
   };
 }

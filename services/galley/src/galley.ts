@@ -8,6 +8,7 @@ import { createConfigService } from './config-service.js';
 import { startConfigState, type ConfigState } from './config-state.js';
 import { createGalleyMetrics } from './galley-metrics.js';
 import { serveConfigService } from './grpc-server.js';
+import { startRegistrar } from './registrar/registrar.js';
 import { followTokenKeys } from './token-keys.js';
 
 export interface GalleyOptions {
@@ -23,6 +24,8 @@ export interface GalleyOptions {
   readonly registry: Registry;
   /** required: calls need a config token (keys followed in mesh_trust); disabled: the actor is what the caller claims. */
   readonly auth: GalleyAuthMode;
+  /** Proxies registered through the registrar are removed after this long without a heartbeat; default 30000. */
+  readonly registryGraceMs?: number;
 }
 
 /** One galley replica: its projection of MESH_CONFIG and the config API over it. */
@@ -57,6 +60,7 @@ export async function startGalley(bus: Bus, opts: GalleyOptions, log: Logger): P
     },
     childLogger(log, { part: 'config-service' }),
   );
+  const registrar = await startRegistrar(bus, { graceMs: opts.registryGraceMs ?? 30_000, metrics, log: childLogger(log, { part: 'registrar' }) });
   const server = await serveConfigService(handlers, { host: opts.host, port: opts.port, maxRequestBytes: opts.maxRequestBytes }, log);
   return {
     address: server.address,
@@ -64,6 +68,7 @@ export async function startGalley(bus: Bus, opts: GalleyOptions, log: Logger): P
     state,
     close: async () => {
       await server.close();
+      await registrar.stop();
       keys?.stop();
       await state.stop();
     },

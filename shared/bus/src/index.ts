@@ -17,7 +17,7 @@ export type { ReadOptions, StreamEntry } from './read-stream.js';
 export { openSnapshotStore } from './snapshot-store.js';
 export type { RevisionConflict, SnapshotEntry, SnapshotStore, SnapshotTooLarge, SnapshotWatch } from './snapshot-store.js';
 export { hostForSnapshotKey, snapshotKeyForHost, snapshotKeyForWorkload, workloadForSnapshotKey } from './snapshot-key.js';
-export { CaAuditSubjects, ConfigAuditSubjects, TrustKeys } from './names.js';
+export { CaAuditSubjects, ConfigAuditSubjects, QueueGroups, TrustKeys } from './names.js';
 export { openJsonBucket } from './json-bucket.js';
 export type { BucketEntry, BucketWatch, JsonBucket } from './json-bucket.js';
 export { followTrustKey, provisionTrustBuckets } from './trust-buckets.js';

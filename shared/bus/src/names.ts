@@ -103,8 +103,20 @@ export const Subjects = {
   telemetry: (namespace: string, workload: string): string =>
     `${telemetryPrefix}.${subjectToken(namespace)}.${subjectToken(workload)}`,
   telemetryAll: `${telemetryPrefix}.>`,
+  /**
+   * A proxy's register/deregister requests to galley's registrar (queue group QueueGroups.registrar).
+   * Outside `mesh.registry.>` on purpose: MESH_REGISTRY would store anything published there.
+   */
+  registryRequests: 'mesh.registrar.requests',
+  /** A proxy's signed heartbeats: every galley replica hears each one (no queue group). */
+  registryHeartbeats: 'mesh.registrar.heartbeats',
   /** Request/reply with no queue group: every pilot replica answers with its xDS streams (`jetmesh proxy-status`). */
   pilotStatus: 'mesh.pilot.status',
+} as const;
+
+export const QueueGroups = {
+  /** Galley replicas share registration requests: one replica answers each. */
+  registrar: 'galley-registrar',
 } as const;
 
 /** The workload a registry subject is about, or undefined for any other subject. */

@@ -44,3 +44,5 @@ export { deriveWorkloadSnapshots, deriveWorkloadSnapshot, compareHostSpecificity
 export { effectiveTrafficPolicy, resolveGatewayName } from './derive.js';
 export * from './snapshot-consistency.js';
 export { decodeVersionedRoutingSnapshot, decodeVersionedWorkloadSnapshot } from './snapshot-codec.js';
+export * from './workload-registration.js';
+export * from './registration-signature.js';
