@@ -19,6 +19,7 @@ import {
   openJsonBucket,
   openSnapshotStore,
   provisionMesh,
+  QueueGroups,
   readStream,
   snapshotKeyForHost,
   Streams,
@@ -280,6 +281,55 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
       for (const verb of ['DELETE', 'PURGE']) await refused('proxy', `$JS.API.STREAM.${verb}.${stream}`, api(verb, stream, {}));
     }
     await refused('proxy', '$JS.API.STREAM.CREATE.COPY', api('CREATE', 'COPY', { name: 'COPY', mirror: { name: bucketStream(Buckets.ca) } }));
+  });
+
+  test("the proxy reaches galley's registrar (request and heartbeat, answers to its inbox); galley writes and follows MESH_REGISTRY and the roots", async () => {
+    const galley = as('galley');
+    const proxy = as('proxy');
+    const refusalsBefore = { galley: logs.get('galley')?.messages('error').length ?? 0, proxy: logs.get('proxy')?.messages('error').length ?? 0 };
+    const requests = galley.nc.subscribe(Subjects.registryRequests, { queue: QueueGroups.registrar, callback: (_err, msg) => void msg.respond(`ok ${msg.string()}`) });
+    const heartbeats = galley.nc.subscribe(Subjects.registryHeartbeats, { callback: (_err, msg) => void msg.respond(`unknown ${msg.string()}`) });
+    await galley.nc.flush();
+    try {
+      assert.equal((await proxy.nc.request(Subjects.registryRequests, 'register', { timeout: 2_000 })).string(), 'ok register');
+      const inbox = `_INBOX.proxy.${randomUUID().replaceAll('-', '')}`;
+      const answers: string[] = [];
+      const sub = proxy.nc.subscribe(inbox, { callback: (_err, msg) => void answers.push(msg.string()) });
+      proxy.nc.publish(Subjects.registryHeartbeats, 'beat', { reply: inbox });
+      await proxy.nc.flush();
+      await waitFor(() => answers.length === 1, "galley's answer to the heartbeat");
+      assert.deepEqual(answers, ['unknown beat']);
+      sub.unsubscribe();
+    } finally {
+      requests.unsubscribe();
+      heartbeats.unsubscribe();
+    }
+    const written = await galley.js.publish(Subjects.registry('default', 'reviews-1'), JSON.stringify({ n: 4 }), { msgID: randomUUID(), expect: { lastSubjectSequence: 0 } });
+    const read: number[] = [];
+    for await (const entry of readStream(galley, { stream: Streams.registry, codec: Doc, fromSequence: written.seq })) read.push(entry.value.n);
+    assert.deepEqual(read, [4]);
+    assert.ok((await galley.jsm.streams.getMessage(Streams.registry, { last_by_subj: Subjects.registry('default', 'reviews-1') })) !== null);
+    const roots: (BucketEntry<Doc> | undefined)[] = [];
+    const follow = await followTrustKey(galley, TrustKeys.roots, Doc, (entry) => roots.push(entry));
+    await waitFor(() => roots.length === 1, 'the roots at galley');
+    follow.stop();
+    assert.deepEqual(logs.get('galley')?.messages('error').slice(refusalsBefore.galley), []);
+    assert.deepEqual(logs.get('proxy')?.messages('error').slice(refusalsBefore.proxy), []);
+  });
+
+  test('the proxy cannot write MESH_REGISTRY itself, nor hear other proxies\' registrations', async () => {
+    const proxy = as('proxy');
+    const before = (await as('galley').jsm.streams.info(Streams.registry)).state.last_seq;
+    await refused('proxy', Subjects.registry('default', 'reviews-1'), () => proxy.js.publish(Subjects.registry('default', 'reviews-1'), '{}', { msgID: randomUUID() }));
+    await refused('proxy', 'mesh.registry.x.y', () => proxy.js.publish('mesh.registry.x.y', '{}'));
+    await refused('proxy', /^\$JS\.API\.CONSUMER\.CREATE\.MESH_REGISTRY/, () => proxy.jsm.consumers.add(Streams.registry, { ack_policy: AckPolicy.None }));
+    assert.equal((await as('galley').jsm.streams.info(Streams.registry)).state.last_seq, before);
+    const subs = [Subjects.registryRequests, Subjects.registryHeartbeats].map((subject) => proxy.nc.subscribe(subject, { callback: () => undefined }));
+    await proxy.nc.flush();
+    for (const subject of [Subjects.registryRequests, Subjects.registryHeartbeats]) {
+      await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not subscribe to "${subject}"`) === true, `the refused subscription to ${subject}`);
+    }
+    for (const sub of subs) sub.unsubscribe();
   });
 
   test('only galley and the operator may write mesh.config', async () => {

@@ -1,13 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Bus, type BucketEntry, connectBus, followTrustKey, openSnapshotStore, snapshotKeyForHost, TrustKeys } from '@jetmesh/bus';
+import { type Bus, type BucketEntry, connectBus, followTrustKey, openSnapshotStore, snapshotKeyForHost, Subjects, TrustKeys } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
-import { TrustBundleCodec, type TrustBundle } from '@jetmesh/model';
+import { signRegistration, TrustBundleCodec, WorkloadRegistrationCodec, type TrustBundle } from '@jetmesh/model';
 import { caChannelCredentials, createCaClient } from '@jetmesh/rpc';
 import { type MeshProcesses, eventually, startMeshProcesses } from '@jetmesh/testing';
 
@@ -91,6 +91,38 @@ describe('NATS users and permissions (deploy/nats/ config; galley, pilot, citade
     for (const service of ['galley', 'pilot', 'citadel'] as const) {
       assert.doesNotMatch(mesh.output(service), /permission denied/i, `${service} was refused something it needs`);
     }
+  });
+
+  it('a proxy registers its own WorkloadEntry through galley, which alone may write MESH_REGISTRY', async () => {
+    const token = await cli(['token', 'create', '--namespace', 'default', '--service-account', 'reviews']);
+    assert.equal(token.code, 0, token.stderr);
+    const root = await cli(['ca', 'root']);
+    execFileSync(
+      'openssl',
+      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'reviews-key.pem', '-subj', '/', '-addext', 'subjectAltName=URI:spiffe://cluster.local/ns/default/sa/reviews', '-out', 'reviews-csr.pem'],
+      { cwd: dir, stdio: 'pipe' },
+    );
+    const client = createCaClient(mesh.env.JETMESH_CITADEL_ADDRESS!, { credentials: caChannelCredentials({ rootsPem: root.stdout }), token: token.stdout.trim(), serverName: 'localhost' });
+    let chainPem: string;
+    try {
+      chainPem = (await client.createCertificate({ csr: readFileSync(join(dir, 'reviews-csr.pem'), 'utf8'), validityDuration: 3600 })).certChain.join('');
+    } finally {
+      client.close();
+    }
+    const request = signRegistration(
+      { op: 'register', namespace: 'default', name: 'reviews-e2e', workload: { address: '10.9.9.9', labels: { app: 'reviews' }, serviceAccount: 'reviews' }, at: new Date().toISOString(), nonce: randomUUID(), certChain: chainPem },
+      readFileSync(join(dir, 'reviews-key.pem'), 'utf8'),
+    );
+    const answer = await proxy.nc.request(Subjects.registryRequests, JSON.stringify(WorkloadRegistrationCodec.encode(request)), { timeout: 5_000 });
+    const reply = answer.json<{ ok: boolean; sequence?: number }>();
+    assert.equal(reply.ok, true, answer.string());
+    // The proxy's own write to the same subject is refused.
+    const err = await proxy.js.publish(Subjects.registry('default', 'reviews-e2e'), '{}').then(
+      () => assert.fail('a proxy wrote MESH_REGISTRY'),
+      (e: unknown) => e as Error,
+    );
+    assert.equal(err.message, 'NATS user "proxy" may not publish to "mesh.registry.default.reviews-e2e" (see deploy/nats/README.md)');
+    assert.doesNotMatch(mesh.output('galley'), /permission denied/i);
   });
 
   it('the CLI says what is wrong with its NATS credentials', async () => {
