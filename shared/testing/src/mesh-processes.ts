@@ -19,6 +19,9 @@ export interface MeshProcesses {
   /** Runs `jetmesh ARGS` as a child process, with `env` over the mesh's CLI environment. */
   cli(args: string[], input?: string, env?: Record<string, string>): Promise<RunResult>;
   restart(service: ServiceName): Promise<void>;
+  /** Stops one service (SIGTERM); startService brings it back with the same environment. */
+  stopService(service: ServiceName): Promise<void>;
+  startService(service: ServiceName): Promise<void>;
   output(service: ServiceName): string;
   stop(): Promise<void>;
 }
@@ -111,6 +114,13 @@ export const startMeshProcesses = async (
     restart: async (name) => {
       const s = service(name);
       await s.child.stop();
+      s.child = await launch(name, s.env);
+    },
+    stopService: async (name) => {
+      await service(name).child.stop();
+    },
+    startService: async (name) => {
+      const s = service(name);
       s.child = await launch(name, s.env);
     },
     output: (name) => service(name).child.output(),

@@ -23,7 +23,11 @@ export interface Balancer {
   pick(ctx: PickContext): Endpoint | undefined;
 }
 
-export const endpointKey = (e: Pick<Endpoint, 'address' | 'port'>): string => `${e.address}:${e.port}`;
+/**
+ * An endpoint's identity in a cluster. Address and port alone are not enough: sidecar'd
+ * workloads on one host share the service port and differ only by workload (and proxy port).
+ */
+export const endpointKey = (e: Pick<Endpoint, 'address' | 'port' | 'workload'>): string => `${e.address}:${e.port}#${e.workload}`;
 
 /**
  * Istio's translation of `simple`: unset/UNSPECIFIED is LEAST_REQUEST (Istio's default since 1.14),
