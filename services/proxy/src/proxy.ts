@@ -18,6 +18,7 @@ import { proxyName, proxyStateDir, type ProxyConfig } from './env.js';
 import { loadCredentials, saveCredentials } from './identity/saved-credentials.js';
 import { startWorkloadIdentity, type WorkloadIdentity } from './identity/workload-identity.js';
 import { serveProxyAdmin, type ProxyAdmin } from './proxy-admin.js';
+import { startRegistration, type Registration } from './registration/registration-agent.js';
 import { authorizeInbound, balancingCore, routeDecisions } from './dataplane/routing-binding.js';
 import { createSnapshotFollower, type SnapshotFollower } from './snapshots/snapshot-follower.js';
 
@@ -152,6 +153,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
   }
 
   let identity: WorkloadIdentity | undefined;
+  let registration: Registration | undefined;
   let bus: Bus | undefined;
   const stopping = new AbortController();
   const connectLoop = async (): Promise<void> => {
@@ -186,6 +188,15 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
       saveCredentials(stateDir, c).catch((err: unknown) => log.warn({ err }, 'could not save the certificate'));
     });
     identity.ready.catch((err: unknown) => log.error({ err: (err as Error).message }, 'citadel refused the certificate'));
+    const current = identity;
+    registration = startRegistration(bus, {
+      namespace: config.namespace,
+      name,
+      workload: ownWorkloadEntry(config, inboundPort),
+      identity: () => current.current(),
+      heartbeatMs: config.heartbeatMs,
+      log: childLogger(log, { part: 'registration' }),
+    });
   };
   const connecting = connectLoop();
 
@@ -222,6 +233,9 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
     stop: async () => {
       stopping.abort();
       await connecting;
+      // Leave the endpoints first, so callers stop picking this proxy while it drains.
+      if (registration !== undefined) await registration.deregister().catch(() => false);
+      registration?.stop();
       await Promise.all(listeners.map((l) => l.close(STOP_GRACE_MS)));
       identity?.stop();
       inbound?.close();

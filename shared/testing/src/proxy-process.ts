@@ -18,6 +18,8 @@ export interface ProxyProcessOptions {
   readonly token: string;
   readonly stateDir: string;
   readonly env?: Record<string, string>;
+  /** Restart as the same proxy: its name and ports (a restarted proxy finds its saved state by name). */
+  readonly same?: Pick<ProxyProcess, 'name' | 'inboundPort' | 'outboundPort' | 'adminPort'>;
   /** Wait for /ready (certificate and workload snapshot); default true. */
   readonly waitReady?: boolean;
 }
@@ -36,9 +38,9 @@ const proxyEntry = join(repoRoot, 'services', 'proxy', 'dist', 'src', 'main.js')
 
 /** A `jetmesh proxy` as a real process beside a test's mesh, on free loopback ports. */
 export async function startProxyProcess(mesh: MeshProcesses, opts: ProxyProcessOptions): Promise<ProxyProcess> {
-  const [inboundPort, outboundPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  const [inboundPort, outboundPort, adminPort] = opts.same !== undefined ? [opts.same.inboundPort, opts.same.outboundPort, opts.same.adminPort] : [await freePort(), await freePort(), await freePort()];
   const namespace = opts.namespace ?? 'default';
-  const name = `${opts.service}${opts.labels?.version !== undefined ? `-${opts.labels.version}` : ''}-${opts.gatewayPorts?.[0] ?? inboundPort}`;
+  const name = opts.same?.name ?? `${opts.service}${opts.labels?.version !== undefined ? `-${opts.labels.version}` : ''}-${opts.gatewayPorts?.[0] ?? inboundPort}`;
   const env: Record<string, string> = {
     JETMESH_LOG_LEVEL: process.env.JETMESH_TEST_LOG_LEVEL ?? 'warn',
     ...(mesh.meshNats?.envFor('proxy') ?? { JETMESH_NATS_URL: mesh.nats.url }),

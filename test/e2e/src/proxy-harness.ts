@@ -90,22 +90,24 @@ export class ProxyMesh {
     return minted.stdout.trim();
   }
 
-  /** An echo app and its sidecar; resolves once the proxy registered itself and is ready. */
-  async sidecar(service: string, version: string, opts: { env?: Record<string, string>; port?: number } = {}): Promise<{ proxy: ProxyProcess; app: EchoApp }> {
-    const app = await startEchoApp(service, version);
-    this.apps.push(app);
+  /** An echo app and its sidecar; resolves once the proxy registered itself and is ready (its workload snapshot arrived). */
+  async sidecar(service: string, version: string, opts: { env?: Record<string, string>; port?: number; app?: { port: number }; same?: ProxyProcess; stateDir?: string; waitReady?: boolean } = {}): Promise<{ proxy: ProxyProcess; app: { port: number } }> {
+    const app = opts.app ?? (await startEchoApp(service, version));
+    if (opts.app === undefined) this.apps.push(app as EchoApp);
     const proxy = await startProxyProcess(this.mesh, {
       service,
       labels: { app: service, version },
       port: opts.port ?? 9080,
       appPort: app.port,
       token: await this.token(service),
-      stateDir: join(this.dir, `${service}-${version}-${this.proxies.length}`),
+      stateDir: opts.stateDir ?? join(this.dir, `${service}-${version}-${this.proxies.length}`),
       ...(opts.env !== undefined ? { env: opts.env } : {}),
+      ...(opts.same !== undefined ? { same: opts.same } : {}),
       waitReady: false,
     });
     this.proxies.push(proxy);
-    await this.register(proxy, service, { app: service, version }, service);
+    if (opts.waitReady === false) return { proxy, app };
+    await this.ready(proxy);
     return { proxy, app };
   }
 
@@ -118,22 +120,21 @@ export class ProxyMesh {
       token: await this.token('istio-ingressgateway'),
       stateDir: join(this.dir, `gateway-${this.proxies.length}`),
       ...(opts.env !== undefined ? { env: opts.env } : {}),
+      waitReady: false,
     });
     this.proxies.push(proxy);
+    await this.ready(proxy);
     return proxy;
   }
 
-  // TEMPORARY until proxies register themselves: the WorkloadEntry the proxy would register.
-  private async register(proxy: ProxyProcess, _service: string, labels: Record<string, string>, sa: string): Promise<void> {
-    const l = Object.entries({ ...labels, 'security.istio.io/tlsMode': 'istio', 'networking.jetmesh.io/inbound-port': String(proxy.inboundPort) }).map(([k, v]) => `${k}: "${v}"`).join(', ');
-    await this.apply(`apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: ${proxy.name}}\nspec: {address: 127.0.0.1, labels: {${l}}, serviceAccount: ${sa}}\n`);
+  async ready(proxy: ProxyProcess): Promise<void> {
     let last = '';
     await eventually(async () => {
       const res = await fetch(`http://127.0.0.1:${proxy.adminPort}/ready`).catch(() => undefined);
       last = (await res?.text()) ?? 'no answer';
       return res?.status === 200 ? true : undefined;
     }, `${proxy.name} ready`, 30_000).catch((e: Error) => {
-      throw new Error(`${e.message} (${last.trim()})\n${proxy.child.output().slice(-3000)}\n--- pilot ---\n${this.mesh.output('pilot').slice(-3000)}`);
+      throw new Error(`${e.message} (${last.trim()})\n${proxy.child.output().slice(-3000)}`);
     });
   }
 

@@ -68,9 +68,9 @@ ${reviewsRoute(90, 10)}`);
     await m.sidecar('reviews', 'v3');
     ratings = (await m.sidecar('ratings', 'v1')).proxy;
     await m.sidecar('flaky', 'good');
-    flakyBad = (await m.sidecar('flaky', 'bad')).app;
+    flakyBad = (await m.sidecar('flaky', 'bad')).app as EchoApp;
     flakyBad.failWith(503);
-    await m.sidecar('slow', 'v1').then(({ app }) => app.delay(400));
+    await m.sidecar('slow', 'v1').then(({ app }) => (app as EchoApp).delay(400));
   });
   after(async () => {
     await m?.stop();

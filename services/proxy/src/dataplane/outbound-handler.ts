@@ -233,8 +233,8 @@ async function handle(opts: OutboundOptions, req: DownstreamRequest, res: Downst
   }
   const host = fqdn(target.host, opts.namespace);
   // The short name's expansion first, the name as written second (an external host); asked together.
-  const [expanded, asWritten] = await Promise.all([opts.snapshots.host(host, opts.snapshotWaitMs), host !== target.host ? opts.snapshots.host(target.host, opts.snapshotWaitMs) : undefined]);
-  const snapshot = expanded ?? asWritten;
+  const asWritten = host !== target.host ? opts.snapshots.host(target.host, opts.snapshotWaitMs) : Promise.resolve(undefined);
+  const snapshot = (await opts.snapshots.host(host, opts.snapshotWaitMs)) ?? (await asWritten);
   const headers = flatHeaders(endToEndHeaders(req.headers));
   const view: RequestView = {
     method: req.method ?? 'GET',
