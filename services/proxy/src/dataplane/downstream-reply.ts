@@ -32,6 +32,10 @@ export function relayResponse(res: DownstreamResponse, upstream: UpstreamRespons
   opts.editHeaders?.(headers);
   if (opts.flags.length > 0) headers[MeshHeaders.flags] = formatFlags(opts.flags);
   const h2 = 'stream' in res;
+  // A gRPC "trailers-only" answer (status in the headers, no body) is re-sent as headers plus
+  // trailers: Node cannot end a stream on its first HEADERS frame, and gRPC clients read the
+  // status from the trailers otherwise.
+  const statusTrailers = h2 ? takeGrpcStatus(headers) : undefined;
   (res as ServerResponse).writeHead(upstream.status, headers);
   upstream.body.pipe(res as unknown as NodeJS.WritableStream, { end: false });
   upstream.body.once('error', () => res.destroy());
@@ -42,8 +46,8 @@ export function relayResponse(res: DownstreamResponse, upstream: UpstreamRespons
         res.destroy();
         return;
       }
-      if (trailers !== undefined && h2) {
-        const t = responseHeadersToRelay(trailers);
+      if (h2 && (trailers !== undefined || statusTrailers !== undefined)) {
+        const t = { ...statusTrailers, ...(trailers !== undefined ? responseHeadersToRelay(trailers) : {}) };
         (res as Http2ServerResponse).addTrailers(t as Record<string, string>);
       }
       if (!res.writableEnded) res.end();
@@ -53,4 +57,27 @@ export function relayResponse(res: DownstreamResponse, upstream: UpstreamRespons
   res.once('close', () => {
     if (!res.writableFinished) upstream.abort();
   });
+}
+
+const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'];
+
+/** Removes gRPC's status headers from `headers`, returning them (undefined when there is no status). */
+function takeGrpcStatus(headers: Record<string, string | string[] | number>): Record<string, string> | undefined {
+  if (headers['grpc-status'] === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const name of GRPC_STATUS_HEADERS) {
+    const v = headers[name];
+    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(',') : String(v);
+    delete headers[name];
+  }
+  return out;
+}
+
+/** A gRPC error the proxy answers itself (a fault abort): HTTP 200, the status in the trailers. */
+export function localGrpcReply(res: DownstreamResponse, grpcStatus: number, message: string, flags: readonly string[]): void {
+  const headers: Record<string, string> = { 'content-type': 'application/grpc' };
+  if (flags.length > 0) headers[MeshHeaders.flags] = formatFlags(flags);
+  (res as ServerResponse).writeHead(200, headers);
+  if ('stream' in res) (res as Http2ServerResponse).addTrailers({ 'grpc-status': String(grpcStatus), 'grpc-message': message });
+  res.end();
 }

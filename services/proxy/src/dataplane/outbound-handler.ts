@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fqdn, type RouteRule, type RoutingSnapshot, type WeightedDestination } from '@jetmesh/model';
 import type { Logger } from '@jetmesh/log';
 import type { ClusterRegistry } from './cluster-registry.js';
-import { localReply, relayResponse } from './downstream-reply.js';
+import { localGrpcReply, localReply, relayResponse } from './downstream-reply.js';
 import { endToEndHeaders, headerValue } from './http-headers.js';
 import type { DownstreamRequest, DownstreamResponse } from './http-listener.js';
 import { encodePeerMetadata, MeshHeaders, stripMeshHeaders, type PeerMetadata } from './mesh-headers.js';
@@ -149,8 +149,7 @@ export async function routeRequest(
       localReply(res, fault.abort.status, 'fault filter abort', flags);
       return record(fault.abort.status, flags, routeNames(route));
     }
-    res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(fault.abort.grpcStatus), 'grpc-message': 'fault filter abort', [MeshHeaders.flags]: flags.join(',') });
-    res.end();
+    localGrpcReply(res, fault.abort.grpcStatus, 'fault filter abort', flags);
     return record(200, flags, { ...routeNames(route), grpcStatus: fault.abort.grpcStatus });
   }
   const destination = decisions.pickDestination(route, opts.random());
