@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { snapshotKeyForHost, connectBus, type Bus } from '@jetmesh/bus';
 import { childLogger, type Logger } from '@jetmesh/log';
-import { decodeVersionedRoutingSnapshot, decodeVersionedWorkloadSnapshot, spiffeId, type RoutingSnapshot, type VersionedWorkloadSnapshot, type WorkloadEntrySpec } from '@jetmesh/model';
+import { DEFAULT_DOMAIN_SUFFIX, decodeVersionedRoutingSnapshot, decodeVersionedWorkloadSnapshot, spiffeId, type RoutingSnapshot, type VersionedWorkloadSnapshot, type WorkloadEntrySpec } from '@jetmesh/model';
 import { createMetricsRegistry, LocalProxyFiles } from '@jetmesh/runtime';
 import { ClusterRegistry } from './dataplane/cluster-registry.js';
 import { createEndpointDialer } from './dataplane/endpoint-dialer.js';
@@ -17,6 +17,8 @@ import type { ServedRequest } from './dataplane/served-request.js';
 import { proxyName, proxyStateDir, type ProxyConfig } from './env.js';
 import { loadCredentials, saveCredentials } from './identity/saved-credentials.js';
 import { startWorkloadIdentity, type WorkloadIdentity } from './identity/workload-identity.js';
+import { createProxyStats } from './telemetry/proxy-stats.js';
+import { startRequestTelemetry } from './telemetry/request-telemetry.js';
 import { serveProxyAdmin, type ProxyAdmin } from './proxy-admin.js';
 import { startRegistration, type Registration } from './registration/registration-agent.js';
 import { authorizeInbound, balancingCore, routeDecisions } from './dataplane/routing-binding.js';
@@ -101,10 +103,18 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
 
   const dialer = createEndpointDialer(meshTls, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
   meshTls.onChange(() => dialer.rotate());
-  const clusters = new ClusterRegistry(balancingCore, dialer.dial, Math.random, Date.now, (cluster, endpoint) => log.warn({ cluster, endpoint }, 'endpoint ejected (outlier detection)'));
-  const served = (record: ServedRequest): void => {
-    log.debug({ record }, 'served');
-  };
+  const clusters = new ClusterRegistry(balancingCore, dialer.dial, Math.random, Date.now, (cluster, endpoint) => {
+    stats.ejections.inc({ cluster });
+    log.warn({ cluster, endpoint }, 'endpoint ejected (outlier detection)');
+  });
+  const stats = createProxyStats(registry, () => dialer.meshSessions());
+  const telemetry = startRequestTelemetry({
+    self: () => ({ name, namespace: config.namespace, spiffeId: meshTls.current()?.spiffeId ?? ownId, labels: config.labels, domainSuffix: DEFAULT_DOMAIN_SUFFIX }),
+    stats,
+    ...(config.accessLog ? { accessLog: childLogger(log, { part: 'access' }) } : {}),
+    log,
+  });
+  const served = (record: ServedRequest): void => telemetry.served(record);
   const self = { workload: name, namespace: config.namespace, ...(config.labels.app !== undefined ? { app: config.labels.app } : {}), ...(config.labels.version !== undefined ? { version: config.labels.version } : {}), canonicalService: config.labels['service.istio.io/canonical-name'] ?? config.labels.app ?? config.service };
   const outboundOpts: OutboundOptions = {
     namespace: config.namespace,
@@ -142,6 +152,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
       served,
       log: childLogger(log, { part: 'inbound' }),
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      namespace: config.namespace,
     });
     const handler = inbound;
     const inboundListener = await listenHttp({ name: 'inbound', host: config.bindHost, port: config.inboundPort, handler: handler.handle, tls: meshTls.serverOptions(), acceptPlaintext: () => handler.acceptsPlaintext(), log });
@@ -168,6 +179,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
     }
     if (bus === undefined || stopping.signal.aborted) return;
     follower.attach(bus);
+    telemetry.attach(bus);
     if (config.token === undefined) {
       log.error({}, 'no bootstrap token (--token / JETMESH_PROXY_TOKEN): this proxy cannot get a certificate');
       return;
@@ -238,6 +250,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
       registration?.stop();
       await Promise.all(listeners.map((l) => l.close(STOP_GRACE_MS)));
       identity?.stop();
+      telemetry.stop();
       inbound?.close();
       dialer.close();
       await follower.stop();

@@ -29,6 +29,8 @@ export interface Bus {
    * client drops whatever is sent while disconnected, so writers wait here first.
    */
   waitConnected(timeoutMs?: number): Promise<void>;
+  /** Whether the connection is up now (core publishes made while it is down are lost). */
+  isConnected(): boolean;
   /**
    * Calls `listener` after every reconnect (core subscriptions missed whatever was
    * published meanwhile, so their owners re-read). Returns the unsubscribe.
@@ -190,6 +192,7 @@ export async function connectBus(url: string, log: BusLogger, opts: ConnectOptio
       reconnectListeners.add(listener);
       return () => reconnectListeners.delete(listener);
     },
+    isConnected: () => !nc.isClosed() && link.isUp(),
     waitConnected: async (timeoutMs = timeout) => {
       if (nc.isClosed()) throw new BusUnavailableError(url, new Error('connection closed'), user);
       if (!(await link.waitUp(timeoutMs))) {

@@ -11,6 +11,10 @@ export class LinkState {
     for (const wake of waiters) wake();
   }
 
+  isUp(): boolean {
+    return this.up;
+  }
+
   /** Resolves true once up, false after timeoutMs. */
   waitUp(timeoutMs: number): Promise<boolean> {
     if (this.up) return Promise.resolve(true);

@@ -46,3 +46,4 @@ export * from './snapshot-consistency.js';
 export { decodeVersionedRoutingSnapshot, decodeVersionedWorkloadSnapshot } from './snapshot-codec.js';
 export * from './workload-registration.js';
 export * from './registration-signature.js';
+export * from './telemetry-report.js';

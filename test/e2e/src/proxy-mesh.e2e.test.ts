@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { type EchoApp, type MeshProcesses, type ProxyProcess, eventually, startMeshProcesses } from '@jetmesh/testing';
 import { call, callMany, countBy, ProxyMesh } from './proxy-harness.js';
 import { rawExchange } from './raw-exchange.js';
+import { connect } from '@nats-io/transport-node';
+import { decodeTelemetryReport, type TelemetryReport } from '@jetmesh/model';
 
 /** A ServiceEntry per service, as Istio declares workloads outside Kubernetes: the proxies' WorkloadEntries are its endpoints. */
 const serviceEntry = (name: string, port = 9080, protocol = 'HTTP'): string => `
@@ -156,6 +158,49 @@ spec:
     assert.equal(denied.body.trim(), 'RBAC: access denied');
     const allowed = await call(productpage, 'http://reviews:9080/reviews/1');
     assert.equal(allowed.status, 200);
+  });
+
+  it('telemetry: both proxies report each request once a second with Istio labels on mesh.telemetry.<ns>.<workload>, and /stats shows istio_requests_total', async () => {
+    const nc = await connect({ servers: mesh.nats.url });
+    try {
+      const reports: TelemetryReport[] = [];
+      const sub = nc.subscribe('mesh.telemetry.>', { callback: (_e, msg) => {
+        const r = decodeTelemetryReport(msg.json());
+        assert.ok(r._tag === 'Right', JSON.stringify(r));
+        reports.push(r.right);
+      } });
+      await new Promise((r) => setTimeout(r, 1_100));
+      reports.length = 0;
+      const marker = `/telemetry/${Date.now()}`;
+      const calls = await callMany(productpage, `http://reviews:9080${marker}`, 50, 5, { headers: { 'end-user': 'jason' } });
+      assert.deepEqual(countBy(calls, (c) => String(c.status)), { '200': 50 });
+      await new Promise((r) => setTimeout(r, 2_200));
+      sub.unsubscribe();
+      const series = reports.flatMap((r) => r.series).filter((x) => x.labels.destination_service === 'reviews.default.svc.cluster.local' && x.labels.response_code === '200');
+      const bySide = (reporter: string) => series.filter((x) => x.labels.reporter === reporter);
+      const source = bySide('source');
+      const destination = bySide('destination');
+      assert.equal(source.reduce((n, x) => n + x.requests, 0), 50);
+      assert.equal(destination.reduce((n, x) => n + x.requests, 0), 50);
+      assert.deepEqual(
+        { ...source[0]?.labels },
+        {
+          reporter: 'source', source_workload: productpage.name, source_workload_namespace: 'default', source_principal: 'spiffe://cluster.local/ns/default/sa/productpage',
+          source_app: 'productpage', source_version: 'v1', source_canonical_service: 'productpage', destination_workload: source[0]?.labels.destination_workload,
+          destination_workload_namespace: 'default', destination_principal: 'spiffe://cluster.local/ns/default/sa/reviews', destination_app: 'reviews', destination_version: 'v2',
+          destination_service: 'reviews.default.svc.cluster.local', destination_service_name: 'reviews', destination_service_namespace: 'default', destination_canonical_service: 'reviews',
+          request_protocol: 'http', response_code: '200', grpc_response_status: 'unknown', response_flags: '-', connection_security_policy: 'unknown',
+        },
+      );
+      assert.match(source[0]?.labels.destination_workload ?? '', /^reviews-v2-\d+$/);
+      assert.equal(destination[0]?.labels.connection_security_policy, 'mutual_tls');
+      assert.equal(destination[0]?.labels.source_workload, productpage.name);
+      assert.equal(destination[0]?.labels.source_principal, 'spiffe://cluster.local/ns/default/sa/productpage');
+      const stats = await (await fetch(`http://127.0.0.1:${productpage.adminPort}/stats`)).text();
+      assert.match(stats, /istio_requests_total\{[^}]*reporter="source"[^}]*destination_service="reviews\.default\.svc\.cluster\.local"/);
+    } finally {
+      await nc.close();
+    }
   });
 
   it('no route: an unknown host is 404 with flag NR', async () => {

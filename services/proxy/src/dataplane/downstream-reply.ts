@@ -25,8 +25,8 @@ export function localReply(res: DownstreamResponse, status: number, body: string
   res.end(text);
 }
 
-/** Streams an upstream response downstream, trailers included (gRPC's status lives there). */
-export function relayResponse(res: DownstreamResponse, upstream: UpstreamResponse, opts: RelayOptions): void {
+/** Streams an upstream response downstream, trailers included (gRPC's status lives there); counts the body bytes relayed. */
+export function relayResponse(res: DownstreamResponse, upstream: UpstreamResponse, opts: RelayOptions): { readonly bytes: () => number } {
   const headers = responseHeadersToRelay(upstream.headers);
   stripMeshHeaders(headers);
   opts.editHeaders?.(headers);
@@ -37,6 +37,8 @@ export function relayResponse(res: DownstreamResponse, upstream: UpstreamRespons
   // status from the trailers otherwise.
   const statusTrailers = h2 ? takeGrpcStatus(headers) : undefined;
   (res as ServerResponse).writeHead(upstream.status, headers);
+  let bytes = 0;
+  upstream.body.on('data', (chunk: Buffer) => (bytes += chunk.length));
   upstream.body.pipe(res as unknown as NodeJS.WritableStream, { end: false });
   upstream.body.once('error', () => res.destroy());
   upstream.trailers.then(
@@ -57,6 +59,7 @@ export function relayResponse(res: DownstreamResponse, upstream: UpstreamRespons
   res.once('close', () => {
     if (!res.writableFinished) upstream.abort();
   });
+  return { bytes: () => bytes };
 }
 
 const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'];

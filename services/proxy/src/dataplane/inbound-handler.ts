@@ -1,7 +1,7 @@
 import type { Http2ServerRequest } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '@jetmesh/log';
-import type { MtlsMode, WorkloadSnapshot } from '@jetmesh/model';
+import { fqdn, type MtlsMode, type WorkloadSnapshot } from '@jetmesh/model';
 import { localReply, relayResponse } from './downstream-reply.js';
 import { H2SessionPool } from './h2-session-pool.js';
 import { endToEndHeaders, headerValue } from './http-headers.js';
@@ -33,6 +33,8 @@ export interface InboundOptions {
   readonly served: (record: ServedRequest) => void;
   readonly log: Logger;
   readonly connectTimeoutMs: number;
+  /** The proxy's namespace: the Host callers used expands in it to the service's name. */
+  readonly namespace: string;
 }
 
 export interface InboundHandler {
@@ -110,6 +112,9 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
           requestBytes: 0,
           responseBytes: 0,
           mtls: tlsSocket !== undefined,
+          ...(view.host !== '' ? { service: fqdn(view.host, opts.namespace) } : {}),
+          ...(flat['x-request-id'] !== undefined ? { requestId: flat['x-request-id'] } : {}),
+          ...(flat['user-agent'] !== undefined ? { userAgent: flat['user-agent'] } : {}),
           ...(peerSpiffeId !== undefined ? { peerSpiffeId } : {}),
           ...(peer !== undefined ? { peer } : {}),
           ...extra,
@@ -143,13 +148,13 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
           return record(status, [flag], { requestBytes: body.bytes });
         }
         const response = result.response;
-        relayResponse(res, response, { flags: [] });
+        const relayed = relayResponse(res, response, { flags: [] });
         response.trailers.then(
           (t) => {
             const g = headerValue(response.headers['grpc-status']) ?? headerValue(t?.['grpc-status']);
-            record(response.status, [], { requestBytes: body.bytes, ...(g !== undefined ? { grpcStatus: Number(g) } : {}) });
+            record(response.status, [], { requestBytes: body.bytes, responseBytes: relayed.bytes(), ...(g !== undefined ? { grpcStatus: Number(g) } : {}) });
           },
-          () => record(response.status, ['UR'], { requestBytes: body.bytes }),
+          () => record(response.status, ['UR'], { requestBytes: body.bytes, responseBytes: relayed.bytes() }),
         );
       },
       (err: unknown) => {

@@ -109,7 +109,9 @@ export async function routeRequest(
         status,
         flags,
         requestBytes: extra.requestBytes ?? 0,
-        responseBytes: Number((res as { bytesWritten?: number }).bytesWritten ?? 0),
+        responseBytes: 0,
+        ...(view.headers['x-request-id'] !== undefined ? { requestId: view.headers['x-request-id'] } : {}),
+        ...(view.headers['user-agent'] !== undefined ? { userAgent: view.headers['user-agent'] } : {}),
         ...(meta.service !== undefined ? { service: meta.service } : {}),
         mtls: extra.mtls ?? false,
         ...extra,
@@ -163,6 +165,7 @@ export async function routeRequest(
   stripMeshHeaders(headers);
   headers['x-forwarded-proto'] ??= view.scheme;
   headers['x-request-id'] ??= randomUUID();
+  const requestId = String(headers['x-request-id']);
   headers[MeshHeaders.peerMetadata] = encodePeerMetadata(opts.self);
   if (isH2(req)) headers[MeshHeaders.downstreamProtocol] = 'h2';
   decisions.requestHeaders(route, destination, headers);
@@ -182,13 +185,13 @@ export async function routeRequest(
 
   const result: ForwardResult = await forwardToCluster(cluster, upstreamReq, decisions.retryPlan(route), { ...(hash.key !== undefined ? { hashKey: hash.key } : {}), deadline });
   const allFlags = [...flags, ...result.flags];
-  const base = { ...routeNames(route), cluster: destination.cluster, requestBytes: body.bytes, mtls: result.endpoint !== undefined && isMeshEndpoint(result.endpoint), ...(result.endpoint !== undefined ? { upstream: `${result.endpoint.address}:${result.endpoint.port}`, destinationEndpoint: result.endpoint } : {}) };
+  const base = { ...routeNames(route), requestId, cluster: destination.cluster, requestBytes: body.bytes, mtls: result.endpoint !== undefined && isMeshEndpoint(result.endpoint), ...(result.endpoint !== undefined ? { upstream: `${result.endpoint.address}:${result.endpoint.port}`, destinationEndpoint: result.endpoint } : {}) };
   if (result.response === undefined) {
     localReply(res, result.status, result.detail ?? 'upstream error', allFlags);
     return record(result.status, allFlags, base);
   }
   const response = result.response;
-  relayResponse(res, response, {
+  const relayed = relayResponse(res, response, {
     flags: allFlags,
     editHeaders: (h) => {
       decisions.responseHeaders(route, destination, h);
@@ -199,8 +202,8 @@ export async function routeRequest(
   const grpc = headerValue(response.headers['grpc-status']);
   response.trailers.then((t) => {
     const g = grpc ?? headerValue(t?.['grpc-status']);
-    record(response.status, allFlags, { ...base, ...(g !== undefined ? { grpcStatus: Number(g) } : {}) });
-  }, () => record(response.status, [...allFlags, ResponseFlags.upstreamReset], base));
+    record(response.status, allFlags, { ...base, responseBytes: relayed.bytes(), ...(g !== undefined ? { grpcStatus: Number(g) } : {}) });
+  }, () => record(response.status, [...allFlags, ResponseFlags.upstreamReset], { ...base, responseBytes: relayed.bytes() }));
 }
 
 const routeNames = (route: RouteRule): Partial<ServedRequest> => (route.name !== undefined ? { routeName: route.name } : {});

@@ -1,0 +1,102 @@
+import type * as t from 'io-ts';
+import { type Either } from 'fp-ts/lib/Either.js';
+import { decodeWith, enumOf, list, nonNegativeInt, num, refine, str, struct } from './codec/schema.js';
+import type { Invalid } from './invalid.js';
+
+/*
+ * What a proxy reports about the requests it carried, once per window (a second), on
+ * `mesh.telemetry.<ns>.<workload>`; the telemetry service folds these into Istio's standard
+ * metrics (`istio_requests_total`, `istio_request_duration_milliseconds`, `istio_request_bytes`,
+ * `istio_response_bytes`). Each series carries Istio's label set; a value the proxy does not
+ * know is "unknown", as in Istio. `id` is unique per report, so a redelivered report is counted
+ * once.
+ */
+
+/** Istio's standard labels, in Istio's names. */
+export const ISTIO_REQUEST_LABELS = [
+  'reporter',
+  'source_workload',
+  'source_workload_namespace',
+  'source_principal',
+  'source_app',
+  'source_version',
+  'source_canonical_service',
+  'destination_workload',
+  'destination_workload_namespace',
+  'destination_principal',
+  'destination_app',
+  'destination_version',
+  'destination_service',
+  'destination_service_name',
+  'destination_service_namespace',
+  'destination_canonical_service',
+  'request_protocol',
+  'response_code',
+  'grpc_response_status',
+  'response_flags',
+  'connection_security_policy',
+] as const;
+export type IstioRequestLabel = (typeof ISTIO_REQUEST_LABELS)[number];
+export type IstioRequestLabels = Readonly<Record<IstioRequestLabel, string>>;
+
+/** istio_request_duration_milliseconds buckets. */
+export const ISTIO_DURATION_BUCKETS_MS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000] as const;
+/** istio_request_bytes / istio_response_bytes buckets. */
+export const ISTIO_BYTE_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000] as const;
+
+export const UNKNOWN_LABEL = 'unknown';
+
+/** A histogram of one window: counts per bucket (not cumulative; one more for +Inf), and the sum. */
+export interface WindowHistogram {
+  readonly counts: readonly number[];
+  readonly sum: number;
+}
+
+export interface TelemetrySeries {
+  readonly labels: IstioRequestLabels;
+  readonly requests: number;
+  readonly durationMs: WindowHistogram;
+  readonly requestBytes: WindowHistogram;
+  readonly responseBytes: WindowHistogram;
+}
+
+export interface TelemetryReport {
+  readonly id: string;
+  readonly reporter: 'source' | 'destination' | 'both';
+  readonly workload: { readonly namespace: string; readonly name: string };
+  readonly window: { readonly start: string; readonly end: string };
+  readonly series: readonly TelemetrySeries[];
+  /** Requests whose series did not fit the per-window cap: counted here, not lost silently. */
+  readonly overflowRequests: number;
+}
+
+const label = refine(str, 'IstioLabelValue', (v) => (v === '' ? 'must not be empty (use "unknown")' : v.length > 1024 ? 'must be at most 1024 characters' : undefined));
+const histogram = (buckets: number) =>
+  struct('WindowHistogram', { counts: refine(list(nonNegativeInt), 'BucketCounts', (c) => (c.length === buckets + 1 ? undefined : `must have ${buckets + 1} counts (one per bucket, then +Inf)`)), sum: refine(num, 'Sum', (n) => (n < 0 ? 'must be >= 0' : undefined)) }, {});
+const labelsCodec = struct('IstioRequestLabels', Object.fromEntries(ISTIO_REQUEST_LABELS.map((l) => [l, label])) as Record<IstioRequestLabel, typeof label>, {});
+const SeriesCodec = struct(
+  'TelemetrySeries',
+  {
+    labels: labelsCodec,
+    requests: nonNegativeInt,
+    durationMs: histogram(ISTIO_DURATION_BUCKETS_MS.length),
+    requestBytes: histogram(ISTIO_BYTE_BUCKETS.length),
+    responseBytes: histogram(ISTIO_BYTE_BUCKETS.length),
+  },
+  {},
+);
+
+export const TelemetryReportCodec = struct(
+  'TelemetryReport',
+  {
+    id: refine(str, 'ReportId', (v) => (v === '' ? 'must not be empty' : undefined)),
+    reporter: enumOf('Reporter', ['source', 'destination', 'both'] as const),
+    workload: struct('ReportWorkload', { namespace: str, name: str }, {}),
+    window: struct('ReportWindow', { start: str, end: str }, {}),
+    series: list(SeriesCodec),
+    overflowRequests: nonNegativeInt,
+  },
+  {},
+) as unknown as t.Type<TelemetryReport, unknown, unknown>;
+
+export const decodeTelemetryReport = (u: unknown): Either<Invalid[], TelemetryReport> => decodeWith(TelemetryReportCodec, u);
