@@ -13,6 +13,8 @@ import {
 } from '@jetmesh/model';
 import { retryDelay, type RetryPolicy } from '../identity/renewal-schedule.js';
 
+const NO_CERTIFICATE = 'no workload certificate yet';
+
 /** The certificate a request is signed with: the workload's current key and chain (leaf first). */
 export interface RegistrationIdentity {
   readonly keyPem: string;
@@ -120,7 +122,7 @@ export function startRegistration(bus: Bus, opts: RegistrationOptions): Registra
 
   const ask = async (op: 'register' | 'deregister', timeoutMs: number): Promise<Outcome> => {
     const data = signed(op);
-    if (data === undefined) return { kind: 'failed', why: 'no workload certificate yet' };
+    if (data === undefined) return { kind: 'failed', why: NO_CERTIFICATE };
     try {
       await bus.waitConnected(timeoutMs);
       const answer = await bus.nc.request(Subjects.registryRequests, data, { timeout: timeoutMs });
@@ -173,7 +175,8 @@ export function startRegistration(bus: Bus, opts: RegistrationOptions): Registra
           if (code === 'UNAVAILABLE') log.warn({ code, reason, retryInMs: delay }, 'galley cannot register the workload yet');
           else log.error({ code, reason, retryInMs: delay }, `galley refused to register ${namespace}/${name}: ${code}: ${reason}`);
         } else if (outcome.kind === 'failed') {
-          log.warn({ why: outcome.why, retryInMs: delay }, 'workload registration not answered; retrying');
+          // Waiting for the first certificate is the normal start, not a problem worth a warning.
+          (outcome.why === NO_CERTIFICATE ? log.debug.bind(log) : log.warn.bind(log))({ why: outcome.why, retryInMs: delay }, 'workload registration not answered; retrying');
         }
         await pause(delay);
       }
