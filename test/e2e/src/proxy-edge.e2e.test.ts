@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { freePort } from '@jetmesh/runtime';
 import { type MeshProcesses, type ProxyProcess, startMeshProcesses } from '@jetmesh/testing';
-import { call, callMany, countBy, ProxyMesh } from './proxy-harness.js';
+import { callMany, countBy, ProxyMesh } from './proxy-harness.js';
 
 const serviceEntry = (name: string, port: number, protocol: string): string => `
 apiVersion: networking.istio.io/v1
@@ -57,7 +57,6 @@ describe('proxy edge: ingress gateway, gRPC, certificate renewal, control plane 
   let dir: string;
   let m: ProxyMesh;
   let productpage: ProxyProcess;
-  let gateway: ProxyProcess;
   let grpcApp: { port: number; close(): Promise<void> };
   let httpPort: number;
   let httpsPort: number;
@@ -103,7 +102,7 @@ spec:
     await m.sidecar('reviews', 'v1', { env: { JETMESH_PROXY_CERT_TTL: '1m' } });
     grpcApp = await startGrpcApp();
     await m.sidecar('echo', 'v1', { port: 9090, app: grpcApp });
-    gateway = await m.gateway([httpPort, httpsPort]);
+    await m.gateway([httpPort, httpsPort]);
   });
   after(async () => {
     await m?.stop();
