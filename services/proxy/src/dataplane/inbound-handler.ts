@@ -8,7 +8,8 @@ import { endToEndHeaders, headerValue } from './http-headers.js';
 import type { DownstreamRequest, DownstreamResponse } from './http-listener.js';
 import { Http1Upstream } from './http1-upstream.js';
 import { decodePeerMetadata, MeshHeaders, stripMeshHeaders } from './mesh-headers.js';
-import { namespaceOfSpiffeId, spiffeIdOfCertificate } from './mesh-tls.js';
+import { parseSpiffeId } from '@jetmesh/model';
+import { istioPrincipal, peerSpiffeId as spiffeIdOf } from '../identity/peer-identity.js';
 import { ReplayableBody } from './request-body.js';
 import type { RequestView } from './route-decisions.js';
 import type { ServedRequest } from './served-request.js';
@@ -70,13 +71,15 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
   const handle = (req: DownstreamRequest, res: DownstreamResponse): void => {
     const started = performance.now();
     const tlsSocket = tlsSocketOf(req);
-    const peerSpiffeId = tlsSocket !== undefined ? spiffeIdOfCertificate(tlsSocket.getPeerCertificate()) : undefined;
+    const peerSpiffeId = tlsSocket !== undefined ? spiffeIdOf(tlsSocket.getPeerCertificate()) : undefined;
     const targetPort = Number(headerValue(req.headers[MeshHeaders.targetPort]) ?? opts.servicePort) || opts.servicePort;
     if (tlsSocket === undefined && modeFor(targetPort) === 'STRICT') {
       // As Envoy does for STRICT: no plaintext filter chain, the connection is closed.
       req.socket.destroy();
       return;
     }
+    const parsedPeer = peerSpiffeId !== undefined ? parseSpiffeId(peerSpiffeId) : undefined;
+    const peerNamespace = parsedPeer?._tag === 'Right' ? parsedPeer.right.namespace : undefined;
     const peer = tlsSocket !== undefined ? decodePeerMetadata(req.headers[MeshHeaders.peerMetadata]) : undefined;
     const headers = endToEndHeaders(req.headers);
     const downstreamH2 = headerValue(headers[MeshHeaders.downstreamProtocol]) === 'h2' || (req.httpVersionMajor === 2 && tlsSocket === undefined);
@@ -93,8 +96,8 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
       scheme: 'http' as const,
       headers: flat,
       sourceIp: (tlsSocket ?? req.socket).remoteAddress ?? '',
-      ...(peerSpiffeId !== undefined ? { principal: peerSpiffeId.replace(/^spiffe:\/\//, '') } : {}),
-      ...(peerSpiffeId !== undefined && namespaceOfSpiffeId(peerSpiffeId) !== undefined ? { peerNamespace: namespaceOfSpiffeId(peerSpiffeId) } : {}),
+      ...(peerSpiffeId !== undefined ? { principal: istioPrincipal(peerSpiffeId) } : {}),
+      ...(peerNamespace !== undefined ? { peerNamespace } : {}),
     };
     const protocol: ServedRequest['protocol'] = downstreamH2 ? (flat['content-type']?.startsWith('application/grpc') ? 'grpc' : 'http2') : 'http1';
     const record = (status: number, flags: readonly string[], extra: Partial<ServedRequest> = {}): void => {

@@ -1,4 +1,5 @@
-import tls, { type PeerCertificate, type SecureContext } from 'node:tls';
+import tls, { type SecureContext } from 'node:tls';
+import { peerIdentityCheck } from '../identity/peer-identity.js';
 
 /** A workload's current credentials: its key, certificate chain (leaf first) and the roots it trusts. */
 export interface IdentityMaterial {
@@ -7,19 +8,6 @@ export interface IdentityMaterial {
   readonly rootsPem: string;
   readonly spiffeId: string;
 }
-
-/** The SPIFFE ID in a peer certificate's URI SAN, if it has exactly one. */
-export function spiffeIdOfCertificate(cert: PeerCertificate | undefined): string | undefined {
-  const san = cert?.subjectaltname;
-  if (san === undefined) return undefined;
-  const uris = san.split(/,\s*/).filter((n) => n.startsWith('URI:spiffe://')).map((n) => n.slice('URI:'.length));
-  return uris.length === 1 ? uris[0] : undefined;
-}
-
-/** `spiffe://td/ns/x/sa/y` → Istio's principal form `td/ns/x/sa/y`. */
-export const principalOf = (spiffeId: string): string => spiffeId.replace(/^spiffe:\/\//, '');
-
-export const namespaceOfSpiffeId = (spiffeId: string): string | undefined => /^spiffe:\/\/[^/]+\/ns\/([^/]+)\/sa\/[^/]+$/.exec(spiffeId)?.[1];
 
 const trustDomainOf = (spiffeId: string): string | undefined => /^spiffe:\/\/([^/]+)\//.exec(spiffeId)?.[1];
 
@@ -68,16 +56,10 @@ export class MeshTls {
       secureContext: ctx,
       ALPNProtocols: ['h2'],
       rejectUnauthorized: true,
-      checkServerIdentity: (_host, cert) => {
-        const id = spiffeIdOfCertificate(cert);
-        if (id === undefined) return new Error('peer certificate carries no SPIFFE ID');
-        if (trustDomainOf(id) !== trustDomain) return new Error(`peer ${id} is not in trust domain ${trustDomain}`);
-        if (expected.serviceAccount !== undefined && expected.namespace !== undefined) {
-          const want = `spiffe://${trustDomain}/ns/${expected.namespace}/sa/${expected.serviceAccount}`;
-          if (id !== want) return new Error(`peer is ${id}, expected ${want}`);
-        }
-        return undefined;
-      },
+      checkServerIdentity: peerIdentityCheck({
+        trustDomain: trustDomain ?? '',
+        ...(expected.namespace !== undefined && expected.serviceAccount !== undefined ? { expected: { namespace: expected.namespace, serviceAccount: expected.serviceAccount } } : {}),
+      }),
     });
   }
 }
