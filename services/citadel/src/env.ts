@@ -1,5 +1,4 @@
-import * as t from 'io-ts';
-import { MeshPorts, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, optionalEnvVar, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
+import { MeshPorts, textCodec, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, optionalEnvVar, port, positiveInt, type ConfigOf } from '@jetmesh/runtime';
 import { caKeyAlgorithms, type CaKeyAlgorithm } from './ca-key.js';
 import { trustDomainReason } from '@jetmesh/model';
 
@@ -7,18 +6,6 @@ export const CITADEL_DEFAULT_PORT = MeshPorts.citadelCa;
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-
-function textCodec<A>(name: string, parse: (text: string) => A | undefined, expected: string): EnvCodec<A> {
-  return new t.Type<A, string, unknown>(
-    name,
-    (u): u is A => u !== undefined,
-    (u, c) => {
-      const parsed = typeof u === 'string' ? parse(u.trim()) : undefined;
-      return parsed === undefined ? t.failure(u, c, expected) : t.success(parsed);
-    },
-    String,
-  );
-}
 
 const caKeyAlgorithm = textCodec<CaKeyAlgorithm>(
   'caKeyAlgorithm',

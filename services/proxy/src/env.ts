@@ -1,18 +1,5 @@
-import * as t from 'io-ts';
 import { dnsLabelReason, resourceNameReason, serviceAccountReason, trustDomainReason } from '@jetmesh/model';
-import { LocalProxyFiles, MeshPorts, envVar, hostPort, logLevel, NatsCredentialsEnv, natsUrl, DEFAULT_NATS_URL, nonEmptyString, optionalEnvVar, port, durationMs, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
-
-function textCodec<A>(name: string, parse: (text: string) => A | undefined, expected: string): EnvCodec<A> {
-  return new t.Type<A, string, unknown>(
-    name,
-    (u): u is A => u !== undefined,
-    (u, c) => {
-      const parsed = typeof u === 'string' ? parse(u.trim()) : undefined;
-      return parsed === undefined ? t.failure(u, c, expected) : t.success(parsed);
-    },
-    String,
-  );
-}
+import { LocalProxyFiles, MeshPorts, textCodec, envVar, hostPort, logLevel, NatsCredentialsEnv, natsUrl, DEFAULT_NATS_URL, nonEmptyString, optionalEnvVar, port, durationMs, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
 
 const checked = (name: string, reason: (s: string) => string | undefined, expected: string): EnvCodec<string> =>
   textCodec(name, (s) => (s !== '' && reason(s) === undefined ? s : undefined), expected);

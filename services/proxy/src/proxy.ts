@@ -19,7 +19,7 @@ import { loadCredentials, saveCredentials } from './identity/saved-credentials.j
 import { startWorkloadIdentity, type WorkloadIdentity } from './identity/workload-identity.js';
 import { createProxyStats } from './telemetry/proxy-stats.js';
 import { startRequestTelemetry } from './telemetry/request-telemetry.js';
-import { serveProxyAdmin, type ProxyAdmin } from './proxy-admin.js';
+import { serveProxyAdmin } from './proxy-admin.js';
 import { startRegistration, type Registration } from './registration/registration-agent.js';
 import { authorizeInbound, balancingCore, routeDecisions } from './dataplane/routing-binding.js';
 import { createSnapshotFollower, type SnapshotFollower } from './snapshots/snapshot-follower.js';
@@ -212,7 +212,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
   };
   const connecting = connectLoop();
 
-  const admin: ProxyAdmin = await serveProxyAdmin(
+  const admin = await serveProxyAdmin(
     {
       host: '127.0.0.1',
       port: config.adminPort,

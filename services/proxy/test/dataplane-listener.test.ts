@@ -2,23 +2,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { rawExchange as raw } from '@jetmesh/testing';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '@jetmesh/log';
 import { listenHttp, type HttpListener } from '../src/dataplane/http-listener.js';
 
 const log = createLogger('proxy-test', 'silent');
-
-/** Writes raw bytes and collects whatever the server answers until it closes. */
-const raw = (port: number, bytes: string, waitMs = 3_000): Promise<string> =>
-  new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let out = '';
-    socket.on('data', (d) => (out += d.toString('latin1')));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(out));
-    socket.write(bytes);
-    setTimeout(() => socket.destroy(), waitMs);
-  });
 
 describe('dataplane.listener', () => {
   let listener: HttpListener;

@@ -16,6 +16,14 @@ export interface AdminOptions {
   readonly host?: string;
   readonly ready: () => Readiness;
   readonly registry: Registry;
+  /** More GET endpoints by path (a proxy's /config_dump, Envoy's /stats and /ready names). */
+  readonly routes?: Readonly<Record<string, () => AdminReply | Promise<AdminReply>>>;
+}
+
+export interface AdminReply {
+  readonly status?: number;
+  readonly body: string;
+  readonly contentType?: string;
 }
 
 export interface AdminServer {
@@ -34,6 +42,11 @@ async function route(req: IncomingMessage, res: ServerResponse, opts: AdminOptio
     return reply(res, 405, 'method not allowed\n');
   }
   const path = new URL(req.url ?? '/', 'http://admin').pathname;
+  const extra = opts.routes?.[path];
+  if (extra !== undefined) {
+    const r = await extra();
+    return reply(res, r.status ?? 200, r.body, r.contentType);
+  }
   switch (path) {
     case '/healthz':
       return reply(res, 200, 'ok\n');

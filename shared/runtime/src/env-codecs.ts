@@ -26,6 +26,11 @@ function envCodec<A>(
   );
 }
 
+/** A codec of a variable's text (trimmed) by a parse function; `expected` is the reason shown when it fails. */
+export function textCodec<A>(name: string, parse: (text: string) => A | undefined, expected: string): EnvCodec<A> {
+  return envCodec(name, (u): u is A => u !== undefined, parse, expected);
+}
+
 function parseInteger(text: string): number | undefined {
   return /^\d+$/.test(text) ? Number(text) : undefined;
 }

@@ -16,3 +16,4 @@ export { startEchoApp } from './echo-app.js';
 export type { EchoApp, EchoReply } from './echo-app.js';
 export { startProxyProcess } from './proxy-process.js';
 export type { ProxyProcess, ProxyProcessOptions } from './proxy-process.js';
+export { rawExchange } from './raw-exchange.js';

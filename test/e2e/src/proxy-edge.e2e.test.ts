@@ -9,19 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { freePort } from '@jetmesh/runtime';
 import { type MeshProcesses, type ProxyProcess, startMeshProcesses } from '@jetmesh/testing';
-import { callMany, countBy, ProxyMesh } from './proxy-harness.js';
-
-const serviceEntry = (name: string, port: number, protocol: string): string => `
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: ${name}}
-spec:
-  hosts: [${name}]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: ${port}, name: ${protocol.toLowerCase()}, protocol: ${protocol}}]
-  workloadSelector: {labels: {app: ${name}}}
----`;
+import { callMany, countBy, ProxyMesh, serviceEntry } from './proxy-harness.js';
 
 /** An HTTP(S) request to a gateway port with a given Host (and SNI). */
 function viaGateway(port: number, host: string, path: string, tls?: { ca: string }): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
@@ -73,7 +61,7 @@ describe('proxy edge: ingress gateway, gRPC, certificate renewal, control plane 
     mesh = await startMeshProcesses({ services: ['galley', 'pilot', 'citadel'] });
     m = new ProxyMesh(mesh, dir);
     [httpPort, httpsPort] = [await freePort(), await freePort()];
-    await m.apply(`${serviceEntry('productpage', 9080, 'HTTP')}${serviceEntry('reviews', 9080, 'HTTP')}${serviceEntry('echo', 9090, 'GRPC')}
+    await m.apply(`${serviceEntry('productpage')}${serviceEntry('reviews')}${serviceEntry('echo', 9090, 'GRPC')}
 apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: bookinfo-gateway}

@@ -13,6 +13,19 @@ export interface CallResult {
   readonly ms: number;
 }
 
+/** A ServiceEntry per service, as Istio declares workloads outside Kubernetes: the proxies' WorkloadEntries are its endpoints. */
+export const serviceEntry = (name: string, port = 9080, protocol = 'HTTP'): string => `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${name}}
+spec:
+  hosts: [${name}]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: ${port}, name: ${protocol.toLowerCase()}, protocol: ${protocol}}]
+  workloadSelector: {labels: {app: ${name}}}
+---`;
+
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 /**

@@ -3,24 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type EchoApp, type MeshProcesses, type ProxyProcess, eventually, startMeshProcesses } from '@jetmesh/testing';
-import { call, callMany, countBy, ProxyMesh } from './proxy-harness.js';
-import { rawExchange } from './raw-exchange.js';
+import { type EchoApp, type MeshProcesses, type ProxyProcess, eventually, rawExchange, startMeshProcesses } from '@jetmesh/testing';
+import { call, callMany, countBy, ProxyMesh, serviceEntry } from './proxy-harness.js';
 import { connect } from '@nats-io/transport-node';
 import { decodeTelemetryReport, type TelemetryReport } from '@jetmesh/model';
-
-/** A ServiceEntry per service, as Istio declares workloads outside Kubernetes: the proxies' WorkloadEntries are its endpoints. */
-const serviceEntry = (name: string, port = 9080, protocol = 'HTTP'): string => `
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: ${name}}
-spec:
-  hosts: [${name}]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: ${port}, name: http, protocol: ${protocol}}]
-  workloadSelector: {labels: {app: ${name}}}
----`;
 
 const reviewsRoute = (v1: number, v2: number): string => `
 apiVersion: networking.istio.io/v1
