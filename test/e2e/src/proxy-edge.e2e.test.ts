@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { freePort } from '@jetmesh/runtime';
-import { type MeshProcesses, type ProxyProcess, startMeshProcesses } from '@jetmesh/testing';
-import { callMany, countBy, ProxyMesh, serviceEntry } from './proxy-harness.js';
+import { type EchoReply, type MeshProcesses, type ProxyProcess, eventually, startEchoApp, startMeshProcesses } from '@jetmesh/testing';
+import { call, callMany, countBy, ProxyMesh, serviceEntry } from './proxy-harness.js';
 
 /** An HTTP(S) request to a gateway port with a given Host (and SNI). */
 function viaGateway(port: number, host: string, path: string, tls?: { ca: string }): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
@@ -126,6 +126,73 @@ spec:
       await assert.rejects(say('missing'), (err: grpc.ServiceError) => err.code === grpc.status.NOT_FOUND && err.details === 'no such thing');
     } finally {
       client.close();
+    }
+  });
+
+  it('routing features end to end: HTTP_PROXY absolute-form to a MESH_EXTERNAL service, rewrite, header edits, CORS, redirect, mirror; proxy-config prints the state', async () => {
+    const external = await startEchoApp('external', 'v1');
+    try {
+      await m.apply(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: external-api}
+spec:
+  hosts: [api.external.test]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  endpoints: [{address: 127.0.0.1, ports: {http: ${external.port}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{uri: {prefix: /old}}]
+    redirect: {uri: /new, redirectCode: 302}
+  - match: [{uri: {prefix: /v1api}}]
+    rewrite: {uri: /api}
+    headers: {request: {set: {x-added: "yes"}}, response: {add: {x-resp: here}}}
+    corsPolicy: {allowOrigins: [{exact: "https://shop.example"}], allowMethods: [GET]}
+    mirror: {host: api.external.test}
+    route: [{destination: {host: reviews}}]
+  - route: [{destination: {host: reviews}}]
+`);
+      // An app with HTTP_PROXY sends absolute-form requests; an external endpoint is dialled directly, in plaintext.
+      const viaProxy = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: productpage.outboundPort, path: 'http://api.external.test/ext?q=1' }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on('error', reject);
+      });
+      assert.equal(viaProxy.status, 200, viaProxy.body);
+      const echo = JSON.parse(viaProxy.body) as EchoReply;
+      assert.equal(echo.service, 'external');
+      assert.equal(echo.path, '/ext?q=1');
+      assert.equal(echo.headers['x-forwarded-client-cert'], undefined);
+
+      const before = external.received();
+      const rewritten = await m.until(productpage, 'http://reviews:9080/v1api/items', (c) => c.echo?.path === '/api/items', 'the rewrite', { headers: { origin: 'https://shop.example' } });
+      assert.equal(rewritten.echo?.headers['x-added'], 'yes');
+      assert.equal(rewritten.headers.get('x-resp'), 'here');
+      assert.equal(rewritten.headers.get('access-control-allow-origin'), 'https://shop.example');
+      const preflight = await call(productpage, 'http://reviews:9080/v1api/items', { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'GET' } });
+      assert.equal(preflight.status, 200);
+      assert.equal(preflight.headers.get('access-control-allow-methods'), 'GET');
+      const redirected = await call(productpage, 'http://reviews:9080/old/page');
+      assert.equal(redirected.status, 302);
+      assert.equal(redirected.headers.get('location'), 'http://reviews:9080/new');
+      await eventually(async () => (external.received() > before ? true : undefined), 'the mirrored copy reaching the external app');
+
+      const dump = await mesh.cli(['proxy-config', productpage.name, '--admin-url', `http://127.0.0.1:${productpage.adminPort}`]);
+      assert.equal(dump.code, 0, dump.stderr);
+      const config = JSON.parse(dump.stdout) as { certificate: { spiffeId: string; notAfter: string }; hosts: Record<string, { version: { config: number } }> };
+      assert.equal(config.certificate.spiffeId, 'spiffe://cluster.local/ns/default/sa/productpage');
+      assert.ok(config.hosts['reviews.default.svc.cluster.local']!.version.config > 0);
+    } finally {
+      await external.close();
     }
   });
 
