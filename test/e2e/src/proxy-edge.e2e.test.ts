@@ -40,7 +40,7 @@ async function startGrpcApp(): Promise<{ port: number; close(): Promise<void> }>
   return { port, close: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
 }
 
-describe('proxy edge: ingress gateway, gRPC, certificate renewal, control plane down', () => {
+describe('proxy edge, every component as its NATS user: ingress gateway, gRPC, certificate renewal, control plane down', () => {
   let mesh: MeshProcesses;
   let dir: string;
   let m: ProxyMesh;
@@ -58,7 +58,8 @@ describe('proxy edge: ingress gateway, gRPC, certificate renewal, control plane 
       { cwd: dir, stdio: 'pipe' },
     );
     certPem = readFileSync(join(dir, 'gw.crt'), 'utf8');
-    mesh = await startMeshProcesses({ services: ['galley', 'pilot', 'citadel'] });
+    // Every component as its own NATS user (deploy/nats/): the proxies as `proxy`, which may read snapshots and trust, publish telemetry and ask galley to register them, nothing else.
+    mesh = await startMeshProcesses({ services: ['galley', 'pilot', 'citadel'], natsUsers: true });
     m = new ProxyMesh(mesh, dir);
     [httpPort, httpsPort] = [await freePort(), await freePort()];
     await m.apply(`${serviceEntry('productpage')}${serviceEntry('reviews')}${serviceEntry('echo', 9090, 'GRPC')}
