@@ -20,6 +20,8 @@ export interface ProxyProcessOptions {
   readonly env?: Record<string, string>;
   /** Restart as the same proxy: its name and ports (a restarted proxy finds its saved state by name). */
   readonly same?: Pick<ProxyProcess, 'name' | 'inboundPort' | 'outboundPort' | 'adminPort'>;
+  /** Flags for node itself, e.g. --cpu-prof (which NODE_OPTIONS may not carry). */
+  readonly nodeArgs?: readonly string[];
   /** Wait for /ready (certificate and workload snapshot); default true. */
   readonly waitReady?: boolean;
 }
@@ -60,7 +62,7 @@ export async function startProxyProcess(mesh: MeshProcesses, opts: ProxyProcessO
     ...(opts.gatewayPorts !== undefined ? { JETMESH_PROXY_GATEWAY: 'true', JETMESH_PROXY_GATEWAY_PORTS: opts.gatewayPorts.join(',') } : {}),
     ...opts.env,
   };
-  const child = launchProcess(process.execPath, [proxyEntry], { name: `proxy ${name}`, env, cwd: repoRoot });
+  const child = launchProcess(process.execPath, [...(opts.nodeArgs ?? []), proxyEntry], { name: `proxy ${name}`, env, cwd: repoRoot });
   if (opts.waitReady !== false) {
     try {
       await waitForHttp(`http://127.0.0.1:${adminPort}/ready`, { timeoutMs: 20_000 });

@@ -4,6 +4,7 @@ import { convergenceBench } from './convergence.js';
 import { galleyApplyBench } from './galley-apply.js';
 import { replayBench } from './replay.js';
 import { xdsScaleBench } from './xds-scale.js';
+import { proxyBench } from './proxy.js';
 
 // Benchmarks are not tests: they print figures beside a baseline measured in the same run.
 // `npm run bench` runs them all; `npm run bench -- convergence replay` runs the ones named.
@@ -13,9 +14,10 @@ const benches: Record<string, () => Promise<BenchRow[]>> = {
   replay: replayBench,
   'galley-apply': galleyApplyBench,
   'ca-issue': caIssueBench,
+  proxy: proxyBench,
 };
 
-const wanted = process.argv.slice(2);
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const unknown = wanted.filter((name) => !(name in benches));
 if (unknown.length > 0) {
   console.error(`unknown bench ${unknown.join(', ')}: choose from ${Object.keys(benches).join(', ')}`);

@@ -50,7 +50,7 @@ export class ClusterRegistry {
   }
 
   for(destination: WeightedDestination): UpstreamCluster {
-    const fingerprint = JSON.stringify([destination.endpoints, destination.loadBalancer, destination.trafficPolicy ?? null]);
+    const fingerprint = fingerprintOf(destination);
     const existing = this.clusters.get(destination.cluster);
     if (existing !== undefined) {
       if (existing.fingerprint !== fingerprint) {
@@ -115,5 +115,16 @@ export class ClusterRegistry {
     };
   }
 }
+
+// A snapshot's destinations are immutable values: fingerprint each object once, not per request.
+const fingerprints = new WeakMap<WeightedDestination, string>();
+const fingerprintOf = (d: WeightedDestination): string => {
+  let f = fingerprints.get(d);
+  if (f === undefined) {
+    f = JSON.stringify([d.endpoints, d.loadBalancer, d.trafficPolicy ?? null]);
+    fingerprints.set(d, f);
+  }
+  return f;
+};
 
 const lbOf = (d: WeightedDestination): LoadBalancerSettings | undefined => d.trafficPolicy?.loadBalancer ?? d.loadBalancer;

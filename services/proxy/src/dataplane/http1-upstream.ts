@@ -37,8 +37,14 @@ export class Http1Upstream {
         headers: { ...req.headers, host: req.authority },
         agent: target.tls === undefined ? this.agent : this.tlsAgent,
         ...(target.tls ?? {}),
-        signal,
       });
+      // An abort listener of our own: the request's `signal` option costs a stream wrapper per request.
+      const onAbort = (): void => {
+        outgoing.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      outgoing.once('close', () => signal.removeEventListener('abort', onAbort));
       const connectTimer = setTimeout(() => {
         if (!connected) outgoing.destroy(Object.assign(new Error(`connect to ${target.host}:${target.port} timed out`), { code: 'ETIMEDOUT' }));
       }, this.connectTimeoutMs);

@@ -48,6 +48,15 @@ export interface InboundHandler {
 /** Istio's default when no PeerAuthentication applies. */
 const DEFAULT_MODE: MtlsMode = 'PERMISSIVE';
 
+// Parsing the peer certificate costs more than the rest of a request's authorization: once per connection.
+const peerIds = new WeakMap<TLSSocket, string | undefined>();
+const peerIdOf = (socket: TLSSocket): string | undefined => {
+  if (peerIds.has(socket)) return peerIds.get(socket);
+  const id = spiffeIdOf(socket.getPeerCertificate());
+  peerIds.set(socket, id);
+  return id;
+};
+
 const tlsSocketOf = (req: DownstreamRequest): TLSSocket | undefined => {
   const socket = (req as Http2ServerRequest).stream?.session?.socket ?? req.socket;
   return (socket as TLSSocket).encrypted === true ? (socket as TLSSocket) : undefined;
@@ -71,7 +80,7 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
   const handle = (req: DownstreamRequest, res: DownstreamResponse): void => {
     const started = performance.now();
     const tlsSocket = tlsSocketOf(req);
-    const peerSpiffeId = tlsSocket !== undefined ? spiffeIdOf(tlsSocket.getPeerCertificate()) : undefined;
+    const peerSpiffeId = tlsSocket !== undefined ? peerIdOf(tlsSocket) : undefined;
     const targetPort = Number(headerValue(req.headers[MeshHeaders.targetPort]) ?? opts.servicePort) || opts.servicePort;
     if (tlsSocket === undefined && modeFor(targetPort) === 'STRICT') {
       // As Envoy does for STRICT: no plaintext filter chain, the connection is closed.

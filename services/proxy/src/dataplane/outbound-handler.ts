@@ -166,7 +166,7 @@ export async function routeRequest(
   headers['x-forwarded-proto'] ??= view.scheme;
   headers['x-request-id'] ??= randomUUID();
   const requestId = String(headers['x-request-id']);
-  headers[MeshHeaders.peerMetadata] = encodePeerMetadata(opts.self);
+  headers[MeshHeaders.peerMetadata] = encodedSelf(opts.self);
   if (isH2(req)) headers[MeshHeaders.downstreamProtocol] = 'h2';
   decisions.requestHeaders(route, destination, headers);
   const body = new ReplayableBody(req, opts.replayLimitBytes);
@@ -205,6 +205,16 @@ export async function routeRequest(
     record(response.status, allFlags, { ...base, responseBytes: relayed.bytes(), ...(g !== undefined ? { grpcStatus: Number(g) } : {}) });
   }, () => record(response.status, [...allFlags, ResponseFlags.upstreamReset], { ...base, responseBytes: relayed.bytes() }));
 }
+
+const encodedSelves = new WeakMap<PeerMetadata, string>();
+const encodedSelf = (self: PeerMetadata): string => {
+  let e = encodedSelves.get(self);
+  if (e === undefined) {
+    e = encodePeerMetadata(self);
+    encodedSelves.set(self, e);
+  }
+  return e;
+};
 
 const routeNames = (route: RouteRule): Partial<ServedRequest> => (route.name !== undefined ? { routeName: route.name } : {});
 const isMeshEndpoint = (e: { labels: Readonly<Record<string, string>> }): boolean => e.labels['security.istio.io/tlsMode'] === 'istio';
