@@ -50,7 +50,7 @@ export class MeshTls {
     const ctx = this.client;
     if (ctx === undefined || this.material === undefined) throw new Error('no workload certificate yet');
     const trustDomain = trustDomainOf(this.material.spiffeId);
-    return tls.connect({
+    const socket = tls.connect({
       host,
       port,
       secureContext: ctx,
@@ -61,5 +61,8 @@ export class MeshTls {
         ...(expected.namespace !== undefined && expected.serviceAccount !== undefined ? { expected: { namespace: expected.namespace, serviceAccount: expected.serviceAccount } } : {}),
       }),
     });
+    // Small HTTP/2 frames must not wait for Nagle (stalls against delayed ACKs).
+    socket.setNoDelay(true);
+    return socket;
   }
 }
