@@ -58,7 +58,7 @@ describe('telemetry.report', () => {
     const bad = decodeTelemetryReport({ id: '', reporter: 'x', workload: { namespace: 'd', name: 'n' }, window: { start: 'a', end: 'b' }, series: [], overflowRequests: -1 });
     assert.ok(bad._tag === 'Left');
     const paths = bad.left.map((e) => e.path).sort();
-    assert.deepEqual(paths, ['id', 'overflowRequests', 'reporter']);
+    assert.deepEqual(paths, ['id', 'overflowRequests', 'reporter', 'window.end', 'window.start']);
   });
 
   it('labels: the client proxy names the destination from the endpoint it picked, the server proxy the caller from its certificate', () => {

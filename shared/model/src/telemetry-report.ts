@@ -46,7 +46,11 @@ export const ISTIO_BYTE_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 100
 
 export const UNKNOWN_LABEL = 'unknown';
 
-/** A histogram of one window: counts per bucket (not cumulative; one more for +Inf), and the sum. */
+/**
+ * A histogram of one window: counts per bucket, not cumulative (counts[i] = observations in
+ * (bucket[i-1], bucket[i]]; the last one is +Inf, so there is one more count than buckets), and
+ * the sum of the observed values. Cumulative `le` counts are a running sum of these.
+ */
 export interface WindowHistogram {
   readonly counts: readonly number[];
   readonly sum: number;
@@ -66,9 +70,17 @@ export interface TelemetryReport {
   readonly workload: { readonly namespace: string; readonly name: string };
   readonly window: { readonly start: string; readonly end: string };
   readonly series: readonly TelemetrySeries[];
-  /** Requests whose series did not fit the per-window cap: counted here, not lost silently. */
+  /**
+   * Requests whose label set did not fit the per-window series cap: not in any series (so they
+   * add to no Istio metric and invent no label values) but counted here.
+   */
   readonly overflowRequests: number;
 }
+
+// RFC 3339 with a time zone, as `Date#toISOString` writes it; the consumer orders late windows by it.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const instant = refine(str, 'RFC3339Time', (v) => (RFC3339.test(v) && !Number.isNaN(Date.parse(v)) ? undefined : 'must be an RFC 3339 time (2025-01-01T00:00:00.000Z)'));
+const name = refine(str, 'WorkloadName', (v) => (v === '' ? 'must not be empty' : undefined));
 
 const label = refine(str, 'IstioLabelValue', (v) => (v === '' ? 'must not be empty (use "unknown")' : v.length > 1024 ? 'must be at most 1024 characters' : undefined));
 const histogram = (buckets: number) =>
@@ -91,12 +103,13 @@ export const TelemetryReportCodec = struct(
   {
     id: refine(str, 'ReportId', (v) => (v === '' ? 'must not be empty' : undefined)),
     reporter: enumOf('Reporter', ['source', 'destination', 'both'] as const),
-    workload: struct('ReportWorkload', { namespace: str, name: str }, {}),
-    window: struct('ReportWindow', { start: str, end: str }, {}),
+    workload: struct('ReportWorkload', { namespace: name, name }, {}),
+    window: refine(struct('ReportWindow', { start: instant, end: instant }, {}), 'ReportWindow', (w) => (Date.parse(w.end) < Date.parse(w.start) ? 'end must not be before start' : undefined)),
     series: list(SeriesCodec),
     overflowRequests: nonNegativeInt,
   },
   {},
 ) as unknown as t.Type<TelemetryReport, unknown, unknown>;
 
+/** Reads a report off the wire (strict: unknown fields, a missing label or a wrong bucket count are refused, all at once). */
 export const decodeTelemetryReport = (u: unknown): Either<Invalid[], TelemetryReport> => decodeWith(TelemetryReportCodec, u);

@@ -1,9 +1,20 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, type IstioRequestLabels } from '@jetmesh/model';
+import { measure, recordLabels, type RequestRecord } from './request-record.js';
+
+export type SnapshotKind = 'host' | 'workload';
 
 /** The proxy's own metrics on its admin port (`/stats`): Istio's per-proxy request metrics plus jetmesh_proxy_*. */
 export interface ProxyStats {
   record(labels: IstioRequestLabels, durationMs: number, requestBytes: number, responseBytes: number): void;
+  /** The same, from the data plane's per-request record. */
+  observe(record: RequestRecord): void;
+  snapshotApplied(kind: SnapshotKind): void;
+  /** A value the proxy would not apply: `invalid` (decoder refused it) or `stale` (not newer than held). */
+  snapshotRefused(kind: SnapshotKind, reason: 'invalid' | 'stale'): void;
+  upstreamConnected(): void;
+  upstreamConnectFailed(): void;
+  ejected(cluster: string): void;
   readonly reportsPublished: Counter;
   readonly reportsDropped: Counter;
   readonly ejections: Counter<'cluster'>;
@@ -12,21 +23,31 @@ export interface ProxyStats {
 
 const labelNames = [...ISTIO_REQUEST_LABELS];
 
-export function createProxyStats(registry: Registry, upstreamSessions: () => number): ProxyStats {
+export function createProxyStats(registry: Registry, upstreamSessions: () => number = () => 0): ProxyStats {
   const requests = new Counter({ name: 'istio_requests_total', help: 'Requests carried by this proxy (Istio standard metric)', labelNames, registers: [registry] });
   const duration = new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration (Istio standard metric)', labelNames, buckets: [...ISTIO_DURATION_BUCKETS_MS], registers: [registry] });
   const requestBytes = new Histogram({ name: 'istio_request_bytes', help: 'Request body sizes (Istio standard metric)', labelNames, buckets: [...ISTIO_BYTE_BUCKETS], registers: [registry] });
   const responseBytes = new Histogram({ name: 'istio_response_bytes', help: 'Response body sizes (Istio standard metric)', labelNames, buckets: [...ISTIO_BYTE_BUCKETS], registers: [registry] });
+  const snapshots = new Counter({ name: 'jetmesh_proxy_snapshots_total', help: 'Snapshot values received, by kind and what the proxy did with them', labelNames: ['kind', 'result'], registers: [registry] });
+  const connections = new Counter({ name: 'jetmesh_proxy_upstream_connections_total', help: 'Connections dialled to upstreams, by result', labelNames: ['result'], registers: [registry] });
+  const ejections = new Counter({ name: 'jetmesh_proxy_outlier_ejections_total', help: 'Endpoints ejected by outlier detection', labelNames: ['cluster'], registers: [registry] });
+  const record = (labels: IstioRequestLabels, ms: number, req: number, res: number): void => {
+    requests.inc(labels);
+    duration.observe(labels, measure(ms));
+    requestBytes.observe(labels, measure(req));
+    responseBytes.observe(labels, measure(res));
+  };
   return {
-    record: (labels, ms, req, res) => {
-      requests.inc(labels);
-      duration.observe(labels, ms);
-      requestBytes.observe(labels, req);
-      responseBytes.observe(labels, res);
-    },
+    record,
+    observe: (r) => record(recordLabels(r), r.durationMs, r.requestBytes, r.responseBytes),
+    snapshotApplied: (kind) => snapshots.inc({ kind, result: 'applied' }),
+    snapshotRefused: (kind, reason) => snapshots.inc({ kind, result: reason }),
+    upstreamConnected: () => connections.inc({ result: 'ok' }),
+    upstreamConnectFailed: () => connections.inc({ result: 'failed' }),
+    ejected: (cluster) => ejections.inc({ cluster }),
     reportsPublished: new Counter({ name: 'jetmesh_proxy_telemetry_reports_published_total', help: 'Telemetry reports published to NATS', registers: [registry] }),
     reportsDropped: new Counter({ name: 'jetmesh_proxy_telemetry_reports_dropped_total', help: 'Telemetry windows dropped while NATS was unreachable (telemetry is sampled, not a log)', registers: [registry] }),
-    ejections: new Counter({ name: 'jetmesh_proxy_outlier_ejections_total', help: 'Endpoints ejected by outlier detection', labelNames: ['cluster'], registers: [registry] }),
+    ejections,
     upstreamSessions: new Gauge({ name: 'jetmesh_proxy_upstream_sessions', help: 'HTTP/2 mTLS sessions open to peer proxies', registers: [registry], collect() { this.set(upstreamSessions()); } }),
   };
 }

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, decodeTelemetryReport, type TelemetryReport } from '../src/index.js';
+
+// Wire objects have Object's prototype; fast-check may otherwise build null-prototype ones.
+const record = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> => fc.record(model, { noNullPrototype: true });
+const labelValue = fc.oneof(fc.constant('unknown'), fc.constantFrom('200', '503', '-', 'UH,URX', 'mutual_tls'), fc.string({ minLength: 1, maxLength: 40 }));
+const labels = record(Object.fromEntries(ISTIO_REQUEST_LABELS.map((l) => [l, labelValue])) as Record<(typeof ISTIO_REQUEST_LABELS)[number], fc.Arbitrary<string>>);
+const histogram = (buckets: number) => record({ counts: fc.array(fc.nat(), { minLength: buckets + 1, maxLength: buckets + 1 }), sum: fc.double({ min: 0, max: 1e12, noNaN: true }).map((n) => (Object.is(n, -0) ? 0 : n)) });
+const series = record({ labels, requests: fc.nat(), durationMs: histogram(ISTIO_DURATION_BUCKETS_MS.length), requestBytes: histogram(ISTIO_BYTE_BUCKETS.length), responseBytes: histogram(ISTIO_BYTE_BUCKETS.length) });
+const epochMs = fc.integer({ min: 0, max: 4_102_444_800_000 });
+const report: fc.Arbitrary<TelemetryReport> = record({
+    id: fc.string({ minLength: 1, maxLength: 36 }),
+    reporter: fc.constantFrom('source', 'destination', 'both') as fc.Arbitrary<TelemetryReport['reporter']>,
+    workload: record({ namespace: fc.string({ minLength: 1, maxLength: 20 }), name: fc.string({ minLength: 1, maxLength: 40 }) }),
+    start: epochMs,
+    length: fc.integer({ min: 0, max: 120_000 }),
+    series: fc.array(series, { maxLength: 5 }),
+    overflowRequests: fc.nat(),
+  }).map(({ start, length, ...r }) => ({ ...r, window: { start: new Date(start).toISOString(), end: new Date(start + length).toISOString() } }));
+
+const wire = (r: unknown): unknown => JSON.parse(JSON.stringify(r));
+
+describe('model.telemetry-report', () => {
+  it('round-trip: any report decodes from its JSON to an equal report (property)', () => {
+    fc.assert(
+      fc.property(report, (r) => {
+        const decoded = decodeTelemetryReport(wire(r));
+        assert.ok(decoded._tag === 'Right', JSON.stringify(decoded));
+        assert.deepEqual(decoded.right, r);
+      }),
+    );
+  });
+
+  it('errors: a missing label, a wrong bucket count or a negative sum is refused at its path (property)', () => {
+    fc.assert(
+      fc.property(report.filter((r) => r.series.length > 0), fc.constantFrom(...ISTIO_REQUEST_LABELS), fc.nat(), (r, label, n) => {
+        const i = n % r.series.length;
+        const broken = wire(r) as { series: { labels: Record<string, string>; durationMs: { counts: number[] }; responseBytes: { sum: number } }[] };
+        const s = broken.series[i]!;
+        delete s.labels[label];
+        s.durationMs.counts.pop();
+        s.responseBytes.sum = -1;
+        const decoded = decodeTelemetryReport(broken);
+        assert.ok(decoded._tag === 'Left');
+        const paths = decoded.left.map((e) => e.path);
+        for (const p of [`series[${i}].labels.${label}`, `series[${i}].durationMs.counts`, `series[${i}].responseBytes.sum`]) assert.ok(paths.includes(p), `${p} in ${paths.join(', ')}`);
+      }),
+    );
+  });
+
+  it('errors: an unknown field, a window that is not RFC 3339 or ends before it starts, an empty label value', () => {
+    const ok = fc.sample(report, { numRuns: 1, seed: 7 })[0]!;
+    const withSeries = { ...ok, series: [{ ...fc.sample(series, { numRuns: 1, seed: 7 })[0]!, labels: { ...fc.sample(labels, { numRuns: 1, seed: 7 })[0]!, response_code: '' } }] };
+    const paths = (u: unknown): string[] => {
+      const d = decodeTelemetryReport(u);
+      return d._tag === 'Left' ? d.left.map((e) => e.path) : [];
+    };
+    assert.ok(paths({ ...ok, extra: 1 }).length > 0, 'an unknown field is refused');
+    assert.deepEqual(paths({ ...ok, window: { start: 'yesterday', end: ok.window.end } }), ['window.start']);
+    assert.deepEqual(paths({ ...ok, window: { start: '2025-01-01T00:00:01.000Z', end: '2025-01-01T00:00:00.000Z' } }), ['window']);
+    assert.deepEqual(paths(wire(withSeries)), ['series[0].labels.response_code']);
+  });
+});
