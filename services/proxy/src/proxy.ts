@@ -104,15 +104,15 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
   const dialer = createEndpointDialer(meshTls, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
   meshTls.onChange(() => dialer.rotate());
   const clusters = new ClusterRegistry(balancingCore, dialer.dial, Math.random, Date.now, (cluster, endpoint) => {
-    stats.ejections.inc({ cluster });
+    stats.ejected(cluster);
     log.warn({ cluster, endpoint }, 'endpoint ejected (outlier detection)');
   });
   const stats = createProxyStats(registry, () => dialer.meshSessions());
   const telemetry = startRequestTelemetry({
     self: () => ({ name, namespace: config.namespace, spiffeId: meshTls.current()?.spiffeId ?? ownId, labels: config.labels, domainSuffix: DEFAULT_DOMAIN_SUFFIX }),
     stats,
-    ...(config.accessLog ? { accessLog: childLogger(log, { part: 'access' }) } : {}),
-    log,
+    accessLog: { log: childLogger(log, { part: 'access' }), enabled: config.accessLog },
+    log: childLogger(log, { part: 'telemetry' }),
   });
   const served = (record: ServedRequest): void => telemetry.served(record);
   const self = { workload: name, namespace: config.namespace, ...(config.labels.app !== undefined ? { app: config.labels.app } : {}), ...(config.labels.version !== undefined ? { version: config.labels.version } : {}), canonicalService: config.labels['service.istio.io/canonical-name'] ?? config.labels.app ?? config.service };
@@ -250,7 +250,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
       registration?.stop();
       await Promise.all(listeners.map((l) => l.close(STOP_GRACE_MS)));
       identity?.stop();
-      telemetry.stop();
+      await telemetry.stop();
       inbound?.close();
       dialer.close();
       await follower.stop();

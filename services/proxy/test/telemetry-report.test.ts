@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, decodeTelemetryReport, type IstioRequestLabels } from '@jetmesh/model';
 import { ReportAggregator } from '../src/telemetry/report-aggregator.js';
-import { istioLabels } from '../src/telemetry/request-labels.js';
+import { recordLabels } from '../src/telemetry/request-record.js';
+import { requestRecordOf } from '../src/telemetry/served-record.js';
 import type { ServedRequest } from '../src/dataplane/served-request.js';
 
 const labels = (over: Partial<IstioRequestLabels> = {}): IstioRequestLabels =>
@@ -67,7 +68,7 @@ describe('telemetry.report', () => {
       service: 'reviews.default.svc.cluster.local',
       destinationEndpoint: { address: '127.0.0.1', port: 9080, labels: { app: 'reviews', version: 'v2' }, workload: 'registry default/reviews-v2-7', serviceAccount: 'reviews' },
     };
-    const src = istioLabels(outbound, self);
+    const src = recordLabels(requestRecordOf(outbound, self, 1_000));
     assert.equal(src.reporter, 'source');
     assert.equal(src.destination_workload, 'reviews-v2-7');
     assert.equal(src.destination_principal, 'spiffe://cluster.local/ns/default/sa/reviews');
@@ -75,7 +76,7 @@ describe('telemetry.report', () => {
     assert.equal(src.source_canonical_service, 'productpage');
     const inbound: ServedRequest = { ...outbound, direction: 'inbound', protocol: 'grpc', grpcStatus: 5, peerSpiffeId: 'spiffe://cluster.local/ns/default/sa/gw', peer: { workload: 'gw-1', namespace: 'default' } };
     delete (inbound as { destinationEndpoint?: unknown }).destinationEndpoint;
-    const dst = istioLabels(inbound, self);
+    const dst = recordLabels(requestRecordOf(inbound, self, 1_000));
     assert.equal(dst.reporter, 'destination');
     assert.equal(dst.source_workload, 'gw-1');
     assert.equal(dst.source_app, 'unknown');

@@ -1,59 +1,41 @@
-import { randomUUID } from 'node:crypto';
-import { Subjects, type Bus } from '@jetmesh/bus';
+import type { Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import type { ServedRequest } from '../dataplane/served-request.js';
-import { writeAccessLog } from './access-log.js';
+import { createAccessLog } from './access-log.js';
 import type { ProxyStats } from './proxy-stats.js';
 import { ReportAggregator } from './report-aggregator.js';
-import { istioLabels, type ProxyWorkload } from './request-labels.js';
+import { startReportPublisher } from './report-publisher.js';
+import { requestRecordOf, type ProxyWorkload } from './served-record.js';
 
 export interface RequestTelemetry {
   /** Called once per request the data plane finished. */
   served(r: ServedRequest): void;
   attach(bus: Bus): void;
-  /** Publishes the window in progress and stops. */
-  stop(): void;
+  /** Publishes the window in progress (and what is held) and stops. */
+  stop(): Promise<void>;
 }
 
-const WINDOW_MS = 1_000;
 // Distinct label sets in one window; more are counted as overflow (a misbehaving client cannot grow memory).
 const MAX_SERIES_PER_WINDOW = 2_000;
 
 /**
- * Every request feeds the proxy's /stats, the access log, and the per-second report published
- * on `mesh.telemetry.<ns>.<workload>` (core NATS: telemetry is sampled, so a window that cannot
- * be sent while NATS is away is dropped and counted, never queued without bound).
+ * Every request becomes one RequestRecord that feeds the proxy's /stats, the access log, and the
+ * per-second report on `mesh.telemetry.<ns>.<workload>` (held in a bounded backlog while NATS is away).
  */
-export function startRequestTelemetry(opts: { self: () => ProxyWorkload; stats: ProxyStats; accessLog?: Logger; log: Logger }): RequestTelemetry {
+export function startRequestTelemetry(opts: { self: () => ProxyWorkload; stats: ProxyStats; accessLog: { log: Logger; enabled: boolean }; log: Logger }): RequestTelemetry {
   const first = opts.self();
-  const aggregator = new ReportAggregator({ namespace: first.namespace, name: first.name }, MAX_SERIES_PER_WINDOW, Date.now());
-  const subject = Subjects.telemetry(first.namespace, first.name);
-  let bus: Bus | undefined;
-  const flush = (): void => {
-    const report = aggregator.flush(Date.now(), randomUUID());
-    if (report === undefined) return;
-    if (bus === undefined || !bus.isConnected()) {
-      opts.stats.reportsDropped.inc();
-      return;
-    }
-    bus.nc.publish(subject, JSON.stringify(report));
-    opts.stats.reportsPublished.inc();
-  };
-  const timer = setInterval(flush, WINDOW_MS);
-  timer.unref();
+  const workload = { namespace: first.namespace, name: first.name };
+  const aggregator = new ReportAggregator(workload, MAX_SERIES_PER_WINDOW, Date.now());
+  const publisher = startReportPublisher({ workload, aggregator, log: opts.log, counters: opts.stats });
+  const accessLog = createAccessLog({ log: opts.accessLog.log, enabled: opts.accessLog.enabled });
   return {
     served: (r) => {
-      const labels = istioLabels(r, opts.self());
-      opts.stats.record(labels, r.durationMs, r.requestBytes, r.responseBytes);
-      aggregator.add({ labels, durationMs: r.durationMs, requestBytes: r.requestBytes, responseBytes: r.responseBytes });
-      if (opts.accessLog !== undefined) writeAccessLog(opts.accessLog, r, new Date(Date.now() - r.durationMs));
+      const record = requestRecordOf(r, opts.self(), Date.now());
+      opts.stats.observe(record);
+      aggregator.addRecord(record);
+      accessLog.write(record);
     },
-    attach: (b) => {
-      bus = b;
-    },
-    stop: () => {
-      clearInterval(timer);
-      flush();
-    },
+    attach: (bus) => publisher.attach(bus),
+    stop: () => publisher.stop(),
   };
 }

@@ -1,0 +1,109 @@
+import type { RequestRecord } from './request-record.js';
+import type { ServedRequest } from '../dataplane/served-request.js';
+
+/** Who this proxy is, as telemetry labels name it. */
+export interface ProxyWorkload {
+  readonly name: string;
+  readonly namespace: string;
+  readonly spiffeId: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly domainSuffix: string;
+}
+
+const CANONICAL_NAME = 'service.istio.io/canonical-name';
+const CANONICAL_REVISION = 'service.istio.io/canonical-revision';
+
+/** `registry ns/name`, `WorkloadEntry ns/name` → { namespace, name }. */
+const workloadOf = (origin: string | undefined): { namespace?: string; name?: string } => {
+  const m = /^(?:registry|WorkloadEntry|ServiceEntry) ([^/]+)\/([^#]+)/.exec(origin ?? '');
+  return m === null ? {} : { namespace: m[1], name: m[2] };
+};
+
+/** A service host's short name and namespace (`reviews.default.svc.cluster.local` → reviews, default). */
+function serviceParts(host: string | undefined, domainSuffix: string): { name?: string; namespace?: string } {
+  if (host === undefined) return {};
+  const suffix = `.svc.${domainSuffix}`;
+  if (host.endsWith(suffix)) {
+    const [name, namespace] = host.slice(0, -suffix.length).split('.');
+    return { ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}) };
+  }
+  return { name: host };
+}
+
+/**
+ * The telemetry record of one request, from the side that saw it: the client proxy reports as
+ * `source` (it knows the destination from the endpoint it picked), the server proxy as
+ * `destination` (it knows the caller from its certificate and metadata).
+ */
+export function requestRecordOf(r: ServedRequest, self: ProxyWorkload, nowMs: number): RequestRecord {
+  const selfVersion = self.labels[CANONICAL_REVISION] ?? self.labels.version;
+  const me = {
+    workload: self.name,
+    namespace: self.namespace,
+    principal: self.spiffeId,
+    ...(self.labels.app !== undefined ? { app: self.labels.app } : {}),
+    ...(selfVersion !== undefined ? { version: selfVersion } : {}),
+    canonicalService: self.labels[CANONICAL_NAME] ?? self.labels.app ?? self.name,
+  };
+  const service = serviceParts(r.service, self.domainSuffix);
+  const serviceFields = {
+    ...(r.service !== undefined ? { service: r.service } : {}),
+    ...(service.name !== undefined ? { serviceName: service.name } : {}),
+    ...(service.namespace !== undefined ? { serviceNamespace: service.namespace } : {}),
+  };
+  const common = {
+    protocol: r.protocol === 'grpc' ? ('grpc' as const) : ('http' as const),
+    method: r.method,
+    path: r.path,
+    authority: r.authority,
+    responseCode: r.status,
+    ...(r.grpcStatus !== undefined ? { grpcStatus: r.grpcStatus } : {}),
+    responseFlags: r.flags,
+    mtls: r.mtls,
+    durationMs: r.durationMs,
+    requestBytes: r.requestBytes,
+    responseBytes: r.responseBytes,
+    startTime: nowMs - r.durationMs,
+    ...(r.upstream !== undefined ? { upstreamHost: r.upstream } : {}),
+    ...(r.cluster !== undefined ? { upstreamCluster: r.cluster } : {}),
+    ...(r.routeName !== undefined ? { routeName: r.routeName } : {}),
+    ...(r.requestId !== undefined ? { requestId: r.requestId } : {}),
+    ...(r.userAgent !== undefined ? { userAgent: r.userAgent } : {}),
+  };
+  if (r.direction === 'inbound') {
+    const peer = r.peer;
+    return {
+      reporter: 'destination',
+      source: {
+        ...(peer?.workload !== undefined ? { workload: peer.workload } : {}),
+        ...(peer?.namespace !== undefined ? { namespace: peer.namespace } : {}),
+        ...(r.peerSpiffeId !== undefined ? { principal: r.peerSpiffeId } : {}),
+        ...(peer?.app !== undefined ? { app: peer.app } : {}),
+        ...(peer?.version !== undefined ? { version: peer.version } : {}),
+        ...(peer?.canonicalService !== undefined ? { canonicalService: peer.canonicalService } : {}),
+      },
+      destination: { ...me, ...serviceFields },
+      ...common,
+    };
+  }
+  const e = r.destinationEndpoint;
+  const workload = workloadOf(e?.workload);
+  const trustDomain = /^spiffe:\/\/([^/]+)\//.exec(self.spiffeId)?.[1];
+  const principal = r.mtls && e?.serviceAccount !== undefined && workload.namespace !== undefined && trustDomain !== undefined ? `spiffe://${trustDomain}/ns/${workload.namespace}/sa/${e.serviceAccount}` : undefined;
+  const version = e?.labels[CANONICAL_REVISION] ?? e?.labels.version;
+  const canonical = e?.labels[CANONICAL_NAME] ?? e?.labels.app;
+  return {
+    reporter: 'source',
+    source: me,
+    destination: {
+      ...(workload.name !== undefined ? { workload: workload.name } : {}),
+      ...(workload.namespace !== undefined ? { namespace: workload.namespace } : {}),
+      ...(principal !== undefined ? { principal } : {}),
+      ...(e?.labels.app !== undefined ? { app: e.labels.app } : {}),
+      ...(version !== undefined ? { version } : {}),
+      ...(canonical !== undefined ? { canonicalService: canonical } : {}),
+      ...serviceFields,
+    },
+    ...common,
+  };
+}
