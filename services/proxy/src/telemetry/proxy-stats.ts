@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, type IstioRequestLabels } from '@jetmesh/model';
+import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, type IstioRequestLabel, type IstioRequestLabels } from '@jetmesh/model';
 import { measure, recordLabels, type RequestRecord } from './request-record.js';
 
 export type SnapshotKind = 'host' | 'workload';
@@ -31,11 +31,20 @@ export function createProxyStats(registry: Registry, upstreamSessions: () => num
   const snapshots = new Counter({ name: 'jetmesh_proxy_snapshots_total', help: 'Snapshot values received, by kind and what the proxy did with them', labelNames: ['kind', 'result'], registers: [registry] });
   const connections = new Counter({ name: 'jetmesh_proxy_upstream_connections_total', help: 'Connections dialled to upstreams, by result', labelNames: ['result'], registers: [registry] });
   const ejections = new Counter({ name: 'jetmesh_proxy_outlier_ejections_total', help: 'Endpoints ejected by outlier detection', labelNames: ['cluster'], registers: [registry] });
+  // prom-client hashes a label object on every observation; one child per label set (the same
+  // set prom-client keeps anyway) is looked up by one string instead.
+  const children = new Map<string, { requests: Counter.Internal; duration: Histogram.Internal<IstioRequestLabel>; requestBytes: Histogram.Internal<IstioRequestLabel>; responseBytes: Histogram.Internal<IstioRequestLabel> }>();
   const record = (labels: IstioRequestLabels, ms: number, req: number, res: number): void => {
-    requests.inc(labels);
-    duration.observe(labels, measure(ms));
-    requestBytes.observe(labels, measure(req));
-    responseBytes.observe(labels, measure(res));
+    const key = labelNames.map((l) => labels[l]).join('\u0000');
+    let c = children.get(key);
+    if (c === undefined) {
+      c = { requests: requests.labels(labels), duration: duration.labels(labels), requestBytes: requestBytes.labels(labels), responseBytes: responseBytes.labels(labels) };
+      children.set(key, c);
+    }
+    c.requests.inc();
+    c.duration.observe(measure(ms));
+    c.requestBytes.observe(measure(req));
+    c.responseBytes.observe(measure(res));
   };
   return {
     record,
