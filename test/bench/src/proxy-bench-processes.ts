@@ -2,7 +2,8 @@
  * The processes the proxy bench measures against, each run as its own `node` process so no two
  * share an event loop: `node proxy-bench-processes.js app PORT` (answers every request with a
  * 1 KiB body), `… http-proxy PORT TARGET_PORT` (the http-proxy npm package in front of it), and
- * `… load PORT HOST RATE CONNECTIONS SECONDS` (an open-loop constant-rate client; prints JSON).
+ * `… load PORT HOST RATE CONNECTIONS SECONDS` (an open-loop constant-rate client; prints JSON), and
+ * `… idle` (a bare node process, for RSS).
  */
 import http from 'node:http';
 import httpProxy from 'http-proxy';
@@ -59,7 +60,8 @@ if (role === 'app') {
   const done = (): void => {
     finished += 1;
     if (finished === total) {
-      process.stdout.write(`${JSON.stringify({ latencies, errors, sent, seconds: (performance.now() - started) / 1000 })}\n`);
+      const cpu = process.cpuUsage();
+      process.stdout.write(`${JSON.stringify({ latencies, errors, sent, seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
       agent.destroy();
     }
   };
@@ -73,6 +75,10 @@ if (role === 'app') {
     if (next < total) setTimeout(tick, Math.max(0, started + next * intervalMs - performance.now()));
   };
   tick();
+} else if (role === 'idle') {
+  // A bare node process, the floor any Node proxy's RSS starts from.
+  setInterval(() => {}, 60_000);
+  process.stdout.write('ready\n');
 } else {
   process.stderr.write(`unknown role ${role}\n`);
   process.exit(2);

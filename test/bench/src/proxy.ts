@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,10 @@ interface LoadResult {
   readonly latencies: number[];
   readonly errors: number;
   readonly sent: number;
+  /** Wall time from the first scheduled send to the last answer: longer than SECONDS when the path fell behind. */
+  readonly seconds: number;
+  /** The load generator's own CPU (user + system). */
+  readonly cpuSeconds: number;
 }
 
 const constantRate = async (port: number, host: string, rate = RATE): Promise<LoadResult> => {
@@ -51,8 +56,37 @@ const usage = (pid: number): { cpuSeconds: number; rssMb: number } => {
   return { cpuSeconds: ticks / 100, rssMb: Number(rss?.[1] ?? 0) / 1024 };
 };
 
-const wrkRps = async (port: number, host: string): Promise<number> => {
-  const { stdout } = await run('wrk', ['-t2', '-c32', `-d${WRK_SECONDS}s`, '-H', `Host: ${host}`, `http://127.0.0.1:${port}/bench`]);
+/** Busy CPU seconds of the whole machine (every core), from /proc/stat. */
+const machineBusySeconds = (): number => {
+  const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+  return (user + nice + system + irq + softirq + steal) / 100;
+};
+
+/** CPU seconds of this process and every live descendant (the bench's control plane, proxies, app). */
+const benchTreeCpuSeconds = (): number => {
+  const procs = new Map<number, { ppid: number; cpu: number }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(name), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / 100 });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const ours = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = procs.get(p)?.ppid ?? 0, hops++) if (p === process.pid) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, { cpu }] of procs) if (ours(pid)) total += cpu;
+  return total;
+};
+
+const wrkRps = async (port: number, host: string, connections = 32): Promise<number> => {
+  const { stdout } = await run('wrk', ['-t2', `-c${connections}`, `-d${WRK_SECONDS}s`, '-H', `Host: ${host}`, `http://127.0.0.1:${port}/bench`]);
   const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
   if (m === null) throw new Error(`wrk printed no rate:\n${stdout}`);
   if (/Non-2xx/.test(stdout)) throw new Error(`wrk saw errors:\n${stdout}`);
@@ -101,17 +135,27 @@ spec: {hosts: [direct.bench.test], location: MESH_EXTERNAL, resolution: STATIC, 
     }, 'the client proxy routing to the server proxy', 20_000);
     await wrkRps(client.outboundPort, 'bench:9080'); // warm up both proxies (JIT, sessions)
 
+    const idleNode = await startRole('idle', []);
+    children.push(idleNode);
+    const idle = { client: usage(client.child.pid!).rssMb, server: usage(server.child.pid!).rssMb, node: usage(idleNode.pid!).rssMb };
+
     const direct = await constantRate(appPort, 'app');
     const [c0, s0] = [usage(client.child.pid!), usage(server.child.pid!)];
+    const [machine0, tree0] = [machineBusySeconds(), benchTreeCpuSeconds()];
     const meshed = await constantRate(client.outboundPort, 'bench:9080');
+    const [machine1, tree1] = [machineBusySeconds(), benchTreeCpuSeconds()];
     const [c1, s1] = [usage(client.child.pid!), usage(server.child.pid!)];
-    const elapsed = SECONDS;
-    const rps = meshed.latencies.length / elapsed;
-    const vcpuPer1k = (a: { cpuSeconds: number }, b: { cpuSeconds: number }): number => ((b.cpuSeconds - a.cpuSeconds) / elapsed) * (1000 / rps);
+    // CPU seconds per request × 1,000 = vCPU at 1,000 rps, whatever rate the path actually sustained.
+    const vcpuPer1k = (a: { cpuSeconds: number }, b: { cpuSeconds: number }): number => ((b.cpuSeconds - a.cpuSeconds) / meshed.latencies.length) * 1000;
+    const achieved = meshed.latencies.length / meshed.seconds;
+    // Other sessions' builds and tests share this machine: what they burnt during the measured run.
+    const othersVcpu = (machine1 - machine0 - (tree1 - tree0) - meshed.cpuSeconds) / meshed.seconds;
+    const machineVcpu = (machine1 - machine0) / meshed.seconds;
 
     // The same at a fifth of the rate: what a request costs through the proxies when the machine is not saturated.
     const lightDirect = await constantRate(appPort, 'app', RATE / 5);
     const lightMeshed = await constantRate(client.outboundPort, 'bench:9080', RATE / 5);
+    const meshMax = await wrkRps(client.outboundPort, 'bench:9080', CONNECTIONS);
     const plainProxy = await wrkRps(client.outboundPort, 'direct.bench.test');
     const httpProxyPort = await freePort();
     children.push(await startRole('http-proxy', [String(httpProxyPort), String(appPort)]));
@@ -130,13 +174,25 @@ spec: {hosts: [direct.bench.test], location: MESH_EXTERNAL, resolution: STATIC, 
       rows.push({ bench: BENCH, metric: `p${q} latency added by the two proxies`, value: p(meshed.latencies, q) - p(direct.latencies, q), baselineName: 'Istio 1.9–1.14 published p90 added (2 Envoys, mTLS)', baseline: 2.65, unit: 'ms' });
     }
     rows.push({ bench: BENCH, metric: `p90 latency added by the two proxies at ${RATE / 5} rps (machine not saturated)`, value: p(lightMeshed.latencies, 90) - p(lightDirect.latencies, 90), baselineName: 'Istio 1.9–1.14 published p90 added (2 Envoys, mTLS)', baseline: 2.65, unit: 'ms' });
-    rows.push({ bench: BENCH, metric: `client proxy CPU per 1,000 rps (${rps.toFixed(0)} rps served)`, value: vcpuPer1k(c0, c1), baselineName: 'Istio 1.24 sidecar, published', baseline: 0.2, unit: 'vCPU' });
+    rows.push({ bench: BENCH, metric: `rate sustained through the two proxies (open loop, ${RATE} rps offered)`, value: achieved, baselineName: 'rate offered', baseline: RATE, unit: 'rps' });
+    rows.push({ bench: BENCH, metric: `max throughput, client → 2 proxies (mTLS) → app (wrk, ${CONNECTIONS} conns)`, value: meshMax, baselineName: 'rate offered in the latency rows', baseline: RATE, unit: 'rps' });
+    rows.push({ bench: BENCH, metric: 'client proxy CPU per 1,000 rps', value: vcpuPer1k(c0, c1), baselineName: 'Istio 1.24 sidecar, published', baseline: 0.2, unit: 'vCPU' });
     rows.push({ bench: BENCH, metric: 'server proxy CPU per 1,000 rps', value: vcpuPer1k(s0, s1), baselineName: 'Istio 1.24 sidecar, published', baseline: 0.2, unit: 'vCPU' });
     rows.push({ bench: BENCH, metric: 'client proxy RSS at 1,000 rps', value: c1.rssMb, baselineName: 'Istio 1.24 sidecar, published', baseline: 60, unit: 'MB' });
     rows.push({ bench: BENCH, metric: 'server proxy RSS at 1,000 rps', value: s1.rssMb, baselineName: 'Istio 1.24 sidecar, published', baseline: 60, unit: 'MB' });
+    rows.push({ bench: BENCH, metric: 'client proxy RSS idle (ready, before any load)', value: idle.client, baselineName: 'a bare node process', baseline: idle.node, unit: 'MB' });
+    rows.push({ bench: BENCH, metric: 'server proxy RSS idle (ready, before any load)', value: idle.server, baselineName: 'a bare node process', baseline: idle.node, unit: 'MB' });
     rows.push({ bench: BENCH, metric: 'max throughput, one proxy → app (wrk, 32 conns, 1 KiB)', value: plainProxy, baselineName: 'http-proxy (npm) → same app, same client', baseline: baselineProxy, unit: 'rps' });
     rows.push({ bench: BENCH, metric: 'max throughput, one proxy → app (wrk, 32 conns, 1 KiB)', value: plainProxy, baselineName: 'app called directly, same client', baseline: directMax, unit: 'rps' });
-    console.error('proxy targets: ≤ 2.0 ms p90 added, ≤ 0.35 vCPU and ≤ 60 MB per proxy at 1,000 rps, ≥ 1.2× http-proxy throughput');
+    const notes = [
+      'proxy targets (issue 10, not asserted): ≤ 2.0 ms p90 added, ≤ 0.35 vCPU and ≤ 60 MB per proxy at 1,000 rps, ≥ 1.2× http-proxy throughput.',
+      `proxy: during the 1,000 rps run the machine (${cpus().length} cores) was ${machineVcpu.toFixed(2)} vCPU busy, ${Math.max(0, othersVcpu).toFixed(2)} of it outside this bench's processes (the load generator used ${(meshed.cpuSeconds / meshed.seconds).toFixed(2)}).`,
+      ...(achieved < RATE * 0.97
+        ? [`proxy: the two-proxy path sustained ${achieved.toFixed(0)} of ${RATE} rps offered (the run took ${meshed.seconds.toFixed(1)} s for ${SECONDS} s of sends): its latencies are queueing, not per-hop cost; see the ${RATE / 5} rps row.`]
+        : []),
+    ];
+    // main.ts prints the table last; the notes belong under it.
+    process.once('exit', () => console.log(notes.join('\n')));
     return rows;
   } finally {
     for (const pr of proxies) await pr.child.stop('SIGTERM', 20_000);
