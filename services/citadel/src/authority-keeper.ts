@@ -244,6 +244,9 @@ export async function startAuthorityKeeper(deps: KeeperDeps, opts: KeeperOptions
       const written = await store.authority.update(CaKeys.authority, outcome.right.state, view.revision);
       if (written._tag === 'Right') {
         adopt({ value: outcome.right.state, revision: written.right.revision });
+        // A change this replica made is in the trust bundle before its caller hears back
+        // (`ca rotate` returning means proxies can already see the next root).
+        await publishTrustBundle(trust, view.trustBundle, false);
         await recordSteps(outcome.right.steps, requestedBy);
         return right(outcome.right.result);
       }
