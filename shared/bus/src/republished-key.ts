@@ -45,6 +45,8 @@ export function followRepublishedKey<A>(bus: Bus, opts: FollowKeyOptions<A>, onC
   let present = false;
   let reported = false;
   let stopped = false;
+  // Updates taken from the subscription; a get that saw none of them may be older than they are.
+  let updatesTaken = 0;
 
   const report = (next: FollowedEntry<A> | undefined): void => {
     reported = true;
@@ -72,10 +74,15 @@ export function followRepublishedKey<A>(bus: Bus, opts: FollowKeyOptions<A>, onC
     report({ value, revision: rev });
   };
   const refresh = async (): Promise<void> => {
+    const takenBefore = updatesTaken;
     const entry = await kv.get(key);
     if (stopped) return;
     if (entry !== null) {
       consider(entry.revision, entry.operation, entry.value);
+    } else if (updatesTaken !== takenBefore) {
+      // The server answers a get and republishes a write on different paths, so an update can
+      // overtake the answer of a get read before it: "absent" is then stale, and any later
+      // delete would arrive on the subscription we already hold.
     } else if (!reported || present) {
       // Never written, or purged while we were away.
       report(undefined);
@@ -101,6 +108,7 @@ export function followRepublishedKey<A>(bus: Bus, opts: FollowKeyOptions<A>, onC
       if (reported && previous > revision && rev > revision) {
         log.debug({ key, held: revision, previous, revision: rev }, 'followed key missed revisions; applying the latest');
       }
+      updatesTaken += 1;
       consider(rev, msg.headers?.get(KV_OPERATION_HEADER), msg.data);
     },
   });

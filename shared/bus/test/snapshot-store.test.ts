@@ -11,6 +11,9 @@ import {
   type SnapshotEntry,
   type SnapshotStore,
 } from '../src/index.js';
+import { Kvm, type KV } from '@nats-io/kv';
+import { Buckets, Subjects } from '../src/names.js';
+import { followRepublishedKey } from '../src/republished-key.js';
 import { CuttableLink, connectTestBus, RecordingLogger, waitFor } from './bus-fixture.js';
 
 const MiB = 1024 * 1024;
@@ -108,6 +111,37 @@ describe('snapshot-store', () => {
     await store.put(key, { after: 'stop' }, (await store.get(key))?.revision ?? 0);
     await sleep(100);
     assert.equal(seen.length, 2, 'a stopped watch reports nothing');
+  });
+
+  test('followRepublishedKey: a first write whose update overtakes the answer of the get read before it is kept', async () => {
+    // The server answers a get and republishes a write on different paths, so "absent" can arrive
+    // after the update of a write made just after the read. Here the answer is held back until then.
+    const key = snapshotKeyForHost('overtaken.default.svc.cluster.local');
+    const kv = await new Kvm(bus.js).open(Buckets.snapshots);
+    let readDone!: () => void;
+    const read = new Promise<void>((r) => (readDone = r));
+    let releaseAnswer!: () => void;
+    const answerHeld = new Promise<void>((r) => (releaseAnswer = r));
+    const lateKv = {
+      get: async (k: string) => {
+        const answer = await kv.get(k);
+        readDone();
+        await answerHeld;
+        return answer;
+      },
+    } as unknown as KV;
+    const seen: Array<{ value: unknown; revision: number } | undefined> = [];
+    const follow = followRepublishedKey(bus, { kv: lateKv, key, updates: Subjects.snapshotUpdates(key), decode: (data) => JSON.parse(new TextDecoder().decode(data)) as unknown }, (e) => seen.push(e));
+    try {
+      await read;
+      await store.put(key, { first: true }, 'absent');
+      await waitFor(() => seen.length === 1, 'the update of the write');
+      releaseAnswer();
+      await sleep(100);
+      assert.deepEqual(seen.map((e) => e?.value), [{ first: true }], 'the stale "absent" does not clear the written value');
+    } finally {
+      follow.stop();
+    }
   });
 });
 
