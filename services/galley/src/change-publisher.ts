@@ -62,7 +62,10 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
       };
       const published = await publishEvent(bus, ChangeSetCodec, Subjects.config, changeSet, {
         msgId: changeSet.id,
-        expectedLastSubjectSequence: position,
+        // The stream-wide guard, not the per-subject one: a clustered nats-server 2.9 checks the
+        // latter only when proposing, so two galleys' writes in flight together both passed it
+        // and forked the chain (two ChangeSets on one predecessor).
+        expectedLastSequence: position,
         expectedStream: Streams.config,
       });
       if (isLeft(published)) {

@@ -8,8 +8,18 @@ import { ApiErrorCodes, isApiError } from './jetstream-api-error.js';
 export interface PublishOptions {
   /** Nats-Msg-Id: a retry with the same id inside the dedupe window is stored once. */
   readonly msgId: string;
-  /** Nats-Expected-Last-Subject-Sequence: 0 means "the subject has no message yet". */
+  /**
+   * Nats-Expected-Last-Subject-Sequence: 0 means "the subject has no message yet". On a
+   * clustered stream nats-server before 2.10 checks it only when the leader proposes, against
+   * what is applied, so two writes in flight together can both pass it (see expectedLastSequence).
+   */
   readonly expectedLastSubjectSequence?: number;
+  /**
+   * Nats-Expected-Last-Sequence: the stream's last sequence. Checked by every replica as it
+   * applies the write, in log order, so it serializes writes on any server version; for a
+   * stream with one subject it means what the subject guard means.
+   */
+  readonly expectedLastSequence?: number;
   /** Nats-Expected-Stream: guards against a subject captured by the wrong stream. */
   readonly expectedStream?: string;
 }
@@ -91,6 +101,7 @@ export async function publishEvent<A, O>(
           msgID: opts.msgId,
           expect: {
             ...(opts.expectedLastSubjectSequence === undefined ? {} : { lastSubjectSequence: opts.expectedLastSubjectSequence }),
+            ...(opts.expectedLastSequence === undefined ? {} : { lastSequence: opts.expectedLastSequence }),
             ...(opts.expectedStream === undefined ? {} : { streamName: opts.expectedStream }),
           },
         });
@@ -109,7 +120,7 @@ export async function publishEvent<A, O>(
       const actual = actualSequence(err.apiError().description);
       return left({
         code: 'SEQUENCE_CONFLICT',
-        expected: opts.expectedLastSubjectSequence ?? -1,
+        expected: opts.expectedLastSequence ?? opts.expectedLastSubjectSequence ?? -1,
         ...(actual === undefined ? {} : { actual }),
       });
     }

@@ -76,7 +76,7 @@ const rawPublishes = async (bus: Bus): Promise<Run> => {
             prev: GENESIS_HASH,
             changes: [{ op: 'apply', resource: decoded.right.resource }],
           };
-          const r = await publishEvent(bus, ChangeSetCodec, Subjects.config, changeSet, { msgId: changeSet.id, expectedLastSubjectSequence: expected, expectedStream: Streams.config });
+          const r = await publishEvent(bus, ChangeSetCodec, Subjects.config, changeSet, { msgId: changeSet.id, expectedLastSequence: expected, expectedStream: Streams.config });
           if (isLeft(r)) {
             if (r.left.code !== 'SEQUENCE_CONFLICT') throw new Error(`raw publish refused: ${r.left.code}`);
             lastSeq = Math.max(lastSeq, r.left.actual ?? lastSeq);
