@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { publishEvent, streamLastSequence, Streams, Subjects, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
-import { ChangeSetCodec, invalid, type ChangeSet, type Invalid, type MeshState } from '@jetmesh/model';
+import { ChangeSetCodec, invalid, type ChainRepair, type ChangeSet, type Invalid, type MeshState } from '@jetmesh/model';
 import type { ChangePlan } from './change-plan.js';
 import { ConfigStateLagError, type ConfigState } from './config-state.js';
 import type { GalleyMetrics } from './galley-metrics.js';
@@ -15,6 +15,8 @@ export interface ChangeRequest {
   readonly rollbackOf?: number;
   /** Called again after every lost race, so the change is re-validated against the newer state. */
   readonly plan: (state: MeshState) => Either<Invalid[], ChangePlan>;
+  /** A chain repair: the ChangeSets it re-chains (its plan changes nothing). The only write taken while the log forks. */
+  readonly repairs?: readonly ChainRepair[];
 }
 
 export interface PublishedChange {
@@ -47,9 +49,17 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
     for (let attempt = 1; attempt <= opts.attempts; attempt++) {
       const current = state.current();
       const position = state.position();
+      const forks = state.forks();
+      if (forks.length > 0 && request.repairs === undefined) {
+        const where = forks.map((f) => `#${f.seq} (${f.actor}) and #${f.orphanSeq} (${f.orphanActor})`).join(', ');
+        return left([
+          invalid('', `the config log forks: ${where} were stored on one predecessor; no change is recorded until \`jetmesh audit repair\` re-chains it`, 'FORKED'),
+        ]);
+      }
       const plan = request.plan(current);
       if (isLeft(plan)) return plan;
-      if (plan.right.changes.length === 0) return right({ sequence: 0, plan: plan.right });
+      const repairs = request.repairs ?? [];
+      if (plan.right.changes.length === 0 && repairs.length === 0) return right({ sequence: 0, plan: plan.right });
       const changeSet: ChangeSet = {
         id: randomUUID(),
         type: 'ChangeSet',
@@ -58,6 +68,7 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
         ...(request.reason !== undefined && request.reason !== '' ? { reason: request.reason } : {}),
         prev: current.lastChangeSetHash,
         ...(request.rollbackOf !== undefined ? { rollbackOf: request.rollbackOf } : {}),
+        ...(repairs.length > 0 ? { repairs } : {}),
         changes: plan.right.changes,
       };
       const published = await publishEvent(bus, ChangeSetCodec, Subjects.config, changeSet, {

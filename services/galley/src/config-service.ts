@@ -47,6 +47,7 @@ import type { GalleyMetrics } from './galley-metrics.js';
 import { documentRefPaths, namespaceProblem, resolveRef } from './request-ref.js';
 import { parseYamlDocuments, type YamlDocument } from './yaml-documents.js';
 import { createRollback } from './rollback.js';
+import { createChainRepair } from './chain-repair.js';
 
 type ParsedDocument = Either<Invalid[], YamlDocument>;
 
@@ -296,19 +297,25 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
   };
 
   const rollback = createRollback({ bus: opts.bus, state, publisher }, log);
+  const repairChain = createChainRepair({ bus: opts.bus, publisher }, log);
+  // Writes that may touch any resource of any namespace.
+  const everywhere = (): Array<{ verb: ConfigVerb; namespace: string }> => [
+    { verb: 'apply', namespace: ALL_NAMESPACES },
+    { verb: 'delete', namespace: ALL_NAMESPACES },
+  ];
 
   return {
     Apply: unary(log, audit, 'Apply', countApply),
     Delete: unary(log, audit, 'Delete', deleteChange),
     Get: unary(log, audit, 'Get', getResourceJson),
     List: unary(log, audit, 'List', listResourceJson),
-    // A rollback may touch any resource of any namespace.
     Rollback: unary(log, audit, 'Rollback', async (call) => {
-      const caller = await permitted(identity, call, () => [
-        { verb: 'apply', namespace: ALL_NAMESPACES },
-        { verb: 'delete', namespace: ALL_NAMESPACES },
-      ]);
+      const caller = await permitted(identity, call, everywhere);
       return isLeft(caller) ? caller : rollback(call.request, caller.right.actor);
+    }),
+    RepairChain: unary(log, audit, 'RepairChain', async (call) => {
+      const caller = await permitted(identity, call, everywhere);
+      return isLeft(caller) ? caller : repairChain(call.request, caller.right.actor);
     }),
     Analyze: unary(log, audit, 'Analyze', analyze),
   };

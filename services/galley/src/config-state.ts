@@ -1,6 +1,6 @@
 import { followStream, streamLastSequence, Streams, type Bus, type StreamFollower } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
-import { ChangeSetCodec, configLogEvent, emptyMeshState, replay, type LogEvent, type MeshState } from '@jetmesh/model';
+import { ChangeSetCodec, configLogEvent, emptyMeshState, GENESIS_HASH, replay, type ChangeSet, type LogEvent, type MeshState } from '@jetmesh/model';
 
 /** How long a caller waits for galley's own projection to reach a sequence before calling NATS lost. */
 export const FOLD_TIMEOUT_MS = 10_000;
@@ -18,8 +18,21 @@ export class ConfigStateLagError extends Error {
   }
 }
 
+/**
+ * Two ChangeSets stored on one predecessor, as the fold sees it: `seq` names the same `prev` as
+ * an earlier one, so `orphanSeq` (stored right before it) fell out of the hash chain.
+ */
+export interface ConfigFork {
+  readonly seq: number;
+  readonly actor: string;
+  readonly orphanSeq: number;
+  readonly orphanActor: string;
+}
+
 /** Galley's own fold of MESH_CONFIG: the state every request is validated against. */
 export interface ConfigState {
+  /** Forks no repair ChangeSet has re-chained yet; writes other than a repair are refused while there are any. */
+  forks(): readonly ConfigFork[];
   current(): MeshState;
   /**
    * Last MESH_CONFIG sequence handled, including events that did not decode:
@@ -46,6 +59,39 @@ interface Waiter {
 // and hashes the ChangeSet per event, quadratic over a long log.
 const CATCH_UP_CHUNK_EVENTS = 4096;
 
+// A fork comes from writes in flight together, a few sequences apart: remembering who named
+// each of the last few thousand `prev`s finds it without hashing every ChangeSet of a replay.
+const RECENT_PREVS = 4096;
+
+/** Spots ChangeSets that name a predecessor another one already named (audit verify tells the whole story). */
+function forkWatch(log: Logger): { see(seq: number, cs: ChangeSet): void; skip(): void; open(): readonly ConfigFork[] } {
+  const namedBy = new Map<string, number>();
+  const open = new Map<number, ConfigFork>();
+  let previous: { seq: number; actor: string } | undefined;
+  return {
+    see: (seq, cs) => {
+      for (const r of cs.repairs ?? []) open.delete(r.seq);
+      const shared = namedBy.has(cs.prev) || (cs.prev === GENESIS_HASH && previous !== undefined);
+      if (shared && previous !== undefined && !open.has(previous.seq)) {
+        const fork = { seq, actor: cs.actor, orphanSeq: previous.seq, orphanActor: previous.actor };
+        open.set(previous.seq, fork);
+        log.error(
+          { fork },
+          `config log forks at #${seq}: #${seq} (${cs.actor}) and #${previous.seq} (${previous.actor}) were stored on one predecessor; ` +
+            'writes are refused until `jetmesh audit repair` re-chains it (see `jetmesh audit verify`)',
+        );
+      }
+      namedBy.set(cs.prev, seq);
+      if (namedBy.size > RECENT_PREVS) namedBy.delete(namedBy.keys().next().value as string);
+      previous = { seq, actor: cs.actor };
+    },
+    skip: () => {
+      previous = undefined;
+    },
+    open: () => [...open.values()],
+  };
+}
+
 /** Replays MESH_CONFIG from the start with the shared reducer, then follows it live. */
 export async function startConfigState(bus: Bus, log: Logger): Promise<ConfigState> {
   let state = emptyMeshState;
@@ -56,6 +102,7 @@ export async function startConfigState(bus: Bus, log: Logger): Promise<ConfigSta
   let pending: LogEvent[] = [];
   let pendingPosition = 0;
   const waiters = new Set<Waiter>();
+  const forks = forkWatch(log);
 
   const fold = (): void => {
     if (pending.length > 0) state = replay(state, pending);
@@ -79,12 +126,14 @@ export async function startConfigState(bus: Bus, log: Logger): Promise<ConfigSta
     codec: ChangeSetCodec,
     fromSequence: 1,
     onEvent: (event, meta) => {
+      forks.see(meta.seq, event);
       pending.push(configLogEvent(meta.seq, event));
       pendingPosition = meta.seq;
       if (caughtUp || pending.length >= CATCH_UP_CHUNK_EVENTS) fold();
     },
     // Skipped as every other replica skips it; the position still moves so writes can follow it.
     onInvalid: (meta) => {
+      forks.skip();
       pendingPosition = meta.seq;
       if (caughtUp) fold();
     },
@@ -119,6 +168,7 @@ export async function startConfigState(bus: Bus, log: Logger): Promise<ConfigSta
   };
 
   return {
+    forks: () => forks.open(),
     current: () => state,
     position: () => position,
     isCaughtUp: () => caughtUp && failure === undefined,

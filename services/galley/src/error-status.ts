@@ -5,13 +5,15 @@ import { invalidArgument } from '@jetmesh/rpc';
 /**
  * The status for expected failures. Any plain validation error makes the request
  * INVALID_ARGUMENT; only when every problem is a missing resource is it NOT_FOUND,
- * and only when every problem is a lost race or stale version is it ABORTED.
+ * only when every problem is a lost race or stale version is it ABORTED, and a write refused
+ * while the log forks is FAILED_PRECONDITION.
  * `details` holds one error per line, all of them.
  */
 export function statusOfProblems(problems: readonly Invalid[]): Partial<StatusObject> {
   const lines = problems.map((p) => oneLine(formatInvalid(p)));
   if (problems.length > 0 && problems.every((p) => p.code === 'NOT_FOUND')) return { code: status.NOT_FOUND, details: lines.join('\n') };
   if (problems.length > 0 && problems.every((p) => p.code === 'CONFLICT')) return { code: status.ABORTED, details: lines.join('\n') };
+  if (problems.some((p) => p.code === 'FORKED')) return { code: status.FAILED_PRECONDITION, details: lines.join('\n') };
   return invalidArgument(lines);
 }
 

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type ApplyResult = 'accepted' | 'rejected' | 'conflict';
 
@@ -41,4 +41,16 @@ export function createGalleyMetrics(registry: Registry): GalleyMetrics {
     }),
     registrySweeps: new Counter({ name: 'galley_registry_sweeps_total', help: 'Workloads removed after no heartbeat for the grace period', registers: [registry] }),
   };
+}
+
+/** Forks of the config log no repair has re-chained (0 in a healthy mesh; alert on anything else). */
+export function registerForkGauge(registry: Registry, unrepairedForks: () => number): Gauge {
+  return new Gauge({
+    name: 'galley_config_log_forks',
+    help: 'ChangeSets stored on the same predecessor as another and not yet re-chained by `jetmesh audit repair`; writes are refused while > 0',
+    registers: [registry],
+    collect() {
+      this.set(unrepairedForks());
+    },
+  });
 }

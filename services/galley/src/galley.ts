@@ -6,7 +6,7 @@ import { createCallerIdentity, type GalleyAuthMode } from './caller-identity.js'
 import { createChangePublisher } from './change-publisher.js';
 import { createConfigService } from './config-service.js';
 import { startConfigState, type ConfigState } from './config-state.js';
-import { createGalleyMetrics } from './galley-metrics.js';
+import { createGalleyMetrics, registerForkGauge } from './galley-metrics.js';
 import { serveConfigService } from './grpc-server.js';
 import { startRegistrar } from './registrar/registrar.js';
 import { followTokenKeys } from './token-keys.js';
@@ -42,6 +42,7 @@ export async function startGalley(bus: Bus, opts: GalleyOptions, log: Logger): P
   const metrics = createGalleyMetrics(opts.registry);
   const state = await startConfigState(bus, childLogger(log, { part: 'config-state' }));
   await state.caughtUp;
+  registerForkGauge(opts.registry, () => state.forks().length);
   const publisher = createChangePublisher(bus, state, childLogger(log, { part: 'publisher' }), { attempts: opts.publishAttempts, metrics });
   const keys = opts.auth === 'required' ? await followTokenKeys(bus, childLogger(log, { part: 'token-keys' })) : undefined;
   const identity = createCallerIdentity(opts.auth, keys);

@@ -20,6 +20,7 @@ const log = createLogger('change-publisher-test', process.env.JETMESH_TEST_LOG_L
 
 /** Galley's projection, stuck: every wait for a sequence times out as a lagging fold does. */
 const laggingState = (): ConfigState => ({
+  forks: () => [],
   current: () => emptyMeshState,
   position: () => 0,
   isCaughtUp: () => true,

@@ -14,6 +14,8 @@ export interface GalleyHarness {
   readonly nats: NatsServerHandle;
   readonly bus: Bus;
   readonly galleys: readonly Galley[];
+  /** Each replica's metrics registry (what its admin /metrics serves). */
+  readonly registries: readonly Registry[];
   readonly clients: readonly ConfigClient[];
   /** The first replica's client. */
   readonly client: ConfigClient;
@@ -43,9 +45,12 @@ export async function startGalleyHarness(opts: HarnessOptions = {}): Promise<Gal
   const galleys: Galley[] = [];
   // Each replica has its own connection, as separate processes would.
   const replicaBuses: Bus[] = [];
+  const registries: Registry[] = [];
   for (let i = 0; i < (opts.replicas ?? 1); i++) {
     const replicaBus = await connectBus(nats.url, log, { name: `galley-${i}` });
     replicaBuses.push(replicaBus);
+    const registry = new Registry();
+    registries.push(registry);
     galleys.push(
       await startGalley(
         replicaBus,
@@ -57,7 +62,7 @@ export async function startGalleyHarness(opts: HarnessOptions = {}): Promise<Gal
           publishAttempts: opts.publishAttempts ?? 5,
           ...(opts.maxChangeSetDocuments !== undefined ? { maxChangeSetDocuments: opts.maxChangeSetDocuments } : {}),
           ...(opts.maxChangeSetBytes !== undefined ? { maxChangeSetBytes: opts.maxChangeSetBytes } : {}),
-          registry: new Registry(),
+          registry,
           auth: opts.auth ?? 'disabled',
         },
         log,
@@ -71,6 +76,7 @@ export async function startGalleyHarness(opts: HarnessOptions = {}): Promise<Gal
     nats,
     bus,
     galleys,
+    registries,
     clients,
     client,
     lastSequence: () => streamLastSequence(bus, Streams.config),

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { type Either, isLeft } from 'fp-ts/lib/Either.js';
-import { decodeWith, enumOf, list, str, struct } from './codec/schema.js';
+import { decodeWith, enumOf, intRange, list, str, struct } from './codec/schema.js';
 import { resourceName, dnsLabel } from './codec/istio-fields.js';
 import type { Invalid } from './invalid.js';
 import { type MeshResource, type ResourceRef, decodeResource, encodeResource, isResourceKind, resourceKindNames } from './resource.js';
@@ -29,8 +29,22 @@ export interface ChangeSet {
   readonly prev: string;
   /** Sequence this ChangeSet restores, when it is a rollback. */
   readonly rollbackOf?: number;
+  /** Set on a chain repair (which changes nothing): the ChangeSets a fork left out of the chain, re-chained by hash. */
+  readonly repairs?: readonly ChainRepair[];
+  /** Empty only on a repair. */
   readonly changes: readonly Change[];
 }
+
+/**
+ * One ChangeSet a fork left out of the `prev` chain (no successor names its hash), named by
+ * a repair with the hash it has as stored, so that it is tamper-evident again.
+ */
+export interface ChainRepair {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+const ChainRepairCodec = struct('ChainRepair', { seq: intRange(1, Number.MAX_SAFE_INTEGER), hash: str }, {});
 
 const RefCodec = struct('ResourceRef', { kind: enumOf('Kind', resourceKindNames), namespace: dnsLabel, name: resourceName }, {});
 
@@ -76,9 +90,15 @@ const changeSetCodecOf = (resource: t.Type<MeshResource, Record<string, unknown>
       at: str,
       actor: str,
       prev: str,
-      changes: list(changeCodecOf(resource), { minItems: 1 }),
+      changes: list(changeCodecOf(resource)),
     },
-    { reason: str, rollbackOf: t.number as unknown as t.Type<number, number, unknown> },
+    { reason: str, rollbackOf: t.number as unknown as t.Type<number, number, unknown>, repairs: list(ChainRepairCodec, { minItems: 1 }) },
+    {
+      check: (cs) => {
+        if (cs.repairs === undefined) return cs.changes.length === 0 ? [{ path: 'changes', reason: 'must not be empty' }] : [];
+        return cs.changes.length > 0 ? [{ path: 'changes', reason: 'must be empty on a chain repair' }] : [];
+      },
+    },
   ) as unknown as t.Type<ChangeSet, unknown, unknown>;
 
 /** The strict ChangeSet codec, plus a faster decoder of stored text that accepts exactly what it accepts (see change-set-fast-decoder.ts). */

@@ -15,11 +15,13 @@ export interface HistoryEntry {
   readonly id: string;
   readonly at: string;
   readonly actor: string;
-  /** `rollback` when the ChangeSet restores an earlier state, else what its changes do. */
-  readonly action: 'apply' | 'delete' | 'apply+delete' | 'rollback';
+  /** `rollback` when the ChangeSet restores an earlier state, `repair` when it re-chains forked ones, else what its changes do. */
+  readonly action: 'apply' | 'delete' | 'apply+delete' | 'rollback' | 'repair';
   readonly resources: readonly HistoryResource[];
   readonly reason?: string;
   readonly rollbackOf?: number;
+  /** On a repair: the sequences it re-chained. */
+  readonly repairs?: readonly number[];
 }
 
 /**
@@ -50,10 +52,11 @@ export class HistoryFold {
       id: cs.id,
       at: cs.at,
       actor: cs.actor,
-      action: cs.rollbackOf !== undefined ? 'rollback' : applies && deletes ? 'apply+delete' : deletes ? 'delete' : 'apply',
+      action: cs.repairs !== undefined ? 'repair' : cs.rollbackOf !== undefined ? 'rollback' : applies && deletes ? 'apply+delete' : deletes ? 'delete' : 'apply',
       resources,
       ...(cs.reason !== undefined ? { reason: cs.reason } : {}),
       ...(cs.rollbackOf !== undefined ? { rollbackOf: cs.rollbackOf } : {}),
+      ...(cs.repairs !== undefined ? { repairs: cs.repairs.map((r) => r.seq) } : {}),
     };
   }
 }

@@ -10,7 +10,9 @@ export type InvalidCode =
   | 'MALFORMED'
   | 'TOO_LARGE'
   | 'CONFLICT'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  /** The config log forks (two ChangeSets on one predecessor): writes wait for its repair. */
+  | 'FORKED';
 
 export interface Invalid {
   readonly path: string;

@@ -8,6 +8,11 @@ import {
   type MeshState,
   ChainVerification,
   ChangeSetCodec,
+  GENESIS_HASH,
+  configLogEvent,
+  contentHash,
+  decodeChangeSet,
+  unrepairedForks,
   CHECKPOINT_VERSION,
   HistoryFold,
   PointInTimeFold,
@@ -253,13 +258,65 @@ test('audit.property: rewriting any stored ChangeSet that has a successor breaks
         const verdict = verify.verdict();
         assert.equal(verdict.intact, false);
         if (!verdict.intact) {
-          assert.equal(verdict.firstBreak.seq, k + 2);
-          assert.equal(verdict.firstBreak.previousSeq, k + 1);
-          assert.equal(verdict.firstBreak.found, (messages[k + 1] as { prev: string }).prev);
+          assert.equal(verdict.firstBreak?.seq, k + 2);
+          assert.equal(verdict.firstBreak?.previousSeq, k + 1);
+          assert.equal(verdict.firstBreak?.found, (messages[k + 1] as { prev: string }).prev);
         }
       },
     ),
   );
+});
+
+test('audit.property: a ChangeSet stored on the same predecessor as the one before it is a fork, left out until a repair names its hash', () => {
+  fc.assert(
+    fc.property(
+      configLog(undefined, 6).filter((es) => es.length >= 1),
+      fc.boolean(),
+      (events, withRepair) => {
+        const messages = stored(events) as Array<Record<string, unknown>>;
+        const n = messages.length;
+        const last = messages[n - 1]!;
+        // A second writer's change, planned against the same state as the last one.
+        const sibling = { ...last, id: 'racing-writer', actor: 'user:racer', prev: last.prev };
+        // Later writers chain on what they folded last: the sibling.
+        const next = { ...last, id: 'after', actor: 'user:next', prev: contentHash(sibling) };
+        const log: unknown[] = [...messages, sibling, next];
+        const orphanHash = contentHash(last);
+        if (withRepair) log.push({ id: 'repair', type: 'ChangeSet', at: '2026-12-02T00:00:00Z', actor: 'user:admin', prev: contentHash(next), repairs: [{ seq: n, hash: orphanHash }], changes: [] });
+        const verify = new ChainVerification();
+        log.forEach((json, i) => verify.message(i + 1, json));
+        const verdict = verify.verdict();
+        assert.equal(verdict.intact, withRepair);
+        assert.equal(verdict.intact ? undefined : verdict.firstBreak, undefined, 'a fork is not a break');
+        assert.deepStrictEqual(verdict.forks, [
+          { seq: n + 1, actor: 'user:racer', predecessorSeq: n - 1, orphanSeq: n, orphanActor: last.actor, orphanHash, ...(withRepair ? { repairedBy: n + 3 } : {}) },
+        ]);
+        assert.deepStrictEqual(unrepairedForks(verdict).map((f) => f.orphanSeq), withRepair ? [] : [n]);
+      },
+    ),
+  );
+});
+
+test('audit: a repair naming the wrong hash of the ChangeSet a fork left out is a break at the repair', () => {
+  const [first, second] = stored(chainConfigLog([applying([vs(90)]), applying([vs(80)])])) as Array<Record<string, unknown>>;
+  const sibling = { ...second!, id: 'racing', prev: second!.prev };
+  const repair = { id: 'repair', type: 'ChangeSet', at: '2026-12-02T00:00:00Z', actor: 'user:admin', prev: contentHash(sibling), repairs: [{ seq: 2, hash: 'f'.repeat(64) }], changes: [] };
+  const verify = new ChainVerification();
+  [first, second, sibling, repair].forEach((json, i) => verify.message(i + 1, json));
+  const verdict = verify.verdict();
+  assert.ok(!verdict.intact);
+  assert.deepStrictEqual(verdict.firstBreak, { seq: 4, previousSeq: 2, expected: contentHash(second), found: 'f'.repeat(64), reason: 'repair-mismatch' });
+});
+
+test('audit: a repair decodes as a ChangeSet that changes nothing; an empty change list without repairs does not', () => {
+  const repair = { id: 'r', type: 'ChangeSet', at: '2026-12-02T00:00:00Z', actor: 'user:admin', prev: GENESIS_HASH, repairs: [{ seq: 2, hash: 'a'.repeat(64) }], changes: [] };
+  const decoded = decodeChangeSet(repair);
+  assert.ok(isRight(decoded), JSON.stringify(decoded));
+  assert.deepStrictEqual(replay(emptyMeshState, [configLogEvent(1, decoded.right)]).resources.size, 0);
+  const empty = decodeChangeSet({ ...repair, repairs: undefined });
+  assert.ok(isLeft(empty) && empty.left.some((e) => e.path === 'changes' && e.reason === 'must not be empty'), JSON.stringify(empty));
+  const both = decodeChangeSet({ ...repair, changes: (stored(chainConfigLog([applying([vs(90)])]))[0] as { changes: unknown }).changes });
+  assert.ok(isLeft(both) && both.left.some((e) => e.path === 'changes' && /empty on a chain repair/.test(e.reason)), JSON.stringify(both));
 });
 
 test('audit: a message that is not a ChangeSet breaks the chain at itself', () => {
@@ -268,7 +325,7 @@ test('audit: a message that is not a ChangeSet breaks the chain at itself', () =
   verify.message(1, first);
   verify.message(2, { hello: 'world' });
   const verdict = verify.verdict();
-  assert.ok(!verdict.intact && verdict.firstBreak.seq === 2 && verdict.firstBreak.reason === 'not-a-changeset');
+  assert.ok(!verdict.intact && verdict.firstBreak?.seq === 2 && verdict.firstBreak?.reason === 'not-a-changeset');
 });
 
 test('diff.property: two values differ in exactly the leaves the diff names', () => {

@@ -12,6 +12,8 @@ import type {
   AnalyzeResponse,
   RollbackRequest,
   RollbackResponse,
+  RepairChainRequest,
+  RepairChainResponse,
 } from './config-messages.js';
 import { configServiceDefinition } from './config-service.js';
 import { unaryMethod } from './unary-call.js';
@@ -37,6 +39,7 @@ export interface ConfigClient {
   list(req: Partial<ListRequest>): Promise<ListResponse>;
   analyze(req: Partial<AnalyzeRequest>): Promise<AnalyzeResponse>;
   rollback(req: Partial<RollbackRequest>): Promise<RollbackResponse>;
+  repairChain(req: Partial<RepairChainRequest>): Promise<RepairChainResponse>;
   close(): void;
 }
 
@@ -63,6 +66,7 @@ export function createConfigClient(address: string, opts: ConfigClientOptions = 
     list: unary<Partial<ListRequest>, ListResponse>('List'),
     analyze: unary<Partial<AnalyzeRequest>, AnalyzeResponse>('Analyze'),
     rollback: unary<Partial<RollbackRequest>, RollbackResponse>('Rollback'),
+    repairChain: unary<Partial<RepairChainRequest>, RepairChainResponse>('RepairChain'),
     close: () => client.close(),
   };
 }

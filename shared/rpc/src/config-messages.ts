@@ -106,3 +106,25 @@ export interface RollbackResponse {
   changes: ResourceChange[];
   warnings: string[];
 }
+
+export interface RepairChainRequest {
+  reason: string;
+  dryRun: boolean;
+}
+
+export interface ChainForkMessage {
+  sequence: number;
+  actor: string;
+  predecessorSequence: number;
+  orphanSequence: number;
+  orphanActor: string;
+  orphanHash: string;
+  /** 0 while unrepaired. */
+  repairedBy: number;
+}
+
+export interface RepairChainResponse {
+  /** 0 when nothing was published. */
+  sequence: number;
+  forks: ChainForkMessage[];
+}

@@ -12,6 +12,8 @@ import type {
   AnalyzeResponse,
   RollbackRequest,
   RollbackResponse,
+  RepairChainRequest,
+  RepairChainResponse,
 } from './config-messages.js';
 import { loadProtoFile } from './proto-package.js';
 
@@ -23,6 +25,7 @@ export interface ConfigServiceHandlers extends grpc.UntypedServiceImplementation
   List: grpc.handleUnaryCall<ListRequest, ListResponse>;
   Analyze: grpc.handleUnaryCall<AnalyzeRequest, AnalyzeResponse>;
   Rollback: grpc.handleUnaryCall<RollbackRequest, RollbackResponse>;
+  RepairChain: grpc.handleUnaryCall<RepairChainRequest, RepairChainResponse>;
 }
 
 export const CONFIG_SERVICE_NAME = 'jetmesh.config.v1.ConfigService';

@@ -15,6 +15,9 @@ export type {
   Diagnostic,
   AnalyzeRequest,
   AnalyzeResponse,
+  RepairChainRequest,
+  RepairChainResponse,
+  ChainForkMessage,
 } from './config-messages.js';
 export { configServiceDefinition, CONFIG_SERVICE_NAME } from './config-service.js';
 export type { ConfigServiceHandlers } from './config-service.js';

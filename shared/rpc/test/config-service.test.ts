@@ -49,6 +49,10 @@ test('rpc.happy: every ConfigService method round-trips through createConfigClie
       seen.rollbacks.push(call.request);
       done(null, { sequence: 44, targetSequence: call.request.toSequence ?? 0, changes: [{ ref: reviews, action: 'configured', resourceVersion: 44 }], warnings: [] });
     },
+    RepairChain: (call, done) => {
+      const fork = { sequence: 7, actor: 'bob', predecessorSequence: 5, orphanSequence: 6, orphanActor: 'alice', orphanHash: 'a'.repeat(64), repairedBy: 46 };
+      done(null, { sequence: call.request.dryRun ? 0 : 46, forks: [fork] });
+    },
     Analyze: (call, done) => {
       done(null, { sequence: 45, diagnostics: [{ code: 'IST0101', name: 'ReferencedResourceNotFound', level: 'Warning', ref: reviews, path: 'spec.hosts[0]', message: call.request.yaml }] });
     },
@@ -82,6 +86,12 @@ test('rpc.happy: every ConfigService method round-trips through createConfigClie
   // A oneof says which target was sent, so sequence 0 (before the first change) is not "unset".
   assert.deepEqual(seen.rollbacks, [{ target: 'toSequence', toSequence: 0, only: [], reason: 'undo', dryRun: false }]);
 
+  const repaired = await client.repairChain({ reason: 'fork after failover' });
+  assert.deepEqual(repaired, {
+    sequence: 46,
+    forks: [{ sequence: 7, actor: 'bob', predecessorSequence: 5, orphanSequence: 6, orphanActor: 'alice', orphanHash: 'a'.repeat(64), repairedBy: 46 }],
+  });
+
   const analyzed = await client.analyze({ yaml: 'x' });
   assert.deepEqual(analyzed, {
     sequence: 45,
@@ -106,6 +116,7 @@ test('rpc.errors: INVALID_ARGUMENT carries one validation error per line', async
     Get: (_call, done) => done(invalidArgument([])),
     List: (_call, done) => done(invalidArgument([])),
     Rollback: (_call, done) => done(invalidArgument([])),
+    RepairChain: (_call, done) => done(invalidArgument([])),
     Analyze: (_call, done) => done(invalidArgument([])),
   });
   t.after(() => server.stop());
@@ -131,6 +142,7 @@ test('rpc.actor: the default actor is user@host', async (t) => {
     Get: (_call, done) => done(null, { resourceJson: '{}' }),
     List: (_call, done) => done(null, { resourcesJson: [], sequence: 0 }),
     Rollback: (_call, done) => done(null, { sequence: 0, targetSequence: 0, changes: [], warnings: [] }),
+    RepairChain: (_call, done) => done(null, { sequence: 0, forks: [] }),
     Analyze: (_call, done) => done(null, { diagnostics: [], sequence: 0 }),
   });
   t.after(() => server.stop());
