@@ -41,6 +41,8 @@ const ra = (spec: Record<string, unknown>) => doc(SEC, 'RequestAuthentication', 
 const jwt = (r: Record<string, unknown>) => ra({ jwtRules: [{ issuer: 'issuer.example.com', ...r }] });
 
 const H = 'spec.http[0]';
+/** What Istio's webhook adds after Go's regexp.Compile error. */
+const RE2 = 'Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)';
 
 export const badInputCatalogue: readonly BadInput[] = [
   // ── VirtualService ────────────────────────────────────────────────────────────────────
@@ -74,7 +76,9 @@ export const badInputCatalogue: readonly BadInput[] = [
   { kind: 'VirtualService', name: 'a rewrite with uri and uriRegexRewrite', doc: routed({ rewrite: { uri: '/a', uriRegexRewrite: { match: '^/b', rewrite: '/c' } } }), lines: [`${H}.rewrite: uri and uriRegexRewrite are mutually exclusive`] },
   { kind: 'VirtualService', name: 'an empty rewrite', doc: routed({ rewrite: {} }), lines: [`${H}.rewrite: must set at least one of uri, uriRegexRewrite, authority`] },
   { kind: 'VirtualService', name: 'a regex rewrite without rewrite', doc: routed({ rewrite: { uriRegexRewrite: { match: '^/b' } } }), lines: [`${H}.rewrite.uriRegexRewrite.rewrite: required`] },
-  { kind: 'VirtualService', name: 'a regex rewrite with a broken regex', doc: routed({ rewrite: { uriRegexRewrite: { match: '([a-z', rewrite: '/' } } }), lines: [`${H}.rewrite.uriRegexRewrite.match: invalid regular expression "([a-z"`] },
+  { kind: 'VirtualService', name: 'a regex rewrite with a broken regex', doc: routed({ rewrite: { uriRegexRewrite: { match: '([a-z', rewrite: '/' } } }), lines: [`${H}.rewrite.uriRegexRewrite.match: error parsing regexp: missing closing ]: \`[a-z\`; ${RE2}`] },
+  { kind: 'VirtualService', name: 'a regex rewrite with a lookahead', doc: routed({ rewrite: { uriRegexRewrite: { match: '^/(?!internal)(.*)', rewrite: '/\\1' } } }), lines: [`${H}.rewrite.uriRegexRewrite.match: error parsing regexp: invalid or unsupported Perl syntax: \`(?!\`; ${RE2}`] },
+  { kind: 'VirtualService', name: 'a regex rewrite longer than 1024 bytes', doc: routed({ rewrite: { uriRegexRewrite: { match: 'a'.repeat(1025), rewrite: '/' } } }), lines: [`${H}.rewrite.uriRegexRewrite.match: is too long: at most 1024 bytes`] },
   { kind: 'VirtualService', name: 'the authority rewritten twice', doc: routed({ rewrite: { authority: 'a.example.com' }, headers: { request: { set: { ':authority': 'b.example.com' } } } }), lines: [`${H}: the authority is rewritten more than once (rewrite.authority and headers)`] },
   { kind: 'VirtualService', name: 'retries with a retryOn policy Envoy does not know', doc: routed({ retries: { attempts: 3, retryOn: '5xx,sometimes' } }), lines: [`${H}.retries.retryOn: "sometimes" is not a retryOn policy: use 5xx, gateway-error, reset, reset-before-request, connect-failure, retriable-4xx, … or an HTTP status code`] },
   { kind: 'VirtualService', name: 'retries on a status code that does not exist', doc: routed({ retries: { attempts: 3, retryOn: '599' } }), lines: [`${H}.retries.retryOn: "599" is not a retryOn policy: use 5xx, gateway-error, reset, reset-before-request, connect-failure, retriable-4xx, … or an HTTP status code`] },
@@ -111,7 +115,17 @@ export const badInputCatalogue: readonly BadInput[] = [
   { kind: 'VirtualService', name: 'a header match name with a space', doc: matched({ headers: { 'end user': { exact: 'jason' } } }), lines: [`${H}.match[0].headers["end user"]: invalid header name "end user"`] },
   { kind: 'VirtualService', name: 'an empty header prefix match', doc: matched({ headers: { 'end-user': { prefix: '' } } }), lines: [`${H}.match[0].headers.end-user.prefix: must not be empty`] },
   { kind: 'VirtualService', name: 'an empty regex match', doc: matched({ uri: { regex: '' } }), lines: [`${H}.match[0].uri.regex: must not be empty`] },
-  { kind: 'VirtualService', name: 'a regex longer than 1024 characters', doc: matched({ uri: { regex: 'a'.repeat(1025) } }), lines: [`${H}.match[0].uri.regex: is too long: at most 1024 characters`] },
+  { kind: 'VirtualService', name: 'a regex longer than 1024 bytes', doc: matched({ uri: { regex: 'a'.repeat(1025) } }), lines: [`${H}.match[0].uri.regex: is too long: at most 1024 bytes`] },
+  // Istio counts Go's len, so bytes.
+  { kind: 'VirtualService', name: 'a regex of 513 characters that is 1026 bytes', doc: matched({ uri: { regex: 'é'.repeat(513) } }), lines: [`${H}.match[0].uri.regex: is too long: at most 1024 bytes`] },
+  { kind: 'VirtualService', name: 'a regex with a lookahead', doc: matched({ uri: { regex: '(?=/api)/api/.*' } }), lines: [`${H}.match[0].uri.regex: error parsing regexp: invalid or unsupported Perl syntax: \`(?=\`; ${RE2}`] },
+  { kind: 'VirtualService', name: 'a regex with a lookbehind', doc: matched({ headers: { 'x-version': { regex: '(?<=v)1' } } }), lines: [`${H}.match[0].headers.x-version.regex: error parsing regexp: invalid named capture: \`(?<=v)1\`; ${RE2}`] },
+  { kind: 'VirtualService', name: 'a regex with a negative lookbehind', doc: matched({ withoutHeaders: { 'x-debug': { regex: '(?<!0)1' } } }), lines: [`${H}.match[0].withoutHeaders.x-debug.regex: error parsing regexp: invalid named capture: \`(?<!0)1\`; ${RE2}`] },
+  { kind: 'VirtualService', name: 'a regex with a backreference', doc: matched({ uri: { regex: '/(a+)/\\1' } }), lines: [`${H}.match[0].uri.regex: error parsing regexp: invalid escape sequence: \`\\1\`; ${RE2}`] },
+  { kind: 'VirtualService', name: 'a regex with a possessive repeat', doc: matched({ queryParams: { v: { regex: '[0-9]++' } } }), lines: [`${H}.match[0].queryParams.v.regex: error parsing regexp: invalid nested repetition operator: \`++\`; ${RE2}`] },
+  { kind: 'VirtualService', name: 'a regex repeat count over 1000', doc: matched({ authority: { regex: 'a{1001}' } }), lines: [`${H}.match[0].authority.regex: error parsing regexp: invalid repeat count: \`{1001}\`; ${RE2}`] },
+  { kind: 'VirtualService', name: 'nested regex repeats of more than 1000 in all', doc: matched({ uri: { regex: '(?:(?:a{10}){10}){11}' } }), lines: [`${H}.match[0].uri.regex: error parsing regexp: invalid repeat count: \`{11}\`; ${RE2}`] },
+  { kind: 'VirtualService', name: 'a CORS origin regex with a lookahead', doc: routed({ corsPolicy: { allowOrigins: [{ regex: 'https://(?!evil).*' }] } }), lines: [`${H}.corsPolicy.allowOrigins[0].regex: error parsing regexp: invalid or unsupported Perl syntax: \`(?!\`; ${RE2}`] },
   { kind: 'VirtualService', name: 'an empty method prefix', doc: matched({ method: { prefix: '' } }), lines: [`${H}.match[0].method.prefix: must not be empty`] },
   { kind: 'VirtualService', name: 'a query parameter match with two kinds', doc: matched({ queryParams: { v: { exact: '1', regex: '1' } } }), lines: [`${H}.match[0].queryParams.v: must set exactly one of exact, prefix, regex`] },
   { kind: 'VirtualService', name: 'a sourceNamespace with upper case', doc: matched({ sourceNamespace: 'Prod' }), lines: [`${H}.match[0].sourceNamespace: must be a DNS-1123 label (lower-case letters, digits and "-")`] },

@@ -239,7 +239,11 @@ const badInputs: readonly BadInput[] = [
     doc: vsMatch({ queryParams: { 'x.user id': { suffix: 'x' } } }),
     lines: ['spec.http[0].match[0].queryParams["x.user id"].suffix: unknown field'],
   },
-  { name: 'an invalid regular expression', doc: vsMatch({ uri: { regex: '(' } }), lines: ['spec.http[0].match[0].uri.regex: invalid regular expression "("'] },
+  {
+    name: 'an invalid regular expression',
+    doc: vsMatch({ uri: { regex: '(' } }),
+    lines: ['spec.http[0].match[0].uri.regex: error parsing regexp: missing closing ): `(`; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)'],
+  },
   { name: 'a match port of 70000', doc: vsMatch({ port: 70000 }), lines: ['spec.http[0].match[0].port: must be <= 65535'] },
   {
     name: 'a source label value starting with a dash',
@@ -427,6 +431,28 @@ test('decodeResource.happy: a header match named "__proto__" is kept, not droppe
   assert.ok(isRight(r), linesOf(r).join('\n'));
   const spec = encodeResource(r.right.resource).spec as { http: Array<{ match: Array<{ headers: object }> }> };
   assert.deepEqual(Object.keys(spec.http[0]!.match[0]!.headers), ['__proto__']);
+});
+
+// RE2 syntax Go's regexp (so Istio) takes: JavaScript's RegExp refuses most of it and reads the rest differently.
+const re2OnlyRegexes = ['(?i)foo', '(?P<v>[0-9]+)', '/api/(?<version>v[0-9]+)/.*', '/a\\z', '(?s)a.b', '\\pL+', '[[:alpha:]]+', '\\Q*.*\\E', '(?U)a+', 'a{1000}'];
+
+for (const re of re2OnlyRegexes) {
+  test(`decodeResource.happy: the RE2 regex ${re} is accepted in a uri, a header, a CORS origin and a regex rewrite`, () => {
+    const r = decodeResource(
+      vsRoute({
+        match: [{ uri: { regex: re }, headers: { 'x-version': { regex: re } } }],
+        route: [to('v1')],
+        corsPolicy: { allowOrigins: [{ regex: re }] },
+        rewrite: { uriRegexRewrite: { match: re, rewrite: '/' } },
+      }),
+    );
+    assert.deepEqual(linesOf(r), ['<accepted>']);
+  });
+}
+
+test('decodeResource.happy: a regex of exactly 1024 bytes is accepted', () => {
+  assert.deepEqual(linesOf(decodeResource(vsMatch({ uri: { regex: 'a'.repeat(1024) } }))), ['<accepted>']);
+  assert.deepEqual(linesOf(decodeResource(vsMatch({ uri: { regex: 'é'.repeat(512) } }))), ['<accepted>']);
 });
 
 test('decodeResource.happy: Kubernetes export fields and status are accepted and dropped', () => {

@@ -163,7 +163,7 @@ test('snapshot.codec: Istio fields inside are checked by their own codecs (a reg
   const broken = edited((s) => {
     (s.routes as Array<Record<string, unknown>>)[0]!.match = [{ uri: { regex: '(' } }];
   });
-  assert.deepEqual(problems(broken), ['snapshot.routes[0].match[0].uri.regex: invalid regular expression "("']);
+  assert.deepEqual(problems(broken), ['snapshot.routes[0].match[0].uri.regex: error parsing regexp: missing closing ): `(`; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)']);
 });
 
 test('snapshot.codec: content that does not hash to contentHash is refused; unknown fields from a newer pilot are dropped', () => {

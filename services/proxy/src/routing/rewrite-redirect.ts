@@ -1,3 +1,4 @@
+import type { Matcher, RE2JS } from 're2js';
 import { pathOnly, hostOf, type RequestAttributes } from './request-attributes.js';
 import { fullMatchRegex, type StringMatch } from './string-match.js';
 
@@ -47,20 +48,72 @@ export function rewriteRequest(rewrite: RouteRewrite | undefined, uriMatch: Stri
   return { path: rewrite.uri + req.path.slice(prefix.length), ...authority };
 }
 
-const REWRITE_CACHE = new Map<string, RegExp | null>();
+const REWRITE_CACHE = new Map<string, RE2JS | null>();
 
-function regexReplaceAll(pattern: string, substitution: string, value: string): string {
+/**
+ * RE2::GlobalReplace, which Envoy runs for regex_rewrite: every non-overlapping match is replaced,
+ * an empty match right after the previous one is skipped (as RE2 and Go do, unlike JS), and a
+ * rewrite naming a group the pattern lacks changes nothing.
+ */
+function regexReplaceAll(pattern: string, rewrite: string, value: string): string {
   let re = REWRITE_CACHE.get(pattern);
   if (re === undefined) {
-    const anchored = fullMatchRegex(pattern);
-    re = anchored === null ? null : new RegExp(pattern, `g${anchored.flags}`);
+    re = fullMatchRegex(pattern);
     if (REWRITE_CACHE.size > 10_000) REWRITE_CACHE.clear();
     REWRITE_CACHE.set(pattern, re);
   }
-  if (re === null) return value;
-  // RE2 writes groups as \1; JS as $1 (and a literal $ must be $$).
-  const js = substitution.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1');
-  return value.replace(re, js);
+  if (re === null || maxSubmatch(rewrite) > re.groupCount()) return value;
+  const m = re.matcher(value);
+  let out = '';
+  let p = 0;
+  let lastEnd = -1;
+  let count = 0;
+  while (p <= value.length && m.find(p)) {
+    const start = m.start();
+    const end = m.end();
+    out += value.slice(p, start);
+    if (start === end && start === lastEnd) {
+      const width = (value.codePointAt(p) ?? 0) > 0xffff ? 2 : 1;
+      out += value.slice(p, p + width);
+      p += width;
+      continue;
+    }
+    out += expandRewrite(rewrite, m);
+    p = end;
+    lastEnd = end;
+    count += 1;
+  }
+  return count === 0 ? value : out + value.slice(p);
+}
+
+/** The highest `\N` a rewrite names (RE2::MaxSubmatch). */
+function maxSubmatch(rewrite: string): number {
+  let max = 0;
+  for (let i = 0; i < rewrite.length; i++) {
+    if (rewrite[i] !== '\\') continue;
+    i += 1;
+    const d = rewrite.charCodeAt(i) - 48;
+    if (d >= 0 && d <= 9 && d > max) max = d;
+  }
+  return max;
+}
+
+/** RE2::Rewrite: `\0`…`\9` are groups (an unmatched one is empty), `\\` is a backslash; RE2 stops at any other escape, keeping what it wrote. */
+function expandRewrite(rewrite: string, m: Matcher): string {
+  let out = '';
+  for (let i = 0; i < rewrite.length; i++) {
+    const c = rewrite[i];
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    i += 1;
+    const next = rewrite[i];
+    if (next !== undefined && next >= '0' && next <= '9') out += m.group(Number(next)) ?? '';
+    else if (next === '\\') out += '\\';
+    else return out;
+  }
+  return out;
 }
 
 export interface Redirect {

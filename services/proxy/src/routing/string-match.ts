@@ -1,4 +1,5 @@
 import type { StringMatch } from '@jetmesh/model';
+import { RE2JS, RE2JSException } from 're2js';
 
 export type { StringMatch };
 
@@ -11,7 +12,7 @@ export function matchString(m: StringMatch, value: string, opts: { readonly igno
   if (m.prefix !== undefined) return opts.ignoreCase === true ? value.toLowerCase().startsWith(m.prefix.toLowerCase()) : value.startsWith(m.prefix);
   if (m.regex !== undefined) {
     const re = compiledRegex(m);
-    return re !== undefined && re.test(value);
+    return re !== undefined && re.testExact(value);
   }
   return false;
 }
@@ -21,10 +22,10 @@ export const isPresenceMatch = (m: StringMatch | undefined): boolean =>
   m === undefined || (m.exact === undefined && m.prefix === undefined && m.regex === undefined) || m.regex === '*';
 
 // Compiled once per match object: snapshots are immutable values, so an object's regex never changes.
-const REGEX_CACHE = new WeakMap<object, RegExp | null>();
+const REGEX_CACHE = new WeakMap<object, RE2JS | null>();
 
-/** The anchored RegExp of a `regex` match, or undefined when it does not compile (it then matches nothing). */
-export function compiledRegex(m: StringMatch): RegExp | undefined {
+/** The compiled RE2 pattern of a `regex` match, or undefined when it does not compile (it then matches nothing). */
+export function compiledRegex(m: StringMatch): RE2JS | undefined {
   const cached = REGEX_CACHE.get(m);
   if (cached !== undefined) return cached ?? undefined;
   const re = m.regex === undefined ? null : fullMatchRegex(m.regex);
@@ -32,14 +33,16 @@ export function compiledRegex(m: StringMatch): RegExp | undefined {
   return re ?? undefined;
 }
 
-/** `^(?:re)$` — RE2's full match; `u` so classes and escapes behave on code points as RE2's UTF-8 mode does. */
-export function fullMatchRegex(source: string): RegExp | null {
-  for (const flags of ['u', '']) {
-    try {
-      return new RegExp(`^(?:${source})$`, flags);
-    } catch {
-      // Some RE2-valid patterns (e.g. `\-` outside a class) are rejected by JS's unicode mode: retry without it.
-    }
+/**
+ * `source` compiled as Envoy compiles safe_regex, with RE2 (re2js, a port of Go's regexp): RE2
+ * syntax and code-point semantics, and matching in time linear in the input, so no header value
+ * can make a pattern like `(a+)+$` backtrack. `testExact` is RE2's full match. Null when it does not compile.
+ */
+export function fullMatchRegex(source: string): RE2JS | null {
+  try {
+    return RE2JS.compile(source);
+  } catch (e) {
+    if (e instanceof RE2JSException) return null;
+    throw e;
   }
-  return null;
 }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import * as t from 'io-ts';
+import { re2SyntaxReason } from './re2-syntax.js';
 import { bool, enumOf, fail, int, intRange, list, num, record, refine, str, struct } from './schema.js';
 
 /** DNS-1123 label: what Kubernetes allows for namespaces and subset names. */
@@ -97,22 +98,15 @@ export const portNumber = intRange(1, 65535);
 export const percent = refine(num, 'Percent', (n) => (n < 0 || n > 100 ? 'must be between 0 and 100' : undefined));
 export const Percent = struct('Percent', { value: percent }, {});
 
-/** Exactly one of exact / prefix / regex; regexes are compiled here (Envoy uses RE2, Istio caps them at 1024 characters). */
-const validRegex = refine(str, 'Regex', (s) => {
-  if (s === '') return 'must not be empty';
-  if (s.length > 1024) return 'is too long: at most 1024 characters';
-  try {
-    new RegExp(s);
-    return undefined;
-  } catch {
-    return `invalid regular expression "${s}"`;
-  }
-});
+/** A regex as Istio's webhook takes it: RE2 syntax (what Envoy compiles), at most 1024 bytes, not empty. */
+export const regex = refine(str, 'Regex', re2SyntaxReason);
+
+/** Exactly one of exact / prefix / regex. */
 const stringMatchOf = (name: string, emptyPrefix: boolean) =>
   struct(
     name,
     {},
-    { exact: str, prefix: str, regex: validRegex },
+    { exact: str, prefix: str, regex },
     {
       check: (m) => {
         const n = [m.exact, m.prefix, m.regex].filter((v) => v !== undefined).length;

@@ -20,6 +20,7 @@ import {
   ipSubnet,
   labels,
   portNumber,
+  regex,
   requestHeaderSetReason,
   routeHost,
 } from '../codec/istio-fields.js';
@@ -131,15 +132,7 @@ const HTTPRedirect = struct(
   },
 );
 
-const validRegex = refine(str, 'Regex', (s) => {
-  try {
-    new RegExp(s);
-    return s === '' ? 'must not be empty' : undefined;
-  } catch {
-    return `invalid regular expression "${s}"`;
-  }
-});
-const RegexRewrite = struct('RegexRewrite', { match: validRegex, rewrite: str }, {});
+const RegexRewrite = struct('RegexRewrite', { match: regex, rewrite: str }, {});
 
 const HTTPRewrite = struct(
   'HTTPRewrite',
