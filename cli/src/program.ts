@@ -11,6 +11,7 @@ import { runRoutes } from './commands/routes.js';
 import { DEFAULT_PROXY_STATUS_WAIT_MS, runProxyStatus } from './commands/proxy-status.js';
 import { runAt } from './commands/at.js';
 import { runAuditVerify } from './commands/audit-verify.js';
+import { runAuditRepair } from './commands/audit-repair.js';
 import { runHistoryDiff } from './commands/diff.js';
 import { runHistory, runHistoryExport, type HistoryOptions } from './commands/history.js';
 import { runRollback } from './commands/rollback.js';
@@ -193,14 +194,19 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
       runRollback({ to: o.to, only: o.only ?? [], namespace: o.namespace, reason: o.reason, dryRun: o.dryRun ?? false }, io),
     );
 
-  program
-    .command('audit')
-    .description('tamper evidence of the change log')
+  const audit = program.command('audit').description('tamper evidence of the change log');
+  audit
     .command('verify')
-    .description('check the hash chain of every change; exit 1 naming the first break')
+    .description('check the hash chain of every change; exit 1 naming the first break and every unrepaired fork')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
     .addOption(progress())
     .action(async (o: { output?: 'json'; progress?: boolean }) => runAuditVerify({ output: o.output ?? 'text', progress: o.progress ?? false }, io));
+  audit
+    .command('repair')
+    .description('re-chain ChangeSets a fork left out of the hash chain, as ONE new change (galley refuses writes until then)')
+    .requiredOption('--reason <text>', 'why: recorded with the change')
+    .option('--dry-run', 'show the forks; record nothing')
+    .action(async (o: { reason: string; dryRun?: boolean }) => runAuditRepair({ reason: o.reason, dryRun: o.dryRun ?? false }, io));
 
   // Citadel: workload tokens, the root of trust, and its audit trail.
   program
@@ -226,7 +232,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--reason <text>', 'recorded with each rotation step')
     .action(async (o: { reason?: string }) => runCaRotate(o, io));
 
-  (program.commands.find((c) => c.name() === 'audit') ?? program.command('audit').description('audit trails'))
+  audit
     .command('certs')
     .description('certificates issued and denied, root rotations and tokens minted, oldest first')
     .option('--identity <id>', 'only events of this caller: spiffe://<td>/ns/<ns>/sa/<sa> or <ns>/<sa>')

@@ -83,12 +83,14 @@ export const matchesHistoryFilter = (f: HistoryFilter, e: HistoryEntry): boolean
   (f.since === undefined || reached(f.since, e)) &&
   (f.until === undefined || !passed(f.until, e)) &&
   (f.actor === undefined || e.actor === f.actor) &&
-  e.resources.some(
+  // A repair touches no resource: it shows unless the filter asks for resources.
+  ((f.kind === undefined && f.name === undefined && f.namespace === undefined) ||
+    e.resources.some(
     (r) =>
       (f.kind === undefined || r.kind === f.kind) &&
       (f.name === undefined || r.name === f.name) &&
       (f.namespace === undefined || r.namespace === f.namespace),
-  );
+    ));
 
 /** True once the log is past `until` by sequence, so a reader can stop early (times may be out of order). */
 export const isPastHistoryRange = (f: HistoryFilter, seq: number): boolean => f.until?.kind === 'sequence' && seq > f.until.seq;

@@ -174,6 +174,45 @@ describe('time travel: history, at, diff, rollback and audit over real processes
     assert.match(r.stdout, /^chain intact \(21 changes\); head #21 [0-9a-f]{64}$/m);
   });
 
+  it('audit.fork: a second writer\'s change stored on the same predecessor is named with both writers; writes wait for `audit repair`, which re-chains it as one new change', async () => {
+    // What a clustered nats-server < 2.11 let through under the per-subject guard (see issue 16).
+    const bus = await connectBus(mesh.nats.url, createLogger('fork', 'silent'), { name: 'racing-galley' });
+    try {
+      const last = (await bus.jsm.streams.getMessage(Streams.config, { seq: CHANGES + 1 })) ?? assert.fail('MESH_CONFIG #21');
+      const sibling = { ...last.json<Record<string, unknown>>(), id: 'racing-write', actor: 'racer@galley-2' };
+      assert.equal((await bus.js.publish(last.subject, JSON.stringify(sibling))).seq, CHANGES + 2);
+    } finally {
+      await bus.close();
+    }
+    const orphan = CHANGES + 1;
+    const forkLine = new RegExp(`fork at #${orphan + 1}: #${orphan} \\([^)]+\\) and #${orphan + 1} \\(racer@galley-2\\) were both stored on #${orphan - 1}; #${orphan} is left out of the chain`);
+    const verify = await cli(['audit', 'verify']);
+    assert.equal(verify.code, 1, verify.stdout);
+    assert.match(verify.stderr, new RegExp(`${forkLine.source}; not repaired: run \`jetmesh audit repair`));
+
+    const refused = await eventually(async () => {
+      const r = await cli(['apply', '-f', '-'], ACTORS[0], route(3));
+      return r.code !== 0 ? r : undefined;
+    }, 'galley to refuse writes on the forked log');
+    assert.match(refused.stderr, /the config log forks: #22 \(racer@galley-2\) and #21 \([^)]+\) were stored on one predecessor; no change is recorded until `jetmesh audit repair` re-chains it/);
+
+    const preview = await cli(['audit', 'repair', '--reason', 'fork after failover', '--dry-run']);
+    assert.equal(preview.code, 0, preview.stderr);
+    assert.match(preview.stdout, /\(dry run\) would re-chain #21\n$/);
+    const repaired = await cli(['audit', 'repair', '--reason', 'fork after failover']);
+    assert.equal(repaired.code, 0, repaired.stderr);
+    assert.match(repaired.stdout, forkLine);
+    assert.match(repaired.stdout, /recorded as change #23 \(re-chains #21\)\n$/);
+
+    const after = await cli(['audit', 'verify']);
+    assert.equal(after.code, 0, after.stderr);
+    assert.match(after.stdout, new RegExp(`${forkLine.source}; re-chained by repair #23`));
+    assert.match(after.stdout, /^chain intact \(23 changes\); head #23 [0-9a-f]{64}$/m);
+    const history = JSON.parse((await cli(['history', '-o', 'json'])).stdout) as HistoryEntry[];
+    assert.deepEqual({ action: history.at(-1)?.action, repairs: history.at(-1)?.repairs, reason: history.at(-1)?.reason }, { action: 'repair', repairs: [21], reason: 'fork after failover' });
+    assert.equal((await cli(['apply', '-f', '-'], ACTORS[0], route(3))).code, 0, 'writes resume');
+  });
+
   it('audit.tamper: a stored change rewritten through a privileged connection is reported by sequence', async () => {
     await rewriteStoredChange(mesh.nats.url, 7, (cs) => ({ ...cs, reason: 'nothing to see here' }));
     const r = await cli(['audit', 'verify']);
