@@ -66,8 +66,11 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
     log.info({ spiffeId: ownId, notAfter: saved.notAfter.toISOString() }, 'serving with the saved certificate until citadel answers');
   }
 
+  // The dialer is made below; sessions are only read when /stats is scraped.
+  const stats = createProxyStats(registry, () => dialer.meshSessions());
   const follower: SnapshotFollower<VersionedWorkloadSnapshot> = await createSnapshotFollower<VersionedWorkloadSnapshot>({
     stateDir: stateDir,
+    onValue: (kind, result) => (result === 'applied' ? stats.snapshotApplied(kind) : stats.snapshotRefused(kind, result)),
     workload: workloadName,
     log: childLogger(log, { part: 'snapshots' }),
     decodeHost: decodeVersionedRoutingSnapshot,
@@ -101,13 +104,12 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
     },
   };
 
-  const dialer = createEndpointDialer(meshTls, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+  const dialer = createEndpointDialer(meshTls, { connectTimeoutMs: CONNECT_TIMEOUT_MS, onConnect: (ok) => (ok ? stats.upstreamConnected() : stats.upstreamConnectFailed()) });
   meshTls.onChange(() => dialer.rotate());
   const clusters = new ClusterRegistry(balancingCore, dialer.dial, Math.random, Date.now, (cluster, endpoint) => {
     stats.ejected(cluster);
     log.warn({ cluster, endpoint }, 'endpoint ejected (outlier detection)');
   });
-  const stats = createProxyStats(registry, () => dialer.meshSessions());
   const telemetry = startRequestTelemetry({
     self: () => ({ name, namespace: config.namespace, spiffeId: meshTls.current()?.spiffeId ?? ownId, labels: config.labels, domainSuffix: DEFAULT_DOMAIN_SUFFIX }),
     stats,

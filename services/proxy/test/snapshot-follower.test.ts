@@ -9,7 +9,7 @@ import { connectBus, openSnapshotStore, provisionMesh, snapshotKeyForHost, snaps
 import { createLogger, type Logger } from '@jetmesh/log';
 import { formatVersion, type VersionedSnapshot } from '@jetmesh/model';
 import { eventually, freePort, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
-import { createSnapshotFollower, type HostSnapshotDecoder, type SnapshotFollower, type Versioned, type WorkloadSnapshotDecoder } from '../src/snapshots/snapshot-follower.js';
+import { createSnapshotFollower, type HostSnapshotDecoder, type SnapshotFollower, type SnapshotFollowerOptions, type Versioned, type WorkloadSnapshotDecoder } from '../src/snapshots/snapshot-follower.js';
 
 const REVIEWS = 'reviews.default.svc.cluster.local';
 const RATINGS = 'ratings.default.svc.cluster.local';
@@ -119,8 +119,8 @@ describe('snapshot follower over a real nats-server', () => {
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     return dir;
   };
-  const follower = async (dir: string, bus: Bus | undefined, log: Logger = quiet): Promise<SnapshotFollower<TestWorkloadSnapshot>> => {
-    const f = await createSnapshotFollower({ ...(bus === undefined ? {} : { bus }), stateDir: dir, workload: SELF, log, decodeHost, decodeWorkload, retry: { initialMs: 100, maxMs: 1_000 } });
+  const follower = async (dir: string, bus: Bus | undefined, log: Logger = quiet, onValue?: SnapshotFollowerOptions<TestWorkloadSnapshot>['onValue']): Promise<SnapshotFollower<TestWorkloadSnapshot>> => {
+    const f = await createSnapshotFollower({ ...(bus === undefined ? {} : { bus }), ...(onValue === undefined ? {} : { onValue }), stateDir: dir, workload: SELF, log, decodeHost, decodeWorkload, retry: { initialMs: 100, maxMs: 1_000 } });
     cleanups.push(() => f.stop());
     return f;
   };
@@ -176,7 +176,8 @@ describe('snapshot follower over a real nats-server', () => {
     const host = 'details.default.svc.cluster.local';
     const key = snapshotKeyForHost(host);
     await write(key, routing(host, 5, 2));
-    const f = await follower(await stateDir(), await proxyBus(nats.url), log);
+    const outcomes: string[] = [];
+    const f = await follower(await stateDir(), await proxyBus(nats.url), log, (kind, result) => outcomes.push(`${kind} ${result}`));
     f.follow(host);
     await held(f, host, '5.2');
 
@@ -190,6 +191,8 @@ describe('snapshot follower over a real nats-server', () => {
     await write(key, routing(host, 5, 2)); // same version again: not older, accepted
     await write(key, routing(host, 6, 0));
     await held(f, host, '6.0');
+    // What /stats counts (jetmesh_proxy_snapshots_total); the same value offered again is not news.
+    assert.deepEqual(outcomes.filter((o) => o.startsWith('host ')), ['host applied', 'host stale', 'host invalid', 'host invalid', 'host applied']);
     const refusals = lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith(`snapshot ${key} `));
     assert.deepEqual(
       refusals.map((l) => l.msg),

@@ -21,9 +21,9 @@ export interface EndpointDialer {
  * to its inbound port; any other over HTTP/1.1 keep-alive, with TLS where the
  * DestinationRule originates it (`tls.mode: SIMPLE`).
  */
-export function createEndpointDialer(meshTls: MeshTls, opts: { connectTimeoutMs: number }): EndpointDialer {
-  const peers = new H2SessionPool(opts.connectTimeoutMs);
-  const plain = new Http1Upstream(opts.connectTimeoutMs);
+export function createEndpointDialer(meshTls: MeshTls, opts: { connectTimeoutMs: number; onConnect?: (ok: boolean) => void }): EndpointDialer {
+  const peers = new H2SessionPool(opts.connectTimeoutMs, opts.onConnect);
+  const plain = new Http1Upstream(opts.connectTimeoutMs, opts.onConnect);
   const dial: EndpointDial = (destination: WeightedDestination, endpoint: Endpoint, req, signal) => {
     const mesh = meshEndpointOf(endpoint);
     if (mesh !== undefined) {

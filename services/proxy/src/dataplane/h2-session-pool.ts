@@ -22,7 +22,11 @@ const SESSION_PING_MS = 30_000;
 export class H2SessionPool {
   private readonly sessions = new Map<string, ClientHttp2Session>();
 
-  constructor(private readonly connectTimeoutMs: number) {}
+  constructor(
+    private readonly connectTimeoutMs: number,
+    /** Told of every session dial: whether it connected. */
+    private readonly onConnect: (ok: boolean) => void = () => undefined,
+  ) {}
 
   /** Sessions open now (for /stats and tests). */
   size(): number {
@@ -45,7 +49,9 @@ export class H2SessionPool {
     if (existing !== undefined && !existing.closed && !existing.destroyed) return Promise.resolve(existing);
     return new Promise((resolve, reject) => {
       const session = http2.connect(`${target.scheme}://${target.authority}`, { createConnection: () => target.connect() });
+      let connected = false;
       const timer = setTimeout(() => {
+        this.onConnect(false);
         session.destroy();
         reject(new Error(`connect to ${target.key} timed out after ${this.connectTimeoutMs} ms`));
       }, this.connectTimeoutMs);
@@ -54,9 +60,12 @@ export class H2SessionPool {
       };
       session.once('connect', () => {
         clearTimeout(timer);
+        connected = true;
+        this.onConnect(true);
         resolve(session);
       });
       session.once('error', (err) => {
+        if (!connected && !session.destroyed) this.onConnect(false);
         clearTimeout(timer);
         forget();
         reject(err);

@@ -17,7 +17,11 @@ export class Http1Upstream {
   private readonly agent = new http.Agent({ keepAlive: true, noDelay: true, maxSockets: 1024, maxFreeSockets: 256, scheduling: 'lifo' });
   private readonly tlsAgent = new https.Agent({ keepAlive: true, noDelay: true, maxSockets: 1024, maxFreeSockets: 256, scheduling: 'lifo' });
 
-  constructor(private readonly connectTimeoutMs: number) {}
+  constructor(
+    private readonly connectTimeoutMs: number,
+    /** Told of every new connection dialled (not of reused keep-alive sockets): whether it connected. */
+    private readonly onConnect: (ok: boolean) => void = () => undefined,
+  ) {}
 
   destroy(): void {
     this.agent.destroy();
@@ -29,6 +33,7 @@ export class Http1Upstream {
       const module = target.tls === undefined ? http : https;
       let answered = false;
       let connected = false;
+      let dialled = false;
       const outgoing = module.request({
         host: target.host,
         port: target.port,
@@ -52,14 +57,18 @@ export class Http1Upstream {
         if (!socket.connecting) {
           connected = true;
           clearTimeout(connectTimer);
-        } else
+        } else {
+          dialled = true;
           socket.once(target.tls === undefined ? 'connect' : 'secureConnect', () => {
             connected = true;
             clearTimeout(connectTimer);
+            this.onConnect(true);
           });
+        }
       });
       outgoing.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(connectTimer);
+        if (dialled && !connected) this.onConnect(false);
         if (answered) return;
         answered = true;
         if (signal.aborted) return resolve(failed('timeout', 'upstream did not answer in time'));

@@ -34,6 +34,8 @@ export interface SnapshotFollowerOptions<W extends Versioned> {
   readonly log: Logger;
   readonly decodeHost: HostSnapshotDecoder;
   readonly decodeWorkload: WorkloadSnapshotDecoder<W>;
+  /** Told of every value offered (from KV or disk): applied, refused by the decoder, or older than the held one. */
+  readonly onValue?: (kind: 'host' | 'workload', result: 'applied' | 'invalid' | 'stale') => void;
   /** Retry of opening the bucket (NATS down, pilot never provisioned it); default 500 ms doubling to 30 s. */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
 }
@@ -69,6 +71,7 @@ export interface SnapshotFollower<W extends Versioned> {
 
 interface Slot<A extends Versioned> {
   readonly key: string;
+  readonly kind: 'host' | 'workload';
   readonly decode: (u: unknown) => Either<readonly string[], A>;
   held: A | undefined;
   watch: SnapshotWatch | undefined;
@@ -91,6 +94,7 @@ export async function createSnapshotFollower<W extends Versioned>(opts: Snapshot
   const retry = opts.retry ?? DEFAULT_RETRY;
   const disk: SnapshotDiskCache = openSnapshotDiskCache(opts.stateDir, log);
   const listeners = new Set<(key: string) => void>();
+  const counted = opts.onValue ?? (() => undefined);
   const hostSlots = new Map<string, Slot<VersionedSnapshot>>();
   let applied = 0;
   let refused = 0;
@@ -113,6 +117,7 @@ export async function createSnapshotFollower<W extends Versioned>(opts: Snapshot
 
   const workloadSlot: Slot<W> = {
     key: snapshotKeyForWorkload(opts.workload.namespace, opts.workload.name),
+    kind: 'workload',
     decode: (u) => opts.decodeWorkload(u, opts.workload),
     held: undefined,
     watch: undefined,
@@ -124,6 +129,7 @@ export async function createSnapshotFollower<W extends Versioned>(opts: Snapshot
     const decoded = slot.decode(value);
     if (decoded._tag === 'Left') {
       refused += 1;
+      counted(slot.kind, 'invalid');
       if (slot.refusedRevision !== revision) {
         slot.refusedRevision = revision;
         log.warn({ key: slot.key, revision, from, reasons: decoded.left }, `snapshot ${slot.key} refused: ${decoded.left.join('; ')}`);
@@ -134,6 +140,7 @@ export async function createSnapshotFollower<W extends Versioned>(opts: Snapshot
     const held = slot.held;
     if (held !== undefined && compareVersions(next.version, held.version) < 0) {
       stale += 1;
+      counted(slot.kind, 'stale');
       if (slot.refusedRevision !== revision) {
         slot.refusedRevision = revision;
         log.warn({ key: slot.key, revision, from, version: formatVersion(next.version), held: formatVersion(held.version) }, `snapshot ${slot.key} ignored: version ${formatVersion(next.version)} is older than the held ${formatVersion(held.version)}`);
@@ -143,6 +150,7 @@ export async function createSnapshotFollower<W extends Versioned>(opts: Snapshot
     if (held !== undefined && compareVersions(next.version, held.version) === 0 && next.contentHash === held.contentHash) return false;
     slot.held = next;
     applied += 1;
+    counted(slot.kind, 'applied');
     if (from === 'kv') disk.save(slot.key, revision, value);
     log.debug({ key: slot.key, revision, version: formatVersion(next.version), from }, 'snapshot applied');
     return true;
@@ -179,7 +187,7 @@ export async function createSnapshotFollower<W extends Versioned>(opts: Snapshot
       log.warn({ host: fqdn, reason: (err as Error).message }, 'not a host name; not followed');
       return undefined;
     }
-    const slot: Slot<VersionedSnapshot> = { key, decode: (u) => opts.decodeHost(u, fqdn), held: undefined, watch: undefined, refusedRevision: undefined };
+    const slot: Slot<VersionedSnapshot> = { key, kind: 'host', decode: (u) => opts.decodeHost(u, fqdn), held: undefined, watch: undefined, refusedRevision: undefined };
     hostSlots.set(fqdn, slot);
     watch(slot);
     return slot;
