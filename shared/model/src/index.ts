@@ -47,3 +47,4 @@ export { decodeVersionedRoutingSnapshot, decodeVersionedWorkloadSnapshot } from 
 export * from './workload-registration.js';
 export * from './registration-signature.js';
 export * from './telemetry-report.js';
+export * from './access-log-record.js';
