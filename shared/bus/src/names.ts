@@ -78,6 +78,7 @@ const auditPrefix = 'mesh.audit';
 const snapshotUpdatesPrefix = 'mesh.snapshots';
 const trustUpdatesPrefix = 'mesh.trust';
 const telemetryPrefix = 'mesh.telemetry';
+const accessLogPrefix = 'mesh.accesslog';
 
 export const Subjects = {
   config: 'mesh.config',
@@ -103,6 +104,10 @@ export const Subjects = {
   telemetry: (namespace: string, workload: string): string =>
     `${telemetryPrefix}.${subjectToken(namespace)}.${subjectToken(workload)}`,
   telemetryAll: `${telemetryPrefix}.>`,
+  /** A proxy's access log lines in small batches (core NATS, best effort: `jetmesh logs` tails them live, nothing stores them). */
+  accessLog: (namespace: string, workload: string): string =>
+    `${accessLogPrefix}.${subjectToken(namespace)}.${subjectToken(workload)}`,
+  accessLogAll: `${accessLogPrefix}.>`,
   /**
    * A proxy's register/deregister requests to galley's registrar (queue group QueueGroups.registrar).
    * Outside `mesh.registry.>` on purpose: MESH_REGISTRY would store anything published there.
