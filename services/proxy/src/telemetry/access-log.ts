@@ -1,59 +1,35 @@
 import type { Logger } from '@jetmesh/log';
-import { responseFlagsText, type RequestRecord } from './request-record.js';
+import { ACCESS_LOG_MAX_TEXT, type AccessLogRecord } from '@jetmesh/model';
+import { measure, responseFlagsText, type RequestRecord } from './request-record.js';
 
-/** Envoy's access-log fields (its default format's names), plus the workloads and mTLS. */
-export interface AccessLogLine {
-  readonly start_time: string;
-  readonly method: string;
-  readonly path: string;
-  readonly protocol: string;
-  readonly response_code: number;
-  readonly grpc_status?: number;
-  readonly response_flags: string;
-  readonly bytes_received: number;
-  readonly bytes_sent: number;
-  /** Milliseconds. */
-  readonly duration: number;
-  readonly upstream_host: string;
-  readonly upstream_cluster: string;
-  readonly route_name: string;
-  readonly authority: string;
-  readonly x_forwarded_for?: string;
-  readonly user_agent?: string;
-  readonly request_id?: string;
-  readonly trace_id?: string;
-  readonly reporter: 'source' | 'destination';
-  readonly source_workload: string;
-  readonly source_namespace: string;
-  readonly destination_workload: string;
-  readonly destination_namespace: string;
-  readonly destination_service: string;
-  readonly mtls: boolean;
-}
+/** Envoy's access-log fields (its default format's names), plus the workloads and mTLS: the model's AccessLogRecord, the same on stdout and on the bus. */
+export type AccessLogLine = AccessLogRecord;
 
-const dash = (v: string | undefined): string => (v === undefined || v === '' ? '-' : v);
+// A longer value (a raised --max-http-header-size) is cut, so every line decodes (AccessLogRecordCodec).
+const clip = (v: string): string => (v.length > ACCESS_LOG_MAX_TEXT ? v.slice(0, ACCESS_LOG_MAX_TEXT) : v);
+const dash = (v: string | undefined): string => (v === undefined || v === '' ? '-' : clip(v));
 
 /** The line for one record (pure). */
 export function accessLogLine(r: RequestRecord): AccessLogLine {
   return {
     start_time: new Date(r.startTime).toISOString(),
-    method: r.method,
-    path: r.path,
+    method: dash(r.method),
+    path: dash(r.path),
     protocol: r.protocol,
     response_code: r.responseCode,
     ...(r.grpcStatus !== undefined ? { grpc_status: r.grpcStatus } : {}),
     response_flags: responseFlagsText(r.responseFlags),
-    bytes_received: r.requestBytes,
-    bytes_sent: r.responseBytes,
-    duration: Math.round(r.durationMs * 1000) / 1000,
+    bytes_received: Math.trunc(measure(r.requestBytes)),
+    bytes_sent: Math.trunc(measure(r.responseBytes)),
+    duration: Math.round(measure(r.durationMs) * 1000) / 1000,
     upstream_host: dash(r.upstreamHost),
     upstream_cluster: dash(r.upstreamCluster),
     route_name: dash(r.routeName),
-    authority: r.authority,
-    ...(r.forwardedFor !== undefined ? { x_forwarded_for: r.forwardedFor } : {}),
-    ...(r.userAgent !== undefined ? { user_agent: r.userAgent } : {}),
-    ...(r.requestId !== undefined ? { request_id: r.requestId } : {}),
-    ...(r.traceId !== undefined ? { trace_id: r.traceId } : {}),
+    authority: clip(r.authority),
+    ...(r.forwardedFor !== undefined ? { x_forwarded_for: clip(r.forwardedFor) } : {}),
+    ...(r.userAgent !== undefined ? { user_agent: clip(r.userAgent) } : {}),
+    ...(r.requestId !== undefined ? { request_id: dash(r.requestId) } : {}),
+    ...(r.traceId !== undefined ? { trace_id: dash(r.traceId) } : {}),
     reporter: r.reporter,
     source_workload: dash(r.source.workload),
     source_namespace: dash(r.source.namespace),

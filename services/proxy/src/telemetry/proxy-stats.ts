@@ -1,11 +1,12 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, type IstioRequestLabel, type IstioRequestLabels } from '@jetmesh/model';
+import type { AccessLogCounters } from './access-log-publisher.js';
 import { measure, recordLabels, type RequestRecord } from './request-record.js';
 
 export type SnapshotKind = 'host' | 'workload';
 
 /** The proxy's own metrics on its admin port (`/stats`): Istio's per-proxy request metrics plus jetmesh_proxy_*. */
-export interface ProxyStats {
+export interface ProxyStats extends AccessLogCounters {
   record(labels: IstioRequestLabels, durationMs: number, requestBytes: number, responseBytes: number): void;
   /** The same, from the data plane's per-request record. */
   observe(record: RequestRecord): void;
@@ -46,8 +47,12 @@ export function createProxyStats(registry: Registry, upstreamSessions: () => num
     c.requestBytes.observe(measure(req));
     c.responseBytes.observe(measure(res));
   };
+  const accessLogPublished = new Counter({ name: 'jetmesh_proxy_access_log_published_total', help: 'Access log records published on the bus (mesh.accesslog.<ns>.<workload>)', registers: [registry] });
+  const accessLogDropped = new Counter({ name: 'jetmesh_proxy_access_log_dropped_total', help: 'Access log records not published on the bus: buffer_full (more than it sends in an interval) or nats_unavailable', labelNames: ['reason'], registers: [registry] });
   return {
     record,
+    accessLogPublished: (n) => accessLogPublished.inc(n),
+    accessLogDropped: (reason, n) => accessLogDropped.inc({ reason }, n),
     observe: (r) => record(recordLabels(r), r.durationMs, r.requestBytes, r.responseBytes),
     snapshotApplied: (kind) => snapshots.inc({ kind, result: 'applied' }),
     snapshotRefused: (kind, reason) => snapshots.inc({ kind, result: reason }),

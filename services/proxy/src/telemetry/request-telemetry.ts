@@ -2,6 +2,7 @@ import type { Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import type { ServedRequest } from '../dataplane/served-request.js';
 import { createAccessLog } from './access-log.js';
+import { startAccessLogPublisher } from './access-log-publisher.js';
 import type { ProxyStats } from './proxy-stats.js';
 import { ReportAggregator } from './report-aggregator.js';
 import { startReportPublisher } from './report-publisher.js';
@@ -19,8 +20,9 @@ export interface RequestTelemetry {
 const MAX_SERIES_PER_WINDOW = 2_000;
 
 /**
- * Every request becomes one RequestRecord that feeds the proxy's /stats, the access log, and the
- * per-second report on `mesh.telemetry.<ns>.<workload>` (held in a bounded backlog while NATS is away).
+ * Every request becomes one RequestRecord that feeds the proxy's /stats, the access log (its own
+ * stdout, and `mesh.accesslog.<ns>.<workload>` for `jetmesh logs`), and the per-second report on
+ * `mesh.telemetry.<ns>.<workload>` (held in a bounded backlog while NATS is away).
  */
 export function startRequestTelemetry(opts: { self: () => ProxyWorkload; stats: ProxyStats; accessLog: { log: Logger; enabled: boolean }; log: Logger }): RequestTelemetry {
   const first = opts.self();
@@ -28,14 +30,22 @@ export function startRequestTelemetry(opts: { self: () => ProxyWorkload; stats: 
   const aggregator = new ReportAggregator(workload, MAX_SERIES_PER_WINDOW, Date.now());
   const publisher = startReportPublisher({ workload, aggregator, log: opts.log, counters: opts.stats });
   const accessLog = createAccessLog({ log: opts.accessLog.log, enabled: opts.accessLog.enabled });
+  // The same switch as the local access log: off means no line anywhere.
+  const busLog = opts.accessLog.enabled ? startAccessLogPublisher({ workload, log: opts.log, counters: opts.stats }) : undefined;
   return {
     served: (r) => {
       const record = requestRecordOf(r, opts.self(), Date.now());
       opts.stats.observe(record);
       aggregator.addRecord(record);
       accessLog.write(record);
+      busLog?.add(record);
     },
-    attach: (bus) => publisher.attach(bus),
-    stop: () => publisher.stop(),
+    attach: (bus) => {
+      publisher.attach(bus);
+      busLog?.attach(bus);
+    },
+    stop: async () => {
+      await Promise.all([publisher.stop(), busLog?.stop()]);
+    },
   };
 }
