@@ -261,6 +261,26 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     assert.deepEqual(logs.get('proxy')?.messages('error').slice(refusalsBefore), []);
   });
 
+  test('the proxy publishes its access log and the operator hears it; a proxy hears no access log', async () => {
+    const proxy = as('proxy');
+    const admin = as('admin');
+    const refusalsBefore = logs.get('proxy')?.messages('error').length ?? 0;
+    const received: string[] = [];
+    const tail = admin.nc.subscribe(Subjects.accessLogAll, { callback: (_err, msg) => void received.push(`${msg.subject} ${msg.string()}`) });
+    await admin.nc.flush();
+    proxy.nc.publish(Subjects.accessLog('default', 'productpage-v1'), '{"records":[]}');
+    await proxy.nc.flush();
+    await waitFor(() => received.length === 1, 'the access log at the operator');
+    assert.deepEqual(received, ['mesh.accesslog.default.productpage-v1 {"records":[]}']);
+    tail.unsubscribe();
+    assert.deepEqual(logs.get('proxy')?.messages('error').slice(refusalsBefore), [], 'the publish was allowed');
+
+    const overheard = proxy.nc.subscribe(Subjects.accessLogAll, { callback: () => undefined });
+    await proxy.nc.flush();
+    await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not subscribe to "${Subjects.accessLogAll}"`) === true, 'the refused subscription');
+    overheard.unsubscribe();
+  });
+
   test('the proxy cannot write config, snapshots or trust, open consumers, or change any stream or bucket', async () => {
     const proxy = as('proxy');
     const before = (await as('galley').jsm.streams.info(Streams.config)).state.last_seq;
