@@ -21,6 +21,7 @@ import { runTokenCreate, type TokenCreateOptions } from './commands/token.js';
 import { runUp } from './up/index.js';
 import { runProxy, type ProxyFlags } from './commands/proxy.js';
 import { runProxyConfig } from './commands/proxy-config.js';
+import { DEFAULT_LOGS_LISTEN, runLogs } from './commands/logs.js';
 
 /** The command tree; each action only maps flags to a command module. */
 export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Command => {
@@ -269,6 +270,27 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(namespace())
     .option('--admin-url <url>', 'the proxy admin URL (default: found under .jetmesh/proxies/)')
     .action(async (workload: string, o: { namespace: string; adminUrl?: string }) => runProxyConfig({ workload, namespace: o.namespace, ...(o.adminUrl !== undefined ? { adminUrl: o.adminUrl } : {}) }, io));
+
+  program
+    .command('logs')
+    .description(`the proxies' access log lines from the bus, one per request and reporter; live only (nothing keeps them): listens --for a while (default ${DEFAULT_LOGS_LISTEN}), or until Ctrl-C with --follow`)
+    .option('--workload <name>', 'only requests this workload sent or received')
+    .option('-n, --namespace <ns>', 'only requests from or to this namespace (default: every namespace)')
+    .option('-f, --follow', 'keep listening until interrupted')
+    .option('--for <duration>', `without --follow: how long to listen (10s, 500ms, 2m; default ${DEFAULT_LOGS_LISTEN})`)
+    .addOption(new Option('-o, --output <format>', 'output format: one JSON record per line').choices(['json']))
+    .action(async (o: { workload?: string; namespace?: string; follow?: boolean; for?: string; output?: 'json' }) =>
+      runLogs(
+        {
+          ...(o.workload !== undefined ? { workload: o.workload } : {}),
+          ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
+          follow: o.follow ?? false,
+          ...(o.for !== undefined ? { listen: o.for } : {}),
+          output: o.output ?? 'text',
+        },
+        io,
+      ),
+    );
 
   program
     .command('up')
