@@ -117,11 +117,19 @@ export const Subjects = {
   registryHeartbeats: 'mesh.registrar.heartbeats',
   /** Request/reply with no queue group: every pilot replica answers with its xDS streams (`jetmesh proxy-status`). */
   pilotStatus: 'mesh.pilot.status',
+  /**
+   * Request/reply with no queue group: every telemetry replica answers with its share of the last
+   * minute (`jetmesh top` merges them). Outside `mesh.telemetry.>`, where the replicas' queue
+   * subscription would take it for a report.
+   */
+  telemetryTop: 'mesh.metrics.top',
 } as const;
 
 export const QueueGroups = {
   /** Galley replicas share registration requests: one replica answers each. */
   registrar: 'galley-registrar',
+  /** Telemetry replicas share the proxies' reports: each report goes to one replica. */
+  telemetry: 'telemetry',
 } as const;
 
 /** The workload a registry subject is about, or undefined for any other subject. */

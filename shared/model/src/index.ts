@@ -47,4 +47,6 @@ export { decodeVersionedRoutingSnapshot, decodeVersionedWorkloadSnapshot } from 
 export * from './workload-registration.js';
 export * from './registration-signature.js';
 export * from './telemetry-report.js';
+export * from './telemetry-top.js';
+export { histogramQuantile } from './histogram-quantile.js';
 export * from './access-log-record.js';

@@ -85,6 +85,8 @@ const name = refine(str, 'WorkloadName', (v) => (v === '' ? 'must not be empty' 
 const label = refine(str, 'IstioLabelValue', (v) => (v === '' ? 'must not be empty (use "unknown")' : v.length > 1024 ? 'must be at most 1024 characters' : undefined));
 const histogram = (buckets: number) =>
   struct('WindowHistogram', { counts: refine(list(nonNegativeInt), 'BucketCounts', (c) => (c.length === buckets + 1 ? undefined : `must have ${buckets + 1} counts (one per bucket, then +Inf)`)), sum: refine(num, 'Sum', (n) => (n < 0 ? 'must be >= 0' : undefined)) }, {});
+/** The strict codec of a WindowHistogram over `buckets` finite bounds. */
+export const windowHistogramCodec = (buckets: number): t.Type<WindowHistogram, unknown, unknown> => histogram(buckets) as unknown as t.Type<WindowHistogram, unknown, unknown>;
 const labelsCodec = struct('IstioRequestLabels', Object.fromEntries(ISTIO_REQUEST_LABELS.map((l) => [l, label])) as Record<IstioRequestLabel, typeof label>, {});
 const SeriesCodec = struct(
   'TelemetrySeries',

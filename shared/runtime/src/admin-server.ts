@@ -16,8 +16,8 @@ export interface AdminOptions {
   readonly host?: string;
   readonly ready: () => Readiness;
   readonly registry: Registry;
-  /** More GET endpoints by path (a proxy's /config_dump, Envoy's /stats and /ready names). */
-  readonly routes?: Readonly<Record<string, () => AdminReply | Promise<AdminReply>>>;
+  /** More GET endpoints by path (a proxy's /config_dump, Envoy's /stats and /ready names); `url` carries the query. */
+  readonly routes?: Readonly<Record<string, (url: URL) => AdminReply | Promise<AdminReply>>>;
 }
 
 export interface AdminReply {
@@ -41,10 +41,11 @@ async function route(req: IncomingMessage, res: ServerResponse, opts: AdminOptio
     res.setHeader('allow', 'GET, HEAD');
     return reply(res, 405, 'method not allowed\n');
   }
-  const path = new URL(req.url ?? '/', 'http://admin').pathname;
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const path = url.pathname;
   const extra = opts.routes?.[path];
   if (extra !== undefined) {
-    const r = await extra();
+    const r = await extra(url);
     return reply(res, r.status ?? 200, r.body, r.contentType);
   }
   switch (path) {

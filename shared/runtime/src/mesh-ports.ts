@@ -3,6 +3,8 @@ export const MeshPorts = {
   galleyConfigApi: 15017,
   pilotXds: 15010,
   citadelCa: 15012,
+  /** Telemetry: Istio's standard metrics (`/metrics`) and the `jetmesh top` API. */
+  telemetryMetrics: 15014,
   /** A sidecar's ports (Istio's numbers): the app's outbound traffic, mesh inbound, admin. */
   proxyOutbound: 15001,
   proxyInbound: 15006,

@@ -17,3 +17,5 @@ export type { EchoApp, EchoReply } from './echo-app.js';
 export { startProxyProcess } from './proxy-process.js';
 export type { ProxyProcess, ProxyProcessOptions } from './proxy-process.js';
 export { rawExchange } from './raw-exchange.js';
+export { buildTelemetryReport, istioTestLabels, seriesOf } from './telemetry-reports.js';
+export type { TestRequest } from './telemetry-reports.js';

@@ -1,0 +1,27 @@
+import { hostname } from 'node:os';
+import { MeshPorts, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, port, positiveInt, type ConfigOf } from '@jetmesh/runtime';
+
+export const TELEMETRY_METRICS_PORT = MeshPorts.telemetryMetrics;
+
+/** The telemetry service's whole configuration, read once from the environment by main. */
+export const TelemetryEnv = {
+  ...NatsEnv,
+  // 0: any free port, so replicas on one host never clash; the admin endpoints are for the local supervisor.
+  adminPort: envVar('JETMESH_ADMIN_PORT', port, 0),
+  logLevel: envVar('JETMESH_LOG_LEVEL', logLevel, 'info'),
+  /** Istio's metrics (/metrics) for Prometheus and the top API. */
+  metricsPort: envVar('JETMESH_TELEMETRY_PORT', port, TELEMETRY_METRICS_PORT),
+  metricsHost: envVar('JETMESH_TELEMETRY_HOST', nonEmptyString, '127.0.0.1'),
+  /** Names this replica in logs, on its NATS connection and in `jetmesh top`'s answers. */
+  replica: envVar('JETMESH_TELEMETRY_REPLICA', nonEmptyString, `${hostname()}-${process.pid}`),
+  /** Istio label sets held at most; a new one past it is counted as overflow, not exported. */
+  maxSeries: envVar('JETMESH_TELEMETRY_MAX_SERIES', positiveInt, 100_000),
+  /** How long a report's id is remembered after its window, to drop a resent copy (proxies resend within a minute). */
+  dedupeWindowMs: envVar('JETMESH_TELEMETRY_DEDUPE_WINDOW', durationMs, 120_000),
+  /** Report ids remembered at most (~100 bytes each). */
+  maxReportIds: envVar('JETMESH_TELEMETRY_MAX_REPORT_IDS', positiveInt, 500_000),
+  /** Rejected reports are logged at most once per this interval. */
+  rejectLogIntervalMs: envVar('JETMESH_TELEMETRY_REJECT_LOG_INTERVAL', durationMs, 10_000),
+};
+
+export type TelemetryConfig = ConfigOf<typeof TelemetryEnv>;

@@ -1,0 +1,11 @@
+export { TelemetryEnv, TELEMETRY_METRICS_PORT } from './env.js';
+export type { TelemetryConfig } from './env.js';
+export { startTelemetry } from './telemetry.js';
+export type { Telemetry, TelemetryOptions } from './telemetry.js';
+export { createTelemetryMetrics } from './telemetry-metrics.js';
+export type { TelemetryMetrics } from './telemetry-metrics.js';
+export { serveMetrics, TOP_API_PATH } from './metrics-server.js';
+export { ReportFold, REJECT_REASONS } from './metrics/report-fold.js';
+export type { FoldOptions, FoldOutcome, RejectReason } from './metrics/report-fold.js';
+export { readReport } from './metrics/report-reader.js';
+export { createIstioRegistry } from './metrics/istio-metrics.js';

@@ -1,0 +1,23 @@
+import { decodeTelemetryReport, formatInvalid, type TelemetryReport } from '@jetmesh/model';
+import type { RejectReason } from './report-fold.js';
+
+export type ReadResult = { readonly ok: true; readonly report: TelemetryReport } | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+const decoder = new TextDecoder();
+// Enough of the codec's problems to find the cause in a log line.
+const SHOWN_PROBLEMS = 3;
+
+/** A report off the wire, through the model's strict codec. */
+export function readReport(data: Uint8Array | string): ReadResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof data === 'string' ? data : decoder.decode(data));
+  } catch (err) {
+    return { ok: false, reason: 'not_json', detail: (err as Error).message };
+  }
+  const decoded = decodeTelemetryReport(json);
+  if (decoded._tag === 'Right') return { ok: true, report: decoded.right };
+  const shown = decoded.left.slice(0, SHOWN_PROBLEMS).map(formatInvalid).join('; ');
+  const more = decoded.left.length > SHOWN_PROBLEMS ? ` (and ${decoded.left.length - SHOWN_PROBLEMS} more)` : '';
+  return { ok: false, reason: 'invalid', detail: `${shown}${more}` };
+}
