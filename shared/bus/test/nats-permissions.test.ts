@@ -281,6 +281,28 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     overheard.unsubscribe();
   });
 
+  test('telemetry takes reports in its queue group and answers jetmesh top to the operator; a proxy cannot ask top', async () => {
+    const telemetry = as('telemetry');
+    const errorsBefore = logs.get('telemetry')?.messages('error').length ?? 0;
+    const received: string[] = [];
+    const reports = telemetry.nc.subscribe(Subjects.telemetryAll, { queue: QueueGroups.telemetry, callback: (_err, msg) => void received.push(msg.subject) });
+    const top = telemetry.nc.subscribe(Subjects.telemetryTop, { callback: (_err, msg) => void msg.respond('{"services":[]}') });
+    await telemetry.nc.flush();
+    as('proxy').nc.publish(Subjects.telemetry('default', 'reviews-v1'), '{}');
+    await as('proxy').nc.flush();
+    await waitFor(() => received.length === 1, 'the report in the queue group');
+    const answers = await as('admin').nc.requestMany(Subjects.telemetryTop, '', { strategy: 'timer', maxWait: 500 });
+    const bodies: string[] = [];
+    for await (const answer of answers) bodies.push(answer.string());
+    assert.deepEqual(bodies, ['{"services":[]}']);
+    assert.deepEqual(logs.get('telemetry')?.messages('error').slice(errorsBefore), [], 'subscriptions and the answer were allowed');
+    as('proxy').nc.publish(Subjects.telemetryTop, '');
+    await as('proxy').nc.flush();
+    await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not publish to "${Subjects.telemetryTop}"`) === true, 'the refused question');
+    reports.unsubscribe();
+    top.unsubscribe();
+  });
+
   test('the proxy cannot write config, snapshots or trust, open consumers, or change any stream or bucket', async () => {
     const proxy = as('proxy');
     const before = (await as('galley').jsm.streams.info(Streams.config)).state.last_seq;
