@@ -137,6 +137,32 @@ describe('NATS users and permissions (deploy/nats/ config; galley, pilot, citade
     assert.match(wrong.stderr, /^error: cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+ as user "admin": .*Authorization Violation/i);
   });
 
+  it('the proxy user publishes its access log; the CLI, as admin, shows it (jetmesh logs)', async () => {
+    const batch = {
+      workload: { namespace: 'default', name: 'web-1' },
+      dropped: 0,
+      records: [{
+        start_time: '2026-12-02T10:00:00.123Z', method: 'GET', path: '/perm-check', protocol: 'http', response_code: 200, response_flags: '-', bytes_received: 0, bytes_sent: 2,
+        duration: 1.25, upstream_host: '-', upstream_cluster: '-', route_name: '-', authority: 'web', reporter: 'destination', source_workload: '-', source_namespace: '-',
+        destination_workload: 'web-1', destination_namespace: 'default', destination_service: 'web.default.svc.cluster.local', mtls: false,
+      }],
+    };
+    // Published until the CLI, which subscribes at its start, has printed it.
+    let stop = false;
+    const publishing = (async () => {
+      while (!stop) {
+        proxy.nc.publish(Subjects.accessLog('default', 'web-1'), JSON.stringify(batch));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const logs = await cli(['logs', '--for', '1500ms', '--workload', 'web-1']);
+    stop = true;
+    await publishing;
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /^2026-12-02T10:00:00\.123Z - → default\/web-1 GET \/perm-check 200 - 1\.3ms reporter=destination$/m);
+    assert.doesNotMatch(logs.stderr, /permission/i);
+  });
+
   it('the proxy user is refused the config log, naming itself and the subject', async () => {
     const err = await proxy.js.publish('mesh.config', '{}').then(
       () => assert.fail('a proxy wrote to the config log'),
