@@ -22,6 +22,7 @@ import { runUp } from './up/index.js';
 import { runProxy, type ProxyFlags } from './commands/proxy.js';
 import { runProxyConfig } from './commands/proxy-config.js';
 import { DEFAULT_LOGS_LISTEN, runLogs } from './commands/logs.js';
+import { DEFAULT_TOP_INTERVAL_MS, DEFAULT_TOP_WAIT_MS, runTop } from './commands/top.js';
 
 /** The command tree; each action only maps flags to a command module. */
 export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Command => {
@@ -287,6 +288,27 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
           follow: o.follow ?? false,
           ...(o.for !== undefined ? { listen: o.for } : {}),
           output: o.output ?? 'text',
+        },
+        io,
+      ),
+    );
+
+  program
+    .command('top')
+    .description('per destination service over the last minute: RPS, success rate (non-5xx), p50/p95/p99, merged from every telemetry replica')
+    .option('-n, --namespace <ns>', 'only services of this namespace (default: every namespace)')
+    .option('-w, --watch', 'ask again every --interval until interrupted')
+    .option('--interval <ms>', 'with --watch: milliseconds between rounds', String(DEFAULT_TOP_INTERVAL_MS))
+    .option('--wait <ms>', "how long to gather the replicas' answers", String(DEFAULT_TOP_WAIT_MS))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
+    .action(async (o: { namespace?: string; watch?: boolean; interval: string; wait: string; output?: 'json' }) =>
+      runTop(
+        {
+          ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
+          watch: o.watch ?? false,
+          intervalMs: Math.max(100, Number(o.interval) || DEFAULT_TOP_INTERVAL_MS),
+          waitMs: Math.max(1, Number(o.wait) || DEFAULT_TOP_WAIT_MS),
+          output: o.output ?? 'table',
         },
         io,
       ),

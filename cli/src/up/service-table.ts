@@ -23,4 +23,5 @@ export const meshServices: readonly ServiceSpec[] = [
   { name: 'galley', entry: 'services/galley/dist/src/main.js', portEnv: 'JETMESH_GALLEY_PORT', defaultPort: MeshPorts.galleyConfigApi, serves: 'gRPC config API', contextField: 'galleyAddress', natsUser: 'galley' },
   { name: 'pilot', entry: 'services/pilot/dist/src/main.js', portEnv: 'JETMESH_PILOT_XDS_PORT', defaultPort: MeshPorts.pilotXds, serves: 'xDS (ADS, SotW + delta); snapshots → KV mesh_snapshots', contextField: 'pilotXdsAddress', natsUser: 'pilot' },
   { name: 'citadel', entry: 'services/citadel/dist/src/main.js', portEnv: 'JETMESH_CITADEL_PORT', defaultPort: MeshPorts.citadelCa, serves: 'CA (gRPC over TLS): istio.v1.auth.IstioCertificateService + admin', contextField: 'citadelAddress', natsUser: 'citadel' },
+  { name: 'telemetry', entry: 'services/telemetry/dist/src/main.js', portEnv: 'JETMESH_TELEMETRY_PORT', defaultPort: MeshPorts.telemetryMetrics, serves: "Istio metrics (/metrics) and jetmesh top's API (/api/v1/top)", natsUser: 'telemetry' },
 ];
