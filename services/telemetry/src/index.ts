@@ -8,4 +8,4 @@ export { serveMetrics, TOP_API_PATH } from './metrics-server.js';
 export { ReportFold, REJECT_REASONS } from './metrics/report-fold.js';
 export type { FoldOptions, FoldOutcome, RejectReason } from './metrics/report-fold.js';
 export { readReport } from './metrics/report-reader.js';
-export { createIstioRegistry } from './metrics/istio-metrics.js';
+export { IstioExposition, PROMETHEUS_TEXT_CONTENT_TYPE } from './metrics/istio-exposition.js';

@@ -17,7 +17,7 @@ try {
   const admin = await serveAdmin({ port: env.adminPort, registry, ready }, log);
   const bus = await connectBus(env.natsUrl, log, { name: `telemetry-${env.replica}`, user: env.natsUser, pass: env.natsPassword });
   telemetry = await startTelemetry(bus, log, createTelemetryMetrics(registry), env);
-  const metrics = await serveMetrics({ port: env.metricsPort, host: env.metricsHost, istioRegistry: telemetry.istioRegistry, topShare: telemetry.topShare, ready }, childLogger(log, { part: 'metrics' }));
+  const metrics = await serveMetrics({ port: env.metricsPort, host: env.metricsHost, istioMetrics: telemetry.istioMetrics, topShare: telemetry.topShare, ready }, childLogger(log, { part: 'metrics' }));
   serving = true;
   // Stop taking reports first and drain what was delivered; the scrape port goes after, with the final counts.
   onShutdown(log, telemetry.stop, bus.drain, metrics.close, admin.close);

@@ -1,7 +1,7 @@
 import type { Logger } from '@jetmesh/log';
 import { topRows, type TopQuery, type TopShare } from '@jetmesh/model';
 import { serveAdmin, type AdminReply, type AdminServer, type Readiness } from '@jetmesh/runtime';
-import type { Registry } from 'prom-client';
+import { PROMETHEUS_TEXT_CONTENT_TYPE } from './metrics/istio-exposition.js';
 
 /** The path of one replica's `top` share over HTTP. */
 export const TOP_API_PATH = '/api/v1/top';
@@ -9,7 +9,8 @@ export const TOP_API_PATH = '/api/v1/top';
 export interface MetricsServerOptions {
   readonly port: number;
   readonly host: string;
-  readonly istioRegistry: Registry;
+  /** Istio's metrics, Prometheus text. */
+  readonly istioMetrics: () => string;
   readonly topShare: (query: TopQuery) => TopShare;
   readonly ready: () => Readiness;
 }
@@ -26,7 +27,7 @@ export function serveMetrics(opts: MetricsServerOptions, log: Logger): Promise<A
     {
       port: opts.port,
       host: opts.host,
-      registry: opts.istioRegistry,
+      registry: { metrics: () => Promise.resolve(opts.istioMetrics()), contentType: PROMETHEUS_TEXT_CONTENT_TYPE },
       ready: opts.ready,
       routes: {
         [TOP_API_PATH]: (url) => {

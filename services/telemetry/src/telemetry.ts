@@ -1,9 +1,8 @@
 import type { Bus } from '@jetmesh/bus';
 import { childLogger, type Logger } from '@jetmesh/log';
 import type { TopQuery, TopShare } from '@jetmesh/model';
-import type { Registry } from 'prom-client';
 import type { Readiness } from '@jetmesh/runtime';
-import { createIstioRegistry } from './metrics/istio-metrics.js';
+import { IstioExposition } from './metrics/istio-exposition.js';
 import { ReportFold, type FoldOptions } from './metrics/report-fold.js';
 import { consumeReports, type ReportConsumer } from './report-consumer.js';
 import { startRejectionLog } from './rejection-log.js';
@@ -20,8 +19,8 @@ export interface TelemetryOptions extends FoldOptions {
 
 export interface Telemetry {
   readonly fold: ReportFold;
-  /** Istio's standard metrics, for the metrics port's /metrics. */
-  readonly istioRegistry: Registry;
+  /** Istio's standard metrics in Prometheus' text format, for the metrics port's /metrics. */
+  istioMetrics(): string;
   /** This replica's share of the last minute. */
   topShare(query: TopQuery): TopShare;
   readiness(): Readiness;
@@ -56,9 +55,10 @@ export async function startTelemetry(bus: Bus, log: Logger, metrics: TelemetryMe
     throw err;
   }
   const running = { consumer, top };
+  const exposition = new IstioExposition(fold.series);
   return {
     fold,
-    istioRegistry: createIstioRegistry(fold.series),
+    istioMetrics: () => exposition.text(),
     topShare,
     readiness: () => {
       if (!bus.isConnected()) return { ready: false, reason: 'NATS disconnected' };

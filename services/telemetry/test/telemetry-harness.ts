@@ -33,7 +33,7 @@ export async function startReplica(natsUrl: string, name: string, opts: Partial<
     rejectLogIntervalMs: 60_000,
     ...opts,
   });
-  const server: AdminServer = await serveMetrics({ port: 0, host: '127.0.0.1', istioRegistry: telemetry.istioRegistry, topShare: telemetry.topShare, ready: telemetry.readiness }, log);
+  const server: AdminServer = await serveMetrics({ port: 0, host: '127.0.0.1', istioMetrics: telemetry.istioMetrics, topShare: telemetry.topShare, ready: telemetry.readiness }, log);
   const metricsUrl = `http://127.0.0.1:${server.port}`;
   return {
     name,

@@ -15,7 +15,8 @@ export interface AdminOptions {
   /** Loopback by default: these endpoints are for the local supervisor and scrapers, not the world. */
   readonly host?: string;
   readonly ready: () => Readiness;
-  readonly registry: Registry;
+  /** What /metrics serves: a prom-client Registry, or any text source of the same shape. */
+  readonly registry: Pick<Registry, 'metrics' | 'contentType'>;
   /** More GET endpoints by path (a proxy's /config_dump, Envoy's /stats and /ready names); `url` carries the query. */
   readonly routes?: Readonly<Record<string, (url: URL) => AdminReply | Promise<AdminReply>>>;
 }

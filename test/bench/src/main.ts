@@ -5,6 +5,7 @@ import { galleyApplyBench } from './galley-apply.js';
 import { replayBench } from './replay.js';
 import { xdsScaleBench } from './xds-scale.js';
 import { proxyBench } from './proxy.js';
+import { telemetryBench } from './telemetry.js';
 
 // Benchmarks are not tests: they print figures beside a baseline measured in the same run.
 // `npm run bench` runs them all; `npm run bench -- convergence replay` runs the ones named.
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<BenchRow[]>> = {
   'galley-apply': galleyApplyBench,
   'ca-issue': caIssueBench,
   proxy: proxyBench,
+  telemetry: telemetryBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildTelemetryReport } from '@jetmesh/testing';
-import { createIstioRegistry } from '../src/metrics/istio-metrics.js';
+import { IstioExposition } from '../src/metrics/istio-exposition.js';
 import { ReportFold } from '../src/metrics/report-fold.js';
 import { readReport } from '../src/metrics/report-reader.js';
 
@@ -9,13 +9,13 @@ const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
 const labels = { reporter: 'destination', destination_service: 'reviews.default.svc.cluster.local', response_code: '200' } as const;
 const shown = 'reporter="destination",source_workload="unknown",source_workload_namespace="unknown",source_principal="unknown",source_app="unknown",source_version="unknown",source_canonical_service="unknown",destination_workload="unknown",destination_workload_namespace="unknown",destination_principal="unknown",destination_app="unknown",destination_version="unknown",destination_service="reviews.default.svc.cluster.local",destination_service_name="unknown",destination_service_namespace="unknown",destination_canonical_service="unknown",request_protocol="unknown",response_code="200",grpc_response_status="unknown",response_flags="unknown",connection_security_policy="unknown"';
 
-describe('telemetry.istio-metrics', () => {
+describe('telemetry.istio-exposition', () => {
   it("exposition: Istio's names, types, labels and buckets, with exactly the folded counts", async () => {
     const fold = new ReportFold({ maxSeries: 10, dedupeWindowMs: 60_000, maxReportIds: 10 });
-    const registry = createIstioRegistry(fold.series);
+    const exposition = new IstioExposition(fold.series);
     fold.add(buildTelemetryReport({ id: 'a', startMs: NOW - 1000, endMs: NOW, requests: [{ labels, durationMs: 0.5, requestBytes: 0, responseBytes: 120 }, { labels, durationMs: 7, requestBytes: 10, responseBytes: 5000 }] }), NOW);
     fold.add(buildTelemetryReport({ id: 'b', startMs: NOW, endMs: NOW + 1000, requests: [{ labels, durationMs: 7000, requestBytes: 10, responseBytes: 1 }] }), NOW);
-    const text = await registry.metrics();
+    const text = exposition.text();
     const lines = text.split('\n');
     assert.ok(lines.includes('# TYPE istio_requests_total counter'));
     assert.ok(lines.includes(`istio_requests_total{${shown}} 3`));
@@ -32,6 +32,13 @@ describe('telemetry.istio-metrics', () => {
     assert.ok(lines.includes(`istio_response_bytes_bucket{${shown},le="1000"} 2`));
     assert.ok(lines.includes(`istio_response_bytes_sum{${shown}} 5121`));
     assert.equal(lines.filter((l) => l.startsWith('# TYPE')).length, 4, 'only the four Istio metrics');
+  });
+
+  it('exposition: label values are escaped as the text format wants (quote, backslash, newline)', () => {
+    const fold = new ReportFold({ maxSeries: 10, dedupeWindowMs: 60_000, maxReportIds: 10 });
+    fold.add(buildTelemetryReport({ id: 'a', startMs: NOW - 1000, endMs: NOW, requests: [{ labels: { ...labels, source_workload: 'a"b\\c\nd' }, durationMs: 1 }] }), NOW);
+    const line = new IstioExposition(fold.series).text().split('\n').find((l) => l.startsWith('istio_requests_total{'));
+    assert.match(line ?? '', /,source_workload="a\\"b\\\\c\\nd",/);
   });
 
   it('read: bytes that are not JSON, and JSON the strict codec refuses, are told apart with the reason', () => {
