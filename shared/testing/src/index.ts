@@ -19,3 +19,5 @@ export type { ProxyProcess, ProxyProcessOptions } from './proxy-process.js';
 export { rawExchange } from './raw-exchange.js';
 export { buildTelemetryReport, istioTestLabels, seriesOf } from './telemetry-reports.js';
 export type { TestRequest } from './telemetry-reports.js';
+export { startTelemetryProcess } from './telemetry-process.js';
+export type { TelemetryProcess } from './telemetry-process.js';
