@@ -15,7 +15,9 @@ const registry = createMetricsRegistry('citadel');
 let citadel: Citadel | undefined;
 try {
   const admin = await serveAdmin({ port: env.adminPort, registry, ready: () => (citadel !== undefined ? { ready: true } : { ready: false, reason: 'loading the CA' }) }, log);
-  const bus = await connectBus(env.natsUrl, log, { name: 'citadel', user: env.natsUser, pass: env.natsPassword });
+  // A cluster restarted as a whole elects its leaders for a while: the start waits for them rather than exit.
+  const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
+  const bus = await connectBus(env.natsUrl, log, { name: 'citadel', user: env.natsUser, pass: env.natsPassword, readyWait });
   // MESH_AUDIT must exist before the first certificate; provisioning is idempotent across services.
   await provisionMesh(bus, 'citadel', { replicas: env.streamReplicas });
   const { replica, cacertsDir, ...config } = env;

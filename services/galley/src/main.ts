@@ -14,7 +14,9 @@ try {
     { port: env.adminPort, registry, ready: () => (galley?.state.isCaughtUp() ? { ready: true } : { ready: false, reason: 'replaying MESH_CONFIG' }) },
     log,
   );
-  const bus = await connectBus(env.natsUrl, log, { name: 'galley', user: env.natsUser, pass: env.natsPassword });
+  // A cluster restarted as a whole elects its leaders for a while: the start waits for them rather than exit.
+  const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
+  const bus = await connectBus(env.natsUrl, log, { name: 'galley', user: env.natsUser, pass: env.natsPassword, readyWait });
   await provisionMesh(bus, 'galley', { replicas: env.streamReplicas });
   galley = await startGalley(bus, { ...env, registry }, log);
   onShutdown(log, galley.close, admin.close, bus.drain);

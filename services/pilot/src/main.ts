@@ -18,7 +18,9 @@ try {
   // Up before the replay, so a supervisor sees "not ready" rather than nothing.
   const ready = () => (xds === undefined ? { ready: false, reason: pilot === undefined ? 'connecting to NATS' : 'starting xDS' } : pilot?.readiness());
   const admin = await serveAdmin({ port: env.adminPort, registry, ready: () => ready() ?? { ready: false, reason: 'connecting to NATS' } }, log);
-  const bus = await connectBus(env.natsUrl, log, { name: `pilot-${env.replica}`, user: env.natsUser, pass: env.natsPassword });
+  // A cluster restarted as a whole elects its leaders for a while: the start waits for them rather than exit.
+  const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
+  const bus = await connectBus(env.natsUrl, log, { name: `pilot-${env.replica}`, user: env.natsUser, pass: env.natsPassword, readyWait });
   await provisionMesh(bus, 'pilot', { replicas: env.streamReplicas });
   pilot = await startPilot(bus, log, createPilotMetrics(registry));
   const xdsLog = childLogger(log, { part: 'xds' });

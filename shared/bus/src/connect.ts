@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import type { BusLogger } from './bus-logger.js';
+import { startDeadline, untilJetStreamReady, type ReadyWait } from './jetstream-ready.js';
 import { LinkState } from './link-state.js';
 
 export interface ConnectOptions {
@@ -14,6 +15,13 @@ export interface ConnectOptions {
   readonly maxReconnectAttempts?: number;
   /** First connect and request timeout, ms; default 5000. */
   readonly timeoutMs?: number;
+  /**
+   * Keep trying (untilJetStreamReady) while no server answers or JetStream is not available
+   * yet, as on a cluster still electing its leaders after a restart: what a service wants.
+   * The bus keeps it for provisioning and followers (Bus.readyWait). Unset: the first failure
+   * rejects (the CLI, tests).
+   */
+  readonly readyWait?: ReadyWait;
 }
 
 export interface Bus {
@@ -23,6 +31,12 @@ export interface Bus {
   readonly log: BusLogger;
   /** The NATS user this bus connected as; undefined without credentials. */
   readonly user: string | undefined;
+  /**
+   * ConnectOptions.readyWait, its bound counted from the connect (ReadyWait.deadline): until
+   * then provisioning and opening a follower keep trying while the cluster elects its leaders.
+   * Undefined: they fail at once.
+   */
+  readonly readyWait: ReadyWait | undefined;
   /**
    * Resolves at once while connected, else at the next reconnect; rejects with
    * BusUnavailableError after `timeoutMs` (default: the connect timeout). The
@@ -127,9 +141,18 @@ async function watchStatus(nc: NatsConnection, log: BusLogger, link: LinkState, 
 /**
  * Connects with reconnect enabled. `url` may list several servers, comma-separated (a
  * cluster's nodes): any one that answers will do. Rejects with BusUnavailableError when no
- * server (or JetStream on it) can be reached at start.
+ * server (or JetStream on it) can be reached at start, or with `readyWait`, a
+ * JetStreamNotReadyError once that has lasted for its bound.
  */
 export async function connectBus(url: string, log: BusLogger, opts: ConnectOptions = {}): Promise<Bus> {
+  if (opts.readyWait === undefined) return connectOnce(url, log, opts);
+  // One bound for the whole start: provisioning and the first followers share what the connect left.
+  const readyWait = startDeadline(opts.readyWait);
+  const as = opts.user === undefined ? '' : ` as user "${opts.user}"`;
+  return untilJetStreamReady(`NATS with JetStream at ${url}${as}`, () => connectOnce(url, log, { ...opts, readyWait }), log, readyWait);
+}
+
+async function connectOnce(url: string, log: BusLogger, opts: ConnectOptions): Promise<Bus> {
   const timeout = opts.timeoutMs ?? 5_000;
   const user = opts.user;
   let nc: NatsConnection;
@@ -188,6 +211,7 @@ export async function connectBus(url: string, log: BusLogger, opts: ConnectOptio
     jsm,
     log,
     user,
+    readyWait: opts.readyWait,
     onReconnect: (listener) => {
       reconnectListeners.add(listener);
       return () => reconnectListeners.delete(listener);

@@ -3,6 +3,7 @@ import type { ConsumerMessages } from '@nats-io/jetstream';
 import type * as t from 'io-ts';
 import type { Bus } from './connect.js';
 import { eventDecoder } from './event-codec.js';
+import { untilJetStreamReady } from './jetstream-ready.js';
 import {
   deleteQuietly,
   drainedUpTo,
@@ -65,7 +66,8 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err
 export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise<StreamFollower> {
   const { stream, codec, onEvent, onInvalid } = opts;
   const log = bus.log;
-  let current: OrderedReplay = await openOrderedReplay(bus, opts);
+  const open = (): Promise<OrderedReplay> => openOrderedReplay(bus, opts);
+  let current: OrderedReplay = bus.readyWait === undefined ? await open() : await untilJetStreamReady(`a consumer on ${stream}`, open, log, bus.readyWait);
   const { target } = current;
   const decode = eventDecoder(codec);
   const caughtUp = deferred();

@@ -3,6 +3,8 @@ export { Buckets, bucketStream, Limits, Streams, Subjects, nameFromSubjectToken,
 export { BusPermissionError, BusUnavailableError, connectBus } from './connect.js';
 export type { Bus, ConnectOptions } from './connect.js';
 export { provisionMesh, StreamReplicasError } from './provision.js';
+export { DEFAULT_READY_TIMEOUT_MS, isJetStreamElecting, JetStreamNotReadyError, startDeadline, untilJetStreamReady, waitForStreamLeaders } from './jetstream-ready.js';
+export type { ReadyWait } from './jetstream-ready.js';
 export type { MeshComponent, ProvisionOptions } from './provision.js';
 export { decodeEvent, encodeEvent } from './event-codec.js';
 export type { InvalidEvent } from './event-codec.js';

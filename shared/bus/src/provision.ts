@@ -3,6 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import { nanos } from '@nats-io/transport-node';
 import type { Bus } from './connect.js';
 import { ApiErrorCodes, isApiError } from './jetstream-api-error.js';
+import { untilJetStreamReady, waitForStreamLeaders } from './jetstream-ready.js';
 import { Buckets, bucketStream, kvSubject, Limits, Streams, Subjects } from './names.js';
 
 type DesiredStream = Partial<StreamConfig> & Pick<StreamConfig, 'name'>;
@@ -306,10 +307,27 @@ function checkReplicas(bus: Bus, replicas: number | undefined): void {
   }
 }
 
+/** ensureStream, retried while the cluster elects leaders when the bus waits for them (ConnectOptions.readyWait). */
+async function ensureStreamReady(bus: Bus, stream: ManagedStream, role: 'owner' | 'reader', replicas: number | undefined): Promise<void> {
+  if (bus.readyWait === undefined) return ensureStream(bus, stream, role, replicas);
+  return untilJetStreamReady(`stream ${stream.desired.name}`, () => ensureStream(bus, stream, role, replicas), bus.log, bus.readyWait);
+}
+
+/**
+ * On a bus that waits for leaders, provisioning also waits until every stream it ensured has
+ * one: a stream answers its info before its group has elected a leader (seconds after a whole
+ * cluster restarts), and what a service does next needs that leader.
+ */
+async function provisionReady(bus: Bus, owns: readonly ManagedStream[], reads: readonly ManagedStream[], opts: ProvisionOptions): Promise<void> {
+  checkReplicas(bus, opts.replicas);
+  for (const stream of owns) await ensureStreamReady(bus, stream, 'owner', opts.replicas);
+  for (const stream of reads) await ensureStreamReady(bus, stream, 'reader', opts.replicas);
+  if (bus.readyWait !== undefined) await waitForStreamLeaders(bus, [...owns, ...reads].map((s) => s.desired.name), bus.readyWait);
+}
+
 /** Ensures `streams` as their owner (creates, corrects drift). */
 export async function provisionOwned(bus: Bus, streams: readonly ManagedStream[], opts: ProvisionOptions = {}): Promise<void> {
-  checkReplicas(bus, opts.replicas);
-  for (const stream of streams) await ensureStream(bus, stream, 'owner', opts.replicas);
+  await provisionReady(bus, streams, [], opts);
 }
 
 /** Creates the checkpoint bucket when it is missing (pilot's provisioning normally made it); drift is left to pilot's provisioning. */
@@ -327,10 +345,9 @@ export const trustBuckets: readonly ManagedStream[] = [managed.trust, managed.ca
  */
 export async function provisionMesh(bus: Bus, component?: MeshComponent, opts: ProvisionOptions = {}): Promise<void> {
   if (component === undefined) {
-    await provisionOwned(bus, Object.values(managed), opts);
+    await provisionReady(bus, Object.values(managed), [], opts);
     return;
   }
   const { owns, reads } = provisioning[component];
-  await provisionOwned(bus, owns, opts);
-  for (const stream of reads) await ensureStream(bus, stream, 'reader', opts.replicas);
+  await provisionReady(bus, owns, reads, opts);
 }

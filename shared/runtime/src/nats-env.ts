@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { integerBetween, natsUrl, natsUserName, nonEmptyString } from './env-codecs.js';
+import { durationMs, integerBetween, natsUrl, natsUserName, nonEmptyString } from './env-codecs.js';
 import { envVar, optionalEnvVar } from './env-config.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -25,6 +25,11 @@ export const NatsEnv = {
    * @jetmesh/bus): 3 on a three-node cluster survives losing a node; 1 for a single server.
    */
   streamReplicas: envVar('JETMESH_STREAM_REPLICAS', integerBetween(1, MAX_STREAM_REPLICAS), 1),
+  /**
+   * How long a service keeps trying at start while NATS or its JetStream is not available yet
+   * (ReadyWait in @jetmesh/bus): a cluster restarted as a whole elects its leaders meanwhile.
+   */
+  natsReadyTimeoutMs: envVar('JETMESH_NATS_READY_TIMEOUT', durationMs, 60_000),
 };
 
 /** deploy/nats/nats-server.conf, relative to the repository root. */

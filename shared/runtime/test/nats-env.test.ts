@@ -34,3 +34,15 @@ test('env.nats.replicas: anything else stops the service, naming the variable an
     }),
   );
 });
+
+const readyTimeoutOf = (value: string | undefined) => {
+  const decoded = decodeEnv(NatsEnv, value === undefined ? {} : { JETMESH_NATS_READY_TIMEOUT: value });
+  return E.isRight(decoded) ? E.right(decoded.right.natsReadyTimeoutMs) : E.left(decoded.left.map(formatEnvError));
+};
+
+test('env.nats.ready-timeout: a service waits a minute for NATS and its leaders unless told otherwise; a duration needs its unit', () => {
+  assert.deepEqual(readyTimeoutOf(undefined), E.right(60_000));
+  assert.deepEqual(readyTimeoutOf('90s'), E.right(90_000));
+  assert.deepEqual(readyTimeoutOf('2m'), E.right(120_000));
+  assert.deepEqual(readyTimeoutOf('60'), E.left(['invalid environment: JETMESH_NATS_READY_TIMEOUT="60": must be a duration such as 500ms, 2s, 1m or 1h']));
+});

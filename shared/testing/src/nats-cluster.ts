@@ -45,6 +45,13 @@ export interface NatsClusterHandle {
   kill(name: string): Promise<void>;
   /** Start a stopped or killed node again on its ports and store, then wait for the meta leader. */
   restart(name: string): Promise<void>;
+  /** SIGTERM every node (the whole cluster shut down); their stores stay for startAll. */
+  stopAll(): Promise<void>;
+  /**
+   * Starts every node that is not running, all at once, on its ports and store. Resolves once each
+   * process is up, without waiting for any leader: the meta and stream leaders are elected after.
+   */
+  startAll(): Promise<void>;
   /** Stop every node and remove their stores. */
   dispose(): Promise<void>;
   /** With `meshUsers`: the password generated for `user` in this run. */
@@ -183,6 +190,15 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
       await target.server.restart();
       running.add(name);
       await waitForMetaLeader();
+    },
+    stopAll: async () => {
+      running.clear();
+      await Promise.all(nodes.map((n) => n.server.stop()));
+    },
+    startAll: async () => {
+      const stopped = nodes.filter((n) => !running.has(n.name));
+      await Promise.all(stopped.map((n) => n.server.restart()));
+      for (const n of stopped) running.add(n.name);
     },
     dispose: async () => {
       running.clear();
