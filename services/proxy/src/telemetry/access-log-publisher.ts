@@ -2,6 +2,7 @@ import { Subjects, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import { accessLogLine } from './access-log.js';
 import type { RequestRecord } from './request-record.js';
+import { withTimeout } from './confirm-timeout.js';
 
 export type AccessLogDropReason = 'buffer_full' | 'nats_unavailable';
 
@@ -42,20 +43,6 @@ export interface AccessLogPublisher {
   stop(): Promise<void>;
 }
 
-const withTimeout = <A>(p: Promise<A>, ms: number): Promise<A> =>
-  new Promise<A>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not confirmed within ${ms} ms`)), ms);
-    p.then(
-      (a) => {
-        clearTimeout(timer);
-        resolve(a);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 
 // Drops under sustained pressure are logged once a minute, not per request.
 const WARN_EVERY_MS = 60_000;

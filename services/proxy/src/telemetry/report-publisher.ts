@@ -2,6 +2,7 @@ import { Subjects, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import type { TelemetryReport } from '@jetmesh/model';
 import type { ReportAggregator } from './report-aggregator.js';
+import { withTimeout } from './confirm-timeout.js';
 
 /** Where the publisher counts what it sent and what it gave up on (ProxyStats has both). */
 export interface PublisherCounters {
@@ -37,20 +38,6 @@ export interface ReportPublisher {
   stop(): Promise<void>;
 }
 
-const withTimeout = <A>(p: Promise<A>, ms: number): Promise<A> =>
-  new Promise<A>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not confirmed within ${ms} ms`)), ms);
-    p.then(
-      (a) => {
-        clearTimeout(timer);
-        resolve(a);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 
 /**
  * Publishes the aggregator's window every interval on `mesh.telemetry.<ns>.<workload>` with core
