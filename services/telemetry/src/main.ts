@@ -15,7 +15,9 @@ try {
   const ready = (): Readiness =>
     telemetry === undefined ? { ready: false, reason: 'connecting to NATS' } : !serving ? { ready: false, reason: 'opening the metrics port' } : telemetry.readiness();
   const admin = await serveAdmin({ port: env.adminPort, registry, ready }, log);
-  const bus = await connectBus(env.natsUrl, log, { name: `telemetry-${env.replica}`, user: env.natsUser, pass: env.natsPassword });
+  // As the other services: while NATS (or a restarted cluster's leaders) is not there yet, wait rather than exit.
+  const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
+  const bus = await connectBus(env.natsUrl, log, { name: `telemetry-${env.replica}`, user: env.natsUser, pass: env.natsPassword, readyWait });
   telemetry = await startTelemetry(bus, log, createTelemetryMetrics(registry), env);
   const metrics = await serveMetrics({ port: env.metricsPort, host: env.metricsHost, istioMetrics: telemetry.istioMetrics, topShare: telemetry.topShare, ready }, childLogger(log, { part: 'metrics' }));
   serving = true;
