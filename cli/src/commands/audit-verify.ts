@@ -1,6 +1,5 @@
-import { readStream, Streams } from '@jetmesh/bus';
+import { forEachStoredJson, Streams } from '@jetmesh/bus';
 import { ChainVerification, type ChainFork, type ChainVerdict } from '@jetmesh/model';
-import * as t from 'io-ts';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { withMeshBus } from '../mesh-bus.js';
@@ -22,16 +21,10 @@ export const runAuditVerify = async (opts: AuditVerifyOptions, io: CliIo): Promi
     const end = (await bus.jsm.streams.info(Streams.config)).state.last_seq;
     const progress = createProgress(io.stderr, { label: 'verifying the change log', total: end, force: opts.progress });
     const chain = new ChainVerification();
-    for await (const e of readStream(bus, {
-      stream: Streams.config,
-      codec: t.unknown,
-      fromSequence: 1,
-      // Not JSON at all: still a link of the chain, and a break.
-      onInvalid: (meta) => chain.message(meta.seq, undefined),
-    })) {
-      chain.message(e.seq, e.value);
-      progress.update(e.seq);
-    }
+    await forEachStoredJson(bus, Streams.config, (seq, json) => {
+      chain.message(seq, json);
+      progress.update(seq);
+    });
     progress.finish();
     return chain.verdict();
   });

@@ -1,24 +1,14 @@
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
-import * as t from 'io-ts';
-import { readStream, Streams, type Bus } from '@jetmesh/bus';
+import { forEachStoredJson, Streams, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import { ChainVerification, invalid, unrepairedForks, type ChainFork, type ChainVerdict, type Invalid } from '@jetmesh/model';
 import type { ChainForkMessage, RepairChainRequest, RepairChainResponse } from '@jetmesh/rpc';
 import type { ChangePublisher } from './change-publisher.js';
 
 /** The hash chain of MESH_CONFIG as stored: every message parsed, never re-encoded (as `jetmesh audit verify` reads it). */
-export async function verifyStoredChain(bus: Bus, onMessage: (seq: number) => void = () => undefined): Promise<ChainVerdict> {
+export async function verifyStoredChain(bus: Bus): Promise<ChainVerdict> {
   const chain = new ChainVerification();
-  for await (const e of readStream(bus, {
-    stream: Streams.config,
-    codec: t.unknown,
-    fromSequence: 1,
-    // Not JSON at all: still a link of the chain, and a break.
-    onInvalid: (meta) => chain.message(meta.seq, undefined),
-  })) {
-    chain.message(e.seq, e.value);
-    onMessage(e.seq);
-  }
+  await forEachStoredJson(bus, Streams.config, (seq, json) => chain.message(seq, json));
   return chain.verdict();
 }
 

@@ -7,18 +7,8 @@ import { ChangeSetCodec } from '@jetmesh/model';
 import { eventually } from '@jetmesh/testing';
 import { verifyStoredChain } from '../src/chain-repair.js';
 import { startConfigState } from '../src/config-state.js';
-import { bookinfoYaml, failureOf, startGalleyHarness, type GalleyHarness } from './galley-harness.js';
+import { bookinfoYaml, failureOf, reweight, startGalleyHarness, type GalleyHarness } from './galley-harness.js';
 
-const reweight = (v1: number): string => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: reviews-route}
-spec:
-  hosts: [reviews]
-  http:
-  - route:
-    - {destination: {host: reviews, subset: v1}, weight: ${v1}}
-    - {destination: {host: reviews, subset: v2}, weight: ${100 - v1}}
-`;
 const quiet = createLogger('chain-repair-test', process.env.JETMESH_TEST_LOG_LEVEL ?? 'silent');
 
 describe('a forked config log (two ChangeSets on one predecessor)', () => {

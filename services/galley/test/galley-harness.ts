@@ -114,3 +114,15 @@ export async function failureOf(call: Promise<unknown>): Promise<{ code: number;
   }
   throw new Error('expected the call to fail');
 }
+
+/** reviews-route splitting `v1` percent to subset v1, the rest to v2. */
+export const reweight = (v1: number): string => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-route}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - {destination: {host: reviews, subset: v1}, weight: ${v1}}
+    - {destination: {host: reviews, subset: v2}, weight: ${100 - v1}}
+`;

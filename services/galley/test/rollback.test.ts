@@ -4,22 +4,12 @@ import { status } from '@grpc/grpc-js';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { emptyMeshState, type MeshResource, type MeshState } from '@jetmesh/model';
 import { planRollback } from '../src/rollback.js';
-import { bookinfoYaml, failureOf, startGalleyHarness, type GalleyHarness } from './galley-harness.js';
+import { bookinfoYaml, failureOf, reweight, startGalleyHarness, type GalleyHarness } from './galley-harness.js';
 
 const vsRef = { kind: 'VirtualService', namespace: 'default', name: 'reviews-route' };
 const drRef = { kind: 'DestinationRule', namespace: 'default', name: 'reviews' };
 const ratingsRef = { kind: 'ServiceEntry', namespace: 'default', name: 'ratings' };
 
-const reweight = (v1: number): string => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: reviews-route}
-spec:
-  hosts: [reviews]
-  http:
-  - route:
-    - {destination: {host: reviews, subset: v1}, weight: ${v1}}
-    - {destination: {host: reviews, subset: v2}, weight: ${100 - v1}}
-`;
 const ratings = `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: ratings}

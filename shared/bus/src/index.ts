@@ -14,7 +14,7 @@ export { streamLastSequence } from './ordered-replay.js';
 export type { EventMeta, ReplayFrom } from './ordered-replay.js';
 export { followStream } from './follow.js';
 export type { FollowOptions, StreamFollower } from './follow.js';
-export { readStream } from './read-stream.js';
+export { forEachStoredJson, readStream } from './read-stream.js';
 export type { ReadOptions, StreamEntry } from './read-stream.js';
 export { openSnapshotStore } from './snapshot-store.js';
 export type { RevisionConflict, SnapshotEntry, SnapshotStore, SnapshotTooLarge, SnapshotWatch } from './snapshot-store.js';

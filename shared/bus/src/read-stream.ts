@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import type * as t from 'io-ts';
+import * as t from 'io-ts';
 import type { Bus } from './connect.js';
 import { eventDecoder } from './event-codec.js';
 import { deleteQuietly, drainedUpTo, eventMeta, openOrderedReplay, reachesTarget, type EventMeta, type ReplayFrom } from './ordered-replay.js';
@@ -72,5 +72,15 @@ export async function* readStream<A>(bus: Bus, opts: ReadOptions<A>): AsyncGener
   } finally {
     messages.stop();
     await deleteQuietly(consumer);
+  }
+}
+
+/**
+ * Every message of `stream` in order as its parsed JSON, never decoded by a codec (what a hash
+ * over stored bytes needs, e.g. the config log's chain); undefined for a message that is not JSON.
+ */
+export async function forEachStoredJson(bus: Bus, stream: string, onMessage: (seq: number, json: unknown) => void): Promise<void> {
+  for await (const e of readStream(bus, { stream, codec: t.unknown, fromSequence: 1, onInvalid: (meta) => onMessage(meta.seq, undefined) })) {
+    onMessage(e.seq, e.value);
   }
 }

@@ -7,6 +7,7 @@ import { type EchoApp, type MeshProcesses, type ProxyProcess, eventually, rawExc
 import { call, callMany, countBy, ProxyMesh, serviceEntry } from './proxy-harness.js';
 import { connect } from '@nats-io/transport-node';
 import { decodeTelemetryReport, type TelemetryReport } from '@jetmesh/model';
+import { Subjects } from '@jetmesh/bus';
 
 const reviewsRoute = (v1: number, v2: number): string => `
 apiVersion: networking.istio.io/v1
@@ -150,7 +151,7 @@ spec:
     const nc = await connect({ servers: mesh.nats.url });
     try {
       const reports: TelemetryReport[] = [];
-      const sub = nc.subscribe('mesh.telemetry.>', { callback: (_e, msg) => {
+      const sub = nc.subscribe(Subjects.telemetryAll, { callback: (_e, msg) => {
         const r = decodeTelemetryReport(msg.json());
         assert.ok(r._tag === 'Right', JSON.stringify(r));
         reports.push(r.right);
