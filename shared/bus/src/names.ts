@@ -79,6 +79,7 @@ const snapshotUpdatesPrefix = 'mesh.snapshots';
 const trustUpdatesPrefix = 'mesh.trust';
 const telemetryPrefix = 'mesh.telemetry';
 const accessLogPrefix = 'mesh.accesslog';
+const spansPrefix = 'mesh.spans';
 
 export const Subjects = {
   config: 'mesh.config',
@@ -108,6 +109,14 @@ export const Subjects = {
   accessLog: (namespace: string, workload: string): string =>
     `${accessLogPrefix}.${subjectToken(namespace)}.${subjectToken(workload)}`,
   accessLogAll: `${accessLogPrefix}.>`,
+  /**
+   * A proxy's trace spans in small batches (core NATS, best effort); telemetry replicas share them
+   * in QueueGroups.telemetry and export them over OTLP. Outside `mesh.telemetry.>`, where the
+   * report consumer would take a batch for a malformed report.
+   */
+  spans: (namespace: string, workload: string): string =>
+    `${spansPrefix}.${subjectToken(namespace)}.${subjectToken(workload)}`,
+  spansAll: `${spansPrefix}.>`,
   /**
    * A proxy's register/deregister requests to galley's registrar (queue group QueueGroups.registrar).
    * Outside `mesh.registry.>` on purpose: MESH_REGISTRY would store anything published there.

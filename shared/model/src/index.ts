@@ -50,3 +50,4 @@ export * from './telemetry-report.js';
 export * from './telemetry-top.js';
 export { histogramQuantile } from './histogram-quantile.js';
 export * from './access-log-record.js';
+export * from './trace-span.js';
