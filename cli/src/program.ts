@@ -262,6 +262,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--state-dir <dir>', 'saved snapshots and certificate (default .jetmesh/proxies/<ns>.<name>)')
     .option('--credentials-dir <dir>', "a gateway's credentialName secrets: <dir>/<name>/tls.crt and tls.key")
     .option('--cert-ttl <duration>', 'certificate lifetime to ask for, e.g. 1h')
+    .option('--trace-sampling <percent>', "percent of new traces sampled, 0-100 (JETMESH_PROXY_TRACE_SAMPLING, default 1 as Istio's); a caller's decision is honoured")
     .action(async (o: ProxyFlags) => setExitCode(await runProxy(o, io)));
 
   program

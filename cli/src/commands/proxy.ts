@@ -25,6 +25,7 @@ export interface ProxyFlags {
   readonly stateDir?: string;
   readonly credentialsDir?: string;
   readonly certTtl?: string;
+  readonly traceSampling?: string;
 }
 
 const FLAG_ENV: ReadonlyArray<[keyof ProxyFlags, string]> = [
@@ -42,6 +43,7 @@ const FLAG_ENV: ReadonlyArray<[keyof ProxyFlags, string]> = [
   ['stateDir', 'JETMESH_PROXY_STATE_DIR'],
   ['credentialsDir', 'JETMESH_PROXY_CREDENTIALS_DIR'],
   ['certTtl', 'JETMESH_PROXY_CERT_TTL'],
+  ['traceSampling', 'JETMESH_PROXY_TRACE_SAMPLING'],
 ];
 
 const proxyEntry = join(repoRoot, 'services', 'proxy', 'dist', 'src', 'main.js');

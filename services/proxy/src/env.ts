@@ -33,6 +33,13 @@ export const portList: EnvCodec<number[]> = textCodec(
   'must be a comma-separated list of ports (1-65535)',
 );
 
+/** A percentage, `0`-`100`, decimals allowed (`0.5`), as Istio's meshConfig `tracing.sampling`. */
+export const percent: EnvCodec<number> = textCodec(
+  'percent',
+  (s) => (/^\d{1,3}(\.\d{1,4})?$/.test(s.trim()) && Number(s) <= 100 ? Number(s) : undefined),
+  'must be a percentage from 0 to 100 (e.g. 1 or 0.5)',
+);
+
 const bool: EnvCodec<boolean> = textCodec('boolean', (s) => (s === 'true' || s === '1' ? true : s === 'false' || s === '0' ? false : undefined), 'must be true or false');
 
 /**
@@ -73,6 +80,11 @@ export const ProxyEnv = {
   /** Gateway: `credentialName` secrets as `<dir>/<name>/tls.crt` and `tls.key` (SDS stand-in). */
   credentialsDir: optionalEnvVar('JETMESH_PROXY_CREDENTIALS_DIR', nonEmptyString),
   accessLog: envVar('JETMESH_PROXY_ACCESS_LOG', bool, true),
+  /**
+   * Percent of new traces sampled (a caller's sampled flag is always honoured); Istio's default,
+   * 1%. Sampled requests' spans go to telemetry on `mesh.spans.<ns>.<workload>`.
+   */
+  traceSampling: envVar('JETMESH_PROXY_TRACE_SAMPLING', percent, 1),
   heartbeatMs: envVar('JETMESH_PROXY_HEARTBEAT', durationMs, 10_000),
   logLevel: envVar('JETMESH_LOG_LEVEL', logLevel, 'info'),
 };

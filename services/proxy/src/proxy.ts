@@ -23,6 +23,7 @@ import { serveProxyAdmin } from './proxy-admin.js';
 import { startRegistration, type Registration } from './registration/registration-agent.js';
 import { authorizeInbound, balancingCore, routeDecisions } from './dataplane/routing-binding.js';
 import { createSnapshotFollower, type SnapshotFollower } from './snapshots/snapshot-follower.js';
+import { startProxyTracing } from './tracing/proxy-tracing.js';
 
 export interface Proxy {
   readonly name: string;
@@ -110,13 +111,30 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
     stats.ejected(cluster);
     log.warn({ cluster, endpoint }, 'endpoint ejected (outlier detection)');
   });
+  const selfWorkload = () => ({ name, namespace: config.namespace, spiffeId: meshTls.current()?.spiffeId ?? ownId, labels: config.labels, domainSuffix: DEFAULT_DOMAIN_SUFFIX });
   const telemetry = startRequestTelemetry({
-    self: () => ({ name, namespace: config.namespace, spiffeId: meshTls.current()?.spiffeId ?? ownId, labels: config.labels, domainSuffix: DEFAULT_DOMAIN_SUFFIX }),
+    self: selfWorkload,
     stats,
     accessLog: { log: childLogger(log, { part: 'access' }), enabled: config.accessLog },
     log: childLogger(log, { part: 'telemetry' }),
   });
-  const served = (record: ServedRequest): void => telemetry.served(record);
+  const tracing = startProxyTracing({
+    samplingPercent: config.traceSampling,
+    self: selfWorkload,
+    origin: {
+      nodeId: `${config.gateway ? 'router' : 'sidecar'}~${config.address}~${name}.${config.namespace}~${config.namespace}.svc.${DEFAULT_DOMAIN_SUFFIX}`,
+      meshId: config.trustDomain,
+      namespace: config.namespace,
+      canonicalService: config.labels['service.istio.io/canonical-name'] ?? config.labels.app ?? config.service,
+      canonicalRevision: config.labels['service.istio.io/canonical-revision'] ?? config.labels.version ?? 'latest',
+    },
+    registry,
+    log: childLogger(log, { part: 'tracing' }),
+  });
+  const served = (record: ServedRequest): void => {
+    telemetry.served(record);
+    tracing.served(record);
+  };
   const self = { workload: name, namespace: config.namespace, ...(config.labels.app !== undefined ? { app: config.labels.app } : {}), ...(config.labels.version !== undefined ? { version: config.labels.version } : {}), canonicalService: config.labels['service.istio.io/canonical-name'] ?? config.labels.app ?? config.service };
   const outboundOpts: OutboundOptions = {
     namespace: config.namespace,
@@ -129,6 +147,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
     log: childLogger(log, { part: 'outbound' }),
     snapshotWaitMs: FIRST_SNAPSHOT_WAIT_MS,
     replayLimitBytes: REPLAY_LIMIT_BYTES,
+    tracing,
   };
 
   const listeners: HttpListener[] = [];
@@ -155,6 +174,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
       log: childLogger(log, { part: 'inbound' }),
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       namespace: config.namespace,
+      tracing,
     });
     const handler = inbound;
     const inboundListener = await listenHttp({ name: 'inbound', host: config.bindHost, port: config.inboundPort, handler: handler.handle, tls: meshTls.serverOptions(), acceptPlaintext: () => handler.acceptsPlaintext(), log });
@@ -182,6 +202,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
     if (bus === undefined || stopping.signal.aborted) return;
     follower.attach(bus);
     telemetry.attach(bus);
+    tracing.attach(bus);
     if (config.token === undefined) {
       log.error({}, 'no bootstrap token (--token / JETMESH_PROXY_TOKEN): this proxy cannot get a certificate');
       return;
@@ -252,7 +273,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
       registration?.stop();
       await Promise.all(listeners.map((l) => l.close(STOP_GRACE_MS)));
       identity?.stop();
-      await telemetry.stop();
+      await Promise.all([telemetry.stop(), tracing.stop()]);
       inbound?.close();
       dialer.close();
       await follower.stop();

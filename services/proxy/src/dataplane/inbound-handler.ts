@@ -15,6 +15,8 @@ import type { RequestView } from './route-decisions.js';
 import type { ServedRequest } from './served-request.js';
 import type { UpstreamRequest } from './upstream.js';
 import net from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { RequestTracing } from '../tracing/proxy-tracing.js';
 
 /** The inbound side's view of authorization (services/proxy/src/routing). */
 export type AuthorizeRequest = (
@@ -36,6 +38,8 @@ export interface InboundOptions {
   readonly connectTimeoutMs: number;
   /** The proxy's namespace: the Host callers used expands in it to the service's name. */
   readonly namespace: string;
+  /** Continues the caller's trace into a server span and tells the app its context. */
+  readonly tracing?: RequestTracing;
 }
 
 export interface InboundHandler {
@@ -96,6 +100,7 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
     const authority = headerValue(req.headers[':authority']) ?? headerValue(req.headers.host) ?? '';
     const flat: Record<string, string> = {};
     for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(',') : v;
+    const trace = opts.tracing?.begin(headers);
     const view = {
       method: req.method ?? 'GET',
       path: req.url ?? '/',
@@ -129,6 +134,7 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
           ...(flat['user-agent'] !== undefined ? { userAgent: flat['user-agent'] } : {}),
           ...(peerSpiffeId !== undefined ? { peerSpiffeId } : {}),
           ...(peer !== undefined ? { peer } : {}),
+          ...(trace !== undefined ? { trace } : {}),
           ...extra,
         });
       if (res.writableFinished) finish();
@@ -144,6 +150,11 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
     const own = opts.ownSpiffeId();
     if (peerSpiffeId !== undefined && own !== undefined) headers['x-forwarded-client-cert'] = `By=${own};URI=${peerSpiffeId}`;
     else delete headers['x-forwarded-client-cert'];
+    if (trace !== undefined) {
+      // As Envoy's sidecar: the app gets a request id and this hop's context, to forward on its own calls.
+      headers['x-request-id'] ??= randomUUID();
+      opts.tracing?.inject(headers, trace);
+    }
     const body = new ReplayableBody(req, 0);
     const upstreamReq: UpstreamRequest = { method: view.method, path: view.path, authority, headers, body };
     const aborted = new AbortController();

@@ -14,6 +14,7 @@ import type { RequestView, RouteDecisions } from './route-decisions.js';
 import type { ServedRequest } from './served-request.js';
 import { forwardToCluster, type ForwardResult } from './upstream-forwarder.js';
 import type { UpstreamRequest } from './upstream.js';
+import type { RequestTracing } from '../tracing/proxy-tracing.js';
 
 /** Where the outbound side finds a host's snapshot (following it from the first ask on). */
 export interface HostSnapshots {
@@ -35,6 +36,8 @@ export interface OutboundOptions {
   readonly snapshotWaitMs: number;
   /** Largest request body kept for retries and mirrors. */
   readonly replayLimitBytes: number;
+  /** A client span per request, a child of the context the app forwarded; its context goes upstream. */
+  readonly tracing?: RequestTracing;
 }
 
 interface Target {
@@ -96,6 +99,7 @@ export async function routeRequest(
   meta: { readonly started: number; readonly service?: string },
 ): Promise<void> {
   const { decisions } = opts;
+  const trace = opts.tracing?.begin(view.headers);
   const record = (status: number, flags: readonly string[], extra: Partial<ServedRequest> = {}): void => {
     const finish = (): void =>
       opts.served({
@@ -114,6 +118,7 @@ export async function routeRequest(
         ...(view.headers['user-agent'] !== undefined ? { userAgent: view.headers['user-agent'] } : {}),
         ...(meta.service !== undefined ? { service: meta.service } : {}),
         mtls: extra.mtls ?? false,
+        ...(trace !== undefined ? { trace } : {}),
         ...extra,
       });
     if (res.writableFinished) finish();
@@ -168,6 +173,7 @@ export async function routeRequest(
   const requestId = String(headers['x-request-id']);
   headers[MeshHeaders.peerMetadata] = encodedSelf(opts.self);
   if (isH2(req)) headers[MeshHeaders.downstreamProtocol] = 'h2';
+  if (trace !== undefined) opts.tracing?.inject(headers, trace);
   decisions.requestHeaders(route, destination, headers);
   const body = new ReplayableBody(req, opts.replayLimitBytes);
   const upstreamReq: UpstreamRequest = { method: view.method, path: rewritten.path, authority: rewritten.authority, headers, body };

@@ -1,4 +1,5 @@
 import type { Endpoint } from '@jetmesh/model';
+import type { OutgoingContext } from '../tracing/trace-context.js';
 
 /** What the data plane saw of one request it carried: the input to telemetry, stats and the access log. */
 export interface ServedRequest {
@@ -28,4 +29,6 @@ export interface ServedRequest {
   readonly peer?: { readonly workload: string; readonly namespace: string; readonly app?: string; readonly version?: string; readonly canonicalService?: string };
   readonly requestId?: string;
   readonly userAgent?: string;
+  /** This hop's span context (sampled or not), when tracing saw the request. */
+  readonly trace?: OutgoingContext;
 }

@@ -38,37 +38,54 @@ export interface ReportPublisher {
   stop(): Promise<void>;
 }
 
+export interface HeldPublisherOptions<M> {
+  readonly subject: string;
+  /** What the publisher sends, in its log lines ('telemetry reports', 'trace spans'). */
+  readonly what: string;
+  /** The messages to hold next (often none); called on every tick. */
+  readonly take: () => readonly M[];
+  readonly encode: (m: M) => string;
+  readonly log: Logger;
+  readonly intervalMs: number;
+  /** Messages kept while NATS is away; past it the oldest is dropped and counted. */
+  readonly maxBacklog: number;
+  readonly confirmTimeoutMs?: number;
+  /** The messages the server confirmed. */
+  readonly onPublished?: (messages: readonly M[]) => void;
+  /** The messages the backlog gave up on. */
+  readonly onDropped?: (messages: readonly M[]) => void;
+  readonly bus?: Bus;
+}
 
 /**
- * Publishes the aggregator's window every interval on `mesh.telemetry.<ns>.<workload>` with core
- * NATS. While NATS is away, closed windows wait in a bounded backlog (oldest dropped first, and
- * counted: telemetry is sampled, not a log) and go out in order once it is back. A batch leaves
- * the backlog only after a flush round-trip confirms the server has it; a batch the flush cannot
- * confirm is sent again, so a consumer may see a report twice and drops it by `id`.
+ * Publishes what `take` gives every interval on `subject` with core NATS. While NATS is away,
+ * messages wait in a bounded backlog (oldest dropped first, and counted: telemetry is sampled,
+ * not a log) and go out in order once it is back. A batch leaves the backlog only after a flush
+ * round-trip confirms the server has it; a batch the flush cannot confirm is sent again, so a
+ * consumer may see a message twice and drops it by its id.
  */
-export function startReportPublisher(opts: ReportPublisherOptions): ReportPublisher {
-  const subject = Subjects.telemetry(opts.workload.namespace, opts.workload.name);
-  const maxBacklog = Math.max(1, opts.maxBacklog ?? 60);
+export function startHeldPublisher<M>(opts: HeldPublisherOptions<M>): ReportPublisher {
+  const { subject, what } = opts;
+  const maxBacklog = Math.max(1, opts.maxBacklog);
   const confirmTimeoutMs = opts.confirmTimeoutMs ?? 2_000;
-  const now = opts.now ?? Date.now;
-  const held: TelemetryReport[] = [];
+  const held: M[] = [];
   let dropped = 0;
   let bus: Bus | undefined;
   let unsubscribe: (() => void) | undefined;
   let sending: Promise<void> | undefined;
   let warnedDrop = false;
 
-  const hold = (reports: readonly TelemetryReport[], atFront: boolean): void => {
-    if (atFront) held.unshift(...reports);
-    else held.push(...reports);
+  const hold = (messages: readonly M[], atFront: boolean): void => {
+    if (atFront) held.unshift(...messages);
+    else held.push(...messages);
     const excess = held.length - maxBacklog;
     if (excess > 0) {
-      held.splice(0, excess);
+      const lost = held.splice(0, excess);
       dropped += excess;
-      opts.counters?.reportsDropped.inc(excess);
+      opts.onDropped?.(lost);
       if (!warnedDrop) {
         warnedDrop = true;
-        opts.log.warn({ subject, maxBacklog }, 'telemetry backlog full while NATS is unreachable: dropping the oldest windows');
+        opts.log.warn({ subject, maxBacklog }, `${what}: backlog full while NATS is unreachable, dropping the oldest`);
       }
     }
   };
@@ -78,17 +95,17 @@ export function startReportPublisher(opts: ReportPublisherOptions): ReportPublis
     if (b === undefined || held.length === 0 || !b.isConnected()) return;
     const batch = held.splice(0);
     try {
-      for (const r of batch) b.nc.publish(subject, JSON.stringify(r));
+      for (const m of batch) b.nc.publish(subject, opts.encode(m));
       await withTimeout(b.nc.flush(), confirmTimeoutMs);
-      opts.counters?.reportsPublished.inc(batch.length);
+      opts.onPublished?.(batch);
       warnedDrop = false;
     } catch (err) {
       hold(batch, true);
-      opts.log.debug({ subject, windows: batch.length, err }, 'telemetry reports not confirmed; kept for the next try');
+      opts.log.debug({ subject, messages: batch.length, err }, `${what} not confirmed; kept for the next try`);
     }
   };
 
-  // One send at a time, so windows go out in order and a batch is never in flight twice.
+  // One send at a time, so messages go out in order and a batch is never in flight twice.
   const drain = (): Promise<void> => {
     if (sending !== undefined) return sending;
     sending = sendHeld().finally(() => {
@@ -98,8 +115,8 @@ export function startReportPublisher(opts: ReportPublisherOptions): ReportPublis
   };
 
   const tick = async (): Promise<void> => {
-    const report = opts.aggregator.flush(now());
-    if (report !== undefined) hold([report], false);
+    const next = opts.take();
+    if (next.length > 0) hold(next, false);
     await drain();
   };
 
@@ -110,7 +127,7 @@ export function startReportPublisher(opts: ReportPublisherOptions): ReportPublis
   };
   if (opts.bus !== undefined) attach(opts.bus);
 
-  const timer = setInterval(() => void tick(), opts.intervalMs ?? 1_000);
+  const timer = setInterval(() => void tick(), opts.intervalMs);
   timer.unref();
 
   return {
@@ -125,4 +142,28 @@ export function startReportPublisher(opts: ReportPublisherOptions): ReportPublis
       unsubscribe?.();
     },
   };
+}
+
+/**
+ * Publishes the aggregator's window every interval on `mesh.telemetry.<ns>.<workload>`, held
+ * while NATS is away (startHeldPublisher); a resent report keeps its `id`, so the telemetry
+ * service counts it once.
+ */
+export function startReportPublisher(opts: ReportPublisherOptions): ReportPublisher {
+  const now = opts.now ?? Date.now;
+  return startHeldPublisher<TelemetryReport>({
+    subject: Subjects.telemetry(opts.workload.namespace, opts.workload.name),
+    what: 'telemetry reports',
+    take: () => {
+      const report = opts.aggregator.flush(now());
+      return report !== undefined ? [report] : [];
+    },
+    encode: (r) => JSON.stringify(r),
+    log: opts.log,
+    intervalMs: opts.intervalMs ?? 1_000,
+    maxBacklog: opts.maxBacklog ?? 60,
+    ...(opts.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: opts.confirmTimeoutMs } : {}),
+    ...(opts.counters !== undefined ? { onPublished: (r: readonly TelemetryReport[]) => opts.counters?.reportsPublished.inc(r.length), onDropped: (r: readonly TelemetryReport[]) => opts.counters?.reportsDropped.inc(r.length) } : {}),
+    ...(opts.bus !== undefined ? { bus: opts.bus } : {}),
+  });
 }
