@@ -281,6 +281,28 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     overheard.unsubscribe();
   });
 
+  test('the proxy publishes its trace spans and telemetry takes them in its queue group; a proxy hears no spans', async () => {
+    const proxy = as('proxy');
+    const telemetry = as('telemetry');
+    const proxyErrorsBefore = logs.get('proxy')?.messages('error').length ?? 0;
+    const telemetryErrorsBefore = logs.get('telemetry')?.messages('error').length ?? 0;
+    const received: string[] = [];
+    const spans = telemetry.nc.subscribe(Subjects.spansAll, { queue: QueueGroups.telemetry, callback: (_err, msg) => void received.push(`${msg.subject} ${msg.string()}`) });
+    await telemetry.nc.flush();
+    proxy.nc.publish(Subjects.spans('default', 'productpage-v1'), '{"spans":[]}');
+    await proxy.nc.flush();
+    await waitFor(() => received.length === 1, 'the spans at telemetry');
+    assert.deepEqual(received, ['mesh.spans.default.productpage-v1 {"spans":[]}']);
+    spans.unsubscribe();
+    assert.deepEqual(logs.get('proxy')?.messages('error').slice(proxyErrorsBefore), [], 'the publish was allowed');
+    assert.deepEqual(logs.get('telemetry')?.messages('error').slice(telemetryErrorsBefore), [], 'the subscription was allowed');
+
+    const overheard = proxy.nc.subscribe(Subjects.spansAll, { callback: () => undefined });
+    await proxy.nc.flush();
+    await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not subscribe to "${Subjects.spansAll}"`) === true, 'the refused subscription');
+    overheard.unsubscribe();
+  });
+
   test('telemetry takes reports in its queue group and answers jetmesh top to the operator; a proxy cannot ask top', async () => {
     const telemetry = as('telemetry');
     const errorsBefore = logs.get('telemetry')?.messages('error').length ?? 0;
