@@ -14,7 +14,11 @@ export interface SpanOrigin {
 
 // A request may carry a 16 KiB path; a span keeps its first 4 KiB.
 const clip = (v: string): string => (v.length > TRACE_SPAN_MAX_TEXT ? v.slice(0, TRACE_SPAN_MAX_TEXT) : v);
-const nanosOf = (ms: number): bigint => BigInt(Math.round(ms * 1_000_000));
+// Whole milliseconds and the fraction apart: epoch ms × 1e6 is past 2^53 and a double would round the nanoseconds away.
+const nanosOf = (ms: number): bigint => {
+  const whole = Math.trunc(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1_000_000));
+};
 
 /** `reviews.default.svc.cluster.local:9080/*`: Envoy's operation name for Istio (the service, else the authority's host). */
 export function operationName(r: Pick<RequestRecord, 'authority' | 'destination'>): string {
