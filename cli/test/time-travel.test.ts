@@ -21,7 +21,7 @@ import {
 } from '@jetmesh/model';
 import { repoRoot, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
 import { runCli } from '../src/program.js';
-import { createProgress } from '../src/replay/progress.js';
+import { createProgress } from '@jetmesh/replay';
 
 class Captured extends Writable {
   text = '';

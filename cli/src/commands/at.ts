@@ -20,7 +20,8 @@ import { type CliIo, printLines } from '../cli-io.js';
 import { withMeshBus } from '../mesh-bus.js';
 import { renderResources, type OutputFormat, type StoredDocument } from '../render/resource-output.js';
 import { renderRouteTable } from '../render/route-table.js';
-import { describeReplayed, replayToPoints, type ReplayedPoint } from '../replay/log-replay.js';
+import { describeReplayed, type ReplayedPoint } from '@jetmesh/replay';
+import { replayToPoints } from '../replay/log-replay.js';
 import { pointArgument } from '../replay/point-argument.js';
 
 export interface AtOptions {

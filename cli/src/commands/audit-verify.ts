@@ -3,7 +3,7 @@ import { ChainVerification, type ChainFork, type ChainVerdict } from '@jetmesh/m
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { withMeshBus } from '../mesh-bus.js';
-import { createProgress } from '../replay/progress.js';
+import { createProgress } from '@jetmesh/replay';
 
 export interface AuditVerifyOptions {
   readonly output: 'text' | 'json';

@@ -14,7 +14,8 @@ import {
 } from '@jetmesh/model';
 import { type CliIo, printLines } from '../cli-io.js';
 import { withMeshBus } from '../mesh-bus.js';
-import { describeReplayed, replayToPoints, type ReplayedPoint } from '../replay/log-replay.js';
+import { describeReplayed, type ReplayedPoint } from '@jetmesh/replay';
+import { replayToPoints } from '../replay/log-replay.js';
 import { pointArgument } from '../replay/point-argument.js';
 
 export interface HistoryDiffOptions {

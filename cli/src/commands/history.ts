@@ -3,7 +3,7 @@ import { kindFromName, type HistoryFilter } from '@jetmesh/model';
 import { CliError, ExitCode } from '../cli-error.js';
 import { type CliIo, printLines } from '../cli-io.js';
 import { withMeshBus } from '../mesh-bus.js';
-import { historyLines } from '../replay/history-log.js';
+import { historyLines } from '@jetmesh/replay';
 import { renderHistoryTable } from '../replay/history-render.js';
 import { pointArgument } from '../replay/point-argument.js';
 

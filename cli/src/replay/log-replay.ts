@@ -1,77 +1,12 @@
-import { readStream, Streams, type Bus } from '@jetmesh/bus';
-import { ChangeSetCodec, formatTimePoint, PointInTimeFold, RegistryEventCodec, type PointInTime, type TimePoint } from '@jetmesh/model';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import type { Bus } from '@jetmesh/bus';
+import type { TimePoint } from '@jetmesh/model';
+import { replayToPoints as replayLog, type ReplayedPoint, type ReplayOptions } from '@jetmesh/replay';
 import { CliError, ExitCode } from '../cli-error.js';
-import { createProgress } from './progress.js';
 
-/** The mesh at one point, as `at`/`diff` show it. */
-export interface ReplayedPoint extends PointInTime {
-  /** What was asked; undefined: the end of the log. */
-  readonly point?: TimePoint;
-  /** Who recorded the last change folded, and when (undefined before the first change). */
-  readonly lastChange?: { readonly seq: number; readonly at: string; readonly actor: string };
-}
-
-export interface ReplayOptions {
-  /** `--progress` forces the bar; otherwise it shows on a terminal only. */
-  readonly progress: boolean;
-  readonly stderr: NodeJS.WritableStream;
-}
-
-const describePoint = (p: TimePoint | undefined): string => (p === undefined ? 'the end of the log' : formatTimePoint(p));
-
-/**
- * Replays MESH_CONFIG and MESH_REGISTRY once, folding them up to each point with the model's
- * PointInTimeFold: the same strict decode and reducer pilot runs, so `at`'s routes are pilot's
- * routes at that point. One read of each stream serves every point (`diff` asks for two).
- */
+/** @jetmesh/replay's replay, with a point past the end of the log as the CLI's rejected-input exit. */
 export async function replayToPoints(bus: Bus, points: ReadonlyArray<TimePoint | undefined>, opts: ReplayOptions): Promise<ReplayedPoint[]> {
-  const [configInfo, registryInfo] = await Promise.all([bus.jsm.streams.info(Streams.config), bus.jsm.streams.info(Streams.registry)]);
-  const configEnd = configInfo.state.last_seq;
-  for (const p of points) {
-    if (p?.kind === 'sequence' && p.seq > configEnd) throw new CliError(ExitCode.rejected, [`change #${p.seq} is past the end of the log (#${configEnd})`]);
-  }
-  const folds = points.map((p) => new PointInTimeFold(p));
-  const last: Array<ReplayedPoint['lastChange']> = points.map(() => undefined);
-  const bounded = points.every((p) => p !== undefined && p.kind === 'sequence');
-  const toSequence = bounded ? Math.max(0, ...points.map((p) => (p?.kind === 'sequence' ? p.seq : 0))) : configEnd;
-  const progress = createProgress(opts.stderr, {
-    label: `replaying to ${points.map(describePoint).join(' and ')}`,
-    total: toSequence + registryInfo.state.messages,
-    force: opts.progress,
-  });
-
-  let handled = 0;
-  const open = new Set(folds.keys());
-  for await (const e of readStream(bus, { stream: Streams.config, codec: ChangeSetCodec, fromSequence: 1, toSequence })) {
-    for (const i of open) {
-      if (folds[i]!.config(e.seq, e.value)) last[i] = { seq: e.seq, at: e.value.at, actor: e.value.actor };
-      else open.delete(i);
-    }
-    handled = e.seq;
-    progress.update(handled);
-    if (open.size === 0) break;
-  }
-  handled = toSequence;
-  for await (const e of readStream(bus, { stream: Streams.registry, codec: RegistryEventCodec, fromSequence: 1 })) {
-    for (const fold of folds) fold.registry(e.seq, e.value);
-    progress.update(++handled);
-  }
-  progress.finish();
-  return folds.map((fold, i) => {
-    const lastChange = last[i];
-    const point = points[i];
-    return { ...fold.result(), ...(point !== undefined ? { point } : {}), ...(lastChange !== undefined ? { lastChange } : {}) };
-  });
+  const replayed = await replayLog(bus, points, opts);
+  if (isLeft(replayed)) throw new CliError(ExitCode.rejected, [replayed.left.reason]);
+  return replayed.right;
 }
-
-/** The line `at` and `diff` print to stderr so a reader knows which moment they see. */
-export const describeReplayed = (r: ReplayedPoint): string[] => [
-  r.lastChange === undefined
-    ? `# as of ${describePoint(r.point)}: before the first change`
-    : `# as of ${describePoint(r.point)}: change #${r.lastChange.seq}, recorded ${r.lastChange.at} by ${r.lastChange.actor}`,
-  ...(r.unknownWorkloads.length > 0
-    ? [
-        `# note: ${r.unknownWorkloads.length} registered workload(s) changed after this point (${r.unknownWorkloads.slice(0, 3).join(', ')}${r.unknownWorkloads.length > 3 ? ', …' : ''}); MESH_REGISTRY keeps only each workload's latest event, so they are left out`,
-      ]
-    : []),
-];

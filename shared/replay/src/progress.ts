@@ -21,13 +21,14 @@ const LINE_EVERY_MS = 1000;
 /** Short replays finish before a bar would help; a forced one always draws. */
 const TTY_QUIET_MS = 300;
 
-const quiet: Progress = { update: () => undefined, finish: () => undefined };
+/** Draws nothing: for a replay nobody watches. */
+export const quietProgress: Progress = { update: () => undefined, finish: () => undefined };
 
 const count = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export const createProgress = (stderr: NodeJS.WritableStream, opts: ProgressOptions): Progress => {
   const tty = (stderr as { isTTY?: boolean }).isTTY === true;
-  if (opts.disabled === true || !(tty || opts.force)) return quiet;
+  if (opts.disabled === true || !(tty || opts.force)) return quietProgress;
   const started = performance.now();
   let last = 0;
   let done = 0;
