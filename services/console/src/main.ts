@@ -1,0 +1,28 @@
+import { connectBus } from '@jetmesh/bus';
+import { childLogger, createLogger } from '@jetmesh/log';
+import { createMetricsRegistry, onShutdown, parseEnv, serveAdmin, type Readiness } from '@jetmesh/runtime';
+import { followConsoleAccess, type ConsoleAccess } from './console-access.js';
+import { createConsoleApi } from './console-api.js';
+import { serveConsole } from './console-server.js';
+import { ConsoleEnv } from './env.js';
+import { galleyRollback } from './galley-rollback.js';
+import { createMeshReader } from './mesh-reader.js';
+
+const env = parseEnv(ConsoleEnv, process.env);
+const log = createLogger('console', env.logLevel);
+let access: ConsoleAccess | undefined;
+let serving = false;
+try {
+  const ready = (): Readiness =>
+    access === undefined ? { ready: false, reason: 'connecting to NATS' } : !access.keysRead() ? { ready: false, reason: "reading citadel's token keys" } : !serving ? { ready: false, reason: 'opening the console port' } : { ready: true };
+  const admin = await serveAdmin({ port: env.adminPort, registry: createMetricsRegistry('console'), ready }, log);
+  const bus = await connectBus(env.natsUrl, log, { name: 'console', user: env.natsUser, pass: env.natsPassword, readyWait: { timeoutMs: env.natsReadyTimeoutMs } });
+  access = await followConsoleAccess(bus, childLogger(log, { part: 'access' }));
+  const api = createConsoleApi(createMeshReader(bus), galleyRollback(env.galleyAddress));
+  const server = await serveConsole({ port: env.port, host: env.host, assetsDir: env.assetsDir, access, api }, childLogger(log, { part: 'http' }));
+  serving = true;
+  onShutdown(log, server.close, access.stop, bus.drain, admin.close);
+} catch (err) {
+  log.fatal({ err }, 'console could not start');
+  process.exit(1);
+}
