@@ -40,6 +40,15 @@ describe('console API over a real mesh (nats-server, galley with tokens required
     assert.deepEqual(who.body, { actor: 'bob@console-test', namespaces: ['*'], verbs: ['read'], canRollBack: false });
   });
 
+  it('console-api.spa: the built app is served without a token, framing refused; the API is not', async () => {
+    const page = await fetch(`${m.url}/timeline`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="root">/);
+    assert.equal(page.headers.get('x-frame-options'), 'DENY');
+    const escape = await fetch(`${m.url}/..%2f..%2fpackage.json`);
+    assert.match(await escape.text(), /<div id="root">/, 'a path out of the assets folder is the app, not a file');
+  });
+
   it('console-api.history: the three changes with who, when, why and what', async () => {
     const { status, body } = await read('/history');
     assert.equal(status, 200);
