@@ -23,6 +23,7 @@ import { runProxy, type ProxyFlags } from './commands/proxy.js';
 import { runProxyConfig } from './commands/proxy-config.js';
 import { DEFAULT_LOGS_LISTEN, runLogs } from './commands/logs.js';
 import { DEFAULT_TOP_INTERVAL_MS, DEFAULT_TOP_WAIT_MS, runTop } from './commands/top.js';
+import { runDashboard } from './commands/dashboard.js';
 
 /** The command tree; each action only maps flags to a command module. */
 export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Command => {
@@ -314,6 +315,13 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
         io,
       ),
     );
+
+  program
+    .command('dashboard')
+    .description('print the web console\'s URL and open it (xdg-open, where there is one)')
+    .option('--with-token', "sign the console in with the CLI's config token (put in the URL's #fragment, which no server sees)")
+    .option('--no-open', 'only print the URL')
+    .action((o: { withToken?: boolean; open: boolean }) => runDashboard({ withToken: o.withToken === true, open: o.open }, io));
 
   program
     .command('up')

@@ -29,7 +29,7 @@ export interface UpOptions {
   readonly stopGraceMs?: number;
 }
 
-const HINT = 'try: npx jetmesh apply -f examples/bookinfo-reviews.yaml && npx jetmesh routes reviews';
+const HINT = 'try: npx jetmesh apply -f examples/bookinfo-reviews.yaml && npx jetmesh routes reviews; npx jetmesh dashboard --with-token opens the console';
 const NATS_URL_ENV = 'JETMESH_NATS_URL';
 const ADMIN_PORT_ENV = 'JETMESH_ADMIN_PORT';
 
@@ -79,6 +79,16 @@ function parsePortEnv(env: NodeJS.ProcessEnv, variable: string): E.Either<UpFail
   return /^\d+$/.test(raw) && Number(raw) <= 65535
     ? E.right(Number(raw))
     : E.left(new UpFailure(`invalid environment: ${variable}=${JSON.stringify(raw)}: must be an integer between 0 and 65535`));
+}
+
+/** A service's variables naming other services' addresses, from the ports planned for them. */
+function addressVariables(spec: ServiceSpec, planned: readonly PlannedService[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [variable, field] of Object.entries(spec.addressEnv ?? {})) {
+    const target = planned.find((p) => p.spec.contextField === field);
+    out[variable] = target !== undefined ? `127.0.0.1:${target.port}` : defaultAddresses[field];
+  }
+  return out;
 }
 
 /** The variable's port if set, else the service's default if free, else any free port. */
@@ -214,6 +224,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
           ...(natsUsers !== undefined && p.spec.natsUser !== undefined ? natsUsers.envFor(p.spec.natsUser) : {}),
           [ADMIN_PORT_ENV]: String(p.adminPort),
           [p.spec.portEnv]: String(p.port),
+          ...addressVariables(p.spec, planned),
         },
         prefix: `${p.spec.name.padEnd(nameWidth)} | `,
         stdout,

@@ -1,3 +1,4 @@
+import { CONSOLE_DEFAULT_PORT } from '@jetmesh/console';
 import { MeshPorts, type MeshNatsUser } from '@jetmesh/runtime';
 /** Which MeshContext address a service's main port becomes. */
 export type ContextAddressField = 'galleyAddress' | 'pilotXdsAddress' | 'citadelAddress';
@@ -16,12 +17,18 @@ export interface ServiceSpec {
   readonly contextField?: ContextAddressField;
   /** Its user in deploy/nats/, when `up` runs its own nats-server. */
   readonly natsUser?: MeshNatsUser;
+  /** Variables set to another service's address (`host:port` of the one with that contextField). */
+  readonly addressEnv?: Readonly<Record<string, ContextAddressField>>;
 }
 
-/** Started in this order, stopped in reverse. Citadel and telemetry join as one line each. */
+/**
+ * Started in this order, stopped in reverse. Citadel and telemetry join as one line each. The console
+ * reads what the CLI reads (the log, the token keys, telemetry's top), so it connects as the CLI's user.
+ */
 export const meshServices: readonly ServiceSpec[] = [
   { name: 'galley', entry: 'services/galley/dist/src/main.js', portEnv: 'JETMESH_GALLEY_PORT', defaultPort: MeshPorts.galleyConfigApi, serves: 'gRPC config API', contextField: 'galleyAddress', natsUser: 'galley' },
   { name: 'pilot', entry: 'services/pilot/dist/src/main.js', portEnv: 'JETMESH_PILOT_XDS_PORT', defaultPort: MeshPorts.pilotXds, serves: 'xDS (ADS, SotW + delta); snapshots → KV mesh_snapshots', contextField: 'pilotXdsAddress', natsUser: 'pilot' },
   { name: 'citadel', entry: 'services/citadel/dist/src/main.js', portEnv: 'JETMESH_CITADEL_PORT', defaultPort: MeshPorts.citadelCa, serves: 'CA (gRPC over TLS): istio.v1.auth.IstioCertificateService + admin', contextField: 'citadelAddress', natsUser: 'citadel' },
   { name: 'telemetry', entry: 'services/telemetry/dist/src/main.js', portEnv: 'JETMESH_TELEMETRY_PORT', defaultPort: MeshPorts.telemetryMetrics, serves: "Istio metrics (/metrics) and jetmesh top's API (/api/v1/top)", natsUser: 'telemetry' },
+  { name: 'console', entry: 'services/console/dist/src/main.js', portEnv: 'JETMESH_CONSOLE_PORT', defaultPort: CONSOLE_DEFAULT_PORT, serves: 'web console (HTTP; `jetmesh dashboard` opens it)', natsUser: 'admin', addressEnv: { JETMESH_GALLEY_ADDRESS: 'galleyAddress' } },
 ];

@@ -4,6 +4,9 @@ import { MeshPorts, envVar, hostPort, logLevel, NatsEnv, nonEmptyString, port, t
 /** The console's HTTP port: DESIGN.md's table has none, so the next free number of the mesh's 150xx range. */
 export const CONSOLE_DEFAULT_PORT = 15090;
 
+/** On the admin port: where the console itself listens, for `jetmesh dashboard` (`up` may have moved it off the default). */
+export const CONSOLE_URL_PATH = '/console-url';
+
 /** The built single-page app (vite writes it beside the compiled server). */
 export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../web', import.meta.url));
 

@@ -45,6 +45,8 @@ describe('console API over a real mesh (nats-server, galley with tokens required
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<div id="root">/);
     assert.equal(page.headers.get('x-frame-options'), 'DENY');
+    const where = await fetch(`${m.adminUrl}/console-url`);
+    assert.deepEqual(await where.json(), { url: m.url }, 'what `jetmesh dashboard` asks the admin port');
     const escape = await fetch(`${m.url}/..%2f..%2fpackage.json`);
     assert.match(await escape.text(), /<div id="root">/, 'a path out of the assets folder is the app, not a file');
   });

@@ -55,6 +55,8 @@ export interface ConsoleMesh {
   readonly console: ChildHandle;
   /** http://127.0.0.1:PORT */
   readonly url: string;
+  /** The console's admin port (/readyz, /console-url). */
+  readonly adminUrl: string;
   /** May read, apply and delete everywhere: can roll back. */
   readonly writerToken: string;
   /** May only read. */
@@ -107,6 +109,7 @@ export async function startConsoleMesh(): Promise<ConsoleMesh> {
       mesh,
       console: child,
       url: `http://127.0.0.1:${port}`,
+      adminUrl: `http://127.0.0.1:${adminPort}`,
       writerToken,
       readerToken,
       stop: async () => {
