@@ -1,7 +1,27 @@
 import { hostname } from 'node:os';
-import { MeshPorts, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, port, positiveInt, type ConfigOf } from '@jetmesh/runtime';
+import { MeshPorts, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, optionalEnvVar, port, positiveInt, textCodec, type ConfigOf } from '@jetmesh/runtime';
 
 export const TELEMETRY_METRICS_PORT = MeshPorts.telemetryMetrics;
+
+/** OTLP/HTTP's traces path, added to a collector URL given without a path (as OTEL_EXPORTER_OTLP_ENDPOINT is read). */
+export const OTLP_TRACES_PATH = '/v1/traces';
+
+/** An http(s) URL of an OTLP/HTTP collector; a bare `http://host:4318` means its `/v1/traces`. */
+export const otlpTracesUrl = textCodec(
+  'otlpTracesUrl',
+  (text) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return undefined;
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') return undefined;
+    if (url.pathname === '/' || url.pathname === '') url.pathname = OTLP_TRACES_PATH;
+    return url.toString();
+  },
+  'must be an http:// or https:// URL of an OTLP/HTTP collector (e.g. http://otel-collector:4318)',
+);
 
 /** The telemetry service's whole configuration, read once from the environment by main. */
 export const TelemetryEnv = {
@@ -22,6 +42,10 @@ export const TelemetryEnv = {
   maxReportIds: envVar('JETMESH_TELEMETRY_MAX_REPORT_IDS', positiveInt, 500_000),
   /** Rejected reports are logged at most once per this interval. */
   rejectLogIntervalMs: envVar('JETMESH_TELEMETRY_REJECT_LOG_INTERVAL', durationMs, 10_000),
+  /** Where trace spans are exported over OTLP/HTTP; unset: spans are not consumed at all. */
+  otlpUrl: optionalEnvVar('JETMESH_TELEMETRY_OTLP_URL', otlpTracesUrl),
+  /** One export to the collector, its retries included. */
+  otlpTimeoutMs: envVar('JETMESH_TELEMETRY_OTLP_TIMEOUT', durationMs, 10_000),
 };
 
 export type TelemetryConfig = ConfigOf<typeof TelemetryEnv>;

@@ -8,12 +8,20 @@ import { consumeReports, type ReportConsumer } from './report-consumer.js';
 import { startRejectionLog } from './rejection-log.js';
 import type { TelemetryMetrics } from './telemetry-metrics.js';
 import { answerTop, type TopResponder } from './top-responder.js';
+import { startSpanExport, type SpanExport, type SpanExportOptions } from './tracing/otlp-span-export.js';
+import { consumeSpans, type SpanConsumer } from './tracing/span-consumer.js';
 
 export interface TelemetryOptions extends FoldOptions {
   /** Names this replica in `jetmesh top`'s answers. */
   readonly replica: string;
   /** Rejected reports are logged at most once per this interval. */
   readonly rejectLogIntervalMs: number;
+  /** The OTLP/HTTP traces endpoint spans are exported to; without it spans are not consumed. */
+  readonly otlpUrl?: string | undefined;
+  /** One export, retries included; default 10 s. */
+  readonly otlpTimeoutMs?: number;
+  /** How often queued spans are exported; default 1 s. */
+  readonly otlpIntervalMs?: number;
   readonly now?: () => number;
 }
 
@@ -45,16 +53,26 @@ export async function startTelemetry(bus: Bus, log: Logger, metrics: TelemetryMe
   housekeeping.unref();
   let consumer: ReportConsumer | undefined;
   let top: TopResponder | undefined;
+  let spanExport: SpanExport | undefined;
+  let spans: SpanConsumer | undefined;
   try {
     consumer = await consumeReports(bus, { fold, metrics, rejections, log, now });
     top = answerTop(bus, topShare, childLogger(log, { part: 'top' }));
+    if (opts.otlpUrl !== undefined) {
+      const tracingLog = childLogger(log, { part: 'tracing' });
+      spanExport = startSpanExport(spanExportOptions(opts.otlpUrl, opts, metrics, tracingLog));
+      spans = await consumeSpans(bus, { spanExport, metrics, log: tracingLog });
+    }
   } catch (err) {
     clearInterval(housekeeping);
     rejections.stop();
+    top?.stop();
     await consumer?.stop();
+    await spans?.stop();
+    await spanExport?.stop();
     throw err;
   }
-  const running = { consumer, top };
+  const running = { consumer, top, spans, spanExport };
   const exposition = new IstioExposition(fold.series);
   return {
     fold,
@@ -62,13 +80,27 @@ export async function startTelemetry(bus: Bus, log: Logger, metrics: TelemetryMe
     topShare,
     readiness: () => {
       if (!bus.isConnected()) return { ready: false, reason: 'NATS disconnected' };
-      return running.consumer.subscribed() ? { ready: true } : { ready: false, reason: 'not subscribed to reports' };
+      if (!running.consumer.subscribed()) return { ready: false, reason: 'not subscribed to reports' };
+      return running.spans === undefined || running.spans.subscribed() ? { ready: true } : { ready: false, reason: 'not subscribed to trace spans' };
     },
     stop: async () => {
       clearInterval(housekeeping);
       running.top.stop();
       await running.consumer.stop();
       rejections.stop();
+      // The spans delivered before the drain still go to the collector.
+      await running.spans?.stop();
+      await running.spanExport?.stop();
     },
+  };
+}
+
+function spanExportOptions(url: string, opts: TelemetryOptions, metrics: TelemetryMetrics, log: Logger): SpanExportOptions {
+  return {
+    url,
+    timeoutMs: opts.otlpTimeoutMs ?? 10_000,
+    ...(opts.otlpIntervalMs !== undefined ? { intervalMs: opts.otlpIntervalMs } : {}),
+    counters: { exported: (n) => metrics.spansExported.inc(n), failed: (reason, n) => metrics.spanExportFailures.inc({ reason }, n) },
+    log,
   };
 }
