@@ -69,6 +69,8 @@ export function requestRecordOf(r: ServedRequest, self: ProxyWorkload, nowMs: nu
     ...(r.routeName !== undefined ? { routeName: r.routeName } : {}),
     ...(r.requestId !== undefined ? { requestId: r.requestId } : {}),
     ...(r.userAgent !== undefined ? { userAgent: r.userAgent } : {}),
+    // The access log's trace_id: the trace this hop's span belongs to, sampled or not (empty when untraced).
+    ...(r.trace !== undefined ? { traceId: r.trace.traceId } : {}),
   };
   if (r.direction === 'inbound') {
     const peer = r.peer;
