@@ -3,7 +3,7 @@ import { forEachStoredJson, Streams, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import { ChainVerification, invalid, unrepairedForks, type ChainFork, type ChainVerdict, type Invalid } from '@jetmesh/model';
 import type { ChainForkMessage, RepairChainRequest, RepairChainResponse } from '@jetmesh/rpc';
-import type { ChangePublisher } from './change-publisher.js';
+import type { ChangePublisher, Writer } from './change-publisher.js';
 
 /** The hash chain of MESH_CONFIG as stored: every message parsed, never re-encoded (as `jetmesh audit verify` reads it). */
 export async function verifyStoredChain(bus: Bus): Promise<ChainVerdict> {
@@ -29,7 +29,7 @@ const wireFork = (f: ChainFork, repairedBy: number | undefined): ChainForkMessag
  * removed) is not a fork: refused, since naming the current hashes would bless the tampering.
  */
 export function createChainRepair(deps: { readonly bus: Bus; readonly publisher: ChangePublisher }, log: Logger) {
-  return async (req: RepairChainRequest, actor: string): Promise<Either<Invalid[], RepairChainResponse>> => {
+  return async (req: RepairChainRequest, writer: Writer): Promise<Either<Invalid[], RepairChainResponse>> => {
     if (req.reason.trim() === '') return left([invalid('reason', 'required: say why the chain is repaired (recorded with the change)', 'REQUIRED')]);
     const verdict = await verifyStoredChain(deps.bus);
     if (!verdict.intact && verdict.firstBreak !== undefined) {
@@ -41,14 +41,14 @@ export function createChainRepair(deps: { readonly bus: Bus; readonly publisher:
     const open = unrepairedForks(verdict);
     if (req.dryRun || open.length === 0) return right({ sequence: 0, forks: verdict.forks.map((f) => wireFork(f, undefined)) });
     const published = await deps.publisher.publish({
-      actor,
+      ...writer,
       reason: req.reason,
       repairs: open.map((f) => ({ seq: f.orphanSeq, hash: f.orphanHash })),
       plan: () => right({ changes: [], outcomes: [], warnings: [] }),
     });
     if (isLeft(published)) return published;
     const { sequence } = published.right;
-    log.warn({ sequence, actor, repaired: open.map((f) => f.orphanSeq) }, `config log fork repaired by #${sequence}`);
+    log.warn({ sequence, actor: writer.actor, repaired: open.map((f) => f.orphanSeq) }, `config log fork repaired by #${sequence}`);
     const repaired = new Set(open.map((f) => f.orphanSeq));
     return right({ sequence, forks: verdict.forks.map((f) => wireFork(f, repaired.has(f.orphanSeq) ? sequence : undefined)) });
   };

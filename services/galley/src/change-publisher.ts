@@ -7,9 +7,15 @@ import type { ChangePlan } from './change-plan.js';
 import { ConfigStateLagError, type ConfigState } from './config-state.js';
 import type { GalleyMetrics } from './galley-metrics.js';
 
-/** One write: who asks, why, and how to plan it against whatever the state is at the time. */
-export interface ChangeRequest {
+/** Who writes: the actor recorded on the ChangeSet and when the caller stops waiting. */
+export interface Writer {
   readonly actor: string;
+  /** Epoch milliseconds of the caller's deadline (Infinity when it set none). */
+  readonly deadline?: number;
+}
+
+/** One write: who asks, why, and how to plan it against whatever the state is at the time. */
+export interface ChangeRequest extends Writer {
   readonly reason?: string;
   /** Set on a rollback: the sequence whose state the change restores. */
   readonly rollbackOf?: number;
@@ -55,6 +61,11 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
         return left([
           invalid('', `the config log forks: ${where} were stored on one predecessor; no change is recorded until \`jetmesh audit repair\` re-chains it`, 'FORKED'),
         ]);
+      }
+      // A caller that gave up (its deadline passed while it queued or lost races) retries or
+      // walks away; recording its change anyway would answer nobody and surprise it later.
+      if (request.deadline !== undefined && Date.now() >= request.deadline) {
+        return left([invalid('', "the caller's deadline passed before the change was sent; nothing was recorded", 'DEADLINE_EXCEEDED')]);
       }
       const plan = request.plan(current);
       if (isLeft(plan)) return plan;

@@ -39,7 +39,7 @@ import type { AccessAudit } from './access-audit.js';
 import { authorize, isAccessRefusal, type AccessRefusal, type Caller, type CallerIdentity } from './caller-identity.js';
 import { wireDiagnostic } from './wire-diagnostic.js';
 import { planApply, planDelete, type ApplyItem, type ChangePlan, type DeleteItem } from './change-plan.js';
-import type { ChangePublisher } from './change-publisher.js';
+import type { ChangePublisher, Writer } from './change-publisher.js';
 import type { ConfigState } from './config-state.js';
 import { documentLabel, inDocument } from './document-label.js';
 import { statusOfException, statusOfProblems } from './error-status.js';
@@ -103,6 +103,12 @@ function unary<Req, Res>(
       });
   };
 }
+
+/** The writer of a call: its actor and the deadline the client set (grpc-timeout), if any. */
+const writerOf = (call: { getDeadline(): grpc.Deadline }, actor: string): Writer => {
+  const deadline = call.getDeadline();
+  return { actor, deadline: deadline instanceof Date ? deadline.getTime() : deadline };
+};
 
 /** Identifies the caller and checks it may do every (verb, namespace) of the request. */
 const permitted = async (
@@ -211,7 +217,7 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
       return isLeft(plan) ? plan : right(answer(0, plan.right));
     }
     const published = await publisher.publish({
-      actor: caller.right.actor,
+      ...writerOf(call, caller.right.actor),
       reason: req.reason,
       plan: (current) => planApply(current, items.right, planOptions),
     });
@@ -254,7 +260,7 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
       return isLeft(plan) ? plan : right({ sequence: 0, changes: resourceChanges(plan.right, 0) });
     }
     const published = await publisher.publish({
-      actor: caller.right.actor,
+      ...writerOf(call, caller.right.actor),
       reason: req.reason,
       plan: (current) => planDelete(current, items.right),
     });
@@ -311,11 +317,11 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     List: unary(log, audit, 'List', listResourceJson),
     Rollback: unary(log, audit, 'Rollback', async (call) => {
       const caller = await permitted(identity, call, everywhere);
-      return isLeft(caller) ? caller : rollback(call.request, caller.right.actor);
+      return isLeft(caller) ? caller : rollback(call.request, writerOf(call, caller.right.actor));
     }),
     RepairChain: unary(log, audit, 'RepairChain', async (call) => {
       const caller = await permitted(identity, call, everywhere);
-      return isLeft(caller) ? caller : repairChain(call.request, caller.right.actor);
+      return isLeft(caller) ? caller : repairChain(call.request, writerOf(call, caller.right.actor));
     }),
     Analyze: unary(log, audit, 'Analyze', analyze),
   };

@@ -25,7 +25,7 @@ import {
 } from '@jetmesh/model';
 import type { ResourceChange, RollbackRequest, RollbackResponse } from '@jetmesh/rpc';
 import { planApply, type ApplyItem, type ChangePlan, type PlannedChange } from './change-plan.js';
-import type { ChangePublisher } from './change-publisher.js';
+import type { ChangePublisher, Writer } from './change-publisher.js';
 import type { ConfigState } from './config-state.js';
 import { resolveRef } from './request-ref.js';
 import { routeWarnings } from './route-warnings.js';
@@ -138,8 +138,8 @@ export interface RollbackDeps {
 }
 
 /** The Rollback method: resolve the point, replay to it, plan against now, publish one ChangeSet. */
-export function createRollback(deps: RollbackDeps, log: Logger): (req: RollbackRequest, actor: string) => Promise<Either<Invalid[], RollbackResponse>> {
-  return async (req, actor) => {
+export function createRollback(deps: RollbackDeps, log: Logger): (req: RollbackRequest, writer: Writer) => Promise<Either<Invalid[], RollbackResponse>> {
+  return async (req, writer) => {
     const problems: Invalid[] = [];
     const point = requestedPoint(req);
     if (isLeft(point)) problems.push(...point.left);
@@ -164,7 +164,7 @@ export function createRollback(deps: RollbackDeps, log: Logger): (req: RollbackR
       return isLeft(plan) ? plan : right({ sequence: 0, targetSequence: target.seq, changes: wireChanges(plan.right, 0), warnings: [...plan.right.warnings] });
     }
     const published = await deps.publisher.publish({
-      actor,
+      ...writer,
       reason: req.reason,
       rollbackOf: target.seq,
       plan: (current) => planRollback(current, target, only),

@@ -1,6 +1,7 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, YAMLParseError, isScalar, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { invalid, type Invalid } from '@jetmesh/model';
+import { MAX_NESTING_DEPTH, firstNestingOverflow } from './yaml-nesting.js';
 
 /** One non-empty document of a YAML stream, as plain data. */
 export interface YamlDocument {
@@ -13,6 +14,9 @@ export interface YamlDocument {
 
 /** An alias-heavy document ("billion laughs") is refused instead of expanded. */
 const MAX_ALIAS_COUNT = 100;
+
+/** A broken document can yield one syntax error per byte; the first few say what is wrong. */
+const MAX_ERRORS_PER_DOCUMENT = 10;
 
 interface DocumentText {
   readonly text: string;
@@ -76,13 +80,25 @@ export const parseYamlDocuments = (text: string, maxDocumentBytes: number): Eith
       results.push(left([invalid(`document ${number} (line ${part.line})`, reason, 'TOO_LARGE')]));
       continue;
     }
+    const overflow = firstNestingOverflow(part.text);
+    if (overflow !== undefined) {
+      number += 1;
+      const line = part.line + countNewlines(part.text, overflow.offset);
+      const reason = `nests deeper than ${MAX_NESTING_DEPTH} levels (collections inside collections); no Istio resource needs that many`;
+      results.push(left([invalid(`document ${number} (line ${line})`, reason, 'MALFORMED')]));
+      continue;
+    }
     const lineCounter = new LineCounter();
-    const doc = parseDocument(part.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const doc = parseDocument(part.text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+    if (doc.errors.length === 0) doc.errors.push(...duplicateKeyErrors(doc));
     if (doc.errors.length === 0 && (doc.contents === null || isNullScalar(doc.contents))) continue;
     number += 1;
     const label = (offset: number): string => `document ${number} (line ${lineCounter.linePos(offset).line + part.line - 1})`;
     if (doc.errors.length > 0) {
-      results.push(left(doc.errors.map((e) => invalid(label(e.pos[0]), firstLine(e.message), 'MALFORMED'))));
+      const shown = doc.errors.slice(0, MAX_ERRORS_PER_DOCUMENT).map((e) => invalid(label(e.pos[0]), firstLine(e.message), 'MALFORMED'));
+      const more = doc.errors.length - shown.length;
+      if (more > 0) shown.push(invalid(label(doc.errors[MAX_ERRORS_PER_DOCUMENT]?.pos[0] ?? 0), `and ${more} more syntax errors`, 'MALFORMED'));
+      results.push(left(shown));
       continue;
     }
     try {
@@ -95,7 +111,32 @@ export const parseYamlDocuments = (text: string, maxDocumentBytes: number): Eith
   return results;
 };
 
+/**
+ * The yaml library's own unique-key check compares each key with every earlier one (10k labels
+ * took 0.6 s); this one keeps a set per map. Same rule and message: scalar keys by value.
+ */
+const duplicateKeyErrors = (doc: Document): YAMLError[] => {
+  const errors: YAMLError[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const { key } of map.items) {
+        if (!isScalar(key)) continue;
+        if (seen.has(key.value)) errors.push(new YAMLParseError([key.range?.[0] ?? 0, key.range?.[1] ?? 0], 'DUPLICATE_KEY', 'Map keys must be unique'));
+        seen.add(key.value);
+      }
+    },
+  });
+  return errors;
+};
+
 const isNullScalar = (node: unknown): boolean =>
   typeof node === 'object' && node !== null && 'value' in node && (node as { value: unknown }).value === null && !('items' in node);
+
+const countNewlines = (text: string, end: number): number => {
+  let count = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) count += 1;
+  return count;
+};
 
 const firstLine = (message: string): string => message.split('\n')[0] ?? message;

@@ -30,6 +30,17 @@ const laggingState = (): ConfigState => ({
   stop: () => Promise.resolve(),
 });
 
+const serviceEntry = (name: string) => {
+  const doc = decodeResource({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: { name, namespace: 'default' },
+    spec: { hosts: [`${name}.example.com`], ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }], resolution: 'DNS' },
+  });
+  if (isLeft(doc)) throw new Error(JSON.stringify(doc.left));
+  return doc.right.resource;
+};
+
 describe('change-publisher', () => {
   let nats: NatsServerHandle;
   let bus: Bus;
@@ -46,20 +57,29 @@ describe('change-publisher', () => {
   });
 
   test('lagging fold: a stored change is answered with its sequence, not as a failure', async () => {
-    const doc = decodeResource({
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'ServiceEntry',
-      metadata: { name: 'api', namespace: 'default' },
-      spec: { hosts: ['api.example.com'], ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }], resolution: 'DNS' },
-    });
-    if (isLeft(doc)) throw new Error(JSON.stringify(doc.left));
     const publisher = createChangePublisher(bus, laggingState(), log, { attempts: 3, metrics: createGalleyMetrics(new Registry()) });
     const result = await publisher.publish({
       actor: 'test',
-      plan: () => right({ changes: [{ op: 'apply', resource: doc.right.resource }], outcomes: [], warnings: [] }),
+      plan: () => right({ changes: [{ op: 'apply', resource: serviceEntry('api') }], outcomes: [], warnings: [] }),
     });
     assert.ok(!isLeft(result), JSON.stringify(result));
     assert.equal(result.right.sequence, 1);
     assert.equal(await streamLastSequence(bus, Streams.config), 1);
+  });
+
+  test('deadline: a write queued past the caller deadline is refused unsent, the one ahead of it stored', async () => {
+    const before = await streamLastSequence(bus, Streams.config);
+    let position = before;
+    // The fold confirms slowly, so the first write holds the replica's queue for 400 ms.
+    const slowState: ConfigState = { ...laggingState(), position: () => position, waitFor: (seq) => new Promise((resolve) => setTimeout(() => ((position = seq), resolve()), 400)) };
+    const publisher = createChangePublisher(bus, slowState, log, { attempts: 3, metrics: createGalleyMetrics(new Registry()) });
+    const change = (name: string) => () => right({ changes: [{ op: 'apply' as const, resource: serviceEntry(name) }], outcomes: [], warnings: [] });
+    const first = publisher.publish({ actor: 'slow', plan: change('first') });
+    const late = publisher.publish({ actor: 'impatient', deadline: Date.now() + 100, plan: change('late') });
+    const [stored, refused] = await Promise.all([first, late]);
+    assert.ok(!isLeft(stored), JSON.stringify(stored));
+    assert.ok(isLeft(refused), JSON.stringify(refused));
+    assert.deepEqual(refused.left.map((p) => p.code), ['DEADLINE_EXCEEDED']);
+    assert.equal(await streamLastSequence(bus, Streams.config), before + 1, 'only the first write is in the log');
   });
 });

@@ -12,7 +12,9 @@ export type InvalidCode =
   | 'CONFLICT'
   | 'NOT_FOUND'
   /** The config log forks (two ChangeSets on one predecessor): writes wait for its repair. */
-  | 'FORKED';
+  | 'FORKED'
+  /** The caller's deadline passed before the write was sent: nothing was recorded. */
+  | 'DEADLINE_EXCEEDED';
 
 export interface Invalid {
   readonly path: string;

@@ -23,7 +23,7 @@ export { configServiceDefinition, CONFIG_SERVICE_NAME } from './config-service.j
 export type { ConfigServiceHandlers } from './config-service.js';
 export { createConfigClient } from './config-client.js';
 export type { ConfigClient, ConfigClientOptions } from './config-client.js';
-export { errorLinesOf, invalidArgument, isServiceError } from './error-lines.js';
+export { errorDetails, errorLinesOf, invalidArgument, isServiceError, maxErrorDetailsEncoded, maxErrorLineLength } from './error-lines.js';
 export { ACTOR_METADATA_KEY, metadataActor, localActor } from './actor-metadata.js';
 export { loadProtoFile, protoRoot } from './proto-package.js';
 export type {

@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import { isIP } from 'node:net';
+import { coveredByHosts, earlierHosts, hostsOverlap } from '../host-overlap.js';
 import { bool, enumOf, fastDecoderOf, intRange, KitType, list, nonNegativeInt, record, refine, str, struct } from '../codec/schema.js';
 import {
   Destination,
@@ -295,12 +296,7 @@ export const TLSRoute = struct(
 export type TCPRoute = t.TypeOf<typeof TCPRoute>;
 export type TLSRoute = t.TypeOf<typeof TLSRoute>;
 
-/** Istio's host overlap: equal, or one a wildcard covering the other (`*.foo.com` covers `a.foo.com`). */
-export const hostsOverlap = (a: string, b: string): boolean => {
-  if (a === b || a === '*' || b === '*') return true;
-  const covers = (w: string, h: string): boolean => w.startsWith('*.') && (h.endsWith(w.slice(1)) || (h.startsWith('*.') && h.endsWith(w.slice(1))));
-  return covers(a, b) || covers(b, a);
-};
+export { hostsOverlap };
 
 /** A VirtualService applies to sidecars unless every gateway it names is a real gateway. */
 export const boundToMesh = (gateways: readonly string[] | undefined): boolean => gateways === undefined || gateways.length === 0 || gateways.includes('mesh');
@@ -316,14 +312,12 @@ export const VirtualServiceSpec = struct(
         problems.push({ path: '', reason: 'must set at least one of http, tcp, tls' });
       }
       const mesh = boundToMesh(s.gateways);
+      const earlier = earlierHosts(s.hosts, (h) => isIP(h) === 0);
       s.hosts.forEach((h, i) => {
         if (h === '*' && mesh) problems.push({ path: `hosts[${i}]`, reason: '"*" is not allowed for VirtualServices bound to the mesh' });
-        const earlier = s.hosts.slice(0, i);
-        if (earlier.includes(h)) problems.push({ path: `hosts[${i}]`, reason: `duplicate host "${h}"` });
-        else {
-          const covering = earlier.find((e) => isIP(e) === 0 && isIP(h) === 0 && hostsOverlap(e, h));
-          if (covering !== undefined && !(h === '*' && mesh)) problems.push({ path: `hosts[${i}]`, reason: `host "${h}" overlaps host "${covering}"` });
-        }
+        const found = earlier[i];
+        if (found?.kind === 'duplicate') problems.push({ path: `hosts[${i}]`, reason: `duplicate host "${h}"` });
+        else if (found !== undefined && !(h === '*' && mesh)) problems.push({ path: `hosts[${i}]`, reason: `host "${h}" overlaps host "${found.host}"` });
       });
       if (mesh) {
         s.http?.forEach((r, i) =>
@@ -334,10 +328,11 @@ export const VirtualServiceSpec = struct(
           ),
         );
       }
+      const covered = coveredByHosts(s.hosts);
       s.tls?.forEach((r, i) =>
         r.match.forEach((m, j) =>
           m.sniHosts.forEach((sni, k) => {
-            if (!s.hosts.some((h) => h === sni || (h.startsWith('*') && hostsOverlap(h, sni)))) {
+            if (!covered(sni)) {
               problems.push({ path: `tls[${i}].match[${j}].sniHosts[${k}]`, reason: `"${sni}" is not one of the VirtualService's hosts (or covered by a wildcard host)` });
             }
           }),
