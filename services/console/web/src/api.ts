@@ -43,32 +43,9 @@ export interface ResourceView {
   readonly findings: readonly Finding[];
 }
 
-export interface Traffic {
-  readonly rps: number;
-  readonly errorRate: number;
-  readonly p99Ms: number;
-}
-
-export interface TopologyNode {
-  readonly id: string;
-  readonly kind: 'service' | 'workload';
-  readonly label: string;
-  readonly namespace: string;
-  readonly details: Readonly<Record<string, string>>;
-  readonly traffic?: Traffic;
-  readonly inboundMtls?: string;
-}
-
-export interface TopologyEdge {
-  readonly id: string;
-  readonly source: string;
-  readonly target: string;
-  readonly subset?: string;
-  readonly weight?: number;
-  readonly tlsMode?: string;
-  readonly inboundMtls?: string;
-  readonly traffic?: Traffic;
-}
+// The graph's types are the server's own (type-only: nothing of the server is bundled).
+import type { TopologyEdge, TopologyNode } from '../../src/topology.js';
+export type { Topology, TopologyEdge, TopologyNode, Traffic } from '../../src/topology.js';
 
 export interface RouteDestination {
   readonly host: string;
