@@ -110,6 +110,9 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
         log.warn({ seq: published.right.seq, err: err.message }, 'change stored; this replica has not folded it yet');
       });
       stopTimer();
+      for (const change of changeSet.changes) {
+        opts.metrics.configEvents.inc({ kind: change.op === 'apply' ? change.resource.kind : change.ref.kind, action: change.op });
+      }
       log.info({ seq: published.right.seq, id: changeSet.id, actor: changeSet.actor, changes: changeSet.changes.length }, 'change published');
       return right({ sequence: published.right.seq, plan: plan.right });
     }

@@ -83,6 +83,7 @@ function unary<Req, Res>(
   audit: AccessAudit,
   method: string,
   body: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Handled<Res>>,
+  countRefusal?: (failure: Invalid[] | AccessRefusal) => void,
 ): grpc.handleUnaryCall<Req, Res> {
   const refuse = async (call: grpc.ServerUnaryCall<Req, Res>, refusal: AccessRefusal): Promise<Partial<grpc.StatusObject>> => {
     log.warn({ method, status: refusal.status, code: refusal.code, actor: refusal.actor, reason: refusal.reason }, 'call refused');
@@ -95,6 +96,7 @@ function unary<Req, Res>(
       .then(async (result) => {
         if (!isLeft(result)) return callback(null, result.right);
         const failure = result.left;
+        countRefusal?.(failure);
         return callback(isAccessRefusal(failure) ? await refuse(call, failure) : statusOfProblems(failure), null);
       })
       .catch((err: unknown) => {
@@ -302,6 +304,11 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     return result;
   };
 
+  const countRejection = (failure: Invalid[] | AccessRefusal): void => {
+    const reasons = isAccessRefusal(failure) ? [failure.status] : [...new Set(failure.map((p) => p.code))];
+    for (const reason of reasons) metrics.configRejections.inc({ reason });
+  };
+
   const rollback = createRollback({ bus: opts.bus, state, publisher }, log);
   const repairChain = createChainRepair({ bus: opts.bus, publisher }, log);
   // Writes that may touch any resource of any namespace.
@@ -311,18 +318,18 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
   ];
 
   return {
-    Apply: unary(log, audit, 'Apply', countApply),
-    Delete: unary(log, audit, 'Delete', deleteChange),
+    Apply: unary(log, audit, 'Apply', countApply, countRejection),
+    Delete: unary(log, audit, 'Delete', deleteChange, countRejection),
     Get: unary(log, audit, 'Get', getResourceJson),
     List: unary(log, audit, 'List', listResourceJson),
     Rollback: unary(log, audit, 'Rollback', async (call) => {
       const caller = await permitted(identity, call, everywhere);
       return isLeft(caller) ? caller : rollback(call.request, writerOf(call, caller.right.actor));
-    }),
+    }, countRejection),
     RepairChain: unary(log, audit, 'RepairChain', async (call) => {
       const caller = await permitted(identity, call, everywhere);
       return isLeft(caller) ? caller : repairChain(call.request, writerOf(call, caller.right.actor));
-    }),
+    }, countRejection),
     Analyze: unary(log, audit, 'Analyze', analyze),
   };
 }

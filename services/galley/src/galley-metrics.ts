@@ -16,6 +16,10 @@ export interface GalleyMetrics {
   readonly registrationRejections: Counter<'op' | 'code'>;
   /** Registrar: workloads removed for want of a heartbeat within the grace period. */
   readonly registrySweeps: Counter;
+  /** Resource changes this replica recorded in the config log, by kind and action (apply, delete). */
+  readonly configEvents: Counter<'kind' | 'action'>;
+  /** Writes refused (Apply, Delete, Rollback, RepairChain), once per distinct reason code in the refusal. */
+  readonly configRejections: Counter<'reason'>;
 }
 
 export function createGalleyMetrics(registry: Registry): GalleyMetrics {
@@ -40,6 +44,19 @@ export function createGalleyMetrics(registry: Registry): GalleyMetrics {
       registers: [registry],
     }),
     registrySweeps: new Counter({ name: 'galley_registry_sweeps_total', help: 'Workloads removed after no heartbeat for the grace period', registers: [registry] }),
+    // Mesh-wide names (sum over galley replicas gives the mesh's total).
+    configEvents: new Counter({
+      name: 'jetmesh_config_events_total',
+      help: 'Resource changes recorded in the config log by this galley replica, by kind and action',
+      labelNames: ['kind', 'action'],
+      registers: [registry],
+    }),
+    configRejections: new Counter({
+      name: 'jetmesh_config_rejections_total',
+      help: 'Config writes refused, by reason (INVALID, UNKNOWN_FIELD, MALFORMED, TOO_LARGE, CONFLICT, NOT_FOUND, FORKED, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
   };
 }
 
