@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { CONSOLE_DEFAULT_PORT, CONSOLE_URL_PATH } from '@jetmesh/console';
+import { CONSOLE_URL_PATH } from '@jetmesh/console';
+import { MeshPorts } from '@jetmesh/runtime';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { configToken } from '../config-token.js';
@@ -36,7 +37,7 @@ const onPath = (env: NodeJS.ProcessEnv, command: string): string | undefined =>
 async function consoleUrl(io: CliIo): Promise<{ url: string; note?: string }> {
   const fromEnv = io.env[CONSOLE_URL_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return { url: fromEnv.replace(/\/+$/, '') };
-  const fallback = { url: `http://127.0.0.1:${CONSOLE_DEFAULT_PORT}` };
+  const fallback = { url: `http://127.0.0.1:${MeshPorts.console}` };
   const file = findContextFile(io.env, io.cwd);
   if (file === undefined) return { ...fallback, note: `no .jetmesh/context.json here (is \`jetmesh up\` running?): assuming the default port` };
   const contents = readContextFile(file);

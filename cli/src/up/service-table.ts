@@ -1,4 +1,3 @@
-import { CONSOLE_DEFAULT_PORT } from '@jetmesh/console';
 import { MeshPorts, type MeshNatsUser } from '@jetmesh/runtime';
 /** Which MeshContext address a service's main port becomes. */
 export type ContextAddressField = 'galleyAddress' | 'pilotXdsAddress' | 'citadelAddress';
@@ -30,5 +29,5 @@ export const meshServices: readonly ServiceSpec[] = [
   { name: 'pilot', entry: 'services/pilot/dist/src/main.js', portEnv: 'JETMESH_PILOT_XDS_PORT', defaultPort: MeshPorts.pilotXds, serves: 'xDS (ADS, SotW + delta); snapshots → KV mesh_snapshots', contextField: 'pilotXdsAddress', natsUser: 'pilot' },
   { name: 'citadel', entry: 'services/citadel/dist/src/main.js', portEnv: 'JETMESH_CITADEL_PORT', defaultPort: MeshPorts.citadelCa, serves: 'CA (gRPC over TLS): istio.v1.auth.IstioCertificateService + admin', contextField: 'citadelAddress', natsUser: 'citadel' },
   { name: 'telemetry', entry: 'services/telemetry/dist/src/main.js', portEnv: 'JETMESH_TELEMETRY_PORT', defaultPort: MeshPorts.telemetryMetrics, serves: "Istio metrics (/metrics) and jetmesh top's API (/api/v1/top)", natsUser: 'telemetry' },
-  { name: 'console', entry: 'services/console/dist/src/main.js', portEnv: 'JETMESH_CONSOLE_PORT', defaultPort: CONSOLE_DEFAULT_PORT, serves: 'web console (HTTP; `jetmesh dashboard` opens it)', natsUser: 'admin', addressEnv: { JETMESH_GALLEY_ADDRESS: 'galleyAddress' } },
+  { name: 'console', entry: 'services/console/dist/src/main.js', portEnv: 'JETMESH_CONSOLE_PORT', defaultPort: MeshPorts.console, serves: 'web console (HTTP; `jetmesh dashboard` opens it)', natsUser: 'admin', addressEnv: { JETMESH_GALLEY_ADDRESS: 'galleyAddress' } },
 ];

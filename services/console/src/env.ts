@@ -1,9 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { MeshPorts, envVar, hostPort, logLevel, NatsEnv, nonEmptyString, port, type ConfigOf } from '@jetmesh/runtime';
 
-/** The console's HTTP port: DESIGN.md's table has none, so the next free number of the mesh's 150xx range. */
-export const CONSOLE_DEFAULT_PORT = 15090;
-
 /** On the admin port: where the console itself listens, for `jetmesh dashboard` (`up` may have moved it off the default). */
 export const CONSOLE_URL_PATH = '/console-url';
 
@@ -15,7 +12,7 @@ export const ConsoleEnv = {
   ...NatsEnv,
   adminPort: envVar('JETMESH_ADMIN_PORT', port, 0),
   logLevel: envVar('JETMESH_LOG_LEVEL', logLevel, 'info'),
-  port: envVar('JETMESH_CONSOLE_PORT', port, CONSOLE_DEFAULT_PORT),
+  port: envVar('JETMESH_CONSOLE_PORT', port, MeshPorts.console),
   /** Loopback by default: the console answers anyone holding a token, so exposing it is a choice. */
   host: envVar('JETMESH_CONSOLE_HOST', nonEmptyString, '127.0.0.1'),
   /** Galley's config API, where a rollback is sent with the user's own token. */

@@ -1,4 +1,4 @@
-export { CONSOLE_DEFAULT_PORT, CONSOLE_URL_PATH, ConsoleEnv } from './env.js';
+export { CONSOLE_URL_PATH, ConsoleEnv } from './env.js';
 export type { ConsoleConfig } from './env.js';
 export { buildTopology } from './topology.js';
 export type { Topology, TopologyEdge, TopologyNode, Traffic } from './topology.js';

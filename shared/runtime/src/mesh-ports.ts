@@ -9,4 +9,6 @@ export const MeshPorts = {
   proxyOutbound: 15001,
   proxyInbound: 15006,
   proxyAdmin: 15000,
+  /** The web console (DESIGN.md's table has none: the next free number of the 150xx range). */
+  console: 15090,
 } as const;
