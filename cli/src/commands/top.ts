@@ -1,6 +1,6 @@
-import { isLeft } from 'fp-ts/lib/Either.js';
 import { Subjects, type Bus } from '@jetmesh/bus';
-import { decodeTopShare, formatInvalid, mergeTopShares, topRows, type TopQuery, type TopRow, type TopShare } from '@jetmesh/model';
+import { mergeTopShares, topRows, type TopQuery, type TopRow, type TopShare } from '@jetmesh/model';
+import { gatherTopShares } from '@jetmesh/replay';
 import { CliError, ExitCode } from '../cli-error.js';
 import { type CliIo, printLines } from '../cli-io.js';
 import { withMeshBus } from '../mesh-bus.js';
@@ -20,40 +20,6 @@ export interface TopOptions {
 export const DEFAULT_TOP_WAIT_MS = 300;
 export const DEFAULT_TOP_INTERVAL_MS = 2_000;
 
-interface Gathered {
-  readonly shares: TopShare[];
-  readonly invalid: string[];
-}
-
-/** Asks every telemetry replica for its share of the last minute; each answers once, so gathering ends on a timer. */
-async function gather(bus: Bus, query: TopQuery, waitMs: number): Promise<Gathered> {
-  const shares: TopShare[] = [];
-  const invalid: string[] = [];
-  try {
-    const answers = await bus.nc.requestMany(Subjects.telemetryTop, JSON.stringify(query), { strategy: 'timer', maxWait: waitMs });
-    for await (const msg of answers) {
-      let body: unknown;
-      try {
-        body = msg.json();
-      } catch {
-        invalid.push('a reply that is not JSON');
-        continue;
-      }
-      if (typeof body === 'object' && body !== null && 'error' in body) {
-        invalid.push(`a replica refused the question: ${String((body as { error: unknown }).error)}`);
-        continue;
-      }
-      const decoded = decodeTopShare(body);
-      if (isLeft(decoded)) invalid.push(decoded.left.slice(0, 3).map(formatInvalid).join('; '));
-      else shares.push(decoded.right);
-    }
-  } catch (e) {
-    // No replica subscribed at all: the server says so at once instead of letting the timer run.
-    if (!/no responders/i.test((e as Error).message)) throw e;
-  }
-  return { shares, invalid };
-}
-
 const number = (n: number): string => (!Number.isFinite(n) ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const ms = (n: number): string => (Number.isFinite(n) ? `${number(n)}ms` : '-');
 const percent = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(2)}%` : '-');
@@ -69,7 +35,7 @@ const replicasLine = (shares: readonly TopShare[]): string => `${shares.length} 
 /** One round: ask, merge, print. */
 async function showOnce(bus: Bus, opts: TopOptions, io: CliIo): Promise<void> {
   const query: TopQuery = opts.namespace === undefined ? {} : { namespace: opts.namespace };
-  const { shares, invalid } = await gather(bus, query, opts.waitMs);
+  const { shares, invalid } = await gatherTopShares(bus, query, opts.waitMs);
   for (const reason of invalid) io.stderr.write(`warning: ignored a top reply: ${reason}\n`);
   if (shares.length === 0) {
     throw new CliError(ExitCode.unreachable, [`no telemetry replica answered on ${Subjects.telemetryTop} within ${opts.waitMs} ms: is telemetry running? (npx jetmesh up, or set JETMESH_NATS_URL)`]);

@@ -1,7 +1,6 @@
-import { isLeft } from 'fp-ts/lib/Either.js';
-import { forEachStoredJson, streamLastSequence, Streams, Subjects, type Bus } from '@jetmesh/bus';
-import { ChainVerification, decodeTopShare, mergeTopShares, topRows, type ChainVerdict, type HistoryEntry, type TopRow, type TopShare } from '@jetmesh/model';
-import { historyLines, replayToPoints, type PastEndOfLog, type ReplayedPoint } from '@jetmesh/replay';
+import { forEachStoredJson, streamLastSequence, Streams, type Bus } from '@jetmesh/bus';
+import { ChainVerification, mergeTopShares, topRows, type ChainVerdict, type HistoryEntry, type TopRow } from '@jetmesh/model';
+import { gatherTopShares, historyLines, replayToPoints, type PastEndOfLog, type ReplayedPoint } from '@jetmesh/replay';
 import type { Either } from 'fp-ts/lib/Either.js';
 
 /** Everything the console shows comes from here: the bus, read with the CLI's replay. */
@@ -33,22 +32,7 @@ export function createMeshReader(bus: Bus): MeshReader {
       return chain.verdict();
     },
     traffic: async () => {
-      const shares: TopShare[] = [];
-      try {
-        for await (const msg of await bus.nc.requestMany(Subjects.telemetryTop, '{}', { strategy: 'timer', maxWait: TOP_WAIT_MS })) {
-          let body: unknown;
-          try {
-            body = msg.json();
-          } catch {
-            continue;
-          }
-          const share = decodeTopShare(body);
-          if (!isLeft(share)) shares.push(share.right);
-        }
-      } catch (e) {
-        // No replica subscribed: the server says so at once; live traffic is then simply not shown.
-        if (!/no responders/i.test((e as Error).message)) throw e;
-      }
+      const { shares } = await gatherTopShares(bus, {}, TOP_WAIT_MS);
       const first = shares[0];
       return first === undefined ? undefined : topRows(mergeTopShares(shares), first.windowSeconds);
     },
