@@ -1,4 +1,4 @@
-import { followStream, Streams, type Bus, type EventMeta, type StreamFollower } from '@jetmesh/bus';
+import { followStream, streamLastSequence, Streams, type Bus, type EventMeta, type StreamFollower } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import { ChangeSetCodec, configLogEvent, emptyMeshState, RegistryEventCodec, registryLogEvent, replay, type LogEvent, type MeshState } from '@jetmesh/model';
 import type { PilotMetrics, StreamLabel } from './pilot-metrics.js';
@@ -68,6 +68,11 @@ export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotM
     // Galley validated it, so this is a bug or a foreign writer; every replica skips it alike.
     log.error({ stream, seq: meta.seq, reason }, 'undecodable event skipped');
     metrics.eventsInvalid.inc({ stream });
+  };
+
+  metrics.consumerLag.read = async () => {
+    const [config, registry] = await Promise.all([streamLastSequence(bus, Streams.config), streamLastSequence(bus, Streams.registry)]);
+    return { config: Math.max(0, config - state.configSeq), registry: Math.max(0, registry - state.registrySeq) };
   };
 
   const started = performance.now();

@@ -14,6 +14,13 @@ export interface PilotMetrics {
   readonly publishSeconds: Histogram;
   readonly replaySeconds: Gauge;
   readonly sequence: Gauge<'stream'>;
+  /** Where a scrape reads how far this replica's fold trails each stream (set by the projection). */
+  readonly consumerLag: ConsumerLagSource;
+}
+
+/** Messages stored in each stream that the fold has not reached yet. */
+export interface ConsumerLagSource {
+  read: (() => Promise<Record<StreamLabel, number>>) | undefined;
 }
 
 // Derivation and publishing are sub-millisecond to seconds depending on mesh size.
@@ -21,7 +28,20 @@ const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 
 export function createPilotMetrics(registry: Registry): PilotMetrics {
   const registers = [registry];
+  const consumerLag: ConsumerLagSource = { read: undefined };
+  new Gauge({
+    name: 'jetmesh_consumer_lag_messages',
+    help: "Messages stored in each stream (config, registry) that this replica's fold has not reached, read at scrape time",
+    labelNames: ['stream'],
+    registers,
+    async collect() {
+      const lag = await consumerLag.read?.().catch(() => undefined); // NATS away: no fresh figure, the last one stays
+      if (lag === undefined) return;
+      for (const stream of ['config', 'registry'] as const) this.set({ stream }, lag[stream]);
+    },
+  });
   return {
+    consumerLag,
     eventsFolded: new Counter({
       name: 'pilot_events_folded_total',
       help: 'Log events folded into the mesh state, by stream',

@@ -58,6 +58,7 @@ describe('readiness', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
     assert.match(metrics, new RegExp(`pilot_stream_sequence\\{stream="config",service="pilot"\\} ${lastSeq}\\n`));
     assert.match(metrics, /pilot_snapshots_total\{outcome="written",service="pilot"\} 4\n/);
+    assert.match(metrics, /jetmesh_consumer_lag_messages\{stream="config",service="pilot"\} 0\n/, 'caught up: nothing left to fold');
     assert.match(metrics, new RegExp(`pilot_events_folded_total\\{stream="config",service="pilot"\\} ${lastSeq}\\n`));
 
     assert.equal(await pilot.stop('SIGTERM'), 0, 'exits cleanly on SIGTERM');
