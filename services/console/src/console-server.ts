@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Logger } from '@jetmesh/log';
+import { listenHttp, type HttpListener } from '@jetmesh/runtime';
 import { isRefusal, type ConsoleAccess } from './console-access.js';
 import { apiError, refusalReply, type ApiReply, type ApiRequest } from './console-api.js';
 
@@ -18,10 +18,7 @@ export interface ConsoleServerOptions {
   readonly api: (req: ApiRequest) => Promise<ApiReply>;
 }
 
-export interface ConsoleServer {
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type ConsoleServer = HttpListener;
 
 /** A rollback request carries a reason and little else. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -116,21 +113,7 @@ export async function serveConsole(opts: ConsoleServerOptions, log: Logger): Pro
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  log.info({ host: opts.host, port }, 'console listening');
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  const listener = await listenHttp(server, opts.port, opts.host);
+  log.info({ host: opts.host, port: listener.port }, 'console listening');
+  return listener;
 }

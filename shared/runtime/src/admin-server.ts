@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@jetmesh/log';
+import { listenHttp, type HttpListener } from './http-listener.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -27,10 +27,7 @@ export interface AdminReply {
   readonly contentType?: string;
 }
 
-export interface AdminServer {
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type AdminServer = HttpListener;
 
 function reply(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
@@ -74,22 +71,7 @@ export async function serveAdmin(opts: AdminOptions, log: Logger): Promise<Admin
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  log.info({ host, port }, 'admin server listening');
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // Keep-alive connections from scrapers would otherwise hold close() open.
-        server.closeAllConnections();
-      }),
-  };
+  const listener = await listenHttp(server, opts.port, host);
+  log.info({ host, port: listener.port }, 'admin server listening');
+  return listener;
 }

@@ -5,6 +5,8 @@ export { DEFAULT_NATS_URL, MAX_STREAM_REPLICAS, MESH_NATS_CONFIG, MeshNatsUsers,
 export type { MeshNatsUser } from './nats-env.js';
 export type { EnvCodec } from './env-codecs.js';
 export { serveAdmin } from './admin-server.js';
+export { listenHttp } from './http-listener.js';
+export type { HttpListener } from './http-listener.js';
 export type { AdminOptions, AdminReply, AdminServer, Readiness } from './admin-server.js';
 export { createMetricsRegistry } from './metrics-registry.js';
 export { onShutdown, SHUTDOWN_STEP_TIMEOUT_MS } from './shutdown.js';
