@@ -1,5 +1,5 @@
-import { isLeft } from 'fp-ts/lib/Either.js';
-import { Subjects } from '@jetmesh/bus';
+import { isLeft, left } from 'fp-ts/lib/Either.js';
+import { gatherReplies, Subjects, type GatheredReplies } from '@jetmesh/bus';
 import { decodePilotProxyStatus, formatInvalid, type PilotProxyStatus, type XdsTypeStatus } from '@jetmesh/model';
 import { CliError, ExitCode } from '../cli-error.js';
 import { type CliIo, printLines } from '../cli-io.js';
@@ -17,30 +17,13 @@ export interface ProxyStatusOptions {
 export const DEFAULT_PROXY_STATUS_WAIT_MS = 300;
 
 /** Asks every pilot replica for its xDS streams; each answers once, so gathering ends on a timer. */
-const gather = async (io: CliIo, waitMs: number): Promise<{ replies: PilotProxyStatus[]; invalid: string[] }> =>
-  withMeshBus(io, async (bus) => {
-    const replies: PilotProxyStatus[] = [];
-    const invalid: string[] = [];
-    try {
-      const answers = await bus.nc.requestMany(Subjects.pilotStatus, '', { strategy: 'timer', maxWait: waitMs });
-      for await (const msg of answers) {
-        let body: unknown;
-        try {
-          body = msg.json();
-        } catch {
-          invalid.push('a reply that is not JSON');
-          continue;
-        }
-        const decoded = decodePilotProxyStatus(body);
-        if (isLeft(decoded)) invalid.push(decoded.left.map(formatInvalid).join('; '));
-        else replies.push(decoded.right);
-      }
-    } catch (e) {
-      // No pilot subscribed at all: the server says so at once instead of letting the timer run.
-      if (!/no responders/i.test((e as Error).message)) throw e;
-    }
-    return { replies, invalid };
-  });
+const gather = (io: CliIo, waitMs: number): Promise<GatheredReplies<PilotProxyStatus>> =>
+  withMeshBus(io, (bus) =>
+    gatherReplies(bus, Subjects.pilotStatus, '', waitMs, (reply) => {
+      const decoded = decodePilotProxyStatus(reply);
+      return isLeft(decoded) ? left(decoded.left.map(formatInvalid).join('; ')) : decoded;
+    }),
+  );
 
 const cell = (t: XdsTypeStatus): string => {
   const status = t.status === 'NOT_SENT' ? 'NOT SENT' : t.status;

@@ -8,6 +8,8 @@ export type { ReadyWait } from './jetstream-ready.js';
 export type { MeshComponent, ProvisionOptions } from './provision.js';
 export { decodeEvent, encodeEvent } from './event-codec.js';
 export type { InvalidEvent } from './event-codec.js';
+export { gatherReplies } from './gather-replies.js';
+export type { GatheredReplies } from './gather-replies.js';
 export { publishEvent } from './publish.js';
 export type { PublishAck, PublishOptions, PublishRejection, SequenceConflict, TooLarge } from './publish.js';
 export { streamLastSequence } from './ordered-replay.js';
