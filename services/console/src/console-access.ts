@@ -1,7 +1,7 @@
 import { followTrustKey, TrustKeys, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
-import { ALL_NAMESPACES, CONFIG_TOKEN_AUDIENCE, decodeConfigTokenScope, firstDenied, formatInvalid, JwksCodec, type ConfigTokenScope, type ConfigVerb } from '@jetmesh/model';
-import { createMeshTokenVerifier, type MeshTokenVerifier } from '@jetmesh/rpc';
+import { ALL_NAMESPACES, firstDenied, JwksCodec, type ConfigTokenScope, type ConfigVerb } from '@jetmesh/model';
+import { checkConfigToken, createMeshTokenVerifier, type MeshTokenVerifier } from '@jetmesh/rpc';
 
 /** Who holds the token a request carries, and what galley would let them do. */
 export interface ConsoleUser {
@@ -39,9 +39,9 @@ export function permit(user: ConsoleUser, wanted: ReadonlyArray<{ readonly verb:
 }
 
 /**
- * Verifies config tokens as galley does: citadel's JWK set followed in mesh_trust, audience
- * jetmesh-config, the scope claims decoded by the model. Citadel may start after the console,
- * so the keys are followed as soon as its bucket exists.
+ * Verifies config tokens with galley's own check (checkConfigToken) over citadel's JWK set,
+ * followed in mesh_trust. Citadel may start after the console, so the keys are followed as
+ * soon as its bucket exists.
  */
 export async function followConsoleAccess(bus: Bus, log: Logger): Promise<ConsoleAccess> {
   let verifier: MeshTokenVerifier | undefined;
@@ -65,15 +65,10 @@ export async function followConsoleAccess(bus: Bus, log: Logger): Promise<Consol
   return {
     keysRead: () => verifier !== undefined,
     identify: async (authorization) => {
-      const match = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '');
-      if (match === null) return { status: 401, code: 'TOKEN_MISSING', reason: 'a config token is required (authorization: Bearer <token>; see `jetmesh token create --actor`)' };
-      const token = match[1]!;
-      if (verifier === undefined) return { status: 401, code: 'TOKEN_KEYS_UNAVAILABLE', reason: 'token verification keys are not published yet (is citadel running?)' };
-      const verified = await verifier.verify(token, { audience: CONFIG_TOKEN_AUDIENCE });
-      if (verified._tag === 'Left') return { status: 401, code: verified.left.code, reason: `${verified.left.path}: ${verified.left.reason}` };
-      const scope = decodeConfigTokenScope(verified.right.extra);
-      if (scope._tag === 'Left') return { status: 401, code: 'TOKEN_INVALID', reason: `token scope invalid: ${scope.left.map(formatInvalid).join('; ')}` };
-      return { actor: verified.right.subject, scope: scope.right, token };
+      const token = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];
+      const checked = await checkConfigToken(verifier, token);
+      if (checked._tag === 'Left') return { status: 401, code: checked.left.code, reason: checked.left.reason };
+      return { actor: checked.right.actor, scope: checked.right.scope, token: token ?? '' };
     },
     stop: () => {
       stopped = true;

@@ -1,7 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import { CONFIG_TOKEN_AUDIENCE, decodeConfigTokenScope, firstDenied, formatInvalid, type ConfigTokenScope, type ConfigVerb } from '@jetmesh/model';
-import { metadataActor, metadataBearerToken } from '@jetmesh/rpc';
+import { firstDenied, type ConfigTokenScope, type ConfigVerb } from '@jetmesh/model';
+import { checkConfigToken, metadataActor, metadataBearerToken } from '@jetmesh/rpc';
 import type { TokenKeys } from './token-keys.js';
 
 /** Recorded as the ChangeSet's actor when a caller does not say who it is. */
@@ -38,33 +38,16 @@ export interface CallerIdentity {
   identify(call: { readonly metadata: Metadata }): Promise<Either<AccessRefusal, Caller>>;
 }
 
-const unauthenticated = (code: string, reason: string): Either<AccessRefusal, Caller> =>
-  left({ status: 'UNAUTHENTICATED', code, reason, actor: ANONYMOUS_ACTOR });
-
 /** The one place galley resolves who is calling; `keys` is needed only when auth is required. */
 export function createCallerIdentity(mode: GalleyAuthMode, keys: TokenKeys | undefined): CallerIdentity {
   if (mode === 'disabled') return { identify: (call) => Promise.resolve(right({ actor: metadataActor(call) ?? ANONYMOUS_ACTOR })) };
   if (keys === undefined) throw new Error('galley auth is required but no token keys are followed');
   return {
     identify: async (call) => {
-      const token = metadataBearerToken(call);
-      if (token === undefined) return unauthenticated('TOKEN_MISSING', 'authorization: a config token is required (authorization: Bearer <token>; see `jetmesh token create --actor`)');
-      const verifier = keys.verifier();
-      if (verifier === undefined) return unauthenticated('TOKEN_KEYS_UNAVAILABLE', 'authorization: token verification keys are not published yet (is citadel running?)');
-      const verified = await verifier.verify(token, { audience: CONFIG_TOKEN_AUDIENCE });
-      if (verified._tag === 'Left') return unauthenticated(verified.left.code, `${verified.left.path}: ${verified.left.reason}`);
-      const claims = verified.right;
-      const scope = decodeConfigTokenScope(claims.extra);
-      if (scope._tag === 'Left') {
-        return left({
-          status: 'UNAUTHENTICATED',
-          code: 'TOKEN_INVALID',
-          reason: `authorization: token scope invalid: ${scope.left.map(formatInvalid).join('; ')}`,
-          actor: claims.subject,
-          tokenId: claims.tokenId,
-        });
-      }
-      return right({ actor: claims.subject, scope: scope.right, tokenId: claims.tokenId });
+      const checked = await checkConfigToken(keys.verifier(), metadataBearerToken(call));
+      if (checked._tag === 'Right') return right(checked.right);
+      const { actor, ...rejection } = checked.left;
+      return left({ status: 'UNAUTHENTICATED', ...rejection, actor: actor ?? ANONYMOUS_ACTOR });
     },
   };
 }

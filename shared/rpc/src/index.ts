@@ -45,6 +45,8 @@ export { createCaClient } from './ca-client.js';
 export type { CaClient, CaClientOptions } from './ca-client.js';
 export { createCaAdminClient } from './ca-admin-client.js';
 export type { CaAdminClient, CaAdminClientOptions } from './ca-admin-client.js';
+export { checkConfigToken } from './config-token-check.js';
+export type { ConfigTokenHolder, ConfigTokenRejection } from './config-token-check.js';
 export { createMeshTokenVerifier, MESH_TOKEN_ISSUER, MESH_TOKEN_ALGORITHM, CA_TOKEN_AUDIENCE, TOKEN_CLOCK_TOLERANCE_SECONDS } from './ca-token.js';
 export type { MeshTokenClaims, MeshTokenVerifier, TokenRejection, TokenRejectionCode, TokenVerification } from './ca-token.js';
 export { listenGrpc, type GrpcListener, type GrpcListenerOptions } from './grpc-listener.js';
