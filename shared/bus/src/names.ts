@@ -132,6 +132,13 @@ export const Subjects = {
    * subscription would take it for a report.
    */
   telemetryTop: 'mesh.metrics.top',
+  /** Like telemetryTop, per edge (caller workload → destination service): the console's topology. */
+  telemetryEdges: 'mesh.metrics.edges',
+  /**
+   * Request/reply with no queue group: every sidecar and gateway proxy the request's body names
+   * (empty: all) answers with its applied snapshot revisions and certificate expiry.
+   */
+  proxyStatus: 'mesh.proxy.status',
 } as const;
 
 export const QueueGroups = {

@@ -325,6 +325,36 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     top.unsubscribe();
   });
 
+  test('telemetry answers the per-edge traffic question to the operator (the console); a proxy cannot ask it', async () => {
+    const telemetry = as('telemetry');
+    const errorsBefore = logs.get('telemetry')?.messages('error').length ?? 0;
+    const edges = telemetry.nc.subscribe(Subjects.telemetryEdges, { callback: (_err, msg) => void msg.respond('{"edges":[]}') });
+    await telemetry.nc.flush();
+    const bodies: string[] = [];
+    for await (const answer of await as('admin').nc.requestMany(Subjects.telemetryEdges, '', { strategy: 'timer', maxWait: 500 })) bodies.push(answer.string());
+    assert.deepEqual(bodies, ['{"edges":[]}']);
+    assert.deepEqual(logs.get('telemetry')?.messages('error').slice(errorsBefore), [], 'the subscription and the answer were allowed');
+    as('proxy').nc.publish(Subjects.telemetryEdges, '');
+    await as('proxy').nc.flush();
+    await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not publish to "${Subjects.telemetryEdges}"`) === true, 'the refused question');
+    edges.unsubscribe();
+  });
+
+  test('a proxy answers the operator\'s status request (proxy-status, the console) but cannot ask another proxy', async () => {
+    const proxy = as('proxy');
+    const errorsBefore = logs.get('proxy')?.messages('error').length ?? 0;
+    const status = proxy.nc.subscribe(Subjects.proxyStatus, { callback: (_err, msg) => void msg.respond('{"keys":[]}') });
+    await proxy.nc.flush();
+    const bodies: string[] = [];
+    for await (const answer of await as('admin').nc.requestMany(Subjects.proxyStatus, '', { strategy: 'timer', maxWait: 500 })) bodies.push(answer.string());
+    assert.deepEqual(bodies, ['{"keys":[]}']);
+    assert.deepEqual(logs.get('proxy')?.messages('error').slice(errorsBefore), [], 'the subscription and the answer were allowed');
+    proxy.nc.publish(Subjects.proxyStatus, '');
+    await proxy.nc.flush();
+    await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not publish to "${Subjects.proxyStatus}"`) === true, 'the refused question');
+    status.unsubscribe();
+  });
+
   test('the proxy cannot write config, snapshots or trust, open consumers, or change any stream or bucket', async () => {
     const proxy = as('proxy');
     const before = (await as('galley').jsm.streams.info(Streams.config)).state.last_seq;
