@@ -15,3 +15,8 @@ export { freePort, isPortFree } from './local-ports.js';
 export { findNatsServerBinary, NATS_SERVER_BIN_ENV } from './nats-server-binary.js';
 export { MeshPorts } from './mesh-ports.js';
 export { LocalProxyFiles } from './local-proxy-files.js';
+export { OutputLog } from './output-log.js';
+export { launchNatsServer, natsServerArgs, NatsPortInUseError } from './nats-server-process.js';
+export type { NatsRouteOptions, NatsServerLaunch, NatsServerProcess } from './nats-server-process.js';
+export { launchNatsCluster, clusterNodeLaunches } from './nats-cluster-process.js';
+export type { NatsClusterLaunch, NatsClusterProcess } from './nats-cluster-process.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { reapOnExit } from './child-reaper.js';
-import { OutputLog } from './output-log.js';
+import { OutputLog } from '@jetmesh/runtime';
 import { processEnv } from './process-env.js';
 
 export interface LaunchOptions {

@@ -1,7 +1,10 @@
-import { freePort } from '@jetmesh/runtime';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchNatsCluster, type MeshNatsUser, type NatsClusterProcess } from '@jetmesh/runtime';
+import { forgetTempDir, reapOnExit, removeOnExit } from './child-reaper.js';
 import { eventually } from './mesh-processes.js';
-import { meshUsersConfig, startNatsServer, type NatsCredentials, type NatsServerHandle } from './nats-server.js';
-import type { MeshNatsUser } from '@jetmesh/runtime';
+import { meshUsersConfig, natsServerBinaryForTests, testServerHandle, type NatsCredentials, type NatsServerHandle } from './nats-server.js';
 
 export interface NatsClusterOptions {
   /** Number of nodes; default 3 (the smallest cluster that survives losing one). */
@@ -61,7 +64,6 @@ export interface NatsClusterHandle {
 }
 
 const CLUSTER_NAME = 'jetmesh-test';
-const START_ATTEMPTS = 3;
 
 interface Jsz {
   readonly meta_cluster?: { readonly leader?: string };
@@ -74,9 +76,9 @@ interface Jsz {
   }[];
 }
 
-async function fetchJsz(monitorPort: number, query: string): Promise<Jsz | undefined> {
+async function fetchJsz(monitorUrl: string, query: string): Promise<Jsz | undefined> {
   try {
-    const response = await fetch(`http://127.0.0.1:${monitorPort}/jsz${query}`, { signal: AbortSignal.timeout(1_000) });
+    const response = await fetch(`${monitorUrl}/jsz${query}`, { signal: AbortSignal.timeout(1_000) });
     if (!response.ok) return undefined;
     return (await response.json()) as Jsz;
   } catch {
@@ -84,70 +86,45 @@ async function fetchJsz(monitorPort: number, query: string): Promise<Jsz | undef
   }
 }
 
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
-
-/** Ports chosen before any node starts, since each node's routes name the others'. */
-interface NodePorts {
-  readonly client: number;
-  readonly cluster: number;
-  readonly monitor: number;
-}
-
-async function startNodes(size: number, opts: NatsClusterOptions, users: ReturnType<typeof meshUsersConfig> | undefined): Promise<{ name: string; ports: NodePorts; server: NatsServerHandle }[]> {
-  const flat = await distinctFreePorts(size * 3);
-  const ports: NodePorts[] = Array.from({ length: size }, (_, i) => ({ client: flat[3 * i] ?? 0, cluster: flat[3 * i + 1] ?? 0, monitor: flat[3 * i + 2] ?? 0 }));
-  const routeUrl = (p: NodePorts): string => `nats://127.0.0.1:${p.cluster}`;
-  const started = await Promise.allSettled(
-    ports.map(async (own, i) => {
-      const name = `n${i}`;
-      const routes = ports.filter((p) => p !== own).map(routeUrl).join(',');
-      const server = await startNatsServer({
-        port: own.client,
-        ...(opts.startTimeoutMs === undefined ? {} : { startTimeoutMs: opts.startTimeoutMs }),
-        ...(users === undefined ? {} : users.options),
-        args: ['-n', name, '-m', String(own.monitor), '--cluster_name', CLUSTER_NAME, '--cluster', routeUrl(own), '--routes', routes],
-      });
-      return { name, ports: own, server };
-    }),
-  );
-  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed === undefined) return started.map((s) => (s as PromiseFulfilledResult<{ name: string; ports: NodePorts; server: NatsServerHandle }>).value);
-  await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.server.dispose() : undefined)));
-  throw failed.reason;
-}
-
 /**
- * A local JetStream cluster of `size` nats-server processes (each a startNatsServer with its own
- * store, server_name n0…, cluster port and routes to the others), resolved once the nodes agree
- * on a JetStream meta leader. Nodes can be killed and restarted one at a time.
+ * A local JetStream cluster of `size` nats-server processes (launchNatsCluster of @jetmesh/runtime
+ * in a temp dir: each node its own store, server_name n0…, cluster port and routes to the others),
+ * resolved once the nodes agree on a JetStream meta leader. Nodes can be killed and restarted one at a time.
  */
 export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<NatsClusterHandle> {
   const size = opts.size ?? 3;
   const users = opts.meshUsers === true ? meshUsersConfig() : undefined;
-  let started: Awaited<ReturnType<typeof startNodes>> | undefined;
-  for (let attempt = 1; started === undefined; attempt++) {
-    try {
-      started = await startNodes(size, opts, users);
-    } catch (err) {
-      // The ports were free when chosen; another process may have taken one since (the error says "in use").
-      if (attempt >= START_ATTEMPTS || !(err instanceof Error && /in use/.test(err.message))) throw err;
-    }
+  const binary = natsServerBinaryForTests();
+  const dir = await mkdtemp(join(tmpdir(), 'jetmesh-nats-cluster-'));
+  removeOnExit(dir);
+  let cluster: NatsClusterProcess;
+  try {
+    cluster = await launchNatsCluster({
+      binary,
+      size,
+      clusterName: CLUSTER_NAME,
+      dir,
+      onSpawn: reapOnExit,
+      ...(opts.startTimeoutMs === undefined ? {} : { startTimeoutMs: opts.startTimeoutMs }),
+      ...(users === undefined ? {} : { include: users.options.configFile, env: users.options.env }),
+    });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    forgetTempDir(dir);
+    throw err;
   }
+  const started = cluster.nodes.map((server) => ({ name: server.serverName ?? '', monitorUrl: server.monitorUrl ?? '', server: testServerHandle(server, join(dir, server.serverName ?? '')) }));
   const running = new Set(started.map((s) => s.name));
-  const nodes: NatsClusterNode[] = started.map(({ name, ports, server }) => ({
+  const nodes: NatsClusterNode[] = started.map(({ name, monitorUrl, server }) => ({
     name,
     url: server.url,
     server,
     get running() {
       return running.has(name);
     },
-    metaLeader: async () => (await fetchJsz(ports.monitor, ''))?.meta_cluster?.leader || undefined,
+    metaLeader: async () => (await fetchJsz(monitorUrl, ''))?.meta_cluster?.leader || undefined,
     streamState: async (stream) => {
-      const jsz = await fetchJsz(ports.monitor, '?accounts=true&streams=true');
+      const jsz = await fetchJsz(monitorUrl, '?accounts=true&streams=true');
       const found = jsz?.account_details?.flatMap((account) => account.stream_detail ?? []).find((s) => s.name === stream);
       if (found === undefined) return undefined;
       return { messages: found.state.messages, lastSeq: found.state.last_seq, leader: found.cluster?.leader || undefined };
@@ -203,6 +180,8 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
     dispose: async () => {
       running.clear();
       await Promise.all(nodes.map((n) => n.server.dispose()));
+      await rm(dir, { recursive: true, force: true });
+      forgetTempDir(dir);
     },
     credentials: (user) => (users === undefined ? withoutUsers() : users.credentials(user)),
     envFor: (user) => (users === undefined ? withoutUsers() : users.envFor(urls, user)),

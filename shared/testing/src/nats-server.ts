@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect as tcpConnect } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { forgetTempDir, reapOnExit, removeOnExit } from './child-reaper.js';
-import { MESH_NATS_CONFIG, MeshNatsUsers, NATS_SERVER_BIN_ENV, findNatsServerBinary, freePort, generateNatsPassword, natsPasswordVariable, type MeshNatsUser } from '@jetmesh/runtime';
-import { OutputLog } from './output-log.js';
+import {
+  MESH_NATS_CONFIG, MeshNatsUsers, NATS_SERVER_BIN_ENV, NatsPortInUseError, findNatsServerBinary, freePort, generateNatsPassword, launchNatsServer, natsPasswordVariable,
+  type MeshNatsUser, type NatsServerProcess,
+} from '@jetmesh/runtime';
 import { repoRoot } from './repo-root.js';
 
 export interface NatsServerOptions {
@@ -21,8 +21,6 @@ export interface NatsServerOptions {
   readonly configFile?: string;
   /** Extra environment of the server process, e.g. the variables `configFile` refers to. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Extra command-line arguments (a cluster node's name, cluster listen address and routes). */
-  readonly args?: readonly string[];
 }
 
 export interface NatsServerHandle {
@@ -42,159 +40,67 @@ export interface NatsServerHandle {
   dispose(): Promise<void>;
 }
 
-const STOP_GRACE_MS = 10_000;
-const OUTPUT_LINES = 200;
 const PORT_ATTEMPTS = 3;
 
-function notFoundMessage(): string {
+/** The binary the tests run, or an error that says how to get one. */
+export function natsServerBinaryForTests(): string {
+  const binary = findNatsServerBinary();
+  if (binary !== undefined) return binary;
   const configured = process.env[NATS_SERVER_BIN_ENV];
   if (configured !== undefined && configured !== '') {
-    return `nats-server not found: ${NATS_SERVER_BIN_ENV}=${configured} is not an executable file`;
+    throw new Error(`nats-server not found: ${NATS_SERVER_BIN_ENV}=${configured} is not an executable file`);
   }
-  return `nats-server not found: install it (apt-get install nats-server) or set ${NATS_SERVER_BIN_ENV}`;
+  throw new Error(`nats-server not found: install it (apt-get install nats-server) or set ${NATS_SERVER_BIN_ENV}`);
 }
 
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
+/** A test's view of a launched server (@jetmesh/runtime), and `dispose` removing `ownDir`. */
+export function testServerHandle(server: NatsServerProcess, ownDir: string): NatsServerHandle {
+  return {
+    url: server.url,
+    port: server.port,
+    storeDir: server.storeDir,
+    output: () => server.output(),
+    stop: () => server.stop(),
+    kill: () => server.kill(),
+    restart: () => server.restart(),
+    dispose: async () => {
+      await server.stop();
+      await rm(ownDir, { recursive: true, force: true });
+      forgetTempDir(ownDir);
+    },
+  };
 }
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-class AddressInUse extends Error {}
 
 /**
- * Spawns a private `nats-server -js` for one test suite. Resolves once the server
- * logged "Server is ready" (JetStream is enabled before that line in 2.9) and a
- * TCP connect succeeds.
+ * A private `nats-server -js` for one test suite (launchNatsServer of @jetmesh/runtime) in a temp
+ * dir, on a free port unless given one; reaped when the test process ends.
  */
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
-  const binary = findNatsServerBinary();
-  if (binary === undefined) throw new Error(notFoundMessage());
-
+  const binary = natsServerBinaryForTests();
   const ownDir = await mkdtemp(join(tmpdir(), 'jetmesh-nats-'));
   removeOnExit(ownDir);
-  const storeDir = opts.storeDir ?? join(ownDir, 'store');
-  const configFile = join(ownDir, 'nats-server.conf');
-  // max_payload has no command-line flag; everything else stays on the command line, which wins over
-  // an included file. nats-server joins even an absolute include path to the including file's dir.
-  await writeFile(
-    configFile,
-    [
-      ...(opts.configFile === undefined ? [] : [`include "${relative(ownDir, opts.configFile)}"`]),
-      ...(opts.maxPayload === undefined ? [] : [`max_payload: ${opts.maxPayload}`]),
-    ].join('\n') + '\n',
-  );
-
-  const log = new OutputLog(OUTPUT_LINES);
-  const startTimeoutMs = opts.startTimeoutMs ?? 20_000;
-  let child: ChildProcess | undefined;
-  let port = opts.port ?? (await freePort());
-
-  const launch = async (): Promise<void> => {
-    const args = ['-c', configFile, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...(opts.args ?? [])];
-    log.append(`--- ${binary} ${args.join(' ')}\n`);
-    const spawned = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
-    child = spawned;
-    reapOnExit(spawned);
-    spawned.stdout?.setEncoding('utf8').on('data', (chunk: string) => log.append(chunk));
-    spawned.stderr?.setEncoding('utf8').on('data', (chunk: string) => log.append(chunk));
-
-    const before = log.text().length;
-    await new Promise<void>((resolve, reject) => {
-      const fail = (why: string, error: Error = new Error(why)): void => {
-        cleanup();
-        reject(error);
-      };
-      const check = (): void => {
-        const since = log.text().slice(before);
-        if (/address already in use/i.test(since)) {
-          fail('', new AddressInUse(`nats-server cannot listen: port ${port} in use; output:\n${log.text()}`));
-        }
-        else if (/Server is ready/.test(since)) {
-          cleanup();
-          resolve();
-        }
-      };
-      const onExit = (code: number | null, signal: string | null): void =>
-        fail(`nats-server exited during startup (code ${code}, signal ${signal})`);
-      const onError = (err: Error): void => fail(`cannot spawn ${binary}: ${err.message}`);
-      const timer = setTimeout(() => fail(`nats-server not ready after ${startTimeoutMs} ms`), startTimeoutMs);
-      const unsubscribe = log.onAppend(check);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        unsubscribe();
-        spawned.off('exit', onExit);
-        spawned.off('error', onError);
-      };
-      spawned.once('exit', onExit);
-      spawned.once('error', onError);
-      check();
-    }).catch(async (err: unknown) => {
-      spawned.kill('SIGKILL');
-      await waitForExit(spawned);
-      if (err instanceof AddressInUse) throw err;
-      throw new Error(`${(err as Error).message}; nats-server output:\n${log.text()}`);
-    });
-    if (!(await canConnect(port))) {
-      spawned.kill('SIGKILL');
-      await waitForExit(spawned);
-      throw new Error(`nats-server said it is ready but port ${port} refuses connections; output:\n${log.text()}`);
-    }
-  };
-
-  const signalAndWait = async (signal: NodeJS.Signals): Promise<void> => {
-    const running = child;
-    if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
-    running.kill(signal);
-    const timer = setTimeout(() => running.kill('SIGKILL'), STOP_GRACE_MS);
-    await waitForExit(running);
-    clearTimeout(timer);
-  };
-
   for (let attempt = 1; ; attempt++) {
     try {
-      await launch();
-      break;
+      const server = await launchNatsServer({
+        binary,
+        port: opts.port ?? (await freePort()),
+        storeDir: opts.storeDir ?? join(ownDir, 'store'),
+        configDir: ownDir,
+        onSpawn: reapOnExit,
+        ...(opts.configFile === undefined ? {} : { include: opts.configFile }),
+        ...(opts.env === undefined ? {} : { env: opts.env }),
+        ...(opts.maxPayload === undefined ? {} : { maxPayload: opts.maxPayload }),
+        ...(opts.startTimeoutMs === undefined ? {} : { startTimeoutMs: opts.startTimeoutMs }),
+      });
+      return testServerHandle(server, ownDir);
     } catch (err) {
       // freePort() is racy: another process may take the port before the server binds it.
-      if (err instanceof AddressInUse && opts.port === undefined && attempt < PORT_ATTEMPTS) {
-        port = await freePort();
-        continue;
-      }
+      if (err instanceof NatsPortInUseError && opts.port === undefined && attempt < PORT_ATTEMPTS) continue;
       await rm(ownDir, { recursive: true, force: true });
       forgetTempDir(ownDir);
       throw err;
     }
   }
-
-  const url = `nats://127.0.0.1:${port}`;
-  return {
-    url,
-    port,
-    storeDir,
-    output: () => log.text(),
-    stop: () => signalAndWait('SIGTERM'),
-    kill: () => signalAndWait('SIGKILL'),
-    restart: async () => {
-      await signalAndWait('SIGTERM');
-      await launch();
-    },
-    dispose: async () => {
-      await signalAndWait('SIGTERM');
-      await rm(ownDir, { recursive: true, force: true });
-      forgetTempDir(ownDir);
-    },
-  };
 }
 
 export interface NatsCredentials {
