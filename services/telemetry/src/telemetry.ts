@@ -8,6 +8,7 @@ import { consumeReports, type ReportConsumer } from './report-consumer.js';
 import { startRejectionLog } from './rejection-log.js';
 import type { TelemetryMetrics } from './telemetry-metrics.js';
 import { answerTop, type TopResponder } from './top-responder.js';
+import { answerEdgeTraffic, type EdgeResponder } from './edge-responder.js';
 import { startSpanExport, type SpanExport, type SpanExportOptions } from './tracing/otlp-span-export.js';
 import { consumeSpans, type SpanConsumer } from './tracing/span-consumer.js';
 
@@ -53,11 +54,13 @@ export async function startTelemetry(bus: Bus, log: Logger, metrics: TelemetryMe
   housekeeping.unref();
   let consumer: ReportConsumer | undefined;
   let top: TopResponder | undefined;
+  let edges: EdgeResponder | undefined;
   let spanExport: SpanExport | undefined;
   let spans: SpanConsumer | undefined;
   try {
     consumer = await consumeReports(bus, { fold, metrics, rejections, log, now });
     top = answerTop(bus, topShare, childLogger(log, { part: 'top' }));
+    edges = answerEdgeTraffic(bus, { series: fold.series, replica: opts.replica, windowSeconds: fold.top.windowSeconds, now }, childLogger(log, { part: 'edges' }));
     if (opts.otlpUrl !== undefined) {
       const tracingLog = childLogger(log, { part: 'tracing' });
       spanExport = startSpanExport(spanExportOptions(opts.otlpUrl, opts, metrics, tracingLog));
@@ -67,12 +70,13 @@ export async function startTelemetry(bus: Bus, log: Logger, metrics: TelemetryMe
     clearInterval(housekeeping);
     rejections.stop();
     top?.stop();
+    edges?.stop();
     await consumer?.stop();
     await spans?.stop();
     await spanExport?.stop();
     throw err;
   }
-  const running = { consumer, top, spans, spanExport };
+  const running = { consumer, top, edges, spans, spanExport };
   const exposition = new IstioExposition(fold.series);
   return {
     fold,
@@ -86,6 +90,7 @@ export async function startTelemetry(bus: Bus, log: Logger, metrics: TelemetryMe
     stop: async () => {
       clearInterval(housekeeping);
       running.top.stop();
+      running.edges.stop();
       await running.consumer.stop();
       rejections.stop();
       // The spans delivered before the drain still go to the collector.

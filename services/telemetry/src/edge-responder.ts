@@ -1,0 +1,63 @@
+import { Subjects, type Bus } from '@jetmesh/bus';
+import type { Logger } from '@jetmesh/log';
+import type { EdgeTrafficShare } from '@jetmesh/model';
+import { EdgeTraffic, type CumulativeSeries } from './edge-traffic.js';
+
+export interface EdgeResponder {
+  stop(): void;
+}
+
+export interface EdgeResponderOptions {
+  /** The replica's Istio series since start (the fold's table). */
+  readonly series: { values(): Iterable<CumulativeSeries> };
+  readonly replica: string;
+  readonly windowSeconds: number;
+  /** How often the totals are sampled: the window's start is this precise. Default 5 s. */
+  readonly sampleMs?: number;
+  readonly now: () => number;
+}
+
+// Room for the envelope around the edges and NATS headers.
+const ENVELOPE_BYTES = 4096;
+
+/** Largest prefix of the edges whose JSON fits in `limit` bytes. */
+export function fitEdgeShare(share: EdgeTrafficShare, limit: number): EdgeTrafficShare {
+  let bytes = ENVELOPE_BYTES;
+  let count = 0;
+  for (const e of share.edges) {
+    bytes += Buffer.byteLength(JSON.stringify(e)) + 1;
+    if (bytes > limit) break;
+    count += 1;
+  }
+  return count === share.edges.length ? share : { ...share, edges: share.edges.slice(0, count), omitted: share.edges.length - count };
+}
+
+/**
+ * Answers the console's per-edge traffic question on a plain request subject with no queue
+ * group: every replica answers with its own share of the reports (counts that add up), as for
+ * `jetmesh top`.
+ */
+export function answerEdgeTraffic(bus: Bus, opts: EdgeResponderOptions, log: Logger): EdgeResponder {
+  const edges = new EdgeTraffic(opts.windowSeconds);
+  edges.sample(opts.series.values(), opts.now());
+  const timer = setInterval(() => edges.sample(opts.series.values(), opts.now()), opts.sampleMs ?? 5_000);
+  timer.unref();
+  const sub = bus.nc.subscribe(Subjects.telemetryEdges, {
+    callback: (err, msg) => {
+      if (err !== null) {
+        log.error({ err }, 'edge traffic subscription failed');
+        return;
+      }
+      const at = opts.now();
+      const { windowSeconds, edges: shares } = edges.share(opts.series.values(), at);
+      const limit = bus.nc.info?.max_payload ?? 1024 * 1024;
+      msg.respond(JSON.stringify(fitEdgeShare({ replica: opts.replica, at: new Date(at).toISOString(), windowSeconds, edges: shares }, limit)));
+    },
+  });
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sub.unsubscribe();
+    },
+  };
+}
