@@ -20,6 +20,7 @@ import { startWorkloadIdentity, type WorkloadIdentity } from './identity/workloa
 import { createProxyStats } from './telemetry/proxy-stats.js';
 import { startRequestTelemetry } from './telemetry/request-telemetry.js';
 import { serveProxyAdmin } from './proxy-admin.js';
+import { answerProxyStatus, type ProxyStatusResponder } from './proxy-status-responder.js';
 import { startRegistration, type Registration } from './registration/registration-agent.js';
 import { authorizeInbound, balancingCore, routeDecisions } from './dataplane/routing-binding.js';
 import { createSnapshotFollower, type SnapshotFollower } from './snapshots/snapshot-follower.js';
@@ -187,6 +188,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
 
   let identity: WorkloadIdentity | undefined;
   let registration: Registration | undefined;
+  let statusResponder: ProxyStatusResponder | undefined;
   let bus: Bus | undefined;
   const stopping = new AbortController();
   const connectLoop = async (): Promise<void> => {
@@ -203,6 +205,15 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
     follower.attach(bus);
     telemetry.attach(bus);
     tracing.attach(bus);
+    statusResponder = answerProxyStatus(
+      bus,
+      () => {
+        // The certificate it serves with: citadel's once it answered, else the one saved last run.
+        const cert = identity?.current() ?? saved;
+        return { ...workloadName, gateway: config.gateway, keys: follower.syncStatus(), ...(cert !== undefined ? { spiffeId: cert.spiffeId, certificateNotAfter: cert.notAfter.toISOString() } : {}) };
+      },
+      childLogger(log, { part: 'status' }),
+    );
     if (config.token === undefined) {
       log.error({}, 'no bootstrap token (--token / JETMESH_PROXY_TOKEN): this proxy cannot get a certificate');
       return;
@@ -271,6 +282,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
       // Leave the endpoints first, so callers stop picking this proxy while it drains.
       if (registration !== undefined) await registration.deregister().catch(() => false);
       registration?.stop();
+      statusResponder?.stop();
       await Promise.all(listeners.map((l) => l.close(STOP_GRACE_MS)));
       identity?.stop();
       await Promise.all([telemetry.stop(), tracing.stop()]);

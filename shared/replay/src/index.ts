@@ -6,3 +6,7 @@ export { createProgress, quietProgress } from './progress.js';
 export type { Progress, ProgressOptions } from './progress.js';
 export { gatherTopShares } from './top-shares.js';
 export type { GatheredTopShares } from './top-shares.js';
+export { gatherEdgeTraffic } from './edge-traffic.js';
+export type { GatheredEdgeTraffic } from './edge-traffic.js';
+export { gatherPilotStatus, gatherSidecarStatus } from './proxy-sync-status.js';
+export type { SidecarKeySync, SidecarSyncRow } from './proxy-sync-status.js';

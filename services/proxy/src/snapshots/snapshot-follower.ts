@@ -1,7 +1,7 @@
 import type { Either } from 'fp-ts/lib/Either.js';
 import { hostForSnapshotKey, openSnapshotStore, snapshotKeyForHost, snapshotKeyForWorkload, type Bus, type SnapshotEntry, type SnapshotStore, type SnapshotWatch } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
-import { compareVersions, formatVersion, type SnapshotVersion, type VersionedSnapshot } from '@jetmesh/model';
+import { compareVersions, formatVersion, type SidecarKeyStatus, type SnapshotVersion, type VersionedSnapshot } from '@jetmesh/model';
 import { openSnapshotDiskCache, type SnapshotDiskCache } from './snapshot-disk-cache.js';
 
 /** A workload's name, as its `workload.<ns>.<name>` key spells it. */
@@ -65,6 +65,8 @@ export interface SnapshotFollower<W extends Versioned> {
   /** Resolves once every followed key's watch is open on the attached bus (for tests and readiness). */
   attached(): Promise<void>;
   stats(): SnapshotFollowerStats;
+  /** Per followed key: the KV revision held and the last one refused (what the proxy-status answer tells). */
+  syncStatus(): SidecarKeyStatus[];
   /** Stops following and waits for pending disk writes. */
   stop(): Promise<void>;
 }
@@ -77,6 +79,10 @@ interface Slot<A extends Versioned> {
   watch: SnapshotWatch | undefined;
   /** Revision last refused (decoder or staleness), so a value re-read after a reconnect is logged once. */
   refusedRevision: number | undefined;
+  /** KV revision of `held`. */
+  heldRevision?: number;
+  /** The last value the decoder refused, until a later one is applied. */
+  invalid?: { readonly revision: number; readonly reason: string };
 }
 
 const DEFAULT_RETRY = { initialMs: 500, maxMs: 30_000 };
@@ -130,6 +136,7 @@ export async function createSnapshotFollower<W extends Versioned>(opts: Snapshot
     if (decoded._tag === 'Left') {
       refused += 1;
       counted(slot.kind, 'invalid');
+      slot.invalid = { revision, reason: decoded.left.join('; ') };
       if (slot.refusedRevision !== revision) {
         slot.refusedRevision = revision;
         log.warn({ key: slot.key, revision, from, reasons: decoded.left }, `snapshot ${slot.key} refused: ${decoded.left.join('; ')}`);
@@ -147,8 +154,13 @@ export async function createSnapshotFollower<W extends Versioned>(opts: Snapshot
       }
       return false;
     }
-    if (held !== undefined && compareVersions(next.version, held.version) === 0 && next.contentHash === held.contentHash) return false;
+    slot.invalid = undefined;
+    if (held !== undefined && compareVersions(next.version, held.version) === 0 && next.contentHash === held.contentHash) {
+      slot.heldRevision = revision;
+      return false;
+    }
     slot.held = next;
+    slot.heldRevision = revision;
     applied += 1;
     counted(slot.kind, 'applied');
     if (from === 'kv') disk.save(slot.key, revision, value);
@@ -162,6 +174,7 @@ export async function createSnapshotFollower<W extends Versioned>(opts: Snapshot
       // Deleted (or never written) in KV, which is authoritative once reachable.
       if (slot.held === undefined) return;
       slot.held = undefined;
+      slot.heldRevision = undefined;
       disk.remove(slot.key);
       log.info({ key: slot.key }, 'snapshot deleted in KV; forgotten');
       notify(slot.key);
@@ -256,6 +269,12 @@ export async function createSnapshotFollower<W extends Versioned>(opts: Snapshot
     },
     attached: () => attachedNow,
     stats: () => ({ applied, refused, stale }),
+    syncStatus: () =>
+      slots().map((slot) => ({
+        key: slot.key,
+        ...(slot.held !== undefined && slot.heldRevision !== undefined ? { revision: slot.heldRevision, version: formatVersion(slot.held.version) } : {}),
+        ...(slot.invalid !== undefined ? { refusedRevision: slot.invalid.revision, refusedReason: slot.invalid.reason } : {}),
+      })),
     stop: async () => {
       stopped = true;
       detach();

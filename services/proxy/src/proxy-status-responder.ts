@@ -1,0 +1,55 @@
+import { Subjects, type Bus } from '@jetmesh/bus';
+import type { Logger } from '@jetmesh/log';
+import { decodeSidecarStatusQuery, sidecarMatches, type SidecarProxyStatus, type SidecarStatusQuery } from '@jetmesh/model';
+
+export interface ProxyStatusResponder {
+  stop(): void;
+}
+
+// Room for the envelope around the key rows and NATS headers.
+const ENVELOPE_BYTES = 4096;
+
+/** Largest prefix of the keys whose JSON fits in `limit` bytes. */
+export function fitProxyStatus(status: SidecarProxyStatus, limit: number): SidecarProxyStatus {
+  let bytes = ENVELOPE_BYTES;
+  let count = 0;
+  for (const k of status.keys) {
+    bytes += Buffer.byteLength(JSON.stringify(k)) + 1;
+    if (bytes > limit) break;
+    count += 1;
+  }
+  return count === status.keys.length ? status : { ...status, keys: status.keys.slice(0, count), omitted: status.keys.length - count };
+}
+
+/** An empty body asks every proxy; a body that is not a query asks none (a bad question gets silence, not 10,000 errors). */
+const readQuery = (text: string): SidecarStatusQuery | undefined => {
+  if (text.trim() === '') return {};
+  try {
+    const q = decodeSidecarStatusQuery(JSON.parse(text));
+    return q._tag === 'Right' ? q.right : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Answers `jetmesh proxy-status` and the console on a plain request subject with no queue group:
+ * each proxy the question names answers for itself, from what it holds now. Nothing is written
+ * per snapshot applied, and a dead proxy simply stays silent.
+ */
+export function answerProxyStatus(bus: Bus, status: () => SidecarProxyStatus, log: Logger): ProxyStatusResponder {
+  const sub = bus.nc.subscribe(Subjects.proxyStatus, {
+    callback: (err, msg) => {
+      if (err !== null) {
+        log.error({ err }, 'proxy-status subscription failed');
+        return;
+      }
+      const query = readQuery(msg.string());
+      const now = status();
+      if (query === undefined || !sidecarMatches(query, now)) return;
+      const limit = bus.nc.info?.max_payload ?? 1024 * 1024;
+      msg.respond(JSON.stringify(fitProxyStatus(now, limit)));
+    },
+  });
+  return { stop: () => sub.unsubscribe() };
+}
