@@ -1,31 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connectBus, Subjects, type Bus } from '@jetmesh/bus';
 import type { TraceSpanBatch } from '@jetmesh/model';
-import { eventually, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
+import { eventually, startNatsServer, startOtlpReceiver, type NatsServerHandle } from '@jetmesh/testing';
 import { log, startReplica } from './telemetry-harness.js';
-
-interface ReceivedSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes: { key: string; value: Record<string, unknown> }[] }
-interface Received { service: string | undefined; spans: ReceivedSpan[] }
-
-/** A local OTLP/HTTP receiver: what the exporter POSTs as JSON to /v1/traces. */
-async function startReceiver(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const json = JSON.parse(body) as { resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: ReceivedSpan[] }[] }[] };
-      for (const rs of json.resourceSpans) received.push({ service: rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue, spans: rs.scopeSpans.flatMap((s) => s.spans) });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/v1/traces`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
 
 const batch = (spanId: string): TraceSpanBatch => ({
   workload: { namespace: 'default', name: 'reviews-v2' },
@@ -60,7 +38,7 @@ describe('telemetry trace export over nats-server', () => {
   });
 
   it('a published span batch arrives at the OTLP receiver with its trace id, parent, name, kind, attributes and service; a bad batch is counted', async () => {
-    const receiver = await startReceiver();
+    const receiver = await startOtlpReceiver();
     const replica = await startReplica(nats.url, 'tracing', { otlpUrl: receiver.url, otlpIntervalMs: 100 });
     try {
       proxy.nc.publish(Subjects.spans('default', 'reviews-v2'), 'not json');
@@ -82,7 +60,7 @@ describe('telemetry trace export over nats-server', () => {
   });
 
   it('with the receiver down the export failure is counted and the service keeps consuming', async () => {
-    const receiver = await startReceiver();
+    const receiver = await startOtlpReceiver();
     await receiver.close();
     const replica = await startReplica(nats.url, 'tracing-down', { otlpUrl: receiver.url, otlpIntervalMs: 100, otlpTimeoutMs: 500 });
     try {
