@@ -2,21 +2,29 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** What citadel reports on its admin /metrics. */
 export interface CitadelMetrics {
+  /** Every CreateCertificate call; those neither succeeded nor denied failed inside (audit store down, CA expired). */
   readonly csrReceived: Counter;
-  readonly csrSucceeded: Counter;
-  /** By the first rejection's code (e.g. IDENTITY_MISMATCH, TOKEN_EXPIRED, WEAK_KEY). */
-  readonly csrDenied: Counter<'reason'>;
+  /** `jetmesh_csr_total{result="succeeded"}`. */
+  readonly csrSucceeded: { inc(): void };
+  /** `jetmesh_csr_total{result="denied",reason}`, by the first rejection's code (e.g. IDENTITY_MISMATCH, TOKEN_EXPIRED, WEAK_KEY). */
+  readonly csrDenied: { inc(labels: { reason: string }): void };
   /** Building and signing one certificate, wall time: includes waiting for a thread-pool thread. */
   readonly signSeconds: Histogram;
   readonly tokensMinted: Counter;
   readonly rootRotations: Counter<'phase'>;
 }
 
+/** The result label of `jetmesh_csr_total`; `reason` (a rejection code, a closed set) only on denied. */
+export type CsrResult = 'succeeded' | 'denied';
+
 export function createCitadelMetrics(registry: Registry): CitadelMetrics {
+  // One counter by result, the control-plane name the mesh dashboards query (issue 11).
+  const csrs = new Counter({ name: 'jetmesh_csr_total', help: 'CreateCertificate requests answered, by result (succeeded, denied) and, when denied, the rejection code', labelNames: ['result', 'reason'], registers: [registry] });
+  const succeeded = csrs.labels({ result: 'succeeded' satisfies CsrResult });
   return {
     csrReceived: new Counter({ name: 'citadel_csr_received_total', help: 'CreateCertificate requests received', registers: [registry] }),
-    csrSucceeded: new Counter({ name: 'citadel_csr_succeeded_total', help: 'Certificates issued', registers: [registry] }),
-    csrDenied: new Counter({ name: 'citadel_csr_denied_total', help: 'CreateCertificate requests refused, by reason', labelNames: ['reason'], registers: [registry] }),
+    csrSucceeded: { inc: () => succeeded.inc() },
+    csrDenied: { inc: ({ reason }) => csrs.inc({ result: 'denied' satisfies CsrResult, reason }) },
     signSeconds: new Histogram({
       name: 'citadel_sign_duration_seconds',
       help: 'Time to build and sign one certificate (signing runs on the thread pool; includes waiting for a thread)',

@@ -294,11 +294,11 @@ spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}
     await p.next((r) => r.type === 'RDS' && configOf(r) >= change);
     const text = await eventually('convergence observed', async () => {
       const t = await a.instance.registry.metrics();
-      return /pilot_xds_convergence_seconds_count\{type="RDS"\} [1-9]/.test(t) ? t : undefined;
+      return /jetmesh_convergence_seconds_count\{type="RDS"\} [1-9]/.test(t) ? t : undefined;
     });
-    assert.match(text, /pilot_xds_pushes_total\{type="RDS",reason="change"\} [1-9]/);
-    assert.match(text, /pilot_xds_pushes_total\{type="LDS",reason="subscribe"\} [1-9]/);
-    assert.match(text, /pilot_xds_connected_proxies\{protocol="sotw"\} [1-9]/);
+    assert.match(text, /jetmesh_xds_pushes_total\{type="RDS",reason="change"\} [1-9]/);
+    assert.match(text, /jetmesh_xds_pushes_total\{type="LDS",reason="subscribe"\} [1-9]/);
+    assert.match(text, /jetmesh_xds_connected_proxies\{protocol="sotw"\} [1-9]/);
     assert.match(text, /pilot_xds_resources\{type="LDS"\} 2/);
   });
 });

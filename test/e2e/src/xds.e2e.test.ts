@@ -270,9 +270,9 @@ describe('xDS: grpc-js-xds clients route as the applied VirtualService and Desti
       const metrics = await (await fetch(`http://127.0.0.1:${x.pilots.find((p) => p.name === replica)?.adminPort}/metrics`)).text();
       const metric = (name: string, labels: string) => new RegExp(`^${name}\\{${labels.split(',').map((l) => `(?=[^}]*${l})`).join('')}[^}]*\\} ([0-9.e+-]+)$`, 'm');
       assert.match(metrics, metric('pilot_xds_rejects_total', 'type="CDS"'));
-      assert.equal(metric('pilot_xds_connected_proxies', 'protocol="sotw"').exec(metrics)?.[1], '1');
-      assert.notEqual(metric('pilot_xds_convergence_seconds_count', 'type="RDS"').exec(metrics)?.[1] ?? '0', '0');
-      assert.notEqual(metric('pilot_xds_pushes_total', 'type="RDS",reason="change"').exec(metrics)?.[1] ?? '0', '0');
+      assert.equal(metric('jetmesh_xds_connected_proxies', 'protocol="sotw"').exec(metrics)?.[1], '1');
+      assert.notEqual(metric('jetmesh_convergence_seconds_count', 'type="RDS"').exec(metrics)?.[1] ?? '0', '0');
+      assert.notEqual(metric('jetmesh_xds_pushes_total', 'type="RDS",reason="change"').exec(metrics)?.[1] ?? '0', '0');
     } finally {
       // Later tests need a cluster the client accepts, whatever happened above.
       await x.apply(destinationRule());

@@ -21,13 +21,13 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
   const registers = [registry];
   return {
     connectedProxies: new Gauge({
-      name: 'pilot_xds_connected_proxies',
+      name: 'jetmesh_xds_connected_proxies',
       help: 'Open ADS streams, by protocol (sotw: state of the world, delta: incremental)',
       labelNames: ['protocol'],
       registers,
     }),
     pushes: new Counter({
-      name: 'pilot_xds_pushes_total',
+      name: 'jetmesh_xds_pushes_total',
       help: 'xDS responses sent, by type (LDS, RDS, CDS, EDS) and reason (subscribe: a client asked; change: the mesh changed)',
       labelNames: ['type', 'reason'],
       registers,
@@ -39,8 +39,8 @@ export function createXdsMetrics(registry: Registry): XdsMetrics {
       registers,
     }),
     convergenceSeconds: new Histogram({
-      name: 'pilot_xds_convergence_seconds',
-      help: 'From the event being published to the log to a client ACKing the response that reflects it, by type',
+      name: 'jetmesh_convergence_seconds',
+      help: 'From the ChangeSet (or registry event) being stored in its stream to an xDS client ACKing the response that reflects it, by type',
       labelNames: ['type'],
       buckets: latencyBuckets,
       registers,
