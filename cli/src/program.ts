@@ -326,7 +326,11 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
   program
     .command('up')
     .description('run the whole mesh locally: nats-server (unless JETMESH_NATS_URL is set) and every service')
-    .action(async () => setExitCode(await runUp({ cwd: io.cwd, env: io.env, stdout: io.stdout, stderr: io.stderr })));
+    .option('--replicas <n>', 'processes per service, each on its own ports', (v) => Number(v), 1)
+    .option('--nats-cluster <nodes>', 'a local NATS cluster of this many nodes, every stream and bucket replicated on each', (v) => Number(v), 0)
+    .action(async (o: { replicas: number; natsCluster: number }) =>
+      setExitCode(await runUp({ cwd: io.cwd, env: io.env, stdout: io.stdout, stderr: io.stderr, replicas: o.replicas, natsCluster: o.natsCluster })),
+    );
 
   return program;
 };

@@ -34,7 +34,7 @@ createServer((req, res) => {
   if (req.url === '/readyz') { res.writeHead(ready ? 200 : 503); res.end(ready ? 'ready' : 'not ready: replaying'); return; }
   res.writeHead(404); res.end();
 }).listen(Number(process.env.JETMESH_ADMIN_PORT), '127.0.0.1');
-console.log(JSON.stringify({ msg: 'listening', nats: process.env.JETMESH_NATS_URL, port: process.env.FAKE_PORT_ENV && process.env[process.env.FAKE_PORT_ENV], natsUser: process.env.JETMESH_NATS_USER }));
+console.log(JSON.stringify({ msg: 'listening', nats: process.env.JETMESH_NATS_URL, port: process.env.FAKE_PORT_ENV && process.env[process.env.FAKE_PORT_ENV], streamReplicas: process.env.JETMESH_STREAM_REPLICAS, natsUser: process.env.JETMESH_NATS_USER }));
 if (behaviour === 'crash-once' && firstRun) setTimeout(() => { console.error('lost the stream'); process.exit(1); }, 800);
 process.on('SIGTERM', () => { console.log('terminated'); process.exit(0); });
 `;
@@ -135,6 +135,43 @@ test('up.happy: nats and every service start, the table is printed, the context 
   assert.match(up.stdout.text, /^pilot {2}\| terminated$/m);
   assert.equal(existsSync(up.contextFile), false);
   assert.equal(existsSync(join(up.cwd, '.jetmesh', 'nats')), true, 'the NATS store is kept');
+});
+
+test('up.replicas: --replicas 2 --nats-cluster 3 runs three NATS nodes and two processes per service, each on its own ports; stop ends them all', async (t) => {
+  const up = startUp(t, [fakeService('galley', 'healthy'), fakeService('pilot', 'healthy')], cleanEnv(), { replicas: 2, natsCluster: 3 });
+  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply'), 'the status table', 40_000);
+  const ctx = up.context();
+  assert.deepEqual(Object.keys(ctx.services), ['nats-n0', 'nats-n1', 'nats-n2', 'galley-1', 'galley-2', 'pilot-1', 'pilot-2']);
+  assert.equal(ctx.natsUrl.split(',').length, 3);
+  const adminUrls = Object.values(ctx.services).map((s) => s.adminUrl);
+  assert.equal(new Set(adminUrls).size, adminUrls.length, 'every process has its own admin port');
+  for (const node of ['n0', 'n1', 'n2']) {
+    assert.match(up.stdout.text, new RegExp(`^nats ${node}\\s+nats://127\\.0\\.0\\.1:\\d+  \\(store .jetmesh/nats-cluster/${node}/store\\)\\s+http://127\\.0\\.0\\.1:\\d+$`, 'm'));
+  }
+  for (const name of ['galley-1', 'galley-2', 'pilot-1', 'pilot-2']) {
+    assert.equal((await fetch(`${ctx.services[name]!.adminUrl}/readyz`)).status, 200);
+    assert.match(up.stdout.text, new RegExp(`^${name}\\s+127\\.0\\.0\\.1:\\d+ \\(fake ${name.split('-')[0]}\\)\\s+${ctx.services[name]!.adminUrl}$`, 'm'));
+    // Every replica gets every node and the cluster's replica count for the streams it provisions.
+    assert.match(up.stdout.text, new RegExp(`^${name} +\\| \\{"msg":"listening","nats":"${ctx.natsUrl}",.*"streamReplicas":"3"`, 'm'));
+  }
+  const meta = (await (await fetch(`${ctx.services['nats-n1']!.adminUrl}/jsz`)).json()) as { meta_cluster?: { cluster_size?: number } };
+  assert.equal(meta.meta_cluster?.cluster_size, 3);
+
+  up.abort.abort();
+  assert.equal(await up.exit, 0);
+  for (const { pid } of Object.values(ctx.services)) assert.equal(isAlive(pid), false, `pid ${pid} still running`);
+});
+
+test('up.errors: counts out of range and a cluster beside JETMESH_NATS_URL are refused before anything starts', async (t) => {
+  const none = startUp(t, [fakeService('galley', 'healthy')], cleanEnv(), { replicas: 0 });
+  assert.equal(await none.exit, 1);
+  assert.equal(none.stderr.text, '--replicas must be a whole number of at least 1, got 0\n');
+  const six = startUp(t, [fakeService('galley', 'healthy')], cleanEnv(), { natsCluster: 6 });
+  assert.equal(await six.exit, 1);
+  assert.equal(six.stderr.text, '--nats-cluster must be a whole number from 1 to 5 (JetStream keeps at most 5 copies), got 6\n');
+  const external = startUp(t, [fakeService('galley', 'healthy')], cleanEnv({ JETMESH_NATS_URL: 'nats://127.0.0.1:1' }), { natsCluster: 3 });
+  assert.equal(await external.exit, 1);
+  assert.match(external.stderr.text, /^--nats-cluster starts its own NATS cluster: unset JETMESH_NATS_URL/);
 });
 
 test('up.restart: a child that exits is reported and restarted', async (t) => {

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MESH_NATS_CONFIG, MeshNatsUsers, generateNatsPassword, natsPasswordVariable, type MeshNatsUser } from '@jetmesh/runtime';
 import { CONTEXT_DIR } from '../context.js';
-import type { NatsServerConfig } from './nats-server-process.js';
+import type { NatsServerConfig } from './local-nats.js';
 import { repoRoot } from './repo-root.js';
 
 /** The operator's user, which the CLI connects as. */

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { contextFilePath, defaultAddresses, readContextFile, removeContext, writeContext, type UpContext } from '../context.js';
-import { findNatsServerBinary, freePort, isPortFree } from '@jetmesh/runtime';
-import { NATS_NOT_FOUND, startNatsServer, type NatsServerProcess } from './nats-server-process.js';
+import { CONTEXT_DIR, contextFilePath, defaultAddresses, readContextFile, removeContext, writeContext, type UpContext } from '../context.js';
+import { MAX_STREAM_REPLICAS, findNatsServerBinary, freePort, isPortFree } from '@jetmesh/runtime';
+import { NATS_NOT_FOUND, startLocalNats, type LocalNats } from './local-nats.js';
 import { CLI_NATS_USER, createLocalNatsUsers, type LocalNatsUsers } from './nats-users.js';
 import { waitUntilReady } from './readiness.js';
 import { repoRoot } from './repo-root.js';
@@ -27,11 +27,16 @@ export interface UpOptions {
   readonly readyTimeoutMs?: number;
   /** SIGTERM to SIGKILL; default 5 s. */
   readonly stopGraceMs?: number;
+  /** Processes per service, each on its own ports; default 1. */
+  readonly replicas?: number;
+  /** Nodes of a local NATS cluster (every stream and bucket replicated that many times, at most 5); default 0: one server. */
+  readonly natsCluster?: number;
 }
 
 const HINT = 'try: npx jetmesh apply -f examples/bookinfo-reviews.yaml && npx jetmesh routes reviews; npx jetmesh dashboard --with-token opens the console';
 const NATS_URL_ENV = 'JETMESH_NATS_URL';
 const ADMIN_PORT_ENV = 'JETMESH_ADMIN_PORT';
+const STREAM_REPLICAS_ENV = 'JETMESH_STREAM_REPLICAS';
 
 /** Expected ways `up` cannot go on; each ends the run with exit code 1 and this message. */
 class UpFailure {
@@ -40,6 +45,9 @@ class UpFailure {
 
 interface PlannedService {
   readonly spec: ServiceSpec;
+  /** The service's name, with the replica's number when it runs more than one: galley-2. */
+  readonly name: string;
+  readonly replica: number;
   readonly entryPath: string;
   readonly port: number;
   readonly adminPort: number;
@@ -82,13 +90,29 @@ function parsePortEnv(env: NodeJS.ProcessEnv, variable: string): E.Either<UpFail
 }
 
 /** A service's variables naming other services' addresses, from the ports planned for them. */
+/** The first replica of the service with `field`: what the CLI and other services are given. */
+function addressOf(planned: readonly PlannedService[], field: ContextAddressField): string {
+  const target = planned.find((p) => p.spec.contextField === field);
+  return target !== undefined ? `127.0.0.1:${target.port}` : defaultAddresses[field];
+}
+
 function addressVariables(spec: ServiceSpec, planned: readonly PlannedService[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [variable, field] of Object.entries(spec.addressEnv ?? {})) {
-    const target = planned.find((p) => p.spec.contextField === field);
-    out[variable] = target !== undefined ? `127.0.0.1:${target.port}` : defaultAddresses[field];
-  }
+  for (const [variable, field] of Object.entries(spec.addressEnv ?? {})) out[variable] = addressOf(planned, field);
   return out;
+}
+
+function checkCounts(replicas: number, natsCluster: number): E.Either<UpFailure, void> {
+  if (!Number.isInteger(replicas) || replicas < 1) return E.left(new UpFailure(`--replicas must be a whole number of at least 1, got ${replicas}`));
+  if (!Number.isInteger(natsCluster) || natsCluster < 0 || natsCluster > MAX_STREAM_REPLICAS) {
+    return E.left(new UpFailure(`--nats-cluster must be a whole number from 1 to ${MAX_STREAM_REPLICAS} (JetStream keeps at most ${MAX_STREAM_REPLICAS} copies), got ${natsCluster}`));
+  }
+  return E.right(undefined);
+}
+
+/** The variable's port if set, else the service's default if free, else any free port; replicas after the first take any free port. */
+async function chooseReplicaPort(spec: ServiceSpec, replica: number, env: NodeJS.ProcessEnv, note: (line: string) => void): Promise<E.Either<UpFailure, number>> {
+  return replica === 0 ? choosePort(spec, env, note) : E.right(await freePort());
 }
 
 /** The variable's port if set, else the service's default if free, else any free port. */
@@ -116,6 +140,8 @@ export async function runUp(opts: UpOptions): Promise<number> {
   const policy = opts.restartPolicy ?? defaultRestartPolicy;
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
   const graceMs = opts.stopGraceMs ?? 5_000;
+  const replicas = opts.replicas ?? 1;
+  const natsCluster = opts.natsCluster ?? 0;
   const say = (line: string) => stderr.write(`${line}\n`);
 
   const stopRequested = new AbortController();
@@ -123,7 +149,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
   const failed = new Promise<UpFailure>((resolveFailure) => (failWith = resolveFailure));
   const stopped = new Promise<void>((resolveStop) => stopRequested.signal.addEventListener('abort', () => resolveStop()));
 
-  let nats: NatsServerProcess | undefined;
+  let nats: LocalNats | undefined;
   // Set when `up` runs its own nats-server: then with deploy/nats/'s users, each service as its own.
   let natsUsers: LocalNatsUsers | undefined;
   const running: SupervisedService[] = [];
@@ -156,14 +182,13 @@ export async function runUp(opts: UpOptions): Promise<number> {
   process.on('exit', killAll);
 
   const writeCurrentContext = (natsUrl: string, planned: readonly PlannedService[]) => {
-    const address = (field: ContextAddressField) => {
-      const p = planned.find((s) => s.spec.contextField === field);
-      return p !== undefined ? `127.0.0.1:${p.port}` : defaultAddresses[field];
-    };
+    const address = (field: ContextAddressField) => addressOf(planned, field);
     const services: Record<string, { pid: number; adminUrl: string }> = {};
-    if (nats !== undefined) services.nats = { pid: nats.pid, adminUrl: nats.monitorUrl };
+    for (const node of nats?.nodes ?? []) {
+      services[node.serverName === undefined ? 'nats' : `nats-${node.serverName}`] = { pid: node.pid, adminUrl: node.monitorUrl ?? '' };
+    }
     for (const [i, p] of planned.entries()) {
-      services[p.spec.name] = { pid: running[i]?.pid ?? 0, adminUrl: `http://127.0.0.1:${p.adminPort}` };
+      services[p.name] = { pid: running[i]?.pid ?? 0, adminUrl: `http://127.0.0.1:${p.adminPort}` };
     }
     const ctx: UpContext = {
       natsUrl,
@@ -179,40 +204,53 @@ export async function runUp(opts: UpOptions): Promise<number> {
   };
 
   const run = async (): Promise<UpFailure | undefined> => {
+    const counts = checkCounts(replicas, natsCluster);
+    if (E.isLeft(counts)) return counts.left;
     const entries = findEntries(specs);
     if (E.isLeft(entries)) return entries.left;
     const notRunning = checkNotRunning(cwd);
     if (E.isLeft(notRunning)) return notRunning.left;
 
-    const storeDir = join(cwd, '.jetmesh', 'nats');
     let natsUrl = env[NATS_URL_ENV];
-    let natsRow: StatusRow;
+    let natsRows: StatusRow[];
     if (natsUrl !== undefined && natsUrl !== '') {
-      natsRow = { service: 'nats', listensOn: `${natsUrl}  (external, from ${NATS_URL_ENV})`, admin: '-' };
+      if (natsCluster > 0) return new UpFailure(`--nats-cluster starts its own NATS cluster: unset ${NATS_URL_ENV} (${natsUrl}) or drop --nats-cluster`);
+      natsRows = [{ service: 'nats', listensOn: `${natsUrl}  (external, from ${NATS_URL_ENV})`, admin: '-' }];
     } else {
-      const bin = findNatsServerBinary(env);
-      if (bin === undefined) return new UpFailure(NATS_NOT_FOUND);
+      const binary = findNatsServerBinary(env);
+      if (binary === undefined) return new UpFailure(NATS_NOT_FOUND);
       natsUsers = createLocalNatsUsers(cwd);
-      const started = await startNatsServer(bin, storeDir, stopRequested.signal, natsUsers.server);
+      const started = await startLocalNats({ binary, contextDir: join(cwd, CONTEXT_DIR), clusterSize: natsCluster, users: natsUsers.server });
       if (E.isLeft(started)) return stopRequested.signal.aborted ? undefined : new UpFailure(started.left);
       nats = started.right;
       if (stopRequested.signal.aborted) return undefined;
-      natsUrl = nats.url;
-      const server = nats;
-      void server.exited.then((how) => {
-        if (!stopRequested.signal.aborted) failWith(new UpFailure(`nats-server exited with ${how}; its last output:\n${server.tail.report()}`));
+      natsUrl = nats.urls;
+      void nats.exited.then(({ node, how }) => {
+        const which = node.serverName === undefined ? 'nats-server' : `nats-server ${node.serverName}`;
+        if (!stopRequested.signal.aborted) failWith(new UpFailure(`${which} exited with ${how}; its last output:\n${node.output()}`));
       });
-      natsRow = { service: 'nats', listensOn: `${natsUrl}  (store ${relative(cwd, storeDir)})`, admin: nats.monitorUrl };
+      natsRows = nats.rows(cwd);
     }
 
     const planned: PlannedService[] = [];
+    const taken = new Set<number>();
+    // freePort() answers what is free now; two picks before anything binds may coincide.
+    const distinct = async (port: number): Promise<number> => {
+      let chosen = port;
+      while (taken.has(chosen)) chosen = await freePort();
+      taken.add(chosen);
+      return chosen;
+    };
     for (const [i, spec] of specs.entries()) {
-      const port = await choosePort(spec, env, say);
-      if (E.isLeft(port)) return port.left;
-      planned.push({ spec, entryPath: entries.right[i]!, port: port.right, adminPort: await freePort() });
+      for (let replica = 0; replica < replicas; replica++) {
+        const port = await chooseReplicaPort(spec, replica, env, say);
+        if (E.isLeft(port)) return port.left;
+        const name = replicas === 1 ? spec.name : `${spec.name}-${replica + 1}`;
+        planned.push({ spec, name, replica, entryPath: entries.right[i]!, port: await distinct(port.right), adminPort: await distinct(await freePort()) });
+      }
     }
 
-    const nameWidth = Math.max(...specs.map((s) => s.name.length));
+    const nameWidth = Math.max(...planned.map((p) => p.name.length));
     const resolvedNatsUrl = natsUrl;
     for (const p of planned) {
       const service = new SupervisedService({
@@ -224,9 +262,12 @@ export async function runUp(opts: UpOptions): Promise<number> {
           ...(natsUsers !== undefined && p.spec.natsUser !== undefined ? natsUsers.envFor(p.spec.natsUser) : {}),
           [ADMIN_PORT_ENV]: String(p.adminPort),
           [p.spec.portEnv]: String(p.port),
+          ...(natsCluster > 0 ? { [STREAM_REPLICAS_ENV]: String(natsCluster) } : {}),
+          ...(p.spec.replicaEnv === undefined ? {} : { [p.spec.replicaEnv]: p.name }),
           ...addressVariables(p.spec, planned),
         },
-        prefix: `${p.spec.name.padEnd(nameWidth)} | `,
+        name: p.name,
+        prefix: `${p.name.padEnd(nameWidth)} | `,
         stdout,
         stderr,
         policy,
@@ -244,7 +285,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       const result = await waitUntilReady(`http://127.0.0.1:${p.adminPort}/readyz`, readyTimeoutMs, readiness.signal);
       if (result.ready || readiness.signal.aborted) return undefined;
       return new UpFailure(
-        `${p.spec.name} not ready after ${formatDelay(readyTimeoutMs)} (last /readyz: ${result.last}); its last output:\n${running[i]!.tail.report()}`,
+        `${p.name} not ready after ${formatDelay(readyTimeoutMs)} (last /readyz: ${result.last}); its last output:\n${running[i]!.tail.report()}`,
       );
     });
     const startup = await Promise.race([
@@ -274,9 +315,9 @@ export async function runUp(opts: UpOptions): Promise<number> {
       }
     }
     const rows: StatusRow[] = [
-      natsRow,
+      ...natsRows,
       ...planned.map((p) => ({
-        service: p.spec.name,
+        service: p.name,
         listensOn: `127.0.0.1:${p.port} (${p.spec.serves})`,
         admin: `http://127.0.0.1:${p.adminPort}`,
       })),

@@ -6,6 +6,8 @@ import { hasExited, stopChild } from './stop-child.js';
 
 export interface SupervisedServiceOptions {
   readonly spec: ServiceSpec;
+  /** The replica's name in messages (galley-2); default the service's. */
+  readonly name?: string;
   readonly entryPath: string;
   readonly env: NodeJS.ProcessEnv;
   readonly prefix: string;
@@ -31,7 +33,7 @@ export class SupervisedService {
   }
 
   get name(): string {
-    return this.opts.spec.name;
+    return this.opts.name ?? this.opts.spec.name;
   }
 
   get pid(): number | undefined {
