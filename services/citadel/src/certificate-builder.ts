@@ -22,6 +22,7 @@ import {
   utf8String,
 } from './der.js';
 import { Oid } from './oids.js';
+import { ipAddressOctets } from './ip-address.js';
 
 /*
  * X.509 v3 certificates as DER, pure: serial numbers and times come from the
@@ -77,18 +78,6 @@ export function subjectKeyIdentifier(subjectPublicKeyInfo: Buffer): Buffer {
   if (key === undefined) throw new RangeError('subjectPublicKeyInfo without a key');
   return createHash('sha1').update(readBitString(key).bytes).digest();
 }
-
-function ipOctets(text: string): Buffer {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return Buffer.from(text.split('.').map(Number));
-  const [head = '', tail] = text.split('::');
-  const groups = (s: string): string[] => (s === '' ? [] : s.split(':'));
-  const front = groups(head);
-  const back = tail === undefined ? [] : groups(tail);
-  const all = tail === undefined ? front : [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back];
-  if (all.length !== 8 || !all.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) throw new RangeError(`not an IP address: ${text}`);
-  return Buffer.from(all.map((g) => g.padStart(4, '0')).join(''), 'hex');
-}
-
 
 // digitalSignature (bit 0) + keyEncipherment (bit 2): 1010 0000, 5 unused bits.
 const leafKeyUsage = extension(Oid.keyUsage, true, bitString(Buffer.from([0xa0]), 5));
@@ -178,7 +167,7 @@ function encodedNames(names: SubjectNames): EncodedName[] {
   for (const uri of names.uris) out.push({ tag: contextTag(6, false), text: uri, size: Buffer.byteLength(uri, 'latin1') });
   for (const dns of names.dnsNames ?? []) out.push({ tag: contextTag(2, false), text: dns, size: Buffer.byteLength(dns, 'latin1') });
   for (const ip of names.ipAddresses ?? []) {
-    const octets = ipOctets(ip);
+    const octets = ipAddressOctets(ip);
     out.push({ tag: contextTag(7, false), octets, size: octets.length });
   }
   return out;

@@ -17,6 +17,7 @@ import {
   type DerNode,
 } from './der.js';
 import { Oid, oidName } from './oids.js';
+import { ipAddressText } from './ip-address.js';
 
 /** A CSR's public key, as far as policy cares. */
 export type RequestKey =
@@ -143,12 +144,6 @@ function inspectKey(spki: Buffer, algorithm: string, parameters: DerNode | undef
 
 const emptyNames: RequestedNames = { uris: [], dnsNames: [], ipAddresses: [], emails: [], others: 0 };
 
-function ipText(bytes: Buffer): string {
-  if (bytes.length === 4) return [...bytes].join('.');
-  if (bytes.length === 16) return (bytes.toString('hex').match(/.{4}/g) ?? []).join(':');
-  return `<${bytes.length} bytes>`;
-}
-
 function readGeneralNames(extensionValue: Buffer): RequestedNames {
   const uris: string[] = [];
   const dnsNames: string[] = [];
@@ -159,7 +154,7 @@ function readGeneralNames(extensionValue: Buffer): RequestedNames {
     const text = content(name).toString('latin1');
     if (name.tag === contextTag(6, false)) uris.push(text);
     else if (name.tag === contextTag(2, false)) dnsNames.push(text);
-    else if (name.tag === contextTag(7, false)) ipAddresses.push(ipText(content(name)));
+    else if (name.tag === contextTag(7, false)) ipAddresses.push(ipAddressText(content(name)));
     else if (name.tag === contextTag(1, false)) emails.push(text);
     else others++;
   }

@@ -2,6 +2,7 @@ import { createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { toPem } from './certificate-builder.js';
 import { bitString, boolean, derNull, implicitPrimitive, octetString, oid, sequence, set, smallInteger, utf8String, contextTag, tlv } from './der.js';
 import { Oid } from './oids.js';
+import { ipAddressOctets } from './ip-address.js';
 
 /**
  * PKCS#10 requests, as a workload agent sends them: the key pair's public
@@ -14,7 +15,7 @@ export interface CsrOptions {
   readonly publicKey?: KeyObject;
   readonly uris?: readonly string[];
   readonly dnsNames?: readonly string[];
-  /** IPv4 dotted text. */
+  /** IPv4 or IPv6 text. */
   readonly ipAddresses?: readonly string[];
   readonly emails?: readonly string[];
   /** basicConstraints CA:true. */
@@ -39,7 +40,7 @@ export function buildCertificateRequest(opts: CsrOptions): string {
   const names = [
     ...(opts.uris ?? []).map((u) => implicitPrimitive(6, Buffer.from(u, 'latin1'))),
     ...(opts.dnsNames ?? []).map((d) => implicitPrimitive(2, Buffer.from(d, 'latin1'))),
-    ...(opts.ipAddresses ?? []).map((ip) => implicitPrimitive(7, Buffer.from(ip.split('.').map(Number)))),
+    ...(opts.ipAddresses ?? []).map((ip) => implicitPrimitive(7, ipAddressOctets(ip))),
     ...(opts.emails ?? []).map((e) => implicitPrimitive(1, Buffer.from(e, 'latin1'))),
   ];
   const extensions = [

@@ -1,6 +1,7 @@
 import { MeshPorts, textCodec, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, optionalEnvVar, port, positiveInt, type ConfigOf } from '@jetmesh/runtime';
 import { caKeyAlgorithms, type CaKeyAlgorithm } from './ca-key.js';
 import { trustDomainReason } from '@jetmesh/model';
+import { isIpAddress } from './ip-address.js';
 
 export const CITADEL_DEFAULT_PORT = MeshPorts.citadelCa;
 
@@ -15,13 +16,17 @@ const caKeyAlgorithm = textCodec<CaKeyAlgorithm>(
 
 const trustDomain = textCodec('trustDomain', (text) => (trustDomainReason(text) === undefined ? text : undefined), 'must be 1-255 of a-z 0-9 . - _');
 
+/** A DNS name or an IP address; digits-and-dots or colons that are not a valid IP (`999.1.1.1`) are neither. */
+const isServerName = (name: string): boolean =>
+  isIpAddress(name) || (/^[A-Za-z0-9.-]+$/.test(name) && !/^[0-9.]+$/.test(name));
+
 const nameList = textCodec(
   'nameList',
   (text) => {
     const names = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
-    return names.length > 0 && names.every((n) => /^[A-Za-z0-9.:-]+$/.test(n)) ? names : undefined;
+    return names.length > 0 && names.every(isServerName) ? names : undefined;
   },
-  'must be a comma-separated list of DNS names and IP addresses',
+  'must be a comma-separated list of DNS names and IP addresses (IPv4 dotted quad, IPv6 text)',
 );
 
 /** Citadel's whole configuration, read once from the environment by main. */

@@ -4,6 +4,7 @@ import type { AuthorityKeeper, AuthorityView } from './authority-keeper.js';
 import { issueCertificate } from './csr-signer.js';
 import { spiffeId } from '@jetmesh/model';
 import type { TlsIdentityProvider } from './tls-identity.js';
+import { isIpAddress } from './ip-address.js';
 
 export interface ServerIdentityOptions {
   readonly trustDomain: string;
@@ -14,8 +15,6 @@ export interface ServerIdentityOptions {
 
 /** Citadel's own workload identity, in the namespace it is deployed to by convention. */
 export const CITADEL_IDENTITY = { namespace: 'jetmesh-system', serviceAccount: 'citadel' } as const;
-
-const isIpAddress = (name: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.includes(':');
 
 /** A failed renewal (which only a bug can cause) is retried after this long. */
 const RETRY_MS = 5_000;
