@@ -48,3 +48,17 @@ test('unified-diff: one changed weight shows as one hunk with three lines of con
 test('unified-diff: a resource that does not exist yet is all additions', () => {
   assert.deepEqual(unifiedHunks('', 'kind: X\nspec: {}\n'), ['@@ -0,0 +1,2 @@', '+kind: X', '+spec: {}']);
 });
+
+test('unified-diff: a 6,000-line resource with a change every 100 lines gives 60 hunks of seven lines each', () => {
+  const lines = Array.from({ length: 6_000 }, (_, i) => `  - weight: ${i}`);
+  const before = `${lines.join('\n')}\n`;
+  const changed = (i: number): boolean => i % 100 === 50;
+  const after = `${lines.map((l, i) => (changed(i) ? `${l} # changed` : l)).join('\n')}\n`;
+  const hunks = unifiedHunks(before, after);
+  const headers = hunks.filter((l) => l.startsWith('@@'));
+  assert.equal(headers.length, 60);
+  // Line 51 (index 50) changed: context starts at line 48, seven lines on each side.
+  assert.deepEqual(headers.slice(0, 2), ['@@ -48,7 +48,7 @@', '@@ -148,7 +148,7 @@']);
+  assert.equal(hunks.length, 60 * 9);
+  assert.equal(applyHunks(before, hunks), after);
+});
