@@ -46,6 +46,8 @@ export const TelemetryEnv = {
   otlpUrl: optionalEnvVar('JETMESH_TELEMETRY_OTLP_URL', otlpTracesUrl),
   /** One export to the collector, its retries included. */
   otlpTimeoutMs: envVar('JETMESH_TELEMETRY_OTLP_TIMEOUT', durationMs, 10_000),
+  /** Spans waiting for the collector at most; past it new spans are dropped and counted (queue_full), so a slow collector costs bounded memory. */
+  otlpMaxQueued: envVar('JETMESH_TELEMETRY_OTLP_MAX_QUEUE', positiveInt, 20_000),
 };
 
 export type TelemetryConfig = ConfigOf<typeof TelemetryEnv>;

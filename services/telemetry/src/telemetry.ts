@@ -23,6 +23,8 @@ export interface TelemetryOptions extends FoldOptions {
   readonly otlpTimeoutMs?: number;
   /** How often queued spans are exported; default 1 s. */
   readonly otlpIntervalMs?: number;
+  /** Spans waiting for the collector at most; default 20,000. */
+  readonly otlpMaxQueued?: number;
   readonly now?: () => number;
 }
 
@@ -105,6 +107,7 @@ function spanExportOptions(url: string, opts: TelemetryOptions, metrics: Telemet
     url,
     timeoutMs: opts.otlpTimeoutMs ?? 10_000,
     ...(opts.otlpIntervalMs !== undefined ? { intervalMs: opts.otlpIntervalMs } : {}),
+    ...(opts.otlpMaxQueued !== undefined ? { maxQueued: opts.otlpMaxQueued } : {}),
     counters: { exported: (n) => metrics.spansExported.inc(n), failed: (reason, n) => metrics.spanExportFailures.inc({ reason }, n) },
     log,
   };
