@@ -56,6 +56,8 @@ const hostsOfResource = (stored: StoredResource, index: MeshIndex): string[] => 
   const ns = r.metadata.namespace;
   switch (r.kind) {
     case 'VirtualService':
+      // Its own hosts, and those of the routes that delegate to it (or name it, when it is no delegate).
+      return [...(r.spec.hosts ?? []).map((h) => fqdn(h, ns)), ...(index.delegatingHosts.get(`${ns}/${r.metadata.name}`) ?? [])];
     case 'ServiceEntry':
       return r.spec.hosts.map((h) => fqdn(h, ns));
     case 'DestinationRule':

@@ -237,7 +237,7 @@ const gatewaySnapshot = (mesh: MeshIndex, index: PolicyIndex, gw: Gateway, warni
   (index.virtualServicesByGateway.get(key) ?? []).forEach((vs, order) => {
     const vsNamespace = vs.metadata.namespace;
     const portsByHost = new Map<string, Set<number>>();
-    for (const h of vs.spec.hosts.map((x) => fqdn(x, vsNamespace))) {
+    for (const h of (vs.spec.hosts ?? []).map((x) => fqdn(x, vsNamespace))) {
       for (const server of httpServers) {
         for (const sh of server.hosts) {
           if (!admits(sh, gatewayNamespace, vsNamespace) || !hostsOverlap(h, sh.host)) continue;

@@ -5,6 +5,7 @@ import { type DestinationRule, type ServiceEntry, type VirtualService, type Work
 import type { Subset, TrafficPolicy } from './resources/destination-rule.js';
 import { boundToMesh, type HTTPMatchRequest, type HTTPRoute } from './resources/virtual-service.js';
 import type { WorkloadEntrySpec } from './resources/workload-entry.js';
+import { delegatedRoutes, delegatesNamedBy, type VirtualServiceLookup } from './virtual-service-delegation.js';
 import type { EffectiveTrafficPolicy, Endpoint, MirrorDestination, RouteMatch, RouteRule, RoutingSnapshot, ServicePortInfo, WeightedDestination } from './routing-snapshot.js';
 
 /*
@@ -32,6 +33,10 @@ export interface Workload {
 export interface MeshIndex {
   readonly services: ReadonlyMap<string, Service>;
   readonly virtualServices: ReadonlyMap<string, VirtualService>;
+  /** Every VirtualService by namespace and name: how delegating routes find their delegate. */
+  readonly virtualServiceNamed: VirtualServiceLookup;
+  /** Delegate (`namespace/name`) → hosts of the mesh routes that delegate to it. */
+  readonly delegatingHosts: ReadonlyMap<string, readonly string[]>;
   readonly destinationRules: ReadonlyMap<string, DestinationRule>;
   /** Workloads by `namespace \0 label=value`: a selector reads one posting list, not every workload. */
   readonly workloadsByLabel: ReadonlyMap<string, readonly Workload[]>;
@@ -108,11 +113,18 @@ export const buildIndex = (state: MeshState): MeshIndex => {
     }
   }
   const virtualServices = new Map<string, VirtualService>();
+  const delegatingHosts = new Map<string, string[]>();
   for (const { resource: vs } of ofKind(state, 'VirtualService') as Array<{ resource: VirtualService }>) {
     // A VirtualService bound only to gateways shapes those gateways' routes, not sidecars'.
     if (!boundToMesh(vs.spec.gateways)) continue;
-    for (const h of vs.spec.hosts) claim(virtualServices, fqdn(h, vs.metadata.namespace), vs, `VirtualService ${nsName(vs)}`);
+    const hosts = (vs.spec.hosts ?? []).map((h) => fqdn(h, vs.metadata.namespace));
+    for (const h of hosts) claim(virtualServices, h, vs, `VirtualService ${nsName(vs)}`);
+    for (const d of delegatesNamedBy(vs)) delegatingHosts.set(d, [...(delegatingHosts.get(d) ?? []), ...hosts]);
   }
+  const virtualServiceNamed: VirtualServiceLookup = (namespace, name) => {
+    const stored = state.resources.get(resourceKey({ kind: 'VirtualService', namespace, name }));
+    return stored?.resource.kind === 'VirtualService' ? stored.resource : undefined;
+  };
   const destinationRules = new Map<string, DestinationRule>();
   for (const { resource: dr } of ofKind(state, 'DestinationRule') as Array<{ resource: DestinationRule }>) {
     claim(destinationRules, fqdn(dr.spec.host, dr.metadata.namespace), dr, `DestinationRule ${nsName(dr)}`);
@@ -127,7 +139,7 @@ export const buildIndex = (state: MeshState): MeshIndex => {
       .sort((a, b) => a.registrySeq - b.registrySeq)
       .map((w) => ({ namespace: w.namespace, id: `registry ${w.namespace}/${w.name}`, spec: w.workload })),
   ];
-  return { services, virtualServices, destinationRules, workloadsByLabel: indexWorkloads(workloads), shadowed, endpointCache: new Map() };
+  return { services, virtualServices, virtualServiceNamed, delegatingHosts, destinationRules, workloadsByLabel: indexWorkloads(workloads), shadowed, endpointCache: new Map() };
 };
 
 export const matchesLabels = (labels: Readonly<Record<string, string>> | undefined, selector: Readonly<Record<string, string>>): boolean =>
@@ -334,9 +346,12 @@ export const routeRule = (index: MeshIndex, vs: VirtualService, http: HTTPRoute,
   };
 };
 
-/** The route table of a VirtualService for `context`: its HTTP routes whose matches apply there. */
+/**
+ * The route table of a VirtualService for `context`: its HTTP routes whose matches apply there,
+ * delegating routes replaced by their delegates' routes.
+ */
 export const routeRules = (index: MeshIndex, vs: VirtualService, warnings: string[], context: RouteContext = MESH_CONTEXT): RouteRule[] =>
-  (vs.spec.http ?? []).flatMap((h) => {
+  delegatedRoutes(index.virtualServiceNamed, vs, warnings).flatMap((h) => {
     const rule = routeRule(index, vs, h, warnings, context);
     return rule === undefined ? [] : [rule];
   });

@@ -180,11 +180,14 @@ const routeTarget = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> =>
     ]),
   );
 
-export const httpRoute = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> =>
+/** A root route handing its traffic to a delegate VirtualService (by name, maybe in another namespace). */
+const delegateTarget = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> => rec({ delegate: rec({ name: v.name, namespace: v.namespace }, ['name']) }, ['delegate']);
+
+export const httpRoute = (v: Vocabulary, delegating = true): fc.Arbitrary<Record<string, unknown>> =>
   fc
     .tuple(
       rec({ name: token, match: fc.array(matchRequest(v), { maxLength: 2 }), timeout: duration, retries, fault, headers }, []),
-      routeTarget(v),
+      delegating ? fc.oneof({ arbitrary: routeTarget(v), weight: 4 }, { arbitrary: delegateTarget(v), weight: 1 }) : routeTarget(v),
     )
     // A redirect or direct response ends the request: Istio refuses a fault beside them.
     .map(([common, target]) => {
@@ -221,7 +224,7 @@ const metadata = (v: Vocabulary) =>
 const document = (kind: ResourceKind, v: Vocabulary, spec: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<IstioDocument> =>
   fc.record({ apiVersion, kind: fc.constant(kind), metadata: metadata(v), spec }, { noNullPrototype: true });
 
-export const virtualServiceSpec = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> =>
+const rootVirtualServiceSpec = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> =>
   rec(
     {
       hosts: fc.uniqueArray(v.host, { minLength: 1, maxLength: 3 }).map(withoutOverlaps),
@@ -231,6 +234,13 @@ export const virtualServiceSpec = (v: Vocabulary): fc.Arbitrary<Record<string, u
     },
     ['hosts', 'http'],
   );
+
+/** A delegate: no hosts, HTTP routes only, none delegating further. */
+const delegateVirtualServiceSpec = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> =>
+  rec({ http: fc.array(httpRoute(v, false), { minLength: 1, maxLength: 3 }), exportTo: fc.constantFrom(['.'], ['*']) }, ['http']);
+
+export const virtualServiceSpec = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> =>
+  fc.oneof({ arbitrary: rootVirtualServiceSpec(v), weight: 4 }, { arbitrary: delegateVirtualServiceSpec(v), weight: 1 });
 
 const loadBalancer = fc.oneof(
   rec({ simple: fc.constantFrom('UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST') }, ['simple']),

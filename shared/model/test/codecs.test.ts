@@ -191,8 +191,19 @@ const badInputs: readonly BadInput[] = [
   },
 
   // VirtualService.
-  { name: 'VirtualService without hosts', doc: vs({ http: [{ route: [to()] }] }), lines: ['spec.hosts: required'] },
-  { name: 'VirtualService with an empty host list', doc: vs({ hosts: [], http: [{ route: [to()] }] }), lines: ['spec.hosts: must not be empty'] },
+  {
+    name: 'delegate VirtualService (no hosts) naming gateways and TCP routes',
+    doc: vs({ gateways: ['ingress'], http: [{ route: [to()] }], tcp: [{ route: [to()] }] }),
+    lines: [
+      'spec.gateways: must not be set: a VirtualService without hosts is a delegate; the root VirtualService names the gateways',
+      'spec.tcp: must not be set: a VirtualService without hosts is a delegate, and delegates carry HTTP routes only',
+    ],
+  },
+  {
+    name: 'delegate VirtualService (empty host list) that delegates again',
+    doc: vs({ hosts: [], http: [{ delegate: { name: 'further' } }] }),
+    lines: ['spec.http[0].delegate: must not be set: a VirtualService without hosts is a delegate, and a delegate cannot delegate again'],
+  },
   { name: 'VirtualService without any route kind', doc: vs({ hosts: ['reviews'] }), lines: ['spec: must set at least one of http, tcp, tls'] },
   { name: 'VirtualService with an unknown field', doc: vs({ hosts: ['reviews'], http: [{ route: [to()] }], foo: 1 }), lines: ['spec.foo: unknown field'] },
   { name: 'VirtualService listing a host twice', doc: vs({ hosts: ['reviews', 'reviews'], http: [{ route: [to()] }] }), lines: ['spec.hosts[1]: duplicate host "reviews"'] },

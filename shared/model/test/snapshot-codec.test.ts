@@ -32,7 +32,7 @@ const aimed = (d: IstioDocument): IstioDocument => {
 };
 const extraDoc = fc.oneof(
   fc.oneof(gatewayDoc, peerAuthenticationDoc, authorizationPolicyDoc).map(aimed),
-  fc.tuple(virtualServiceDoc(mesh), fc.constantFrom(['gw'], ['istio-system/gw', 'mesh'], ['prod/gw'])).map(([d, gateways]) => ({ ...d, spec: { ...d.spec, gateways } })),
+  fc.tuple(virtualServiceDoc(mesh), fc.constantFrom(['gw'], ['istio-system/gw', 'mesh'], ['prod/gw'])).map(([d, gateways]) => (d.spec.hosts === undefined ? d : { ...d, spec: { ...d.spec, gateways } })),
 );
 
 /** Any state of the routing arbitraries, then gateways, policies and gateway-bound VirtualServices on top. */

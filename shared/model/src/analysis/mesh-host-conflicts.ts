@@ -9,7 +9,7 @@ export const analyzeMeshHostConflicts = (view: MeshView): Diagnostic[] => {
   const byHost = new Map<string, VirtualService[]>();
   for (const vs of view.ofKind('VirtualService')) {
     if (!boundToMesh(vs.spec.gateways)) continue;
-    for (const h of new Set(vs.spec.hosts.map((x) => fqdn(x, vs.metadata.namespace)))) byHost.set(h, [...(byHost.get(h) ?? []), vs]);
+    for (const h of new Set((vs.spec.hosts ?? []).map((x) => fqdn(x, vs.metadata.namespace)))) byHost.set(h, [...(byHost.get(h) ?? []), vs]);
   }
   const focused = new Set(view.focused('VirtualService'));
   const out: Diagnostic[] = [];

@@ -218,7 +218,8 @@ const CorsPolicy = struct('CorsPolicy', {}, {
   unmatchedPreflights: enumOf('UnmatchedPreflights', ['UNSPECIFIED', 'FORWARD', 'IGNORE'] as const),
 });
 
-const Delegate = struct('Delegate', { name: str }, { namespace: dnsLabel });
+// Istio resolves the namespace as given (empty: the root's); a name no namespace has simply matches nothing.
+const Delegate = struct('Delegate', { name: str }, { namespace: str });
 
 const authorityCount = (r: { rewrite?: { authority?: string }; headers?: Headers }): number =>
   (r.rewrite?.authority !== undefined ? 1 : 0) +
@@ -298,22 +299,43 @@ export type TLSRoute = t.TypeOf<typeof TLSRoute>;
 
 export { hostsOverlap };
 
+/**
+ * A VirtualService without hosts is a delegate: it serves only the HTTP routes of the root
+ * VirtualServices that delegate to it, so it names no gateways, no TCP/TLS routes and does not
+ * delegate further (Istio's rules).
+ */
+export const isDelegate = (spec: { readonly hosts?: readonly string[] | undefined }): boolean => spec.hosts === undefined || spec.hosts.length === 0;
+
+const delegateProblems = (s: { gateways?: readonly string[]; tcp?: readonly unknown[]; tls?: readonly unknown[]; http?: ReadonlyArray<{ delegate?: unknown }> }): Problems => {
+  const problems: Problems = [];
+  const why = 'a VirtualService without hosts is a delegate';
+  if (s.gateways !== undefined && s.gateways.length > 0) problems.push({ path: 'gateways', reason: `must not be set: ${why}; the root VirtualService names the gateways` });
+  if (s.tcp !== undefined && s.tcp.length > 0) problems.push({ path: 'tcp', reason: `must not be set: ${why}, and delegates carry HTTP routes only` });
+  if (s.tls !== undefined && s.tls.length > 0) problems.push({ path: 'tls', reason: `must not be set: ${why}, and delegates carry HTTP routes only` });
+  s.http?.forEach((r, i) => {
+    if (r.delegate !== undefined) problems.push({ path: `http[${i}].delegate`, reason: `must not be set: ${why}, and a delegate cannot delegate again` });
+  });
+  return problems;
+};
+
 /** A VirtualService applies to sidecars unless every gateway it names is a real gateway. */
 export const boundToMesh = (gateways: readonly string[] | undefined): boolean => gateways === undefined || gateways.length === 0 || gateways.includes('mesh');
 
 export const VirtualServiceSpec = struct(
   'VirtualServiceSpec',
-  { hosts: list(routeHost, { minItems: 1 }) },
-  { gateways: list(gatewayName), http: list(HTTPRoute), tcp: list(TCPRoute), tls: list(TLSRoute), exportTo },
+  {},
+  { hosts: list(routeHost), gateways: list(gatewayName), http: list(HTTPRoute), tcp: list(TCPRoute), tls: list(TLSRoute), exportTo },
   {
     check: (s) => {
       const problems: Problems = [];
       if (s.http === undefined && s.tcp === undefined && s.tls === undefined) {
         problems.push({ path: '', reason: 'must set at least one of http, tcp, tls' });
       }
+      if (isDelegate(s)) problems.push(...delegateProblems(s));
+      const hosts = s.hosts ?? [];
       const mesh = boundToMesh(s.gateways);
-      const earlier = earlierHosts(s.hosts, (h) => isIP(h) === 0);
-      s.hosts.forEach((h, i) => {
+      const earlier = earlierHosts(hosts, (h) => isIP(h) === 0);
+      hosts.forEach((h, i) => {
         if (h === '*' && mesh) problems.push({ path: `hosts[${i}]`, reason: '"*" is not allowed for VirtualServices bound to the mesh' });
         const found = earlier[i];
         if (found?.kind === 'duplicate') problems.push({ path: `hosts[${i}]`, reason: `duplicate host "${h}"` });
@@ -328,7 +350,7 @@ export const VirtualServiceSpec = struct(
           ),
         );
       }
-      const covered = coveredByHosts(s.hosts);
+      const covered = coveredByHosts(hosts);
       s.tls?.forEach((r, i) =>
         r.match.forEach((m, j) =>
           m.sniHosts.forEach((sni, k) => {
