@@ -118,7 +118,9 @@ const startRawSubscriber = async (nats: NatsServerHandle): Promise<Consumer> => 
 const startTelemetry = async (nats: NatsServerHandle): Promise<Consumer & { metricsUrl: string }> => {
   const [adminPort, metricsPort] = [await freePort(), await freePort()];
   const env = { JETMESH_NATS_URL: nats.url, JETMESH_ADMIN_PORT: String(adminPort), JETMESH_TELEMETRY_PORT: String(metricsPort), JETMESH_LOG_LEVEL: 'warn', JETMESH_TELEMETRY_REPLICA: 'bench' };
-  const child = launchProcess(process.execPath, [telemetryEntry], { name: 'bench telemetry', env });
+  // BENCH_TELEMETRY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the replica (NODE_OPTIONS may not carry --cpu-prof).
+  const nodeArgs = (process.env.BENCH_TELEMETRY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = launchProcess(process.execPath, [...nodeArgs, telemetryEntry], { name: 'bench telemetry', env });
   await waitForHttp(`http://127.0.0.1:${adminPort}/readyz`, { timeoutMs: 15_000 });
   return { child, metricsUrl: `http://127.0.0.1:${metricsPort}` };
 };
