@@ -1,4 +1,5 @@
 import { status, type StatusObject } from '@grpc/grpc-js';
+import { isBusUnavailable } from '@jetmesh/bus';
 import { type CaRejection, formatRejection, statusOfRejections, type RejectionStatus } from './ca-rejection.js';
 
 const codes: Record<RejectionStatus, status> = {
@@ -13,15 +14,9 @@ export function statusOfRejection(rejections: readonly CaRejection[]): Partial<S
   return { code: codes[statusOfRejections(rejections)], details: rejections.map(formatRejection).join('\n') };
 }
 
-// Errors of @nats-io (and the bus) that mean "NATS is not there".
-const unavailableNames = new Set(['TimeoutError', 'ClosedConnectionError', 'DrainingConnectionError', 'ConnectionError', 'NoRespondersError', 'RequestError', 'BusUnavailableError']);
-
-export const isUnavailable = (err: unknown): boolean =>
-  err instanceof Error && (unavailableNames.has(err.name) || (err as { code?: unknown }).code === 'UNAVAILABLE');
-
 /** An exception as a status: lost NATS is UNAVAILABLE (nothing is issued unrecorded), anything else a bug. */
 export function statusOfException(err: unknown, what: string): Partial<StatusObject> {
-  if (isUnavailable(err)) {
+  if (isBusUnavailable(err)) {
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err);
     return { code: status.UNAVAILABLE, details: `audit log unavailable, ${what}: ${message}` };
   }

@@ -1,4 +1,5 @@
 import { status, type StatusObject } from '@grpc/grpc-js';
+import { isBusUnavailable } from '@jetmesh/bus';
 import { formatInvalid, type Invalid } from '@jetmesh/model';
 import { errorDetails, invalidArgument } from '@jetmesh/rpc';
 
@@ -23,24 +24,9 @@ export function statusOfProblems(problems: readonly Invalid[]): Partial<StatusOb
 // eslint-disable-next-line no-control-regex
 const oneLine = (line: string): string => line.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 
-// Errors of @nats-io and of our own projection that mean "the bus is not there".
-const unavailableNames = new Set([
-  'TimeoutError',
-  'ClosedConnectionError',
-  'DrainingConnectionError',
-  'ConnectionError',
-  'NoRespondersError',
-  'RequestError',
-  'JetStreamNotEnabled',
-  'ConfigStateLagError',
-]);
-
-const isUnavailable = (err: unknown): boolean =>
-  err instanceof Error && (unavailableNames.has(err.name) || (err as { code?: unknown }).code === 'UNAVAILABLE');
-
 /** The status for an exception: lost NATS is UNAVAILABLE, anything else is a bug. One line, never a stack. */
 export function statusOfException(err: unknown): Partial<StatusObject> {
-  if (isUnavailable(err)) {
+  if (isBusUnavailable(err)) {
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err);
     return { code: status.UNAVAILABLE, details: `configuration store unavailable: ${message}` };
   }

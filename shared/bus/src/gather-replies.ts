@@ -1,4 +1,5 @@
 import { isLeft, type Either } from 'fp-ts/lib/Either.js';
+import { isNoResponders } from './bus-unavailable.js';
 import type { Bus } from './connect.js';
 
 /** What every responder answered: the replies that decoded, and why each other one was ignored. */
@@ -35,7 +36,7 @@ export async function gatherReplies<T>(
     }
   } catch (e) {
     // The server says so at once when nobody subscribed, instead of letting the timer run.
-    if (!/no responders/i.test((e as Error).message)) throw e;
+    if (!isNoResponders(e)) throw e;
   }
   return { replies, invalid };
 }

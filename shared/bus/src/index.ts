@@ -1,6 +1,7 @@
 export type { BusLogger } from './bus-logger.js';
 export { Buckets, bucketStream, Limits, Streams, Subjects, nameFromSubjectToken, parseRegistrySubject, subjectToken } from './names.js';
 export { BusPermissionError, BusUnavailableError, connectBus } from './connect.js';
+export { isBusUnavailable, isNoResponders, isRequestTimeout } from './bus-unavailable.js';
 export type { Bus, ConnectOptions } from './connect.js';
 export { provisionMesh, StreamReplicasError } from './provision.js';
 export { DEFAULT_READY_TIMEOUT_MS, isJetStreamElecting, JetStreamNotReadyError, startDeadline, untilJetStreamReady, waitForStreamLeaders } from './jetstream-ready.js';

@@ -65,6 +65,8 @@ const electionCodes: ReadonlySet<number> = new Set([
 
 /** A replicated stream answered, but without a leader: it cannot take writes or new consumers yet. */
 export class StreamLeaderlessError extends Error {
+  readonly code = 'UNAVAILABLE';
+
   constructor(readonly stream: string) {
     super(`stream ${stream} has no leader yet`);
     this.name = 'StreamLeaderlessError';

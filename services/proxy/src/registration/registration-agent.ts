@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Subjects, type Bus } from '@jetmesh/bus';
+import { isNoResponders, isRequestTimeout, Subjects, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import {
   decodeRegistrationReply,
@@ -65,9 +65,8 @@ const REREGISTER_ON = new Set<RegistrationRefusal['code']>(['NOT_FOUND', 'ALREAD
 type Outcome = { readonly kind: 'reply'; readonly reply: RegistrationReply } | { readonly kind: 'failed'; readonly why: string };
 
 const describeError = (err: unknown): string => {
-  const e = err as { code?: unknown; message?: unknown; name?: unknown };
-  if (e?.code === '503' || e?.name === 'NoRespondersError' || /no responders/i.test(String(e?.message))) return 'no galley is listening';
-  if (e?.name === 'TimeoutError' || /timeout/i.test(String(e?.message))) return 'galley did not answer in time';
+  if (isNoResponders(err)) return 'no galley is listening';
+  if (isRequestTimeout(err)) return 'galley did not answer in time';
   return err instanceof Error ? err.message : String(err);
 };
 
