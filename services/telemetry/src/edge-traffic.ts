@@ -10,9 +10,10 @@ export interface CumulativeSeries {
 
 /** One edge's totals since start. */
 interface EdgeTotals {
-  readonly edge: Omit<EdgeShare, 'requests' | 'serverErrors' | 'durationMs'>;
+  readonly edge: Omit<EdgeShare, 'requests' | 'serverErrors' | 'mutualTls' | 'durationMs'>;
   requests: number;
   serverErrors: number;
+  mutualTls: number;
   /** Cumulative per bucket, as the series hold them. */
   readonly cumulative: number[];
   sum: number;
@@ -42,11 +43,12 @@ export function edgeTotals(series: Iterable<CumulativeSeries>): Map<string, Edge
     const key = edgeShareKey(edge);
     let t = out.get(key);
     if (t === undefined) {
-      t = { edge, requests: 0, serverErrors: 0, cumulative: new Array<number>(ISTIO_DURATION_BUCKETS_MS.length + 1).fill(0), sum: 0 };
+      t = { edge, requests: 0, serverErrors: 0, mutualTls: 0, cumulative: new Array<number>(ISTIO_DURATION_BUCKETS_MS.length + 1).fill(0), sum: 0 };
       out.set(key, t);
     }
     t.requests += s.requests;
     if (isServerError(l.response_code)) t.serverErrors += s.requests;
+    if (l.connection_security_policy === 'mutual_tls') t.mutualTls += s.requests;
     for (let i = 0; i < t.cumulative.length; i++) t.cumulative[i] = (t.cumulative[i] ?? 0) + (s.durationMs.cumulative[i] ?? 0);
     t.sum += s.durationMs.sum;
   }
@@ -66,6 +68,7 @@ const increase = (now: EdgeTotals, then: EdgeTotals | undefined): EdgeShare => {
     ...now.edge,
     requests: now.requests - (then?.requests ?? 0),
     serverErrors: now.serverErrors - (then?.serverErrors ?? 0),
+    mutualTls: now.mutualTls - (then?.mutualTls ?? 0),
     durationMs: { counts, sum: now.sum - (then?.sum ?? 0) },
   };
 };

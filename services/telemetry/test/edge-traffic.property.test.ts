@@ -19,6 +19,7 @@ const request: fc.Arbitrary<TestRequest> = fc.record({
     destination_service_namespace: fc.constant('default'),
     destination_workload: fc.constantFrom('reviews-v1', 'reviews-v2', 'ratings-v1'),
     response_code: fc.constantFrom('200', '404', '503', '500'),
+    connection_security_policy: fc.constantFrom('mutual_tls', 'none', 'unknown'),
   }),
   durationMs: fc.double({ min: 0, max: 20_000, noNaN: true }),
 });
@@ -36,13 +37,14 @@ const keyOfRequest = (r: TestRequest): string =>
   });
 
 /** What the requests add up to per edge, computed from the requests themselves. */
-const expected = (requests: readonly TestRequest[]): Map<string, { requests: number; serverErrors: number; counts: number[] }> => {
-  const out = new Map<string, { requests: number; serverErrors: number; counts: number[] }>();
+const expected = (requests: readonly TestRequest[]): Map<string, { requests: number; serverErrors: number; mutualTls: number; counts: number[] }> => {
+  const out = new Map<string, { requests: number; serverErrors: number; mutualTls: number; counts: number[] }>();
   for (const r of requests) {
     const key = keyOfRequest(r);
-    const e = out.get(key) ?? { requests: 0, serverErrors: 0, counts: [] };
+    const e = out.get(key) ?? { requests: 0, serverErrors: 0, mutualTls: 0, counts: [] };
     e.requests += 1;
     if (r.labels!.response_code!.startsWith('5')) e.serverErrors += 1;
+    if (r.labels!.connection_security_policy === 'mutual_tls') e.mutualTls += 1;
     const counts = seriesOf([r])[0]!.durationMs.counts;
     e.counts = counts.map((c, i) => c + (e.counts[i] ?? 0));
     out.set(key, e);
@@ -50,7 +52,7 @@ const expected = (requests: readonly TestRequest[]): Map<string, { requests: num
   return out;
 };
 
-const asMap = (edges: readonly EdgeShare[]) => new Map(edges.map((e) => [edgeShareKey(e), { requests: e.requests, serverErrors: e.serverErrors, counts: [...e.durationMs.counts] }]));
+const asMap = (edges: readonly EdgeShare[]) => new Map(edges.map((e) => [edgeShareKey(e), { requests: e.requests, serverErrors: e.serverErrors, mutualTls: e.mutualTls, counts: [...e.durationMs.counts] }]));
 
 describe('edge-traffic (caller workload → destination service over the window)', () => {
   it('edge-traffic.window: the share is exactly what arrived after the sample at the window start, per edge, whatever came before or other samples between', () => {
@@ -95,12 +97,12 @@ describe('edge-traffic (caller workload → destination service over the window)
     );
   });
 
-  it('edge-traffic.rows: an edge counts the caller side when it reported, else the server side; rps, 5xx share and p99 over the window', () => {
+  it('edge-traffic.rows: an edge counts the caller side when it reported, else the server side; rps, 5xx share and p99 over the window; mutual TLS as the server side saw it', () => {
     const table = new IstioSeriesTable(100);
     const edges = new EdgeTraffic(WINDOW_S);
     edges.sample(table.values(), NOW - WINDOW_S * 1000);
     const call = (reporter: string, code: string, durationMs: number): TestRequest => ({
-      labels: { reporter, source_workload: 'productpage-v1', source_workload_namespace: 'default', source_canonical_service: 'productpage', destination_service: 'reviews.default.svc.cluster.local', destination_service_namespace: 'default', response_code: code },
+      labels: { reporter, connection_security_policy: reporter === 'destination' ? 'mutual_tls' : 'unknown', source_workload: 'productpage-v1', source_workload_namespace: 'default', source_canonical_service: 'productpage', destination_service: 'reviews.default.svc.cluster.local', destination_service_namespace: 'default', response_code: code },
       durationMs,
     });
     const requests = [...Array.from({ length: 110 }, () => call('source', '200', 3)), ...Array.from({ length: 10 }, () => call('source', '503', 700)), ...Array.from({ length: 7 }, () => call('destination', '200', 3))];
@@ -112,6 +114,7 @@ describe('edge-traffic (caller workload → destination service over the window)
     assert.equal(row?.requests, 120);
     assert.equal(row?.rps, 2);
     assert.equal(row?.errorRate, 10 / 120);
+    assert.equal(row?.mutualTls, 1);
     assert.ok(row !== undefined && row.p99Ms > 500 && row.p99Ms <= 1000, `p99 in the 500..1000 ms bucket, got ${row?.p99Ms}`);
   });
 });

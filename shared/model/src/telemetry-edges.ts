@@ -25,6 +25,8 @@ export interface EdgeShare {
   readonly requests: number;
   /** Requests answered 5xx. */
   readonly serverErrors: number;
+  /** Requests over mutual TLS (`connection_security_policy`: only the destination side knows it). */
+  readonly mutualTls: number;
   /** Per ISTIO_DURATION_BUCKETS_MS bucket, then +Inf; not cumulative. */
   readonly durationMs: WindowHistogram;
 }
@@ -51,6 +53,7 @@ const EdgeShareCodec = struct(
     reporter: enumOf('EdgeReporter', ['source', 'destination'] as const),
     requests: nonNegativeInt,
     serverErrors: nonNegativeInt,
+    mutualTls: nonNegativeInt,
     durationMs: windowHistogramCodec(ISTIO_DURATION_BUCKETS_MS.length),
   },
   {},
@@ -75,22 +78,23 @@ export const edgeShareKey = (e: Pick<EdgeShare, 'sourceNamespace' | 'sourceWorkl
 
 /** Adds up the replicas' edges per (source, destination, reporter). */
 export function mergeEdgeShares(shares: readonly EdgeTrafficShare[]): EdgeShare[] {
-  const merged = new Map<string, { edge: EdgeShare; requests: number; serverErrors: number; counts: number[]; sum: number }>();
+  const merged = new Map<string, { edge: EdgeShare; requests: number; serverErrors: number; mutualTls: number; counts: number[]; sum: number }>();
   for (const share of shares) {
     for (const e of share.edges) {
       const key = edgeShareKey(e);
       let m = merged.get(key);
       if (m === undefined) {
-        m = { edge: e, requests: 0, serverErrors: 0, counts: new Array<number>(ISTIO_DURATION_BUCKETS_MS.length + 1).fill(0), sum: 0 };
+        m = { edge: e, requests: 0, serverErrors: 0, mutualTls: 0, counts: new Array<number>(ISTIO_DURATION_BUCKETS_MS.length + 1).fill(0), sum: 0 };
         merged.set(key, m);
       }
       m.requests += e.requests;
       m.serverErrors += e.serverErrors;
+      m.mutualTls += e.mutualTls;
       m.sum += e.durationMs.sum;
       e.durationMs.counts.forEach((c, i) => (m.counts[i] = (m.counts[i] ?? 0) + c));
     }
   }
-  return [...merged.values()].map(({ edge, requests, serverErrors, counts, sum }) => ({ ...edge, requests, serverErrors, durationMs: { counts, sum } }));
+  return [...merged.values()].map(({ edge, requests, serverErrors, mutualTls, counts, sum }) => ({ ...edge, requests, serverErrors, mutualTls, durationMs: { counts, sum } }));
 }
 
 /** One caller → service edge's figures over the window. */
@@ -106,6 +110,8 @@ export interface EdgeRow {
   /** 5xx share of the requests, 0..1. */
   readonly errorRate: number;
   readonly p99Ms: number;
+  /** Share of the calls the server side saw over mutual TLS, 0..1; undefined: no server side reported. */
+  readonly mutualTls?: number;
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -114,18 +120,23 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  * One row per edge over a `windowSeconds` window. Both proxies report each call, so an edge
  * counts one side: the source's (the caller saw every call it made, even those that never
  * reached a server), else the destination's (a caller without a sidecar reports nothing).
+ * Whether calls were mutual TLS only the destination side knows, so that comes from it.
  */
 export function edgeRows(edges: readonly EdgeShare[], windowSeconds: number): EdgeRow[] {
   const chosen = new Map<string, EdgeShare>();
+  const served = new Map<string, EdgeShare>();
   for (const e of edges) {
     if (e.requests === 0) continue;
     const key = edgeShareKey({ ...e, reporter: 'source' });
+    if (e.reporter === 'destination') served.set(key, e);
     const seen = chosen.get(key);
     if (seen === undefined || (seen.reporter === 'destination' && e.reporter === 'source')) chosen.set(key, e);
   }
-  return [...chosen.values()]
-    .sort((a, b) => compare(a.sourceNamespace, b.sourceNamespace) || compare(a.sourceWorkload, b.sourceWorkload) || compare(a.destinationService, b.destinationService))
-    .map((e) => ({
+  return [...chosen.entries()]
+    .map(([key, e]) => ({ e, server: served.get(key) }))
+    .sort((a, b) => compare(a.e.sourceNamespace, b.e.sourceNamespace) || compare(a.e.sourceWorkload, b.e.sourceWorkload) || compare(a.e.destinationService, b.e.destinationService))
+    .map(({ e, server }) => ({
+
       sourceNamespace: e.sourceNamespace,
       sourceWorkload: e.sourceWorkload,
       sourceService: e.sourceService,
@@ -136,5 +147,6 @@ export function edgeRows(edges: readonly EdgeShare[], windowSeconds: number): Ed
       rps: e.requests / windowSeconds,
       errorRate: e.serverErrors / e.requests,
       p99Ms: histogramQuantile(0.99, ISTIO_DURATION_BUCKETS_MS, e.durationMs.counts),
+      ...(server !== undefined ? { mutualTls: server.mutualTls / server.requests } : {}),
     }));
 }
