@@ -150,8 +150,8 @@ export function createConsoleApi(reader: MeshReader, galleyRollback: GalleyRollb
       if (isReply(at)) return at;
       // Traffic is the last minute's: shown on the mesh as it is now, never on a past moment.
       const live = seq === undefined || seq >= (await reader.lastSequence());
-      const rows = live ? await reader.traffic() : undefined;
-      const graph = buildTopology(deriveSnapshots(at.state), deriveWorkloadSnapshots(at.state), rows ?? []);
+      const [rows, calls] = live ? await Promise.all([reader.traffic(), reader.edgeTraffic()]) : [undefined, undefined];
+      const graph = buildTopology(deriveSnapshots(at.state), deriveWorkloadSnapshots(at.state), rows ?? [], calls ?? []);
       return ok({ ...position(at), traffic: !live ? 'past' : rows === undefined ? 'unavailable' : 'live', ...graph });
     },
 
@@ -168,6 +168,15 @@ export function createConsoleApi(reader: MeshReader, galleyRollback: GalleyRollb
     },
 
     'GET /audit': async () => ok(await reader.verifyChain()),
+
+    // Live, whatever the slider says: a proxy holds what it holds now.
+    'GET /proxies': async ({ query }) => {
+      const namespace = query.get('namespace') ?? '';
+      const name = query.get('name') ?? '';
+      const problems = [...(namespace === '' ? ['namespace: required, the workload\'s namespace'] : []), ...(name === '' ? ['name: required, the workload\'s name'] : [])];
+      if (problems.length > 0) return apiError(400, 'INVALID', problems);
+      return ok({ at: new Date().toISOString(), ...(await reader.proxyStatus(namespace, name)) });
+    },
 
     'POST /rollback': async ({ body, user }) => {
       const refused = permit(user, [
@@ -193,7 +202,7 @@ export function createConsoleApi(reader: MeshReader, galleyRollback: GalleyRollb
   /** What each route needs of the token: reading everything, except resources of one namespace. */
   const needs = (req: ApiRequest, route: string): Array<{ verb: ConfigVerb; namespace: string }> => {
     if (route === 'GET /whoami' || route === 'POST /rollback') return [];
-    const namespace = route === 'GET /resources' ? req.query.get('namespace') || ALL_NAMESPACES : ALL_NAMESPACES;
+    const namespace = route === 'GET /resources' || route === 'GET /proxies' ? req.query.get('namespace') || ALL_NAMESPACES : ALL_NAMESPACES;
     return [{ verb: 'read', namespace }];
   };
 

@@ -1,4 +1,4 @@
-import type { MtlsMode, RoutingSnapshot, TopRow, WorkloadSnapshot } from '@jetmesh/model';
+import type { EdgeRow, MtlsMode, RoutingSnapshot, TopRow, WorkloadSnapshot } from '@jetmesh/model';
 
 /** What telemetry saw of one destination service in its window (`jetmesh top`'s row). */
 export interface Traffic {
@@ -9,7 +9,7 @@ export interface Traffic {
 }
 
 export interface TopologyNode {
-  /** `service:<host>` or `workload:<endpoint workload>`. */
+  /** `service:<host>` or `workload:<endpoint workload>` (a proxy's own: `workload:registry <ns>/<name>`). */
   readonly id: string;
   readonly kind: 'service' | 'workload';
   readonly label: string;
@@ -22,9 +22,13 @@ export interface TopologyNode {
   readonly inboundMtls?: MtlsMode;
 }
 
-/** A service sending to a workload (one of its endpoints) or to another service a route names. */
+/**
+ * `route`: a service sending to a workload (one of its endpoints) or to another service a route
+ * names, from the routing; `call`: a workload calling a service, from telemetry's last minute.
+ */
 export interface TopologyEdge {
   readonly id: string;
+  readonly kind: 'route' | 'call';
   readonly source: string;
   readonly target: string;
   readonly subset?: string;
@@ -34,7 +38,10 @@ export interface TopologyEdge {
   readonly tlsMode?: string;
   /** The receiving workload's inbound mode, when it has one. */
   readonly inboundMtls?: MtlsMode;
+  /** Calls only: what telemetry saw go this way. */
   readonly traffic?: Traffic;
+  /** Calls only: the share the server side saw over mutual TLS (0..1); undefined: no server-side report. */
+  readonly observedMtls?: number;
 }
 
 export interface Topology {
@@ -54,15 +61,20 @@ const workloadKey = (workload: string): string | undefined => {
 
 const namespaceOfWorkload = (workload: string): string => /\s(\S+?)\//.exec(workload)?.[1] ?? '';
 
+/** A caller as telemetry names it: a proxy registers itself, so its node is its registry entry's; no sidecar is `unknown`. */
+const callerId = (row: EdgeRow): string => (row.sourceWorkload === 'unknown' ? workloadId('unknown') : workloadId(`registry ${row.sourceNamespace}/${row.sourceWorkload}`));
+
 /**
  * The mesh as a graph, from pilot's derivation of one state (so it is the topology at that
- * sequence) and, when telemetry answered, its rows for the last minute. Pure: the same inputs
- * give the same graph, nodes and edges in id order.
+ * sequence) and, when telemetry answered, its rows for the last minute: per service on the
+ * service nodes, per caller → service as call edges. Pure: the same inputs give the same graph,
+ * nodes and edges in id order.
  */
 export function buildTopology(
   snapshots: ReadonlyMap<string, RoutingSnapshot>,
   workloads: ReadonlyMap<string, WorkloadSnapshot>,
   rows: readonly TopRow[] = [],
+  calls: readonly EdgeRow[] = [],
 ): Topology {
   const traffic = new Map(rows.map((r): [string, Traffic] => [r.service, { rps: r.rps, errorRate: 1 - r.successRate, p99Ms: r.p99Ms }]));
   const nodes = new Map<string, TopologyNode>();
@@ -83,8 +95,7 @@ export function buildTopology(
         const common = { ...(d.subset !== undefined ? { subset: d.subset } : {}), ...(tlsMode !== undefined ? { tlsMode } : {}) };
         if (d.host !== s.host) {
           const id = `${serviceId(s.host)}->${serviceId(d.host)}${d.subset !== undefined ? `#${d.subset}` : ''}`;
-          const tt = traffic.get(d.host);
-          edges.set(id, { ...edges.get(id), id, source: serviceId(s.host), target: serviceId(d.host), ...common, ...(weight !== undefined ? { weight } : {}), ...(tt !== undefined ? { traffic: tt } : {}) });
+          edges.set(id, { ...edges.get(id), id, kind: 'route', source: serviceId(s.host), target: serviceId(d.host), ...common, ...(weight !== undefined ? { weight } : {}) });
           continue;
         }
         for (const e of d.endpoints) {
@@ -98,16 +109,28 @@ export function buildTopology(
           edges.set(id, {
             ...seen,
             id,
+            kind: 'route',
             source: serviceId(s.host),
             target,
             ...common,
             ...(weight !== undefined ? { weight: (seen?.weight ?? 0) + weight } : {}),
             ...(mode !== undefined ? { inboundMtls: mode } : {}),
-            ...(t !== undefined ? { traffic: t } : {}),
           });
         }
       }
     }
+  }
+  for (const c of calls) {
+    const source = callerId(c);
+    if (!nodes.has(source)) {
+      const label = c.sourceWorkload === 'unknown' ? 'unknown (no sidecar)' : `registry ${c.sourceNamespace}/${c.sourceWorkload}`;
+      nodes.set(source, { id: source, kind: 'workload', label, namespace: c.sourceWorkload === 'unknown' ? '' : c.sourceNamespace, details: { service: c.sourceService, note: 'seen calling in telemetry' } });
+    }
+    const target = serviceId(c.destinationService);
+    // The client side's TLS mode is the DestinationRule's, as on the service's own route edges.
+    const tlsMode = snapshots.get(c.destinationService)?.routes.at(-1)?.destinations[0]?.trafficPolicy?.tls?.mode;
+    const id = `${source}=>${target}`;
+    edges.set(id, { id, kind: 'call', source, target, ...(tlsMode !== undefined ? { tlsMode } : {}), ...(c.mutualTls !== undefined ? { observedMtls: c.mutualTls } : {}), traffic: { rps: c.rps, errorRate: c.errorRate, p99Ms: c.p99Ms } });
   }
   // A route may name a host nothing defines: still a node, so the edge has an end.
   for (const e of edges.values()) {

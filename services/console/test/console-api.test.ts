@@ -87,6 +87,15 @@ describe('console API over a real mesh (nats-server, galley with tokens required
     assert.deepEqual(pastEnd.body.error.lines, ['change #99 is past the end of the log (#3)']);
   });
 
+  it('console-api.proxies: a workload\'s proxies as they are now; the workload must be named', async () => {
+    const missing = await read('/proxies?namespace=default');
+    assert.equal(missing.status, 400);
+    assert.deepEqual(missing.body.error.lines, ["name: required, the workload's name"]);
+    const none = await read('/proxies?namespace=default&name=reviews-v1');
+    assert.equal(none.status, 200);
+    assert.deepEqual({ sidecars: none.body.sidecars, xds: none.body.xds, pilots: none.body.pilots }, { sidecars: [], xds: [], pilots: 1 }, 'a WorkloadEntry with no sidecar: nobody answers, pilot does');
+  });
+
   it('console-api.topology: the canary weights and mutual TLS on the edges at the end, the plain pool at change #1', async () => {
     const edges = (body: { edges: Array<{ target: string; weight?: number; subset?: string; tlsMode?: string }> }) =>
       body.edges.map((e) => [e.target, e.subset ?? null, e.weight ?? null, e.tlsMode ?? null]);

@@ -46,6 +46,8 @@ export interface ResourceView {
 // The graph's types are the server's own (type-only: nothing of the server is bundled).
 import type { TopologyEdge, TopologyNode } from '../../src/topology.js';
 export type { Topology, TopologyEdge, TopologyNode, Traffic } from '../../src/topology.js';
+import type { ProxyStatusAnswer } from '../../src/mesh-reader.js';
+export type { ProxyStatusAnswer } from '../../src/mesh-reader.js';
 
 export interface RouteDestination {
   readonly host: string;
@@ -116,6 +118,7 @@ export function createApi(token: string) {
     topology: (seq?: number) => call<Position & { traffic: 'live' | 'past' | 'unavailable'; nodes: TopologyNode[]; edges: TopologyEdge[] }>(`/topology${seqQuery(seq)}`),
     diff: (from: number, to: number) => call<Position & Diff>(`/diff?from=${from}&to=${to}`),
     audit: () => call<ChainVerdict>('/audit'),
+    proxies: (namespace: string, name: string) => call<ProxyStatusAnswer & { at: string }>(`/proxies?namespace=${encodeURIComponent(namespace)}&name=${encodeURIComponent(name)}`),
     rollback: (toSequence: number, reason: string, dryRun: boolean) => call<RollbackAnswer>('/rollback', { method: 'POST', body: { toSequence, reason, dryRun } }),
   };
 }
