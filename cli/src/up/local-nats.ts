@@ -21,8 +21,8 @@ export interface LocalNats {
   /** Every node's client URL, comma-separated (JETMESH_NATS_URL). */
   readonly urls: string;
   readonly nodes: readonly NatsServerProcess[];
-  /** Resolves with the first node that ended by itself, and how. */
-  readonly exited: Promise<{ readonly node: NatsServerProcess; readonly how: string }>;
+  /** Calls `listener` as each node ends (how: "signal SIGKILL"), with the number still running. */
+  onExit(listener: (node: NatsServerProcess, how: string, running: number) => void): void;
   /** One row per node for the status table. */
   rows(cwd: string): StatusRow[];
   stop(graceMs: number): Promise<void>;
@@ -43,7 +43,9 @@ function localNats(nodes: readonly NatsServerProcess[]): LocalNats {
   return {
     urls: nodes.map((n) => n.url).join(','),
     nodes,
-    exited: Promise.race(nodes.map((node) => node.exited.then((how) => ({ node, how })))),
+    onExit: (listener) => {
+      for (const node of nodes) void node.exited.then((how) => listener(node, how, nodes.filter((n) => n.running).length));
+    },
     rows: (cwd) =>
       nodes.map((n) => ({
         service: n.serverName === undefined ? 'nats' : `nats ${n.serverName}`,

@@ -225,9 +225,13 @@ export async function runUp(opts: UpOptions): Promise<number> {
       nats = started.right;
       if (stopRequested.signal.aborted) return undefined;
       natsUrl = nats.urls;
-      void nats.exited.then(({ node, how }) => {
+      nats.onExit((node, how, stillRunning) => {
+        if (stopRequested.signal.aborted) return;
         const which = node.serverName === undefined ? 'nats-server' : `nats-server ${node.serverName}`;
-        if (!stopRequested.signal.aborted) failWith(new UpFailure(`${which} exited with ${how}; its last output:\n${node.output()}`));
+        const report = `${which} exited with ${how}; its last output:\n${node.output()}`;
+        // A cluster is there to lose a node: the services go on with the others (JetStream re-elects leaders).
+        if (stillRunning > 0 && natsCluster > 0) say(`${report}\nthe cluster goes on with ${stillRunning} of ${natsCluster} nodes`);
+        else failWith(new UpFailure(report));
       });
       natsRows = nats.rows(cwd);
     }

@@ -1,4 +1,4 @@
-import { connectBus, provisionMesh } from '@jetmesh/bus';
+import { answerServiceStatus, connectBus, provisionMesh } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
 import { BAD_ENVIRONMENT_EXIT_CODE, createMetricsRegistry, onShutdown, parseEnv, serveAdmin } from '@jetmesh/runtime';
 import { CacertsError, startCitadel, type Citadel } from './citadel.js';
@@ -26,7 +26,8 @@ try {
     { ...config, registry, ...(replica === undefined ? {} : { replica }), ...(cacertsDir === undefined ? {} : { cacertsDir }) },
     log,
   );
-  onShutdown(log, citadel.close, admin.close, bus.drain);
+  const status = answerServiceStatus(bus, { service: 'citadel', ...(replica === undefined ? {} : { replica }), ready: () => ({ ready: true }) });
+  onShutdown(log, status.stop, citadel.close, admin.close, bus.drain);
 } catch (err) {
   if (err instanceof CacertsError) {
     process.stderr.write(`${err.message}\n`);

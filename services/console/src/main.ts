@@ -1,4 +1,4 @@
-import { connectBus } from '@jetmesh/bus';
+import { answerServiceStatus, connectBus } from '@jetmesh/bus';
 import { childLogger, createLogger } from '@jetmesh/log';
 import { createMetricsRegistry, onShutdown, parseEnv, serveAdmin, type Readiness } from '@jetmesh/runtime';
 import { followConsoleAccess, type ConsoleAccess } from './console-access.js';
@@ -24,7 +24,8 @@ try {
   const server = await serveConsole({ port: env.port, host: env.host, assetsDir: env.assetsDir, access, api }, childLogger(log, { part: 'http' }));
   url = `http://${env.host.includes(':') ? `[${env.host}]` : env.host}:${server.port}`;
   serving = true;
-  onShutdown(log, server.close, access.stop, bus.drain, admin.close);
+  const status = answerServiceStatus(bus, { service: 'console', ready });
+  onShutdown(log, status.stop, server.close, access.stop, bus.drain, admin.close);
 } catch (err) {
   log.fatal({ err }, 'console could not start');
   process.exit(1);

@@ -1,4 +1,4 @@
-import { connectBus, provisionMesh } from '@jetmesh/bus';
+import { answerServiceStatus, connectBus, provisionMesh, Streams } from '@jetmesh/bus';
 import { childLogger, createLogger } from '@jetmesh/log';
 import { createMetricsRegistry, onShutdown, parseEnv, serveAdmin } from '@jetmesh/runtime';
 import { PilotEnv } from './env.js';
@@ -30,8 +30,10 @@ try {
     { log: xdsLog, metrics: createXdsMetrics(registry), clock: createEventClock(bus, xdsLog) },
   );
   const proxyStatus = answerProxyStatus(bus, xds.status, xdsLog);
+  const projection = pilot.projection;
+  const status = answerServiceStatus(bus, { service: 'pilot', replica: env.replica, ready, positions: () => ({ [Streams.config]: projection.state().configSeq, [Streams.registry]: projection.state().registrySeq }) });
   // xDS goes first, so its clients move to another replica while this one still drains its KV writes.
-  const shutdown = onShutdown(log, xds.close, proxyStatus.stop, admin.close, pilot.stop, bus.drain);
+  const shutdown = onShutdown(log, xds.close, proxyStatus.stop, status.stop, admin.close, pilot.stop, bus.drain);
   // Without its followers pilot would keep publishing a frozen mesh: exit so the supervisor restarts it.
   pilot.projection.closed.then(
     () => shutdown.begin('event log follower ended', 1),

@@ -1,4 +1,4 @@
-import { connectBus } from '@jetmesh/bus';
+import { answerServiceStatus, connectBus } from '@jetmesh/bus';
 import { childLogger, createLogger } from '@jetmesh/log';
 import { createMetricsRegistry, onShutdown, parseEnv, serveAdmin, type Readiness } from '@jetmesh/runtime';
 import { TelemetryEnv } from './env.js';
@@ -22,7 +22,8 @@ try {
   const metrics = await serveMetrics({ port: env.metricsPort, host: env.metricsHost, istioMetrics: telemetry.istioMetrics, topShare: telemetry.topShare, ready }, childLogger(log, { part: 'metrics' }));
   serving = true;
   // Stop taking reports first and drain what was delivered; the scrape port goes after, with the final counts.
-  onShutdown(log, telemetry.stop, bus.drain, metrics.close, admin.close);
+  const status = answerServiceStatus(bus, { service: 'telemetry', replica: env.replica, ready });
+  onShutdown(log, status.stop, telemetry.stop, bus.drain, metrics.close, admin.close);
 } catch (err) {
   log.fatal({ err }, 'telemetry could not start');
   process.exit(1);

@@ -30,3 +30,5 @@ export type { TrustKey } from './trust-buckets.js';
 export type { FollowedEntry, KeyFollow } from './republished-key.js';
 export { openCheckpointStore } from './checkpoint-store.js';
 export type { CheckpointManifest, CheckpointStore, CheckpointSuperseded, CheckpointUnreadable, StoredCheckpoint } from './checkpoint-store.js';
+export { answerServiceStatus, decodeServiceStatus, packageVersionOf, ServiceStatusCodec } from './service-status.js';
+export type { ServiceStatus, ServiceStatusResponder, ServiceStatusSource } from './service-status.js';

@@ -124,6 +124,11 @@ export const Subjects = {
   registryRequests: 'mesh.registrar.requests',
   /** A proxy's signed heartbeats: every galley replica hears each one (no queue group). */
   registryHeartbeats: 'mesh.registrar.heartbeats',
+  /**
+   * Request/reply with no queue group: every replica of every control-plane service answers with
+   * its name, version, readiness and log position (`jetmesh status`, answerServiceStatus).
+   */
+  serviceStatus: 'mesh.status',
   /** Request/reply with no queue group: every pilot replica answers with its xDS streams (`jetmesh proxy-status`). */
   pilotStatus: 'mesh.pilot.status',
   /**

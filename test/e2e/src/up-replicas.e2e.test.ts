@@ -76,6 +76,15 @@ test('up.replicas: 2 replicas of every service on a 3-node NATS cluster, each re
     });
     assert.equal((JSON.parse(read.stdout) as { metadata: { name: string } }).metadata.name, 'reviews-route');
 
+    // jetmesh status sees every replica of every service (through the context up wrote) and a healthy R3 cluster.
+    const status = await eventually(async () => {
+      const run = await runProcess(process.execPath, [cliEntry, 'status', '-o', 'json'], { cwd, env: { JETMESH_NATS_URL: undefined }, timeoutMs: 30_000 });
+      const view = run.stdout.trim() === '' ? undefined : (JSON.parse(run.stdout) as { replicas: { service: string; pid: number; ready: boolean }[]; problems: string[] });
+      return run.code === 0 && view?.replicas.length === names.length ? view : undefined;
+    }, 'jetmesh status to show all 10 replicas healthy', 30_000);
+    assert.deepEqual(status.problems, []);
+    assert.deepEqual(status.replicas.map((r) => r.pid).sort(), names.map((n) => context.services[n]?.pid).sort());
+
     const pids = Object.values(context.services).map((s) => s.pid);
     assert.equal(await up.stop('SIGINT', 30_000), 0);
     for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} is gone after Ctrl-C`);
