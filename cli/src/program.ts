@@ -2,30 +2,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_NAMESPACE } from '@jetmesh/model';
 import { CliError, ExitCode } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import { runApply } from './commands/apply.js';
-import { runAnalyze } from './commands/analyze.js';
-import { runDiffFile } from './commands/diff-file.js';
-import { runDelete } from './commands/delete.js';
-import { runGet } from './commands/get.js';
-import { runRoutes } from './commands/routes.js';
-import { DEFAULT_PROXY_STATUS_WAIT_MS, runProxyStatus } from './commands/proxy-status.js';
-import { runAt } from './commands/at.js';
-import { runAuditVerify } from './commands/audit-verify.js';
-import { runAuditRepair } from './commands/audit-repair.js';
-import { runHistoryDiff } from './commands/diff.js';
-import { runHistory, runHistoryExport, type HistoryOptions } from './commands/history.js';
-import { runRollback } from './commands/rollback.js';
-import { runAuditCerts } from './commands/audit-certs.js';
-import { runCaRoot, runCaRotate } from './commands/ca.js';
-import { runTokenCreate, type TokenCreateOptions } from './commands/token.js';
-import { runUp } from './up/index.js';
-import { runProxy, type ProxyFlags } from './commands/proxy.js';
-import { runProxyConfig } from './commands/proxy-config.js';
-import { DEFAULT_LOGS_LISTEN, runLogs } from './commands/logs.js';
-import { DEFAULT_TOP_INTERVAL_MS, DEFAULT_TOP_WAIT_MS, runTop } from './commands/top.js';
-import { runDashboard } from './commands/dashboard.js';
+import { DEFAULT_LOGS_LISTEN, DEFAULT_PROXY_STATUS_WAIT_MS, DEFAULT_TOP_INTERVAL_MS, DEFAULT_TOP_WAIT_MS } from './command-defaults.js';
+import type { HistoryOptions } from './commands/history.js';
+import type { TokenCreateOptions } from './commands/token.js';
+import type { ProxyFlags } from './commands/proxy.js';
 
-/** The command tree; each action only maps flags to a command module. */
+/**
+ * The command tree; each action only maps flags to a command module, imported when that command
+ * runs: loading all of them (NATS, replay, the console, jsdiff, up) made every command pay for
+ * every other; `get` needs none of them.
+ */
 export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Command => {
   const program = new Command('jetmesh')
     .description('Jetmesh: an Istio-compatible service mesh control plane, event-sourced on NATS JetStream')
@@ -48,7 +34,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--strict', 'refuse the change when the analyzers warn about it')
     .option('--expect-version <version>', 'the resourceVersion the resource must be at (lost-update protection)')
     .action(async (o: { filename: string; namespace: string; reason?: string; dryRun?: boolean; strict?: boolean; expectVersion?: string }) =>
-      runApply(
+      (await import('./commands/apply.js')).runApply(
         {
           file: o.filename,
           namespace: o.namespace,
@@ -69,7 +55,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--strict', 'exit 1 when there is any warning')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
     .action(async (o: { filename?: string[]; namespace: string; strict?: boolean; output?: 'json' }) =>
-      setExitCode(await runAnalyze({ files: o.filename ?? [], namespace: o.namespace, strict: o.strict ?? false, output: o.output ?? 'text' }, io)),
+      setExitCode(await (await import('./commands/analyze.js')).runAnalyze({ files: o.filename ?? [], namespace: o.namespace, strict: o.strict ?? false, output: o.output ?? 'text' }, io)),
     );
 
   program
@@ -82,7 +68,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--reason <text>', 'why: recorded with the change')
     .option('--dry-run', 'show what would change; record nothing')
     .action(async (kind: string | undefined, names: string[], o: { filename?: string; namespace: string; reason?: string; dryRun?: boolean }) =>
-      runDelete(
+      (await import('./commands/delete.js')).runDelete(
         {
           ...(o.filename !== undefined ? { file: o.filename } : {}),
           ...(kind !== undefined ? { kind } : {}),
@@ -104,7 +90,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('-A, --all-namespaces', 'every namespace')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']))
     .action(async (kind: string, name: string | undefined, o: { namespace: string; allNamespaces?: boolean; output?: 'yaml' | 'json' }) =>
-      runGet({ kind, ...(name !== undefined ? { name } : {}), namespace: o.namespace, allNamespaces: o.allNamespaces ?? false, output: o.output ?? 'table' }, io),
+      (await import('./commands/get.js')).runGet({ kind, ...(name !== undefined ? { name } : {}), namespace: o.namespace, allNamespaces: o.allNamespaces ?? false, output: o.output ?? 'table' }, io),
     );
 
   program
@@ -113,7 +99,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .argument('<host>', 'host; short names expand like Istio (reviews → reviews.<ns>.svc.cluster.local)')
     .addOption(namespace())
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
-    .action(async (host: string, o: { namespace: string; output?: 'json' }) => runRoutes({ host, namespace: o.namespace, output: o.output ?? 'table' }, io));
+    .action(async (host: string, o: { namespace: string; output?: 'json' }) => (await import('./commands/routes.js')).runRoutes({ host, namespace: o.namespace, output: o.output ?? 'table' }, io));
 
   program
     .command('proxy-status')
@@ -122,7 +108,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
     .option('--wait <ms>', 'how long to gather the replicas\' answers', String(DEFAULT_PROXY_STATUS_WAIT_MS))
     .action(async (node: string | undefined, o: { output?: 'json'; wait: string }) =>
-      runProxyStatus({ ...(node !== undefined ? { node } : {}), output: o.output ?? 'table', waitMs: Math.max(1, Number(o.wait) || DEFAULT_PROXY_STATUS_WAIT_MS) }, io),
+      (await import('./commands/proxy-status.js')).runProxyStatus({ ...(node !== undefined ? { node } : {}), output: o.output ?? 'table', waitMs: Math.max(1, Number(o.wait) || DEFAULT_PROXY_STATUS_WAIT_MS) }, io),
     );
 
   // History, time travel, rollback and audit: replays of the log with the model's reducer (see src/replay/).
@@ -146,10 +132,10 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
       .addOption(progress());
   const history = historyFlags(program.command('history').description('who changed what, when and why: every change, oldest first'))
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
-    .action(async (resource: string | undefined, o: HistoryFlags & { output?: 'json' }) => runHistory({ ...historyOptions(resource, o), output: o.output ?? 'table' }, io));
+    .action(async (resource: string | undefined, o: HistoryFlags & { output?: 'json' }) => (await import('./commands/history.js')).runHistory({ ...historyOptions(resource, o), output: o.output ?? 'table' }, io));
   historyFlags(history.command('export').description('every change as one JSON object per line, for SIEM ingestion'))
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl']).default('jsonl'))
-    .action(async (resource: string | undefined, o: HistoryFlags & { format: 'jsonl' }) => runHistoryExport({ ...historyOptions(resource, o), format: o.format }, io));
+    .action(async (resource: string | undefined, o: HistoryFlags & { format: 'jsonl' }) => (await import('./commands/history.js')).runHistoryExport({ ...historyOptions(resource, o), format: o.format }, io));
 
   program
     .command('at')
@@ -160,7 +146,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     // Everything after <point> is the inner command's own words (its -n, -o, even --help), passed on unparsed.
     .passThroughOptions()
     .allowUnknownOption()
-    .action(async (point: string, command: string[], o: { progress?: boolean }) => runAt({ point, command, progress: o.progress ?? false }, io));
+    .action(async (point: string, command: string[], o: { progress?: boolean }) => (await import('./commands/at.js')).runAt({ point, command, progress: o.progress ?? false }, io));
 
   // One diff command: `-f FILE` diffs a manifest against the live state, `--from/--to` two points of the log.
   program
@@ -176,10 +162,10 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .action(async (host: string | undefined, o: { filename?: string; from?: string; to?: string; namespace: string; output?: 'json'; progress?: boolean }) => {
       if (o.filename !== undefined) {
         if (o.from !== undefined || o.to !== undefined || host !== undefined) throw new CliError(ExitCode.usage, ['diff: give either -f FILE or --from/--to [HOST], not both']);
-        return setExitCode(await runDiffFile({ file: o.filename, namespace: o.namespace }, io));
+        return setExitCode(await (await import('./commands/diff-file.js')).runDiffFile({ file: o.filename, namespace: o.namespace }, io));
       }
       if (o.from === undefined) throw new CliError(ExitCode.usage, ['diff: give -f FILE (a manifest against live) or --from <point> (two points of the log)']);
-      return runHistoryDiff(
+      return (await import('./commands/diff.js')).runHistoryDiff(
         { from: o.from, ...(o.to !== undefined ? { to: o.to } : {}), ...(host !== undefined ? { host } : {}), namespace: o.namespace, output: o.output ?? 'text', progress: o.progress ?? false },
         io,
       );
@@ -194,7 +180,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .requiredOption('--reason <text>', 'why: recorded with the change')
     .option('--dry-run', 'show what would change; record nothing')
     .action(async (o: { to: string; only?: string[]; namespace: string; reason: string; dryRun?: boolean }) =>
-      runRollback({ to: o.to, only: o.only ?? [], namespace: o.namespace, reason: o.reason, dryRun: o.dryRun ?? false }, io),
+      (await import('./commands/rollback.js')).runRollback({ to: o.to, only: o.only ?? [], namespace: o.namespace, reason: o.reason, dryRun: o.dryRun ?? false }, io),
     );
 
   const audit = program.command('audit').description('tamper evidence of the change log');
@@ -203,13 +189,13 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .description('check the hash chain of every change; exit 1 naming the first break and every unrepaired fork')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
     .addOption(progress())
-    .action(async (o: { output?: 'json'; progress?: boolean }) => runAuditVerify({ output: o.output ?? 'text', progress: o.progress ?? false }, io));
+    .action(async (o: { output?: 'json'; progress?: boolean }) => (await import('./commands/audit-verify.js')).runAuditVerify({ output: o.output ?? 'text', progress: o.progress ?? false }, io));
   audit
     .command('repair')
     .description('re-chain ChangeSets a fork left out of the hash chain, as ONE new change (galley refuses writes until then)')
     .requiredOption('--reason <text>', 'why: recorded with the change')
     .option('--dry-run', 'show the forks; record nothing')
-    .action(async (o: { reason: string; dryRun?: boolean }) => runAuditRepair({ reason: o.reason, dryRun: o.dryRun ?? false }, io));
+    .action(async (o: { reason: string; dryRun?: boolean }) => (await import('./commands/audit-repair.js')).runAuditRepair({ reason: o.reason, dryRun: o.dryRun ?? false }, io));
 
   // Citadel: workload tokens, the root of trust, and its audit trail.
   program
@@ -223,17 +209,17 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--namespaces <list>', 'config token: namespaces it may act in, comma-separated; * = all')
     .option('--verbs <list>', 'config token: comma-separated subset of apply,delete,read')
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 1d (default 1h bootstrap, 8h config)')
-    .action(async (o: TokenCreateOptions) => runTokenCreate(o, io));
+    .action(async (o: TokenCreateOptions) => (await import('./commands/token.js')).runTokenCreate(o, io));
 
   const ca = program.command('ca').description('the mesh root of trust');
   ca.command('root')
     .description('print every currently trusted root certificate (PEM) on stdout')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['pem', 'json']).default('pem'))
-    .action(async (o: { output: 'pem' | 'json' }) => runCaRoot(o, io));
+    .action(async (o: { output: 'pem' | 'json' }) => (await import('./commands/ca.js')).runCaRoot(o, io));
   ca.command('rotate')
     .description('add a new root, issue from it after a propagation delay, remove the old one after a grace period')
     .option('--reason <text>', 'recorded with each rotation step')
-    .action(async (o: { reason?: string }) => runCaRotate(o, io));
+    .action(async (o: { reason?: string }) => (await import('./commands/ca.js')).runCaRotate(o, io));
 
   audit
     .command('certs')
@@ -241,7 +227,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--identity <id>', 'only events of this caller: spiffe://<td>/ns/<ns>/sa/<sa> or <ns>/<sa>')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
     .action(async (o: { identity?: string; output?: 'json' }) =>
-      runAuditCerts({ ...(o.identity !== undefined ? { identity: o.identity } : {}), output: o.output ?? 'table' }, io),
+      (await import('./commands/audit-certs.js')).runAuditCerts({ ...(o.identity !== undefined ? { identity: o.identity } : {}), output: o.output ?? 'table' }, io),
     );
 
   program
@@ -264,7 +250,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--credentials-dir <dir>', "a gateway's credentialName secrets: <dir>/<name>/tls.crt and tls.key")
     .option('--cert-ttl <duration>', 'certificate lifetime to ask for, e.g. 1h')
     .option('--trace-sampling <percent>', "percent of new traces sampled, 0-100 (JETMESH_PROXY_TRACE_SAMPLING, default 1 as Istio's); a caller's decision is honoured")
-    .action(async (o: ProxyFlags) => setExitCode(await runProxy(o, io)));
+    .action(async (o: ProxyFlags) => setExitCode(await (await import('./commands/proxy.js')).runProxy(o, io)));
 
   program
     .command('proxy-config')
@@ -272,7 +258,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .argument('<workload>', 'the proxy\'s workload name')
     .addOption(namespace())
     .option('--admin-url <url>', 'the proxy admin URL (default: found under .jetmesh/proxies/)')
-    .action(async (workload: string, o: { namespace: string; adminUrl?: string }) => runProxyConfig({ workload, namespace: o.namespace, ...(o.adminUrl !== undefined ? { adminUrl: o.adminUrl } : {}) }, io));
+    .action(async (workload: string, o: { namespace: string; adminUrl?: string }) => (await import('./commands/proxy-config.js')).runProxyConfig({ workload, namespace: o.namespace, ...(o.adminUrl !== undefined ? { adminUrl: o.adminUrl } : {}) }, io));
 
   program
     .command('logs')
@@ -283,7 +269,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--for <duration>', `without --follow: how long to listen (10s, 500ms, 2m; default ${DEFAULT_LOGS_LISTEN})`)
     .addOption(new Option('-o, --output <format>', 'output format: one JSON record per line').choices(['json']))
     .action(async (o: { workload?: string; namespace?: string; follow?: boolean; for?: string; output?: 'json' }) =>
-      runLogs(
+      (await import('./commands/logs.js')).runLogs(
         {
           ...(o.workload !== undefined ? { workload: o.workload } : {}),
           ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
@@ -304,7 +290,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--wait <ms>', "how long to gather the replicas' answers", String(DEFAULT_TOP_WAIT_MS))
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
     .action(async (o: { namespace?: string; watch?: boolean; interval: string; wait: string; output?: 'json' }) =>
-      runTop(
+      (await import('./commands/top.js')).runTop(
         {
           ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
           watch: o.watch ?? false,
@@ -321,7 +307,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .description('print the web console\'s URL and open it (xdg-open, where there is one)')
     .option('--with-token', "sign the console in with the CLI's config token (put in the URL's #fragment, which no server sees)")
     .option('--no-open', 'only print the URL')
-    .action((o: { withToken?: boolean; open: boolean }) => runDashboard({ withToken: o.withToken === true, open: o.open }, io));
+    .action(async (o: { withToken?: boolean; open: boolean }) => (await import('./commands/dashboard.js')).runDashboard({ withToken: o.withToken === true, open: o.open }, io));
 
   program
     .command('up')
@@ -329,7 +315,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--replicas <n>', 'processes per service, each on its own ports', (v) => Number(v), 1)
     .option('--nats-cluster <nodes>', 'a local NATS cluster of this many nodes, every stream and bucket replicated on each', (v) => Number(v), 0)
     .action(async (o: { replicas: number; natsCluster: number }) =>
-      setExitCode(await runUp({ cwd: io.cwd, env: io.env, stdout: io.stdout, stderr: io.stderr, replicas: o.replicas, natsCluster: o.natsCluster })),
+      setExitCode(await (await import('./up/index.js')).runUp({ cwd: io.cwd, env: io.env, stdout: io.stdout, stderr: io.stderr, replicas: o.replicas, natsCluster: o.natsCluster })),
     );
 
   return program;

@@ -3,6 +3,7 @@ import { Subjects } from '@jetmesh/bus';
 import { decodeAccessLogBatch, durationMs, formatInvalid } from '@jetmesh/model';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
+import { DEFAULT_LOGS_LISTEN } from '../command-defaults.js';
 import { withMeshBus } from '../mesh-bus.js';
 import { formatAccessLogLine, matchesAccessLogFilter, type AccessLogFilter } from '../render/access-log-line.js';
 
@@ -13,8 +14,6 @@ export interface LogsOptions extends AccessLogFilter {
   readonly listen?: string;
   readonly output: 'text' | 'json';
 }
-
-export const DEFAULT_LOGS_LISTEN = '5s';
 
 const usage = (line: string): CliError => new CliError(ExitCode.usage, [line]);
 

@@ -14,8 +14,6 @@ export interface ProxyStatusOptions {
   readonly waitMs: number;
 }
 
-export const DEFAULT_PROXY_STATUS_WAIT_MS = 300;
-
 /** Asks every pilot replica for its xDS streams and every sidecar for its snapshots, at once; each answers once, so gathering ends on a timer. */
 const gather = (io: CliIo, waitMs: number): Promise<{ replies: PilotProxyStatus[]; sidecars: SidecarSyncRow[]; invalid: string[] }> =>
   withMeshBus(io, async (bus) => {

@@ -17,9 +17,6 @@ export interface TopOptions {
   readonly output: 'table' | 'json';
 }
 
-export const DEFAULT_TOP_WAIT_MS = 300;
-export const DEFAULT_TOP_INTERVAL_MS = 2_000;
-
 const number = (n: number): string => (!Number.isFinite(n) ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const ms = (n: number): string => (Number.isFinite(n) ? `${number(n)}ms` : '-');
 const percent = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(2)}%` : '-');
