@@ -20,7 +20,7 @@ import { TlsIdentityProvider } from './tls-identity.js';
 import { createTokenIssuer, generateTokenSigningKey } from './token-issuer.js';
 import { cachedVerifier } from './verified-token-cache.js';
 
-export type CitadelOptions = Omit<CitadelConfig, 'natsUrl' | 'natsUser' | 'natsPassword' | 'streamReplicas' | 'natsReadyTimeoutMs' | 'adminPort' | 'logLevel' | 'replica' | 'adminTokenFile' | 'cacertsDir'> & {
+export type CitadelOptions = Omit<CitadelConfig, 'natsUrl' | 'natsUser' | 'natsPassword' | 'streamReplicas' | 'natsReadyTimeoutMs' | 'adminPort' | 'adminHost' | 'logLevel' | 'replica' | 'adminTokenFile' | 'cacertsDir'> & {
   readonly registry: Registry;
   /** Istio-style cacerts directory; undefined: a self-signed root shared through KV. */
   readonly cacertsDir?: string;

@@ -1,4 +1,4 @@
-import { MeshPorts, textCodec, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, optionalEnvVar, port, positiveInt, type ConfigOf } from '@jetmesh/runtime';
+import { AdminEnv, MeshPorts, textCodec, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, optionalEnvVar, port, positiveInt, type ConfigOf } from '@jetmesh/runtime';
 import { caKeyAlgorithms, type CaKeyAlgorithm } from './ca-key.js';
 import { trustDomainReason } from '@jetmesh/model';
 import { isIpAddress } from './ip-address.js';
@@ -34,7 +34,7 @@ export const CitadelEnv = {
   ...NatsEnv,
   host: envVar('JETMESH_CITADEL_HOST', nonEmptyString, '127.0.0.1'),
   port: envVar('JETMESH_CITADEL_PORT', port, CITADEL_DEFAULT_PORT),
-  adminPort: envVar('JETMESH_ADMIN_PORT', port, 0),
+  ...AdminEnv,
   logLevel: envVar('JETMESH_LOG_LEVEL', logLevel, 'info'),
   trustDomain: envVar('JETMESH_TRUST_DOMAIN', trustDomain, 'cluster.local'),
   /** Key type of a self-signed root; ECDSA signs ~20x faster than RSA. */

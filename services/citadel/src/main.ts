@@ -14,7 +14,7 @@ const log = createLogger('citadel', env.logLevel);
 const registry = createMetricsRegistry('citadel');
 let citadel: Citadel | undefined;
 try {
-  const admin = await serveAdmin({ port: env.adminPort, registry, ready: () => (citadel !== undefined ? { ready: true } : { ready: false, reason: 'loading the CA' }) }, log);
+  const admin = await serveAdmin({ port: env.adminPort, host: env.adminHost, registry, ready: () => (citadel !== undefined ? { ready: true } : { ready: false, reason: 'loading the CA' }) }, log);
   // A cluster restarted as a whole elects its leaders for a while: the start waits for them rather than exit.
   const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
   const bus = await connectBus(env.natsUrl, log, { name: 'citadel', user: env.natsUser, pass: env.natsPassword, readyWait });

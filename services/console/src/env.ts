@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { MeshPorts, envVar, hostPort, logLevel, NatsEnv, nonEmptyString, port, type ConfigOf } from '@jetmesh/runtime';
+import { AdminEnv, MeshPorts, envVar, hostPort, logLevel, NatsEnv, nonEmptyString, port, type ConfigOf } from '@jetmesh/runtime';
 
 /** On the admin port: where the console itself listens, for `jetmesh dashboard` (`up` may have moved it off the default). */
 export const CONSOLE_URL_PATH = '/console-url';
@@ -10,7 +10,7 @@ export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../web', import.meta.ur
 /** The console's whole configuration, read once from the environment by main. */
 export const ConsoleEnv = {
   ...NatsEnv,
-  adminPort: envVar('JETMESH_ADMIN_PORT', port, 0),
+  ...AdminEnv,
   logLevel: envVar('JETMESH_LOG_LEVEL', logLevel, 'info'),
   port: envVar('JETMESH_CONSOLE_PORT', port, MeshPorts.console),
   /** Loopback by default: the console answers anyone holding a token, so exposing it is a choice. */

@@ -1,6 +1,6 @@
 import { Limits } from '@jetmesh/bus';
 import * as t from 'io-ts';
-import { MeshPorts, envVar, logLevel, NatsEnv, nonEmptyString, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
+import { AdminEnv, MeshPorts, envVar, logLevel, NatsEnv, nonEmptyString, port, positiveInt, type ConfigOf, type EnvCodec } from '@jetmesh/runtime';
 import { galleyAuthModes, type GalleyAuthMode } from './caller-identity.js';
 
 const isAuthMode = (u: unknown): u is GalleyAuthMode => typeof u === 'string' && (galleyAuthModes as readonly string[]).includes(u);
@@ -22,7 +22,7 @@ export const GalleyEnv = {
   host: envVar('JETMESH_GALLEY_HOST', nonEmptyString, '127.0.0.1'),
   port: envVar('JETMESH_GALLEY_PORT', port, GALLEY_DEFAULT_PORT),
   // 0: any free port; the admin endpoints are for the local supervisor and scrapers.
-  adminPort: envVar('JETMESH_ADMIN_PORT', port, 0),
+  ...AdminEnv,
   logLevel: envVar('JETMESH_LOG_LEVEL', logLevel, 'info'),
   /** A single YAML document above this is refused before it is parsed. */
   maxDocumentBytes: envVar('JETMESH_MAX_DOCUMENT_BYTES', positiveInt, 512 * KiB),

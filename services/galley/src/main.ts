@@ -11,7 +11,7 @@ let galley: Galley | undefined;
 try {
   // Up before the replay, so a supervisor sees "not ready" rather than nothing.
   const ready = () => (galley?.state.isCaughtUp() ? { ready: true } : { ready: false, reason: 'replaying MESH_CONFIG' });
-  const admin = await serveAdmin({ port: env.adminPort, registry, ready }, log);
+  const admin = await serveAdmin({ port: env.adminPort, host: env.adminHost, registry, ready }, log);
   // A cluster restarted as a whole elects its leaders for a while: the start waits for them rather than exit.
   const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
   const bus = await connectBus(env.natsUrl, log, { name: 'galley', user: env.natsUser, pass: env.natsPassword, readyWait });

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { MeshPorts, envVar, logLevel, NatsEnv, nonEmptyString, port, type ConfigOf } from '@jetmesh/runtime';
+import { AdminEnv, MeshPorts, envVar, logLevel, NatsEnv, nonEmptyString, port, type ConfigOf } from '@jetmesh/runtime';
 
 export const PILOT_XDS_PORT = MeshPorts.pilotXds;
 
@@ -7,7 +7,7 @@ export const PILOT_XDS_PORT = MeshPorts.pilotXds;
 export const PilotEnv = {
   ...NatsEnv,
   // 0: any free port, so replicas on one host never clash; the admin endpoints are for the local supervisor.
-  adminPort: envVar('JETMESH_ADMIN_PORT', port, 0),
+  ...AdminEnv,
   logLevel: envVar('JETMESH_LOG_LEVEL', logLevel, 'info'),
   /** ADS (state-of-the-world and delta xDS) for grpc-js-xds clients and Envoy. */
   xdsPort: envVar('JETMESH_PILOT_XDS_PORT', port, PILOT_XDS_PORT),

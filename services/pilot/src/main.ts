@@ -17,7 +17,7 @@ let xds: XdsServer | undefined;
 try {
   // Up before the replay, so a supervisor sees "not ready" rather than nothing.
   const ready = () => (xds === undefined ? { ready: false, reason: pilot === undefined ? 'connecting to NATS' : 'starting xDS' } : pilot?.readiness());
-  const admin = await serveAdmin({ port: env.adminPort, registry, ready: () => ready() ?? { ready: false, reason: 'connecting to NATS' } }, log);
+  const admin = await serveAdmin({ port: env.adminPort, host: env.adminHost, registry, ready: () => ready() ?? { ready: false, reason: 'connecting to NATS' } }, log);
   // A cluster restarted as a whole elects its leaders for a while: the start waits for them rather than exit.
   const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
   const bus = await connectBus(env.natsUrl, log, { name: `pilot-${env.replica}`, user: env.natsUser, pass: env.natsPassword, readyWait });

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { MeshPorts, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, optionalEnvVar, port, positiveInt, textCodec, type ConfigOf } from '@jetmesh/runtime';
+import { AdminEnv, MeshPorts, durationMs, envVar, logLevel, NatsEnv, nonEmptyString, optionalEnvVar, port, positiveInt, textCodec, type ConfigOf } from '@jetmesh/runtime';
 
 export const TELEMETRY_METRICS_PORT = MeshPorts.telemetryMetrics;
 
@@ -27,7 +27,7 @@ export const otlpTracesUrl = textCodec(
 export const TelemetryEnv = {
   ...NatsEnv,
   // 0: any free port, so replicas on one host never clash; the admin endpoints are for the local supervisor.
-  adminPort: envVar('JETMESH_ADMIN_PORT', port, 0),
+  ...AdminEnv,
   logLevel: envVar('JETMESH_LOG_LEVEL', logLevel, 'info'),
   /** Istio's metrics (/metrics) for Prometheus and the top API. */
   metricsPort: envVar('JETMESH_TELEMETRY_PORT', port, TELEMETRY_METRICS_PORT),

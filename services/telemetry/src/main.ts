@@ -14,7 +14,7 @@ let serving = false;
 try {
   const ready = (): Readiness =>
     telemetry === undefined ? { ready: false, reason: 'connecting to NATS' } : !serving ? { ready: false, reason: 'opening the metrics port' } : telemetry.readiness();
-  const admin = await serveAdmin({ port: env.adminPort, registry, ready }, log);
+  const admin = await serveAdmin({ port: env.adminPort, host: env.adminHost, registry, ready }, log);
   // As the other services: while NATS (or a restarted cluster's leaders) is not there yet, wait rather than exit.
   const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
   const bus = await connectBus(env.natsUrl, log, { name: `telemetry-${env.replica}`, user: env.natsUser, pass: env.natsPassword, readyWait });

@@ -20,3 +20,4 @@ export { launchNatsServer, natsServerArgs, NatsPortInUseError } from './nats-ser
 export type { NatsRouteOptions, NatsServerLaunch, NatsServerProcess } from './nats-server-process.js';
 export { launchNatsCluster, clusterNodeLaunches } from './nats-cluster-process.js';
 export type { NatsClusterLaunch, NatsClusterProcess } from './nats-cluster-process.js';
+export { AdminEnv } from './admin-env.js';
