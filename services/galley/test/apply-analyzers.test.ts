@@ -82,8 +82,8 @@ describe('apply.analyzers', () => {
   });
 
   test('analyze: documents that do not validate are INVALID_ARGUMENT, as for apply', async () => {
-    const failure = await failureOf(h.client.analyze({ yaml: routeToV4.replace('hosts: [reviews]', 'hosts: []') }));
-    assert.deepEqual(failure, { code: status.INVALID_ARGUMENT, lines: ['document 1 (VirtualService default/reviews-route): spec.hosts: must not be empty'] });
+    const failure = await failureOf(h.client.analyze({ yaml: routeToV4.replace('hosts: [reviews]', 'hosts: ["*"]') }));
+    assert.deepEqual(failure, { code: status.INVALID_ARGUMENT, lines: ['document 1 (VirtualService default/reviews-route): spec.hosts[0]: "*" is not allowed for VirtualServices bound to the mesh'] });
   });
 });
 

@@ -36,9 +36,9 @@ describe('apply.errors', () => {
     ]);
   });
 
-  test('apply.errors: a VirtualService without spec.hosts', async () => {
-    await rejects(vs('nohosts', '  http:\n  - route:\n    - destination: {host: reviews}\n'), [
-      'document 1 (VirtualService default/nohosts): spec.hosts: required',
+  test('apply.errors: a delegate VirtualService (no spec.hosts) that names a gateway', async () => {
+    await rejects(vs('nohosts', '  gateways: [ingress]\n  http:\n  - route:\n    - destination: {host: reviews}\n'), [
+      'document 1 (VirtualService default/nohosts): spec.gateways: must not be set: a VirtualService without hosts is a delegate; the root VirtualService names the gateways',
     ]);
   });
 
@@ -83,7 +83,7 @@ describe('apply.errors', () => {
     await rejects(`kind: VirtualRouter\nmetadata: {name: gw}\n---\na: [\n---\n${vs('x', '  http: []\n')}`, [
       'document 1 (VirtualRouter default/gw): kind: unknown kind "VirtualRouter": expected one of VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, WorkloadGroup, Gateway, Sidecar, PeerAuthentication, AuthorizationPolicy, RequestAuthentication',
       'document 2 (line 4): Flow sequence in block collection must be sufficiently indented and end with a ]',
-      'document 3 (VirtualService default/x): spec.hosts: required',
+      'document 3 (VirtualService default/x): spec: must set at least one of http, tcp, tls',
     ]);
   });
 

@@ -105,7 +105,7 @@ describe('registrar.security', () => {
     const r = refusal(await ask(h.bus, { op: 'register', namespace: 'Bad_NS', name: 'x', workload: { address: '' }, at: 'now', nonce: 'n', certChain: '', signature: '', extra: 1 }));
     assert.equal(r.code, 'INVALID');
     assert.match(r.reason, /namespace: /);
-    assert.match(r.reason, /workload\.address: must not be empty/);
+    assert.match(r.reason, /workload\.address: required/);
     assert.match(r.reason, /extra: unknown field/);
     const beatAsRequest = refusal(await ask(h.bus, signedRequest('heartbeat', reviews, { namespace: 'default', name: 'reviews-1', workload: workloadFor('reviews') })));
     assert.equal(beatAsRequest.reason, 'op: heartbeat is sent to mesh.registrar.heartbeats');

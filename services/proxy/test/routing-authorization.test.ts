@@ -97,15 +97,18 @@ describe('routing: authorization operations and conditions', () => {
     assert.equal(authorize(allowTo({ paths: ['*.png'] }), request({ path: '/a/b.png' })).decision, 'allow');
     assert.equal(authorize(allowTo({ notPaths: ['/admin*'] }), request({ path: '/admin/users' })).decision, 'deny');
   });
-  test('path templates: {*} one segment, {**} one or more, last only', () => {
+  test('path templates: {*} one segment, {**} one or more, no operator after {**}', () => {
     assert.equal(matchPathTemplate('/api/{*}/orders', '/api/u1/orders'), true);
     assert.equal(matchPathTemplate('/api/{*}/orders', '/api/u1/x/orders'), false);
     assert.equal(matchPathTemplate('/api/{*}/orders', '/api//orders'), false);
     assert.equal(matchPathTemplate('/files/{**}', '/files/a/b/c.txt'), true);
     assert.equal(matchPathTemplate('/files/{**}', '/files/'), false);
     assert.equal(matchPathTemplate('/a.b/{*}', '/aXb/c'), false);
-    assert.match(pathTemplateProblem('/files/{**}/x') ?? '', /last operator/);
-    assert.equal(matchPathTemplate('/files/{**}/x', '/files/a/x'), false);
+    assert.match(pathTemplateProblem('/files/{**}/{*}') ?? '', /last operator/);
+    assert.equal(pathTemplateProblem('/{**}/path/template'), undefined);
+    assert.ok(matchPathTemplate('/{**}/path/template', '/a/b/path/template'));
+    assert.ok(!matchPathTemplate('/{**}/path/template', '/path/template'));
+    assert.equal(matchPathTemplate('/files/{**}/x', '/files/a/x'), true);
     assert.equal(authorize(allowTo({ paths: ['/users/{*}/profile'] }), request({ path: '/users/42/profile?full=1' })).decision, 'allow');
   });
   test('when: headers, source.ip, source.namespace, source.principal, destination.port', () => {

@@ -102,7 +102,7 @@ const indexPolicies = (state: MeshState): PolicyIndex => {
 
 type PaMode = (typeof MTLS_MODES)[number];
 const modeOf = (m: { mode?: PaMode } | undefined): MtlsMode | undefined => (m?.mode === undefined || m.mode === 'UNSET' ? undefined : m.mode);
-const selectorOf = (spec: { selector?: { matchLabels: Labels } }): Labels | undefined => {
+const selectorOf = (spec: { selector?: { matchLabels?: Labels } }): Labels | undefined => {
   const labels = spec.selector?.matchLabels;
   return labels === undefined || Object.keys(labels).length === 0 ? undefined : labels;
 };

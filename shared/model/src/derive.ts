@@ -158,9 +158,11 @@ const endpointsOf = (index: MeshIndex, service: Service, port: ServicePortInfo |
     : service.selector
       ? selectWorkloads(index, service.namespace, service.selector)
       : [];
+  // A workload without address is on another network: Jetmesh serves one network, so it is no endpoint here.
   const endpoints = candidates
-    .map(({ id, spec }) => ({
-      address: spec.address,
+    .flatMap(({ id, spec }) => (spec.address === undefined || spec.address === '' ? [] : [{ id, spec, address: spec.address }]))
+    .map(({ id, spec, address }) => ({
+      address,
       port: (port ? spec.ports?.[port.name] ?? port.targetPort ?? port.number : 0),
       labels: spec.labels ?? {},
       workload: id,

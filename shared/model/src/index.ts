@@ -40,6 +40,7 @@ export type { SidecarSpec } from './resources/sidecar.js';
 export type { WorkloadGroupSpec } from './resources/workload-group.js';
 export type { PeerAuthenticationSpec } from './resources/peer-authentication.js';
 export type { AuthorizationPolicySpec } from './resources/authorization-policy.js';
+export { pathTemplateReason } from './resources/authorization-policy.js';
 export type { RequestAuthenticationSpec } from './resources/request-authentication.js';
 export * from './spiffe-id.js';
 export * from './workload-snapshot.js';

@@ -154,7 +154,12 @@ const specDecoder = (kind: ResourceKind): t.Decoder<unknown, unknown> => {
   return new t.Type<unknown, unknown, unknown>(
     `${kind}Spec`,
     spec.is,
-    (u, c) => (u === undefined || u === null ? fail(u, at(c, 'spec', u), 'required', 'REQUIRED') : spec.validate(u, at(c, 'spec', u))),
+    (u, c) =>
+      u === undefined || u === null
+        ? kind === 'AuthorizationPolicy'
+          ? spec.validate({}, at(c, 'spec', {})) // Istio: a policy without spec is the empty policy (it allows nothing).
+          : fail(u, at(c, 'spec', u), 'required', 'REQUIRED')
+        : spec.validate(u, at(c, 'spec', u)),
     t.identity,
   );
 };

@@ -15,11 +15,16 @@ import { WorkloadEntrySpec } from './resources/workload-entry.js';
 export const registrationOps = ['register', 'heartbeat', 'deregister'] as const;
 export type RegistrationOp = (typeof registrationOps)[number];
 
+// A proxy registers where it is reached: unlike a WorkloadEntry (another network), never without address.
+const RegisteredWorkload = refine(WorkloadEntrySpec, 'RegisteredWorkload', (w) =>
+  w.address === undefined || w.address === '' ? 'must set address: a registering proxy is reached at its address' : undefined,
+);
+
 const RegistrationFields = {
   op: enumOf('RegistrationOp', registrationOps),
   namespace: dnsLabel,
   name: resourceName,
-  workload: WorkloadEntrySpec,
+  workload: RegisteredWorkload,
   /** RFC 3339, when the proxy signed it; galley refuses one more than a minute off its clock. */
   at: str,
   /** Random per request: galley refuses a request it has already acted on. */

@@ -364,16 +364,15 @@ const badInputs: readonly BadInput[] = [
   },
   { name: 'ServiceEntry for "*"', doc: se({ hosts: ['*'] }), lines: ['spec.hosts[0]: "*" is not allowed in a ServiceEntry'] },
   { name: 'an unknown resolution', doc: se({ hosts: ['reviews'], resolution: 'ROUND_ROBIN' }), lines: ['spec.resolution: must be one of NONE, STATIC, DNS, DNS_ROUND_ROBIN'] },
-  { name: 'a workloadSelector without labels', doc: se({ hosts: ['reviews'], workloadSelector: {} }), lines: ['spec.workloadSelector.labels: required'] },
   {
     name: 'a workloadSelector whose labels are a string',
     doc: se({ hosts: ['reviews'], workloadSelector: { labels: 'app=reviews' } }),
     lines: ['spec.workloadSelector.labels: must be a map of strings (label: value)'],
   },
-  { name: 'an inline endpoint with an empty address', doc: se({ hosts: ['reviews'], endpoints: [{ address: '' }] }), lines: ['spec.endpoints[0].address: must not be empty'] },
+  { name: 'an inline endpoint with an empty address', doc: se({ hosts: ['reviews'], endpoints: [{ address: '' }] }), lines: ['spec.endpoints[0].address: required (it may be left out only for a workload on another network: set network)'] },
 
   // WorkloadEntry.
-  { name: 'WorkloadEntry without address', doc: we({ labels: { app: 'reviews' } }), lines: ['spec.address: required'] },
+  { name: 'WorkloadEntry without address (and no network)', doc: we({ labels: { app: 'reviews' } }), lines: ['spec.address: required (it may be left out only for a workload on another network: set network)'] },
   { name: 'WorkloadEntry with a blank address', doc: we({ address: '   ' }), lines: ['spec.address: must not be empty'] },
   { name: 'a workload port 0', doc: we({ address: '10.0.0.1', ports: { http: 0 } }), lines: ['spec.ports.http: must be >= 1'] },
   { name: 'workload ports written as a list', doc: we({ address: '10.0.0.1', ports: [9080] }), lines: ['spec.ports: must be a map of port name to number'] },

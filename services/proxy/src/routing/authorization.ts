@@ -93,7 +93,8 @@ function sourceMatches(s: Source, req: RequestAttributes, policyNamespace: strin
     field(s.namespaces, s.notNamespaces, namespace) &&
     field(s.serviceAccounts, s.notServiceAccounts, sa) &&
     field(s.ipBlocks, s.notIpBlocks, direct) &&
-    field(s.remoteIpBlocks, s.notRemoteIpBlocks, remote)
+    field(s.remoteIpBlocks, s.notRemoteIpBlocks, remote) &&
+    field(s.trustDomains, s.notTrustDomains, trustDomainMatcher(req))
   );
 }
 
@@ -132,6 +133,8 @@ function conditionValue(key: string, req: RequestAttributes, policyNamespace: st
       return principalMatcher(req);
     case 'source.serviceAccount':
       return serviceAccountMatcher(req, policyNamespace);
+    case 'source.trustDomain':
+      return trustDomainMatcher(req);
     default:
       // connection.sni and anything newer: this proxy has no such attribute, so it is absent.
       return () => false;
@@ -155,6 +158,10 @@ export const pathMatches = (pattern: string, path: string): boolean =>
 // Identities need an authenticated (mTLS) peer: without one nothing matches, and every not-list holds.
 const principalMatcher = (req: RequestAttributes) => (v: string): boolean =>
   req.sourcePrincipal !== undefined && req.sourcePrincipal !== '' && globMatch(v, req.sourcePrincipal, false);
+
+/** The peer's trust domain: the first part of its principal (`<td>/ns/<ns>/sa/<sa>`), as a glob. */
+const trustDomainMatcher = (req: RequestAttributes) => (v: string): boolean =>
+  req.sourcePrincipal !== undefined && req.sourcePrincipal !== '' && globMatch(v, req.sourcePrincipal.split('/')[0] ?? '', false);
 
 // Istio: any-prefix, then /ns/<namespace, * as a wildcard>/, then anything, over the peer SPIFFE ID.
 const namespaceMatcher = (req: RequestAttributes) => (v: string): boolean => {

@@ -1,20 +1,14 @@
 /**
  * Istio's AuthorizationPolicy path templates (Envoy's uri_template matcher): a segment `{*}`
- * matches exactly one non-empty path segment, `{**}` one or more segments and may only be the last
- * operator; other segments match literally.
+ * matches exactly one non-empty path segment, `{**}` one or more segments (once, and no `{*}` after
+ * it); other segments match literally.
  */
 export const containsPathTemplate = (p: string): boolean => p.includes('{*}') || p.includes('{**}');
 
-/** Undefined when the template is well formed, else why not (what Istio's webhook says). */
-export function pathTemplateProblem(template: string): string | undefined {
-  const segments = template.split('/');
-  for (const [i, seg] of segments.entries()) {
-    if (!seg.includes('{') && !seg.includes('}')) continue;
-    if (seg !== '{*}' && seg !== '{**}') return `invalid path template "${template}": a segment must be exactly {*} or {**}`;
-    if (seg === '{**}' && i !== segments.length - 1) return `invalid path template "${template}": {**} must be the last operator`;
-  }
-  return undefined;
-}
+import { pathTemplateReason } from '@jetmesh/model';
+
+/** Undefined when the template is well formed, else why not: the rule galley validates with. */
+export const pathTemplateProblem = (template: string): string | undefined => pathTemplateReason(template);
 
 const CACHE = new Map<string, RegExp | null>();
 

@@ -8,12 +8,12 @@ const selectorOf = (r: MeshResource): { path: string; labels: Readonly<Record<st
     case 'AuthorizationPolicy':
     case 'PeerAuthentication':
     case 'RequestAuthentication':
-      return r.spec.selector !== undefined ? { path: 'spec.selector.matchLabels', labels: r.spec.selector.matchLabels } : undefined;
+      return r.spec.selector !== undefined ? { path: 'spec.selector.matchLabels', labels: r.spec.selector.matchLabels ?? {} } : undefined;
     case 'DestinationRule':
-      return r.spec.workloadSelector !== undefined ? { path: 'spec.workloadSelector.matchLabels', labels: r.spec.workloadSelector.matchLabels } : undefined;
+      return r.spec.workloadSelector !== undefined ? { path: 'spec.workloadSelector.matchLabels', labels: r.spec.workloadSelector.matchLabels ?? {} } : undefined;
     case 'Sidecar':
     case 'ServiceEntry':
-      return r.spec.workloadSelector !== undefined ? { path: 'spec.workloadSelector.labels', labels: r.spec.workloadSelector.labels } : undefined;
+      return r.spec.workloadSelector !== undefined ? { path: 'spec.workloadSelector.labels', labels: r.spec.workloadSelector.labels ?? {} } : undefined;
     default:
       return undefined;
   }

@@ -47,6 +47,18 @@ const NUMERIC_TOP_LEVEL = /(?:^|\.)[0-9]+$/;
 export const hostnameReason = (h: string): string | undefined =>
   h.length <= 255 && PLAIN_HOSTNAME.test(h) && !NUMERIC_TOP_LEVEL.test(h) ? undefined : hostnameProblem(h);
 export const hostname = refine(str, 'Hostname', hostnameReason);
+/**
+ * A ServiceEntry host may start with a partial wildcard label (`*x.example.com`, `*-api.example.com`):
+ * Istio's webhook only warns about it. Such hosts are never routed by name (like every wildcard).
+ */
+export const serviceEntryHostReason = (h: string): string | undefined => {
+  const first = h.split('.')[0] ?? '';
+  if (first.length > 1 && first.startsWith('*') && !first.slice(1).includes('*')) {
+    const rest = `x${first.slice(1)}${h.slice(first.length)}`;
+    return hostnameReason(rest) === undefined ? undefined : `invalid hostname "${h}"`;
+  }
+  return hostnameReason(h);
+};
 /** A destination host: any hostname but the bare `*`. */
 export const destinationHost = refine(str, 'DestinationHost', (h) => (h === '*' ? 'invalid destination host "*"' : hostnameReason(h)));
 
@@ -92,6 +104,8 @@ export const durationReason = (s: string): string | undefined => {
   return Math.abs(ms - Math.round(ms)) > 1e-9 ? `invalid duration "${s}": only whole milliseconds are supported` : undefined;
 };
 export const duration = refine(str, 'Duration', durationReason);
+/** A duration where 0 means "none" (a session cookie's ttl). */
+export const durationOrZero = refine(str, 'Duration', (s) => (durationMs(s) === 0 ? undefined : durationReason(s)));
 
 export const portNumber = intRange(1, 65535);
 
@@ -222,15 +236,12 @@ export const headerOperationReason = (name: string): string | undefined =>
 // ---------------------------------------------------------------------------------------------
 // Selectors and references.
 
-/** Selector labels: well-formed Kubernetes labels (so never a `*`), at least one of them. */
-const selectorLabels = refine(labels, 'SelectorLabels', (l) =>
-  Object.keys(l).length === 0 ? 'must name at least one label (an empty selector selects nothing in particular)' : undefined,
-);
-
+// Selector labels are well-formed Kubernetes labels (so never a `*`). An empty selector is valid in
+// Istio (it selects the whole namespace, as no selector does); the analyzer says so.
 /** security.istio.io and DestinationRule selectors: `matchLabels`. */
-export const MatchLabelsSelector = struct('WorkloadSelector', { matchLabels: selectorLabels }, {});
+export const MatchLabelsSelector = struct('WorkloadSelector', {}, { matchLabels: labels });
 /** networking.istio.io Sidecar/ServiceEntry selectors: `labels`. */
-export const LabelsSelector = struct('WorkloadSelector', { labels: selectorLabels }, {});
+export const LabelsSelector = struct('WorkloadSelector', {}, { labels });
 
 /** Gateway API style reference of policies (`targetRef`); Istio allows Service, ServiceEntry and Gateway. */
 export const PolicyTargetReference = struct(
@@ -288,13 +299,14 @@ export const gatewayNameReason = (g: string): string | undefined => {
 export const gatewayName = refine(str, 'GatewayName', gatewayNameReason);
 
 /** `namespace/host` as Gateway servers and Sidecar egress hosts write it (`*\/reviews`, `./*`, `prod/*.example.com`). */
-export const namespacedHostReason = (value: string, requireNamespace: boolean): string | undefined => {
+export const namespacedHostReason = (value: string, requireNamespace: boolean, allowExcluded = false): string | undefined => {
   const slash = value.indexOf('/');
   if (slash < 0) {
     if (requireNamespace) return `invalid host "${value}": expected <namespace>/<host>, e.g. */reviews or ./*`;
     return value === '*' ? undefined : hostnameReason(value);
   }
-  const ns = value.slice(0, slash);
+  // Sidecar egress: `~ns/host` excludes the namespace (and `~/host` imports nothing).
+  const ns = allowExcluded && value.startsWith('~') && slash > 1 ? value.slice(1, slash) : value.slice(0, slash);
   const host = value.slice(slash + 1);
   if (ns !== '*' && ns !== '.' && ns !== '~' && dnsLabelReason(ns) !== undefined) return `invalid host "${value}": "${ns}" is not a namespace, ".", "~" or "*"`;
   if (host === '*') return undefined;

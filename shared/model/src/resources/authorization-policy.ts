@@ -12,22 +12,25 @@ const ipBlocks = list(refine(str, 'IPBlock', (v) => (v === '' ? 'must not be emp
 const ports = list(refine(str, 'Port', (p) => (p === '' ? 'must not be empty' : portNumberString(p))));
 
 /** `{*}` matches one path segment, `{**}` the rest of the path; anything else in braces is a typo. */
-const pathTemplateReason = (p: string): string | undefined => {
+export const pathTemplateReason = (p: string): string | undefined => {
   if (p === '') return 'must not be empty';
   if (!p.includes('{') && !p.includes('}')) return undefined;
   const segments = p.split('/');
-  for (const [i, seg] of segments.entries()) {
+  for (const seg of segments) {
     if (!seg.includes('{') && !seg.includes('}')) continue;
     if (seg !== '{*}' && seg !== '{**}') return `invalid path template "${p}": a segment must be exactly {*} or {**}`;
-    if (seg === '{**}' && i !== segments.length - 1) return `invalid path template "${p}": {**} must be the last segment`;
   }
+  // Istio: at most one {**}, and no {*} after it (it already took the rest).
+  const last = segments.lastIndexOf('{**}');
+  if (segments.filter((s) => s === '{**}').length > 1) return `invalid path template "${p}": {**} may appear once`;
+  if (last >= 0 && segments.slice(last + 1).includes('{*}')) return `invalid path template "${p}": {**} must be the last operator ({*} after it)`;
   return undefined;
 };
 const paths = list(refine(str, 'Path', pathTemplateReason));
 
 const SOURCE_FIELDS = [
   'principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces',
-  'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks', 'serviceAccounts', 'notServiceAccounts',
+  'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks', 'serviceAccounts', 'notServiceAccounts', 'trustDomains', 'notTrustDomains',
 ] as const;
 const Source = struct(
   'Source',
@@ -35,9 +38,17 @@ const Source = struct(
   {
     principals: values, notPrincipals: values, requestPrincipals: values, notRequestPrincipals: values,
     namespaces: values, notNamespaces: values, ipBlocks, notIpBlocks: ipBlocks, remoteIpBlocks: ipBlocks, notRemoteIpBlocks: ipBlocks,
-    serviceAccounts: values, notServiceAccounts: values,
+    serviceAccounts: values, notServiceAccounts: values, trustDomains: values, notTrustDomains: values,
   },
-  { check: (s) => (Object.keys(s).length === 0 ? [{ path: '', reason: `must set at least one of ${SOURCE_FIELDS.join(', ')}` }] : []) },
+  {
+    check: (s) => {
+      if (Object.keys(s).length === 0) return [{ path: '', reason: `must set at least one of ${SOURCE_FIELDS.join(', ')}` }];
+      // Istio's CRD rule: a service account already names its namespace and principal.
+      const accounts = s.serviceAccounts !== undefined || s.notServiceAccounts !== undefined;
+      const identities = [s.principals, s.notPrincipals, s.namespaces, s.notNamespaces].some((v) => v !== undefined);
+      return accounts && identities ? [{ path: '', reason: 'cannot set serviceAccounts with namespaces or principals' }] : [];
+    },
+  },
 );
 const Operation = struct(
   'Operation',
@@ -49,7 +60,7 @@ const Operation = struct(
 /** Condition keys Istio understands (`request.headers[x-user]`, `request.auth.claims[groups]`, …). */
 const CONDITION_KEYS = [
   'source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'source.serviceAccount', 'request.auth.principal',
-  'request.auth.audiences', 'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni',
+  'request.auth.audiences', 'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni', 'source.trustDomain',
 ];
 const conditionKeyReason = (k: string): string | undefined => {
   if (k === '') return 'must not be empty';

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
-import { bool, enumOf, intRange, list, nonNegativeInt, record, refine, str, struct } from '../codec/schema.js';
-import { MatchLabelsSelector, Percent, duration, exportTo, fqdnReason, hostname, int32, ipAddressReason, labels, portNumber, subsetName } from '../codec/istio-fields.js';
+import { bool, enumOf, intRange, list, nonNegativeInt, num, record, refine, str, struct } from '../codec/schema.js';
+import { MatchLabelsSelector, Percent, duration, durationOrZero, exportTo, fqdnReason, hostname, int32, ipAddressReason, labels, portNumber, subsetName } from '../codec/istio-fields.js';
 
 /** networking.istio.io DestinationRule: subsets and the traffic policy applied to a host, with Istio's webhook rules. */
 
@@ -23,7 +23,7 @@ const ConsistentHash = struct(
     httpHeaderName: str,
     httpCookie: struct('HTTPCookie', { name: refine(str, 'CookieName', (n) => (n === '' ? 'must not be empty' : undefined)) }, {
       path: str,
-      ttl: duration,
+      ttl: durationOrZero,
       attributes: list(struct('HTTPCookieAttribute', { name: str }, { value: str })),
     }),
     useSourceIp: bool,
@@ -72,6 +72,30 @@ const LocalityLbSetting = struct(
   },
 );
 
+/** Slow start for new endpoints (Envoy's slow_start_config). */
+const Warmup = struct(
+  'WarmupConfiguration',
+  { duration },
+  {
+    minimumPercent: refine(num, 'MinimumPercent', (n) => (n < 0 || n > 100 ? 'must be between 0 and 100' : undefined)),
+    aggression: refine(num, 'Aggression', (n) => (n <= 0 ? 'must be greater than 0' : undefined)),
+  },
+);
+
+// Istio refuses topology labels here: region, zone and subzone ordering is what zone-aware LB does anyway.
+const TOPOLOGY_LABELS = ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone'];
+const ZoneAwareLbSetting = struct(
+  'ZoneAwareLoadBalancerSetting',
+  {},
+  {
+    enabled: bool,
+    failover: list(struct('Failover', {}, { from: str, to: str }, {
+      check: (f) => (f.from !== undefined && f.from === f.to ? [{ path: 'to', reason: 'must differ from "from": failover to the same region does nothing' }] : []),
+    })),
+    failoverPriority: list(refine(str, 'FailoverPriority', (l) => (TOPOLOGY_LABELS.includes(l) ? `must not be the topology label "${l}": zone-aware load balancing orders by region and zone already` : undefined))),
+  },
+);
+
 export const LoadBalancerSettings = struct(
   'LoadBalancerSettings',
   {},
@@ -79,13 +103,15 @@ export const LoadBalancerSettings = struct(
     simple: enumOf('SimpleLB', ['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'] as const),
     consistentHash: ConsistentHash,
     localityLbSetting: LocalityLbSetting,
+    zoneAwareLbSetting: ZoneAwareLbSetting,
     warmupDurationSecs: duration,
+    warmup: Warmup,
   },
   {
-    check: (lb) =>
-      lb.simple !== undefined && lb.consistentHash !== undefined
-        ? [{ path: '', reason: 'simple and consistentHash are mutually exclusive' }]
-        : [],
+    check: (lb) => [
+      ...(lb.simple !== undefined && lb.consistentHash !== undefined ? [{ path: '', reason: 'simple and consistentHash are mutually exclusive' }] : []),
+      ...(lb.localityLbSetting !== undefined && lb.zoneAwareLbSetting !== undefined ? [{ path: '', reason: 'only one of localityLbSetting and zoneAwareLbSetting can be set' }] : []),
+    ],
   },
 );
 export type LoadBalancerSettings = t.TypeOf<typeof LoadBalancerSettings>;
@@ -110,6 +136,7 @@ export const ConnectionPoolSettings = struct(
         h2UpgradePolicy: enumOf('H2UpgradePolicy', ['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE'] as const),
         useClientProtocol: bool,
         maxConcurrentStreams: int32,
+        http2KeepAlive: struct('ConnectionKeepalive', { interval: duration, timeout: duration }, {}),
       },
       {
         check: (h) =>

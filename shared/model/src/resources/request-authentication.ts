@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { bool, list, refine, str, struct } from '../codec/schema.js';
+import { bool, enumOf, list, refine, str, struct } from '../codec/schema.js';
 import { MatchLabelsSelector, PolicyTargetReference, duration, headerNameReason } from '../codec/istio-fields.js';
 import { selectorTypeProblems } from './authorization-policy.js';
 
@@ -43,6 +43,8 @@ const JWTRule = struct(
     forwardOriginalToken: bool,
     outputClaimToHeaders: list(struct('ClaimToHeader', { header: headerName, claim: nonEmpty }, {})),
     timeout: duration,
+    spaceDelimitedClaims: list(nonEmpty),
+    presence: enumOf('JWTPresence', ['OPTIONAL', 'REQUIRED'] as const),
   },
 );
 

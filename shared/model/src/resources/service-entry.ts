@@ -1,19 +1,21 @@
 import * as t from 'io-ts';
 import { isIP } from 'node:net';
-import { enumOf, list, str, struct } from '../codec/schema.js';
-import { LabelsSelector, fqdnReason, hostname, ipSubnet, isHttpProtocol, isTlsProtocol, portName, portNumber, protocol, serviceEntryExportTo } from '../codec/istio-fields.js';
+import { enumOf, list, refine, str, struct } from '../codec/schema.js';
+import { LabelsSelector, fqdnReason, ipSubnet, serviceEntryHostReason, isHttpProtocol, isTlsProtocol, portName, portNumber, protocolReason, serviceEntryExportTo } from '../codec/istio-fields.js';
 import { WorkloadEntrySpec } from './workload-entry.js';
 
 /** networking.istio.io ServiceEntry: in Jetmesh the service registry (hosts, ports, which workloads serve them). */
 
-const ServicePort = struct('ServicePort', { number: portNumber, name: portName }, { protocol, targetPort: portNumber });
+// An empty protocol is Istio's "sniff it" (treated as TCP unless HTTP is detected); the analyzer warns.
+const sniffedOrProtocol = refine(str, 'Protocol', (p) => (p === '' ? undefined : protocolReason(p)));
+const ServicePort = struct('ServicePort', { number: portNumber, name: portName }, { protocol: sniffedOrProtocol, targetPort: portNumber });
 export type ServicePort = t.TypeOf<typeof ServicePort>;
 
 type Problems = Array<{ path: string; reason: string }>;
 
 export const ServiceEntrySpec = struct(
   'ServiceEntrySpec',
-  { hosts: list(hostname, { minItems: 1 }) },
+  { hosts: list(refine(str, 'ServiceEntryHost', serviceEntryHostReason), { minItems: 1 }) },
   {
     addresses: list(ipSubnet),
     ports: list(ServicePort),
@@ -52,7 +54,7 @@ export const ServiceEntrySpec = struct(
       if (resolution === 'NONE' && endpoints.length > 0) problems.push({ path: 'endpoints', reason: 'must be empty with resolution NONE' });
       if (resolution === 'STATIC') {
         endpoints.forEach((e, i) => {
-          if (isIP(e.address) === 0 && !e.address.startsWith('unix://')) {
+          if (e.address !== undefined && isIP(e.address) === 0 && !e.address.startsWith('unix://')) {
             problems.push({ path: `endpoints[${i}].address`, reason: `"${e.address}" is not an IP address (resolution STATIC needs one; use DNS for names)` });
           }
         });

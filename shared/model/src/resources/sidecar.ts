@@ -47,7 +47,7 @@ const IngressListener = struct(
   },
 );
 
-const egressHost = refine(str, 'EgressHost', (h) => namespacedHostReason(h, true));
+const egressHost = refine(str, 'EgressHost', (h) => namespacedHostReason(h, true, true));
 const EgressListener = struct('IstioEgressListener', { hosts: list(egressHost, { minItems: 1 }) }, { port: SidecarPort, bind, captureMode: CaptureMode }, {
   check: (l) => {
     const seen = new Set<string>();
@@ -56,7 +56,6 @@ const EgressListener = struct('IstioEgressListener', { hosts: list(egressHost, {
       if (seen.has(h)) problems.push({ path: `hosts[${i}]`, reason: `duplicate host "${h}"` });
       seen.add(h);
     });
-    if (l.hosts.includes('*/*') && l.hosts.length > 1) problems.push({ path: 'hosts', reason: '"*/*" selects every host: list nothing else beside it' });
     return problems;
   },
 });

@@ -115,6 +115,7 @@ const HTTPRedirect = struct(
   {},
   {
     uri: str,
+    prefixRewrite: str,
     authority: str,
     port: portNumber,
     derivePort: enumOf('RedirectPortSelection', ['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT'] as const),
@@ -124,9 +125,10 @@ const HTTPRedirect = struct(
   {
     check: (r) => {
       const problems: Problems = [];
-      if (r.uri === undefined && r.authority === undefined && r.port === undefined && r.derivePort === undefined && r.scheme === undefined) {
-        problems.push({ path: '', reason: 'must set at least one of uri, authority, scheme, port, derivePort' });
+      if (r.uri === undefined && r.prefixRewrite === undefined && r.authority === undefined && r.port === undefined && r.derivePort === undefined && r.scheme === undefined) {
+        problems.push({ path: '', reason: 'must set at least one of uri, prefixRewrite, authority, scheme, port, derivePort' });
       }
+      if (r.uri !== undefined && r.prefixRewrite !== undefined) problems.push({ path: '', reason: 'uri and prefixRewrite are mutually exclusive' });
       if (r.port !== undefined && r.derivePort !== undefined) problems.push({ path: '', reason: 'port and derivePort are mutually exclusive' });
       return problems;
     },
@@ -177,8 +179,9 @@ const FaultDelay = struct(
   { fixedDelay: duration, exponentialDelay: duration, percentage: Percent, percent: intRange(0, 100) },
   {
     check: (d) => {
+      // Without fixedDelay Istio accepts the delay and injects none; so does the proxy.
       if (d.exponentialDelay !== undefined) return [{ path: 'exponentialDelay', reason: 'is not supported (by Istio either): use fixedDelay' }];
-      return d.fixedDelay === undefined ? [{ path: '', reason: 'must set fixedDelay' }] : [];
+      return [];
     },
   },
 );
@@ -328,7 +331,7 @@ export const VirtualServiceSpec = struct(
   {
     check: (s) => {
       const problems: Problems = [];
-      if (s.http === undefined && s.tcp === undefined && s.tls === undefined) {
+      if ((s.http ?? []).length === 0 && (s.tcp ?? []).length === 0 && (s.tls ?? []).length === 0) {
         problems.push({ path: '', reason: 'must set at least one of http, tcp, tls' });
       }
       if (isDelegate(s)) problems.push(...delegateProblems(s));

@@ -19,9 +19,10 @@ export const workloadAddressReason = (address: string): string | undefined => {
 
 export const WorkloadEntrySpec = struct(
   'WorkloadEntrySpec',
-  // Istio lets a multi-network entry leave address empty; Jetmesh has one network, so it is required.
-  { address: str },
+  {},
   {
+    // Optional only beside `network`: a workload on another network is reached through that network's gateway.
+    address: str,
     ports: record(portNumber, { name: 'PortMap', keyCheck: (k) => (portName.is(k) ? undefined : `invalid port name "${k}": must be a DNS-1123 label`), reason: 'must be a map of port name to number' }),
     labels,
     network: str,
@@ -31,6 +32,9 @@ export const WorkloadEntrySpec = struct(
   },
   {
     check: (w) => {
+      if (w.address === undefined || w.address === '') {
+        return w.network !== undefined && w.network !== '' ? [] : [{ path: 'address', reason: 'required (it may be left out only for a workload on another network: set network)' }];
+      }
       const reason = workloadAddressReason(w.address);
       if (reason !== undefined) return [{ path: 'address', reason }];
       if (w.address.startsWith(UNIX_PREFIX) && w.ports !== undefined) return [{ path: 'ports', reason: 'a unix domain socket endpoint has no ports' }];
