@@ -44,8 +44,8 @@ export interface NatsView {
   readonly server: string;
   readonly version: string;
   readonly cluster: string | undefined;
-  /** Client URLs of the cluster the server gossips (itself included); 1 for a single server. */
-  readonly knownServers: number;
+  /** Client URLs of the cluster the server gossips (itself included); undefined when it advertises none (no_advertise). */
+  readonly knownServers: number | undefined;
   readonly jetstream:
     | { readonly ok: true; readonly streams: number; readonly consumers: number; readonly storageBytes: number; readonly memoryBytes: number; readonly apiRequests: number; readonly apiErrors: number }
     | { readonly ok: false; readonly error: string };
@@ -91,7 +91,7 @@ export function statusView(statuses: readonly ServiceStatus[], nats: NatsView, s
   for (const r of replicas) if (!r.ready) problems.push(`${r.service} ${r.replica} is not ready: ${r.reason ?? 'no reason given'}`);
   if (!nats.jetstream.ok) problems.push(`JetStream is not available: ${nats.jetstream.error}`);
   const wanted = Math.max(0, ...streams.map((s) => (s.found ? s.wantedReplicas : 0)));
-  if (nats.cluster !== undefined && nats.knownServers < wanted) {
+  if (nats.cluster !== undefined && nats.knownServers !== undefined && nats.knownServers < wanted) {
     problems.push(`NATS cluster ${nats.cluster} lists ${nats.knownServers} servers, fewer than the ${wanted} replicas its streams keep`);
   }
   for (const s of streams) {
@@ -142,7 +142,7 @@ export function renderStatus(view: StatusView): string[] {
       view.replicas.map((r) => [r.service, r.replica, r.version, r.ready ? 'yes' : `no: ${r.reason ?? '?'}`, String(r.pid), r.host, r.natsServer ?? '-', positionCell(r)]),
     ),
     '',
-    `NATS: connected to ${nats.server} (nats-server ${nats.version})${nats.cluster === undefined ? ', single server' : `, cluster ${nats.cluster} of ${nats.knownServers} servers`}`,
+    `NATS: connected to ${nats.server} (nats-server ${nats.version})${nats.cluster === undefined ? ', single server' : `, cluster ${nats.cluster}${nats.knownServers === undefined ? '' : ` of ${nats.knownServers} servers`}`}`,
     js.ok
       ? `JetStream: ${js.streams} streams, ${js.consumers} consumers, ${bytes(js.storageBytes)} stored, ${bytes(js.memoryBytes)} in memory; API ${js.apiRequests} requests, ${js.apiErrors} errors`
       : `JetStream: unavailable (${js.error})`,
@@ -198,7 +198,7 @@ async function readNats(bus: Bus): Promise<NatsView> {
     server: info?.server_name ?? '?',
     version: info?.version ?? '?',
     cluster: info?.cluster,
-    knownServers: Math.max(1, info?.connect_urls?.length ?? 1),
+    knownServers: info?.connect_urls === undefined || info.connect_urls.length === 0 ? undefined : info.connect_urls.length,
     jetstream,
   };
 }

@@ -29,6 +29,15 @@ export interface AdminReply {
 
 export type AdminServer = HttpListener;
 
+/** The admin server's own paths: what supervisors, probes (deploy/k8s) and scrapers ask. */
+export const AdminPaths = {
+  /** 200 while the process runs: a liveness probe. */
+  health: '/healthz',
+  /** 200 once serving, else 503 with the reason: a readiness probe. */
+  ready: '/readyz',
+  metrics: '/metrics',
+} as const;
+
 function reply(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
   res.end(body);
@@ -47,13 +56,13 @@ async function route(req: IncomingMessage, res: ServerResponse, opts: AdminOptio
     return reply(res, r.status ?? 200, r.body, r.contentType);
   }
   switch (path) {
-    case '/healthz':
+    case AdminPaths.health:
       return reply(res, 200, 'ok\n');
-    case '/readyz': {
+    case AdminPaths.ready: {
       const { ready, reason } = opts.ready();
       return ready ? reply(res, 200, 'ready\n') : reply(res, 503, `not ready: ${reason ?? 'starting'}\n`);
     }
-    case '/metrics':
+    case AdminPaths.metrics:
       return reply(res, 200, await opts.registry.metrics(), opts.registry.contentType);
     default:
       return reply(res, 404, 'not found\n');

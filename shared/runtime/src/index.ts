@@ -4,7 +4,7 @@ export { textCodec, port, positiveInt, integerBetween, natsUrl, natsUserName, lo
 export { DEFAULT_NATS_URL, MAX_STREAM_REPLICAS, MESH_NATS_CONFIG, MeshNatsUsers, NatsCredentialsEnv, NatsEnv, generateNatsPassword, natsPasswordVariable } from './nats-env.js';
 export type { MeshNatsUser } from './nats-env.js';
 export type { EnvCodec } from './env-codecs.js';
-export { serveAdmin } from './admin-server.js';
+export { AdminPaths, serveAdmin } from './admin-server.js';
 export { listenHttp } from './http-listener.js';
 export type { HttpListener } from './http-listener.js';
 export type { AdminOptions, AdminReply, AdminServer, Readiness } from './admin-server.js';

@@ -1,0 +1,272 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as E from 'fp-ts/lib/Either.js';
+import { parseAllDocuments } from 'yaml';
+import { AdminPaths, decodeEnv, findNatsServerBinary, formatEnvError, MeshNatsUsers, natsPasswordVariable, type EnvSpec, type MeshNatsUser } from '@jetmesh/runtime';
+import { repoRoot } from '@jetmesh/testing';
+
+// Static: no Docker daemon or cluster here. Every image, port, variable and probe path the deploy files
+// name is checked against what the code reads (the services' env specs, the admin server's paths).
+
+type Doc = Record<string, unknown>;
+const k8sDir = join(repoRoot, 'deploy', 'k8s');
+const dockerDir = join(repoRoot, 'deploy', 'docker');
+const NATS_VALUES = 'nats-values.yaml';
+
+const readYaml = (file: string): Doc[] =>
+  parseAllDocuments(readFileSync(file, 'utf8'), { merge: true }).map((doc) => {
+    assert.deepEqual(doc.errors, [], `${file} parses`);
+    return doc.toJS() as Doc;
+  });
+
+const obj = (value: unknown, where: string): Doc => {
+  assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `${where} is a mapping`);
+  return value as Doc;
+};
+const list = (value: unknown, where: string): unknown[] => {
+  assert.ok(Array.isArray(value), `${where} is a list`);
+  return value;
+};
+const at = (value: unknown, path: string): unknown =>
+  path.split('.').reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Doc)[key] : undefined), value);
+
+const rootVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The version of the nats-server the tests run, e.g. "2.9.10". */
+function testedNatsVersion(): string {
+  const binary = findNatsServerBinary();
+  assert.ok(binary !== undefined, 'nats-server is installed');
+  const out = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout;
+  const version = /v(\d+\.\d+\.\d+)/.exec(out)?.[1];
+  assert.ok(version !== undefined, `nats-server --version said ${out}`);
+  return version;
+}
+
+/** A service's entry and its env spec, loaded from the built code: `services/X/dist/src/main.js`. */
+async function serviceOf(entry: string): Promise<{ name: string; spec: EnvSpec }> {
+  const match = /^services\/([a-z]+)\/dist\/src\/main\.js$/.exec(entry);
+  assert.ok(match !== null, `${entry} is a service's built entry`);
+  const name = match[1] ?? '';
+  assert.ok(existsSync(join(repoRoot, 'services', name, 'src', 'main.ts')), `services/${name}/src/main.ts exists`);
+  const module = (await import(pathToFileURL(join(repoRoot, 'services', name, 'dist', 'src', 'env.js')).href)) as Record<string, unknown>;
+  const isSpec = (v: unknown): v is EnvSpec =>
+    v !== null && typeof v === 'object' && Object.values(v).length > 0 && Object.values(v).every((f) => typeof (f as { variable?: unknown }).variable === 'string');
+  const specs = Object.values(module).filter(isSpec);
+  assert.equal(specs.length, 1, `services/${name}/src/env.ts exports one env spec`);
+  return { name, spec: specs[0] ?? {} };
+}
+
+const variablesOf = (spec: EnvSpec): Map<string, string> => new Map(Object.entries(spec).map(([field, v]) => [v.variable, field]));
+
+/**
+ * The environment decoded by the service's own spec, as the service would at start: every
+ * variable named must be one it reads, every value must decode.
+ */
+function decodeAs(service: { name: string; spec: EnvSpec }, env: Record<string, string>, where: string): Record<string, unknown> {
+  const known = variablesOf(service.spec);
+  for (const variable of Object.keys(env)) assert.ok(known.has(variable), `${where}: ${service.name} reads no ${variable}`);
+  const decoded = decodeEnv(service.spec, env);
+  assert.ok(E.isRight(decoded), `${where}: ${service.name} refuses its environment: ${E.isLeft(decoded) ? decoded.left.map(formatEnvError).join('; ') : ''}`);
+  return decoded.right as Record<string, unknown>;
+}
+
+/** Decoded values of every `*_PORT` and `*_HOST` variable the service reads. */
+function listeners(service: { spec: EnvSpec }, config: Record<string, unknown>): { ports: Map<string, number>; hosts: Map<string, string> } {
+  const ports = new Map<string, number>();
+  const hosts = new Map<string, string>();
+  for (const [field, v] of Object.entries(service.spec)) {
+    if (v.variable.endsWith('_PORT')) ports.set(v.variable, config[field] as number);
+    if (v.variable.endsWith('_HOST')) hosts.set(v.variable, config[field] as string);
+  }
+  return { ports, hosts };
+}
+
+const adminPortOf = (service: { spec: EnvSpec }, config: Record<string, unknown>): number => listeners(service, config).ports.get('JETMESH_ADMIN_PORT') ?? -1;
+const ALL_INTERFACES = ['0.0.0.0', '::'];
+
+const k8sFiles = readdirSync(k8sDir).filter((f) => f.endsWith('.yaml') && f !== NATS_VALUES);
+const manifests = k8sFiles.flatMap((f) => readYaml(join(k8sDir, f)).map((doc) => ({ file: f, doc })));
+const ofKind = (kind: string) => manifests.filter((m) => m.doc.kind === kind).map((m) => m.doc);
+const compose = obj(readYaml(join(dockerDir, 'compose.yaml'))[0], 'compose.yaml');
+const composeServices = obj(compose.services, 'compose services');
+const jetmeshImage = (): string => {
+  const built = Object.values(composeServices).map((s) => obj(s, 'a compose service')).filter((s) => s.build !== undefined);
+  const images = new Set(built.map((s) => s.image as string));
+  assert.equal(images.size, 1, 'compose builds one image');
+  for (const s of built) assert.equal(at(s, 'build.dockerfile'), 'deploy/docker/Dockerfile');
+  return [...images][0] ?? '';
+};
+
+test('deploy.image: one image, built by deploy/docker/Dockerfile (multi-stage, npm ci --omit=dev, non-root), tagged with the repository version', () => {
+  const image = jetmeshImage();
+  assert.equal(image.split(':')[1], rootVersion);
+  const dockerfile = readFileSync(join(dockerDir, 'Dockerfile'), 'utf8');
+  const stages = dockerfile.split('\n').filter((l) => /^FROM /.test(l));
+  assert.ok(stages.length >= 2, 'multi-stage');
+  const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  assert.match(final, /^RUN npm ci --omit=dev/m);
+  assert.match(final, /^USER (?!root\b|0\b)\S+/m);
+  assert.doesNotMatch(final, /^RUN npm ci(?! --omit=dev)/m, 'no dev dependencies in the runtime stage');
+  // The Node major of the base images is the one package.json's engines asks for.
+  const engines = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+  for (const from of stages) assert.match(from, new RegExp(`^FROM node:${/\d+/.exec(engines)?.[0]}\\b`), from);
+  // What the build stage copies exists, and every entry the deploy files run is what `npm run build` writes.
+  for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)) assert.ok(existsSync(join(repoRoot, source ?? '')), `COPY ${source}`);
+});
+
+test('deploy.k8s: every Deployment runs the image with a service entry, only variables that service reads and values it accepts, on the ports its config gives', async () => {
+  const image = jetmeshImage();
+  const deployments = ofKind('Deployment');
+  assert.deepEqual(deployments.map((d) => at(d, 'metadata.name')).sort(), ['citadel', 'console', 'galley', 'pilot', 'telemetry']);
+  const secrets = new Map(ofKind('Secret').map((s) => [at(s, 'metadata.name') as string, obj(s.stringData ?? s.data, 'secret data')]));
+  const accounts = new Set(ofKind('ServiceAccount').map((s) => at(s, 'metadata.name')));
+  const natsValues = obj(readYaml(join(k8sDir, NATS_VALUES))[0], NATS_VALUES);
+
+  for (const deployment of deployments) {
+    const name = at(deployment, 'metadata.name') as string;
+    const labels = obj(at(deployment, 'spec.template.metadata.labels'), `${name} pod labels`);
+    const pod = obj(at(deployment, 'spec.template.spec'), `${name} pod`);
+    assert.ok(Number(at(deployment, 'spec.replicas')) >= 2, `${name} runs replicas`);
+    assert.ok(accounts.has(pod.serviceAccountName), `${name}'s ServiceAccount ${String(pod.serviceAccountName)} exists`);
+    assert.equal(at(pod, 'securityContext.runAsNonRoot'), true);
+    const [container, ...others] = list(pod.containers, `${name} containers`).map((c) => obj(c, 'container'));
+    assert.ok(container !== undefined && others.length === 0);
+    assert.equal(container.image, image, `${name} runs the image compose builds`);
+    const [node, entry] = list(container.command, `${name} command`) as string[];
+    assert.equal(node, 'node');
+    const service = await serviceOf(entry ?? '');
+    assert.equal(service.name, name);
+    assert.ok(at(container, 'resources.requests.cpu') !== undefined && at(container, 'resources.limits.memory') !== undefined, `${name} has resources`);
+
+    // Every variable: a literal, a key of a Secret here, or the pod's name; decoded by the service's spec.
+    const env: Record<string, string> = {};
+    for (const item of list(container.env, `${name} env`).map((e) => obj(e, 'env'))) {
+      const variable = item.name as string;
+      const ref = at(item, 'valueFrom.secretKeyRef') as { name: string; key: string } | undefined;
+      if (ref !== undefined) {
+        assert.ok(secrets.get(ref.name)?.[ref.key] !== undefined, `${name}: ${variable} names key ${ref.key} of Secret ${ref.name}, which exists`);
+        env[variable] = String(secrets.get(ref.name)?.[ref.key]);
+      } else if (at(item, 'valueFrom.fieldRef.fieldPath') === 'metadata.name') env[variable] = `${name}-7d9f8-abcde`;
+      else env[variable] = String(item.value);
+    }
+    const config = decodeAs(service, env, `deploy/k8s ${name}`);
+    const user = env.JETMESH_NATS_USER as MeshNatsUser;
+    assert.ok(MeshNatsUsers.includes(user), `${name} connects as a deploy/nats user`);
+    const password = list(container.env, 'env').map((e) => obj(e, 'env')).find((e) => e.name === 'JETMESH_NATS_PASSWORD');
+    assert.equal(at(password, 'valueFrom.secretKeyRef.key'), user, `${name}'s password is its own user's`);
+    if (env.JETMESH_STREAM_REPLICAS !== undefined) assert.equal(Number(env.JETMESH_STREAM_REPLICAS), at(natsValues, 'config.cluster.replicas'), 'one copy of each stream per NATS node');
+
+    // The container's ports are exactly the ports its config listens on, on every interface.
+    const { ports, hosts } = listeners(service, config);
+    const containerPorts = list(container.ports, `${name} ports`).map((p) => obj(p, 'port'));
+    assert.deepEqual(containerPorts.map((p) => p.containerPort).sort(), [...ports.values()].sort(), `${name}'s containerPorts are its configured ports`);
+    for (const [variable, host] of hosts) assert.ok(ALL_INTERFACES.includes(host), `${name}: ${variable}=${host} would not be reachable in a pod`);
+    const portNumber = (ref: unknown): number | undefined => (typeof ref === 'number' ? ref : (containerPorts.find((p) => p.name === ref)?.containerPort as number | undefined));
+
+    // Probes: the admin server's own paths on its port.
+    assert.equal(at(container, 'readinessProbe.httpGet.path'), AdminPaths.ready);
+    assert.equal(at(container, 'livenessProbe.httpGet.path'), AdminPaths.health);
+    for (const probe of ['readinessProbe', 'livenessProbe']) assert.equal(portNumber(at(container, `${probe}.httpGet.port`)), adminPortOf(service, config), `${name} ${probe} port`);
+
+    // A Service reaches the main port, a PodDisruptionBudget keeps one, a NetworkPolicy lets traffic in.
+    const selects = (selector: unknown): boolean => Object.entries(obj(selector, 'selector')).every(([k, v]) => labels[k] === v);
+    const svc = ofKind('Service').find((s) => selects(at(s, 'spec.selector')));
+    assert.ok(svc !== undefined, `a Service selects ${name}`);
+    for (const p of list(at(svc, 'spec.ports'), 'service ports').map((x) => obj(x, 'service port'))) {
+      const target = portNumber(p.targetPort ?? p.port);
+      assert.ok(target !== undefined && [...ports.values()].includes(target), `${name} Service port ${String(p.name)} reaches a port ${name} listens on`);
+      const allowed = ofKind('NetworkPolicy').some((np) => (at(np, 'spec.ingress') as Doc[] | undefined)?.some((rule) => (rule.ports as Doc[] | undefined)?.some((rp) => rp.port === target)));
+      assert.ok(allowed, `a NetworkPolicy admits ${name}'s port ${target}`);
+    }
+    assert.ok(ofKind('PodDisruptionBudget').some((pdb) => selects(at(pdb, 'spec.selector.matchLabels'))), `a PodDisruptionBudget covers ${name}`);
+
+    // An address of another service names a Service and its port.
+    for (const [variable, value] of Object.entries(env)) {
+      const address = /^([a-z-]+)\.jetmesh-system\.svc:(\d+)$/.exec(value);
+      if (address === null || variable === 'JETMESH_NATS_URL') continue;
+      const target = ofKind('Service').find((s) => at(s, 'metadata.name') === address[1]);
+      assert.ok(list(at(target, 'spec.ports'), `${address[1]} ports`).some((p) => obj(p, 'port').port === Number(address[2])), `${name}: ${variable} names a Service port`);
+    }
+  }
+});
+
+test('deploy.k8s.nats: the Helm values run the tested nats-server version, 3 nodes with JetStream on file storage, every user password from the Secret, and include deploy/nats/mesh-users.conf', () => {
+  const values = obj(readYaml(join(k8sDir, NATS_VALUES))[0], NATS_VALUES);
+  assert.equal(at(values, 'container.image.repository'), 'nats');
+  assert.match(String(at(values, 'container.image.tag')), new RegExp(`^${testedNatsVersion().replaceAll('.', '\\.')}(-|$)`));
+  assert.equal(at(values, 'config.cluster.enabled'), true);
+  assert.equal(at(values, 'config.cluster.replicas'), 3);
+  assert.equal(at(values, 'config.jetstream.enabled'), true);
+  assert.equal(at(values, 'config.jetstream.fileStore.enabled'), true);
+  const secrets = new Map(ofKind('Secret').map((s) => [at(s, 'metadata.name') as string, obj(s.stringData ?? s.data, 'secret data')]));
+  const env = obj(at(values, 'container.env'), 'container.env');
+  assert.deepEqual(Object.keys(env).sort(), MeshNatsUsers.map(natsPasswordVariable).sort());
+  for (const user of MeshNatsUsers) {
+    const ref = at(env[natsPasswordVariable(user)], 'valueFrom.secretKeyRef') as { name: string; key: string };
+    assert.equal(ref.key, user);
+    assert.ok(secrets.get(ref.name)?.[user] !== undefined, `Secret ${ref.name} holds ${user}'s password`);
+  }
+  const include = at(values, 'config.merge.$include') as string;
+  assert.equal(basename(include), 'mesh-users.conf');
+  assert.ok(existsSync(join(repoRoot, 'deploy', 'nats', basename(include))));
+  // Every service connects to the chart's client Service: the release name of the install line.
+  const release = /helm install (\S+) nats\/nats -n (\S+)/.exec(readFileSync(join(k8sDir, NATS_VALUES), 'utf8'));
+  assert.ok(release !== null, 'the values file says how it is installed');
+  for (const deployment of ofKind('Deployment')) {
+    const url = (list(at(deployment, 'spec.template.spec.containers.0.env'), 'env') as Doc[]).find((e) => e.name === 'JETMESH_NATS_URL')?.value;
+    assert.equal(url, `nats://${release[1]}.${release[2]}.svc:4222`);
+  }
+});
+
+test('deploy.compose: 3 NATS nodes of the tested version running deploy/nats; every service with only variables it reads, its ports published, a health check on /readyz', async () => {
+  const image = jetmeshImage();
+  const natsVersion = testedNatsVersion();
+  const interpolate = (value: string): string => value.replace(/\$\{([A-Z_]+):\?[^}]*\}/g, 'p0placeholder');
+  const nodes = Object.entries(composeServices).filter(([, s]) => String(obj(s, 'service').image).startsWith('nats:'));
+  assert.equal(nodes.length, 3);
+  const conf = readFileSync(join(repoRoot, 'deploy', 'nats', 'cluster.conf.example'), 'utf8');
+  const routeHosts = [...conf.matchAll(/nats-route:\/\/([^:\s]+):6222/g)].map((m) => m[1]);
+  const aliases = nodes.flatMap(([, s]) => (at(s, 'networks.default.aliases') as string[] | undefined) ?? []);
+  assert.deepEqual(aliases.sort(), [...routeHosts].sort(), "every route of cluster.conf.example resolves to a node");
+  for (const [name, s] of nodes) {
+    const node = obj(s, name);
+    assert.equal(node.image, `nats:${natsVersion}-alpine`);
+    const [flag, file] = node.command as string[];
+    assert.equal(flag, '-c');
+    const mount = (node.volumes as string[]).map((v) => v.split(':')).find(([, target]) => file?.startsWith(`${target}/`));
+    assert.ok(mount !== undefined, `${name}'s config file is on a mounted dir`);
+    assert.ok(existsSync(join(dockerDir, mount[0] ?? '', file?.slice((mount[1] ?? '').length) ?? '')), `${name} runs ${file}, which exists`);
+    const env = obj(node.environment, `${name} environment`);
+    for (const user of MeshNatsUsers) assert.ok(env[natsPasswordVariable(user)] !== undefined, `${name} has ${user}'s password`);
+    assert.ok(conf.includes('$JETMESH_NATS_SERVER_NAME') && env.JETMESH_NATS_SERVER_NAME === name);
+  }
+
+  const services = Object.entries(composeServices).filter(([, s]) => obj(s, 'service').image === image);
+  assert.deepEqual(services.map(([n]) => n).sort(), ['citadel', 'console', 'galley', 'pilot', 'telemetry']);
+  for (const [name, s] of services) {
+    const svc = obj(s, name);
+    const [entry] = svc.command as string[];
+    const service = await serviceOf(entry ?? '');
+    assert.equal(service.name, name);
+    const env = Object.fromEntries(Object.entries(obj(svc.environment, `${name} environment`)).map(([k, v]) => [k, interpolate(String(v))]));
+    const config = decodeAs(service, env, `compose ${name}`);
+    for (const url of String(env.JETMESH_NATS_URL).split(',')) assert.ok(nodes.some(([n]) => url === `nats://${n}:4222`), `${name}: ${url} is a NATS node`);
+    const { ports, hosts } = listeners(service, config);
+    for (const published of (svc.ports as string[]) ?? []) {
+      const inside = Number(published.split(':').at(-1));
+      const variable = [...ports].find(([, p]) => p === inside)?.[0];
+      assert.ok(variable !== undefined, `${name} publishes ${inside}, a port it listens on`);
+      const host = hosts.get(variable.replace(/_PORT$/, '_HOST'));
+      assert.ok(host !== undefined && ALL_INTERFACES.includes(host), `${name} listens on every interface for its published port ${inside}`);
+    }
+    const check = ((at(svc, 'healthcheck.test') as string[] | undefined) ?? []).join(' ');
+    const probe = /http:\/\/127\.0\.0\.1:(\d+)(\/[a-z]+)/.exec(check);
+    assert.ok(probe !== null, `${name} has an HTTP health check`);
+    assert.equal(probe[2], AdminPaths.ready);
+    assert.equal(Number(probe[1]), adminPortOf(service, config), `${name}'s health check asks its admin port`);
+  }
+});
