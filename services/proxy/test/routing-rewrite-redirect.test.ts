@@ -40,6 +40,11 @@ describe('routing: redirect', () => {
     assert.deepEqual(buildRedirect({ uri: '/new' }, req), { status: 301, location: 'http://shop.example.com/new?a=1' });
     assert.deepEqual(buildRedirect({ uri: '/new?b=2' }, req), { status: 301, location: 'http://shop.example.com/new?b=2' });
   });
+  test('prefixRewrite swaps only the matched prefix (Istio\'s /foo/ → / example), query kept', () => {
+    const foo = request({ path: '/foo/baz?a=1', authority: 'example.com', scheme: 'http', port: 80 });
+    assert.deepEqual(buildRedirect({ authority: 'foo.example.com', prefixRewrite: '/' }, foo, { prefix: '/foo/' }), { status: 301, location: 'http://foo.example.com/baz?a=1' });
+    assert.deepEqual(buildRedirect({ prefixRewrite: '/bar' }, foo, { prefix: '/foo' }), { status: 301, location: 'http://example.com/bar/baz?a=1' });
+  });
   test('authority, scheme and redirectCode', () => {
     assert.deepEqual(buildRedirect({ authority: 'store.example.com', scheme: 'https', redirectCode: 308 }, req), { status: 308, location: 'https://store.example.com/old?a=1' });
   });

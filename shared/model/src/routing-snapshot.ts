@@ -92,6 +92,7 @@ export interface RouteRule {
   readonly fault?: HTTPFaultInjection;
   readonly redirect?: {
     readonly uri?: string;
+    readonly prefixRewrite?: string;
     readonly authority?: string;
     readonly redirectCode?: number;
     readonly scheme?: 'http' | 'https';

@@ -172,9 +172,14 @@ const routeTarget = (v: Vocabulary): fc.Arbitrary<Record<string, unknown>> =>
     rec({ route: routeDestinations(v), rewrite: rec({ uri: fc.constantFrom('/', '/v2/'), authority: v.host }, ['uri']), mirror: destination(v), mirrorPercentage: percentage }, [
       'route',
     ]),
-    rec({ redirect: rec({ uri: fc.constantFrom('/', '/moved'), authority: v.host, port: portNumber, scheme: fc.constantFrom('http', 'https'), redirectCode: fc.integer({ min: 300, max: 399 }) }, ['uri']) }, [
-      'redirect',
-    ]),
+    rec({
+      redirect: fc
+        .tuple(
+          fc.oneof(rec({ uri: fc.constantFrom('/', '/moved') }, ['uri']), rec({ prefixRewrite: fc.constantFrom('/', '/v2') }, ['prefixRewrite'])),
+          rec({ authority: v.host, port: portNumber, scheme: fc.constantFrom('http', 'https'), redirectCode: fc.integer({ min: 300, max: 399 }) }, []),
+        )
+        .map(([path, rest]) => ({ ...path, ...rest })),
+    }, ['redirect']),
     rec({ directResponse: rec({ status: fc.integer({ min: 200, max: 599 }), body: fc.oneof(rec({ string: fc.string({ maxLength: 20 }) }, ['string']), rec({ bytes: fc.base64String({ maxLength: 12 }) }, ['bytes'])) }, ['status']) }, [
       'directResponse',
     ]),

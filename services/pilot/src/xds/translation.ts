@@ -195,6 +195,7 @@ const routeAction = (rule: RouteRule): Pick<Route, 'route' | 'redirect' | 'direc
     return {
       redirect: {
         ...(rule.redirect.uri !== undefined ? { path_redirect: rule.redirect.uri } : {}),
+        ...(rule.redirect.prefixRewrite !== undefined ? { prefix_rewrite: rule.redirect.prefixRewrite } : {}),
         ...(rule.redirect.authority !== undefined ? { host_redirect: rule.redirect.authority } : {}),
         response_code: REDIRECT_CODES[rule.redirect.redirectCode ?? 301] ?? 'MOVED_PERMANENTLY',
       },

@@ -44,7 +44,8 @@ export const routeDecisions: RouteDecisions = {
   selectRoute: (snapshot, req) => selectRoute(snapshot, req),
   pickDestination: (route, random01) => pickWeighted(route.destinations, random01),
   fault: (route, random) => decideFault(route.fault, { delay: random(), abort: random() }),
-  redirect: (route, req) => (route.redirect === undefined ? undefined : buildRedirect(route.redirect, req)),
+  redirect: (route, req) =>
+    route.redirect === undefined ? undefined : buildRedirect(route.redirect, req, route.match.find((m) => requestMatches(m as HttpMatch, req))?.uri),
   rewrite: (route, req) => {
     const match = route.match.find((m) => requestMatches(m as HttpMatch, req));
     const rewritten = route.rewrite === undefined ? { path: req.path } : rewriteOf(route, match, req);

@@ -12,6 +12,8 @@ export interface RouteRewrite {
 /** HTTPRedirect by Istio's field names. */
 export interface RouteRedirect {
   readonly uri?: string;
+  /** Swaps the matched prefix, as rewrite.uri does (Envoy's redirect prefix_rewrite). */
+  readonly prefixRewrite?: string;
   readonly authority?: string;
   readonly port?: number;
   readonly derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT';
@@ -127,9 +129,10 @@ const DEFAULT_PORT: Readonly<Record<string, number>> = { http: 80, https: 443 };
  * Envoy's redirect as Istio builds it: scheme, host, port and path each swapped when set, the
  * rest from the request; the request's query is kept unless `uri` carries one; an explicit or
  * derived port equal to the scheme's default is left out; a scheme change drops the old scheme's
- * default port. redirectCode defaults to 301.
+ * default port. `prefixRewrite` swaps the matched URI prefix as `rewrite.uri` does. redirectCode
+ * defaults to 301.
  */
-export function buildRedirect(redirect: RouteRedirect, req: Pick<RequestAttributes, 'path' | 'authority' | 'scheme' | 'port'>): Redirect {
+export function buildRedirect(redirect: RouteRedirect, req: Pick<RequestAttributes, 'path' | 'authority' | 'scheme' | 'port'>, uriMatch?: StringMatch): Redirect {
   const scheme = redirect.scheme !== undefined && redirect.scheme !== '' ? redirect.scheme : req.scheme;
   let host = redirect.authority !== undefined && redirect.authority !== '' ? redirect.authority : req.authority;
   const port = redirect.port ?? (redirect.derivePort === 'FROM_REQUEST_PORT' ? req.port : undefined);
@@ -143,6 +146,8 @@ export function buildRedirect(redirect: RouteRedirect, req: Pick<RequestAttribut
   if (redirect.uri !== undefined && redirect.uri !== '') {
     const query = req.path.slice(pathOnly(req.path).length);
     path = redirect.uri.includes('?') ? redirect.uri : redirect.uri + query;
+  } else if (redirect.prefixRewrite !== undefined) {
+    path = rewriteRequest({ uri: redirect.prefixRewrite }, uriMatch, req).path;
   }
   return { status: redirect.redirectCode ?? 301, location: `${scheme}://${host}${path}` };
 }
