@@ -13,3 +13,6 @@ export const DEFAULT_LOGS_LISTEN = '5s';
 export const DEFAULT_TOP_WAIT_MS = 300;
 /** With --watch: between rounds. */
 export const DEFAULT_TOP_INTERVAL_MS = 2_000;
+
+/** How long `status` gathers answers: every replica of every service answers once. */
+export const DEFAULT_STATUS_WAIT_MS = 500;

@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_NAMESPACE } from '@jetmesh/model';
 import { CliError, ExitCode } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
-import { DEFAULT_LOGS_LISTEN, DEFAULT_PROXY_STATUS_WAIT_MS, DEFAULT_TOP_INTERVAL_MS, DEFAULT_TOP_WAIT_MS } from './command-defaults.js';
+import { DEFAULT_LOGS_LISTEN, DEFAULT_PROXY_STATUS_WAIT_MS, DEFAULT_STATUS_WAIT_MS, DEFAULT_TOP_INTERVAL_MS, DEFAULT_TOP_WAIT_MS } from './command-defaults.js';
 import type { HistoryOptions } from './commands/history.js';
 import type { TokenCreateOptions } from './commands/token.js';
 import type { ProxyFlags } from './commands/proxy.js';
@@ -308,6 +308,15 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--with-token', "sign the console in with the CLI's config token (put in the URL's #fragment, which no server sees)")
     .option('--no-open', 'only print the URL')
     .action(async (o: { withToken?: boolean; open: boolean }) => (await import('./commands/dashboard.js')).runDashboard({ withToken: o.withToken === true, open: o.open }, io));
+
+  program
+    .command('status')
+    .description('the control plane at a glance: every replica (version, readiness, log position and lag), NATS and JetStream, each stream\'s replicas')
+    .option('--wait <ms>', 'how long to gather answers from the replicas', String(DEFAULT_STATUS_WAIT_MS))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
+    .action(async (o: { wait: string; output?: 'json' }) =>
+      setExitCode(await (await import('./commands/status.js')).runStatus({ waitMs: Math.max(1, Number(o.wait) || DEFAULT_STATUS_WAIT_MS), output: o.output ?? 'table' }, io)),
+    );
 
   program
     .command('up')

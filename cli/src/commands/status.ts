@@ -10,8 +10,6 @@ export interface StatusOptions {
   readonly output: 'table' | 'json';
 }
 
-export const DEFAULT_STATUS_WAIT_MS = 500;
-
 /** The streams the operator's NATS user may ask about (deploy/nats/: never mesh_ca). */
 export const STATUS_STREAMS: readonly string[] = [Streams.config, Streams.registry, Streams.audit, bucketStream(Buckets.snapshots), bucketStream(Buckets.trust)];
 
