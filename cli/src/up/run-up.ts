@@ -33,7 +33,7 @@ export interface UpOptions {
   readonly natsCluster?: number;
 }
 
-const HINT = 'try: npx jetmesh apply -f examples/bookinfo-reviews.yaml && npx jetmesh routes reviews; npx jetmesh dashboard --with-token opens the console';
+const HINT = 'try: npx jetmesh apply -f examples/bookinfo-reviews.yaml && npx jetmesh routes reviews; npx jetmesh dashboard --with-token opens the console; npx jetmesh status shows every replica';
 const NATS_URL_ENV = 'JETMESH_NATS_URL';
 const ADMIN_PORT_ENV = 'JETMESH_ADMIN_PORT';
 const STREAM_REPLICAS_ENV = 'JETMESH_STREAM_REPLICAS';
