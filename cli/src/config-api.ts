@@ -1,5 +1,5 @@
 import { type ConfigClient, createConfigClient } from '@jetmesh/rpc';
-import { fromGrpcError } from './cli-error.js';
+import { fromGrpcError } from './grpc-failure.js';
 import type { CliIo } from './cli-io.js';
 import { configToken } from './config-token.js';
 import { resolveContext } from './context.js';

@@ -1,4 +1,6 @@
-import { MeshPorts, type MeshNatsUser } from '@jetmesh/runtime';
+import type { MeshNatsUser } from '@jetmesh/runtime';
+// The ports alone: the package's index (admin server, metrics, launchers) costs every CLI command ~0.2 s to load.
+import { MeshPorts } from '@jetmesh/runtime/mesh-ports';
 /** Which MeshContext address a service's main port becomes. */
 export type ContextAddressField = 'galleyAddress' | 'pilotXdsAddress' | 'citadelAddress';
 
