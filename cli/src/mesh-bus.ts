@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { type Bus, BusUnavailableError, connectBus } from '@jetmesh/bus';
-import { createLogger } from '@jetmesh/log';
-import { NatsCredentialsEnv, decodeEnv, formatEnvError } from '@jetmesh/runtime';
+import { createLogger, LOG_LEVEL_ENV } from '@jetmesh/log';
+import { NatsCredentialsEnv, decodeEnv, envVar, formatEnvError, logLevel } from '@jetmesh/runtime';
 import { CliError, ExitCode } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { resolveContext, type MeshContext } from './context.js';
@@ -30,7 +30,9 @@ function natsCredentials(env: NodeJS.ProcessEnv, ctx: MeshContext): { user?: str
 export const withMeshBus = async <A>(io: CliIo, use: (bus: Bus) => Promise<A>): Promise<A> => {
   const ctx = resolveContext(io.env, io.cwd);
   const credentials = natsCredentials(io.env, ctx);
-  const log = createLogger('cli', io.env.JETMESH_LOG_LEVEL ?? 'silent');
+  const level = decodeEnv({ level: envVar(LOG_LEVEL_ENV, logLevel, 'silent') }, io.env);
+  if (E.isLeft(level)) throw new CliError(ExitCode.usage, level.left.map(formatEnvError));
+  const log = createLogger('cli', level.right.level);
   let bus: Bus;
   try {
     bus = await connectBus(ctx.natsUrl, log, { name: 'jetmesh-cli', ...credentials, maxReconnectAttempts: 0, timeoutMs: 5_000 });

@@ -24,8 +24,9 @@ export function createLogger(
 ): Logger {
   const chosen = level ?? process.env[LOG_LEVEL_ENV] ?? 'info';
   if (!isLogLevel(chosen)) {
-    // Services validate their level via @jetmesh/runtime first; reaching this is a wiring bug.
-    throw new Error(`unknown log level "${chosen}" (expected one of ${logLevels.join(', ')})`);
+    // Services validate their level via @jetmesh/runtime first; a level read here from the environment names its variable.
+    const what = level === undefined ? `${LOG_LEVEL_ENV}=${JSON.stringify(chosen)}` : `log level ${JSON.stringify(chosen)}`;
+    throw new RangeError(`${what}: must be one of ${logLevels.join(', ')}`);
   }
   const options: pino.LoggerOptions = {
     level: chosen,

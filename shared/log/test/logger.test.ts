@@ -54,7 +54,7 @@ test('logger.level: JETMESH_LOG_LEVEL is used when no level is given', () => {
 });
 
 test('logger.level: an unknown level is refused by name', () => {
-  assert.throws(() => createLogger('x', 'loud'), /unknown log level "loud"/);
+  assert.throws(() => createLogger('x', 'loud'), { name: 'RangeError', message: /^log level "loud": must be one of / });
 });
 
 test('logger.child: labels are added to every line, component kept', () => {
@@ -65,4 +65,15 @@ test('logger.child: labels are added to every line, component kept', () => {
   assert.equal(line?.component, 'pilot');
   assert.equal(line?.stream, 'MESH_CONFIG');
   assert.equal(line?.replica, 2);
+});
+
+test('logger.errors: JETMESH_LOG_LEVEL=loud is refused naming the variable and the levels', () => {
+  const before = process.env.JETMESH_LOG_LEVEL;
+  process.env.JETMESH_LOG_LEVEL = 'loud';
+  try {
+    assert.throws(() => createLogger('galley'), { message: 'JETMESH_LOG_LEVEL="loud": must be one of fatal, error, warn, info, debug, trace, silent' });
+  } finally {
+    if (before === undefined) delete process.env.JETMESH_LOG_LEVEL;
+    else process.env.JETMESH_LOG_LEVEL = before;
+  }
 });
