@@ -155,7 +155,7 @@ describe('jetmesh logs over a private NATS (proxies stood in for by plain publis
       const code = await runCli(['logs', ...args], { stdout: new Captured(), stderr, stdin: new PassThrough(), env, cwd });
       return { code, stderr: stderr.text };
     };
-    assert.deepEqual(await run(['--for', 'soon']), { code: 2, stderr: 'error: logs: --for "soon": expected a duration such as 10s, 500ms or 2m\n' });
+    assert.deepEqual(await run(['--for', 'soon']), { code: 2, stderr: 'error: logs: --for "soon": expected a duration such as 500ms, 90s, 30m, 1h or 1d\n' });
     assert.deepEqual(await run(['--for', '1s', '--follow']), { code: 2, stderr: 'error: logs: --for and --follow exclude each other (--follow listens until Ctrl-C)\n' });
     const down = await run(['--follow'], { JETMESH_NATS_URL: 'nats://127.0.0.1:1' });
     assert.equal(down.code, 3);

@@ -1,6 +1,7 @@
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { Subjects } from '@jetmesh/bus';
-import { decodeAccessLogBatch, durationMs, formatInvalid } from '@jetmesh/model';
+import { decodeAccessLogBatch, formatInvalid } from '@jetmesh/model';
+import { OPERATOR_DURATION_EXAMPLES, parseOperatorDuration } from '@jetmesh/runtime';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { DEFAULT_LOGS_LISTEN } from '../command-defaults.js';
@@ -23,8 +24,8 @@ function listenMsOf(opts: LogsOptions): number | undefined {
     return undefined;
   }
   const text = opts.listen ?? DEFAULT_LOGS_LISTEN;
-  const ms = durationMs(text);
-  if (ms === undefined || ms < 1) throw usage(`logs: --for ${JSON.stringify(text)}: expected a duration such as 10s, 500ms or 2m`);
+  const ms = parseOperatorDuration(text);
+  if (ms === undefined || ms < 1) throw usage(`logs: --for ${JSON.stringify(text)}: expected a duration such as ${OPERATOR_DURATION_EXAMPLES}`);
   return ms;
 }
 

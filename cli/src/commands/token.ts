@@ -1,6 +1,7 @@
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { configVerbs } from '@jetmesh/model';
+import { OPERATOR_DURATION_EXAMPLES, parseOperatorDuration } from '@jetmesh/runtime';
 import { withCitadelAdmin } from '../citadel-api.js';
 
 export interface TokenCreateOptions {
@@ -15,22 +16,13 @@ export interface TokenCreateOptions {
   readonly ttl?: string;
 }
 
-const unitSeconds: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
-
-/** Seconds of a duration such as 1h, or undefined when it is not one. */
-export function parseTtl(text: string): number | undefined {
-  const match = /^(\d+)(s|m|h|d)$/.exec(text.trim());
-  if (match === null) return undefined;
-  const seconds = Number(match[1]) * (unitSeconds[match[2] ?? 's'] ?? 1);
-  return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : undefined;
-}
-
 const usage = (line: string): CliError => new CliError(ExitCode.usage, [line]);
 
+/** Whole seconds: what citadel's token API takes. */
 function ttlSecondsOf(ttl: string): number {
-  const seconds = parseTtl(ttl);
-  if (seconds === undefined) throw usage(`--ttl ${JSON.stringify(ttl)}: expected a duration such as 90s, 30m, 1h or 1d`);
-  return seconds;
+  const ms = parseOperatorDuration(ttl);
+  if (ms === undefined || ms < 1000 || ms % 1000 !== 0) throw usage(`--ttl ${JSON.stringify(ttl)}: expected whole seconds as a duration such as ${OPERATOR_DURATION_EXAMPLES}`);
+  return ms / 1000;
 }
 
 /**

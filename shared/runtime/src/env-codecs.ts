@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { OPERATOR_DURATION_EXAMPLES, parseOperatorDuration } from './operator-duration.js';
 import { isLogLevel, logLevels, type LogLevel } from '@jetmesh/log';
 
 /**
@@ -120,18 +121,12 @@ export const hostPort: EnvCodec<string> = envCodec(
   'must be host:port with a port between 0 and 65535',
 );
 
-const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A duration with a unit ("500ms", "2s", "1.5m", "1h") as milliseconds; bare numbers are refused as ambiguous. */
+/** A duration in the operators' grammar (parseOperatorDuration) as milliseconds. */
 export const durationMs: EnvCodec<number> = envCodec(
   'durationMs',
   isNumber,
-  (text) => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-    if (match === null) return undefined;
-    return Math.round(Number(match[1]) * (durationUnits[match[2] ?? 'ms'] ?? 1));
-  },
-  'must be a duration such as 500ms, 2s, 1m or 1h',
+  parseOperatorDuration,
+  `must be a duration such as ${OPERATOR_DURATION_EXAMPLES}`,
   (ms) => `${ms}ms`,
 );
 

@@ -4,6 +4,7 @@ export { textCodec, port, positiveInt, integerBetween, natsUrl, natsUserName, lo
 export { DEFAULT_NATS_URL, MAX_STREAM_REPLICAS, MESH_NATS_CONFIG, MeshNatsUsers, NatsCredentialsEnv, NatsEnv, generateNatsPassword, natsPasswordVariable } from './nats-env.js';
 export type { MeshNatsUser } from './nats-env.js';
 export type { EnvCodec } from './env-codecs.js';
+export { OPERATOR_DURATION_EXAMPLES, parseOperatorDuration } from './operator-duration.js';
 export { AdminPaths, serveAdmin } from './admin-server.js';
 export { listenHttp } from './http-listener.js';
 export type { HttpListener } from './http-listener.js';
