@@ -6,7 +6,8 @@ import { createLogger } from '@jetmesh/log';
 import { canonicalJson, checkpointOf, CHECKPOINT_VERSION, deriveSnapshots, encodeCheckpoint, type MeshState } from '@jetmesh/model';
 import { startPilot, type Pilot } from '../src/pilot.js';
 import { createPilotMetrics } from '../src/pilot-metrics.js';
-import { bookinfo, eventually, reviewsRoute, startPilotHarness, type PilotHarness } from './pilot-harness.js';
+import { eventually } from '@jetmesh/testing';
+import { bookinfo, reviewsRoute, startPilotHarness, type PilotHarness } from './pilot-harness.js';
 
 interface LoggedLine {
   readonly level: string;
@@ -67,10 +68,10 @@ describe('checkpoints', () => {
 
   test('checkpoint.write: a pilot that replayed at least 5 changes stores the config state at the last one', async () => {
     const first = await start(true);
-    const stored = await eventually('a checkpoint', async () => {
+    const stored = await eventually(async () => {
       const latest = await store.readLatest();
       return latest._tag === 'Right' && latest.right !== undefined ? latest.right : undefined;
-    });
+    }, 'a checkpoint');
     assert.equal(stored.manifest.position, lastSeq);
     assert.ok(first.lines.some((l) => l.msg === 'no checkpoint: replaying the whole log'));
     reference = first.pilot.projection.state();

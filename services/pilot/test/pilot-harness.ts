@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { Registry } from 'prom-client';
 import { parseAllDocuments } from 'yaml';
@@ -31,7 +30,7 @@ import {
   type VersionedSnapshot,
   type WorkloadEntrySpec,
 } from '@jetmesh/model';
-import { repoRoot, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
+import { eventually, repoRoot, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
 import { startPilot, type Pilot } from '../src/pilot.js';
 import { createPilotMetrics } from '../src/pilot-metrics.js';
 
@@ -202,23 +201,12 @@ export async function startPilotHarness(): Promise<PilotHarness> {
   };
 }
 
-/** Polls `probe` until it returns a value that is not undefined. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 /** The stored snapshot of `host` once it reflects at least config sequence `configSeq` (and registry `registrySeq`). */
 export function snapshotAt(h: PilotHarness, host: string, configSeq: number, registrySeq = 0): Promise<StoredSnapshot> {
-  return eventually(`${host} at ${configSeq}.${registrySeq}`, async () => {
+  return eventually(async () => {
     const s = await h.snapshot(host);
     return s !== undefined && s.value.version.config >= configSeq && s.value.version.registry >= registrySeq ? s : undefined;
-  });
+  }, `${host} at ${configSeq}.${registrySeq}`);
 }
 
 /** `address:port` of each endpoint, sorted: what a user checks routing against. */
@@ -227,8 +215,8 @@ export const addresses = (endpoints: ReadonlyArray<{ address: string; port: numb
 
 /** Resolves once `instance` has published a derivation at or past these sequences. */
 export function publishedAt(instance: PilotInstance, configSeq: number, registrySeq = 0): Promise<true> {
-  return eventually(`pilot publish at ${configSeq}.${registrySeq}`, () => {
+  return eventually(() => {
     const v = instance.pilot.publisher.lastPublished();
     return v !== undefined && v.config >= configSeq && v.registry >= registrySeq ? true : undefined;
-  });
+  }, `pilot publish at ${configSeq}.${registrySeq}`);
 }

@@ -5,7 +5,8 @@ import { connectBus, type Bus } from '@jetmesh/bus';
 import type { MeshState } from '@jetmesh/model';
 import { startMeshProjection, type MeshProjection } from '../src/mesh-projection.js';
 import { createPilotMetrics } from '../src/pilot-metrics.js';
-import { bookinfo, eventually, ratings, reviewsRoute, startPilotHarness, testLogger, type PilotHarness } from './pilot-harness.js';
+import { eventually } from '@jetmesh/testing';
+import { bookinfo, ratings, reviewsRoute, startPilotHarness, testLogger, type PilotHarness } from './pilot-harness.js';
 
 describe('projection', () => {
   let h: PilotHarness;
@@ -37,18 +38,18 @@ describe('projection', () => {
     assert.equal(projection.state().registrySeq, lastRegistry);
     assert.equal(projection.state().resources.size, 8, 'six Bookinfo resources and two of ratings');
     assert.equal(projection.state().workloads.size, 1);
-    await eventually('the caught-up state', () => (seen.length > 0 ? true : undefined));
+    await eventually(() => (seen.length > 0 ? true : undefined), 'the caught-up state');
     assert.equal(seen.length, 1, 'the replay is derived once, not per event');
     assert.equal(seen[0]?.configSeq, lastConfig);
   });
 
   test('projection.replay-then-follow: later events are followed', async () => {
     const seq = await h.log.apply(reviewsRoute(50, 50), '50/50');
-    const state = await eventually('the new ChangeSet', () => seen.find((s) => s.configSeq === seq));
+    const state = await eventually(() => seen.find((s) => s.configSeq === seq), 'the new ChangeSet');
     const vs = [...state.resources.values()].find((r) => r.resource.kind === 'VirtualService');
     assert.equal(vs?.resourceVersion, seq);
     const registrySeq = await h.log.unregister('default', 'reviews-vm-1');
-    const after = await eventually('the removal', () => seen.find((s) => s.registrySeq === registrySeq));
+    const after = await eventually(() => seen.find((s) => s.registrySeq === registrySeq), 'the removal');
     assert.equal(after.workloads.size, 0);
   });
 
@@ -57,8 +58,8 @@ describe('projection', () => {
     const burst = 200;
     const seqs = await Promise.all(Array.from({ length: burst }, (_, i) => h.log.change([{ op: 'apply', resource: reviewsRoute(i % 101, 100 - (i % 101))[0]! }])));
     const last = Math.max(...seqs);
-    await eventually('the end of the burst', () => (projection.state().configSeq === last ? true : undefined));
-    await eventually('the announcement', () => (seen.at(-1)?.configSeq === last ? true : undefined));
+    await eventually(() => (projection.state().configSeq === last ? true : undefined), 'the end of the burst');
+    await eventually(() => (seen.at(-1)?.configSeq === last ? true : undefined), 'the announcement');
     const announcements = seen.length - before;
     assert.ok(announcements < burst / 2, `${announcements} announcements for ${burst} events`);
   });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { snapshotKeyForWorkload } from '@jetmesh/bus';
 import { decodeVersionedWorkloadSnapshot, type VersionedWorkloadSnapshot } from '@jetmesh/model';
-import { addresses, bookinfo, eventually, publishedAt, refOf, resourcesOf, startPilotHarness, startPilotInstance, type PilotHarness, type PilotInstance } from './pilot-harness.js';
+import { eventually } from '@jetmesh/testing';
+import { addresses, bookinfo, publishedAt, refOf, resourcesOf, startPilotHarness, startPilotInstance, type PilotHarness, type PilotInstance } from './pilot-harness.js';
 
 const policies = () =>
   resourcesOf(`
@@ -53,13 +54,13 @@ describe('workload snapshots', () => {
 
   /** The stored value of workload.<ns>.<name> once it satisfies `ready`, checked the way a proxy checks it. */
   const workloadSnapshot = (namespace: string, name: string, ready: (v: VersionedWorkloadSnapshot) => boolean) =>
-    eventually(`workload.${namespace}.${name}`, async () => {
+    eventually(async () => {
       const entry = await h.store.get(snapshotKeyForWorkload(namespace, name));
       if (entry === undefined) return undefined;
       const decoded = decodeVersionedWorkloadSnapshot(entry.value, { namespace, name });
       if (isLeft(decoded)) throw new Error(`a proxy would refuse it: ${decoded.left.join('; ')}`);
       return ready(decoded.right) ? decoded.right : undefined;
-    });
+    }, `workload.${namespace}.${name}`);
 
   test('workload.snapshot: a registered workload’s key shows the STRICT PeerAuthentication and the AuthorizationPolicy selecting it; removing it removes the key', async () => {
     const registrySeq = await h.log.register('shop', 'cart.v1', { address: '10.2.0.1', labels: { app: 'cart' }, serviceAccount: 'cart' });

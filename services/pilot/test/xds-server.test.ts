@@ -11,9 +11,9 @@ import type { ShortTypeName } from '../src/xds/type-urls.js';
 import { createXdsMetrics } from '../src/xds/xds-metrics.js';
 import { startXdsServer, type XdsServer } from '../src/xds/xds-server.js';
 import { parseVersion } from '../src/xds/xds-version.js';
+import { eventually } from '@jetmesh/testing';
 import {
   bookinfo,
-  eventually,
   publishedAt,
   ratings,
   resourcesOf,
@@ -124,7 +124,7 @@ describe('xDS server (ADS over a real pilot and NATS)', () => {
     assert.deepEqual(weightsIn(reviewsWatcher, pushed), [50, 50]);
     await sleep(200);
     assert.equal(ratingsWatcher.responses.length, 1, 'the ratings stream heard of a reviews change');
-    await eventually('reviews watcher synced', () => (typeStatus(a, 'reviews-watcher', 'RDS')?.status === 'SYNCED' ? true : undefined));
+    await eventually(() => (typeStatus(a, 'reviews-watcher', 'RDS')?.status === 'SYNCED' ? true : undefined), 'reviews watcher synced');
     assert.equal(typeStatus(a, 'reviews-watcher', 'RDS')?.acked, `${change}.0`);
   });
 
@@ -167,10 +167,10 @@ spec:
 `),
     );
     await p.next((r) => r.type === 'CDS' && configOf(r) >= bad);
-    const nacked = await eventually('CDS NACKED', () => {
+    const nacked = await eventually(() => {
       const t = typeStatus(a, 'picky-client', 'CDS');
       return t?.status === 'NACKED' ? t : undefined;
-    });
+    }, 'CDS NACKED');
     assert.equal(nacked.error, 'unsupported lb_policy: RANDOM');
     assert.equal(nacked.rejected, `${bad}.0`);
     assert.notEqual(nacked.acked, `${bad}.0`);
@@ -188,10 +188,10 @@ spec:
 `),
     );
     await p.next((r) => r.type === 'CDS' && configOf(r) >= good);
-    const synced = await eventually('CDS SYNCED', () => {
+    const synced = await eventually(() => {
       const t = typeStatus(a, 'picky-client', 'CDS');
       return t?.status === 'SYNCED' ? t : undefined;
-    });
+    }, 'CDS SYNCED');
     assert.equal(synced.acked, `${good}.0`);
   });
 
@@ -208,7 +208,7 @@ spec:
     const removed = await p.next((r) => r.type === 'LDS' && configOf(r) >= removal);
     assert.deepEqual(removed.removed, ['ratings:9080']);
     assert.deepEqual((await p.next((r) => r.type === 'RDS' && configOf(r) >= removal)).removed, [`${RATINGS}:9080`]);
-    await eventually('delta client synced', () => (status(a, 'delta-client')?.types.every((t) => t.status === 'SYNCED' || t.status === 'NOT_SENT') ? true : undefined));
+    await eventually(() => (status(a, 'delta-client')?.types.every((t) => t.status === 'SYNCED' || t.status === 'NOT_SENT') ? true : undefined), 'delta client synced');
     await publishedAt(a.instance, await h.log.apply(ratings()));
   });
 
@@ -249,7 +249,7 @@ spec:
       // The subscriptions must reach the server before anyone asks.
       await Promise.all([a.instance.bus.nc.flush(), b.instance.bus.nc.flush()]);
       probe(b, { node: 'status-client', subscribe: { LDS: ['reviews:9080'] } });
-      await eventually('status-client synced on b', () => (typeStatus(b, 'status-client', 'LDS')?.status === 'SYNCED' ? true : undefined));
+      await eventually(() => (typeStatus(b, 'status-client', 'LDS')?.status === 'SYNCED' ? true : undefined), 'status-client synced on b');
       const replies: PilotProxyStatus[] = [];
       for await (const msg of await bus.nc.requestMany(Subjects.pilotStatus, '', { strategy: 'timer', maxWait: 300 })) {
         const decoded = decodePilotProxyStatus(msg.json());
@@ -284,7 +284,7 @@ spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}
     p.subscribe('CDS', [`outbound|9080||${REVIEWS}`]);
     const after = await p.next((r) => r.type === 'CDS' && p.namesOf(r).length === 1);
     assert.deepEqual(p.namesOf(after), [`outbound|9080||${REVIEWS}`]);
-    await eventually('synced', () => (typeStatus(a, 'slow-to-let-go', 'CDS')?.status === 'SYNCED' ? true : undefined));
+    await eventually(() => (typeStatus(a, 'slow-to-let-go', 'CDS')?.status === 'SYNCED' ? true : undefined), 'synced');
   });
 
   test('xds.metrics: pushes by type and reason, connected proxies and convergence from publish to ACK', async () => {
@@ -292,10 +292,10 @@ spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}
     await p.next((r) => r.type === 'RDS');
     const change = await h.log.apply(reviewsRoute(80, 20));
     await p.next((r) => r.type === 'RDS' && configOf(r) >= change);
-    const text = await eventually('convergence observed', async () => {
+    const text = await eventually(async () => {
       const t = await a.instance.registry.metrics();
       return /jetmesh_convergence_seconds_count\{type="RDS"\} [1-9]/.test(t) ? t : undefined;
-    });
+    }, 'convergence observed');
     assert.match(text, /jetmesh_xds_pushes_total\{type="RDS",reason="change"\} [1-9]/);
     assert.match(text, /jetmesh_xds_pushes_total\{type="LDS",reason="subscribe"\} [1-9]/);
     assert.match(text, /jetmesh_xds_connected_proxies\{protocol="sotw"\} [1-9]/);

@@ -1,5 +1,4 @@
 import { createServer, connect as tcpConnect, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@jetmesh/testing';
 import * as t from 'io-ts';
 import { connectBus, type Bus, type BusLogger } from '../src/index.js';
@@ -34,14 +33,6 @@ export async function connectTestBus(url: string): Promise<{ bus: Bus; log: Reco
   const log = new RecordingLogger();
   const bus = await connectBus(url, log, { name: 'bus-test', timeoutMs: 2_000 });
   return { bus, log };
-}
-
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 let streamCount = 0;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
+import { eventually, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { followStream, publishEvent, readStream, streamLastSequence, type Bus, type EventMeta } from '../src/index.js';
-import { connectTestBus, createTestStream, Greeting, waitFor, type RecordingLogger } from './bus-fixture.js';
+import { connectTestBus, createTestStream, Greeting, type RecordingLogger } from './bus-fixture.js';
 
 async function publishGreetings(bus: Bus, subject: string, from: number, to: number): Promise<void> {
   for (let n = from; n <= to; n++) {
@@ -48,7 +48,7 @@ describe('follow', () => {
       assert.equal(follower.isCaughtUp(), true);
       assert.equal(follower.lastSequence(), 5);
       await publishGreetings(bus, subject('a'), 6, 7);
-      await waitFor(() => seen.length === 5, 'live events');
+      await eventually(() => (seen.length === 5) || undefined, 'live events');
       assert.deepEqual(seen, [3, 4, 5, 6, 7]);
       assert.equal(follower.lastSequence(), 7);
     } finally {
@@ -66,7 +66,7 @@ describe('follow', () => {
       await follower.caughtUp;
       assert.equal(follower.lastSequence(), 0);
       await publishGreetings(bus, subject('a'), 1, 1);
-      await waitFor(() => seen.length === 1, 'the first live event');
+      await eventually(() => (seen.length === 1) || undefined, 'the first live event');
     } finally {
       await follower.stop();
     }
@@ -130,7 +130,7 @@ describe('follow', () => {
       const logged = log.entries.filter((entry) => entry.msg === 'undecodable event skipped').map((entry) => (entry.obj as { seq: number }).seq);
       assert.deepEqual(logged, [2, 3]);
       await publishGreetings(bus, subject('a'), 5, 5);
-      await waitFor(() => seen.length === 3, 'the event after the bad ones');
+      await eventually(() => (seen.length === 3) || undefined, 'the event after the bad ones');
     } finally {
       await follower.stop();
     }
@@ -197,11 +197,11 @@ describe('follow.restart', () => {
       await follower.caughtUp;
       await server.restart();
       await publishGreetings(publisher, subject('a'), 4, 6);
-      await waitFor(() => seen.length === 6, 'events published after the restart', 15_000);
+      await eventually(() => (seen.length === 6) || undefined, 'events published after the restart', 15_000);
       await server.kill();
       await server.restart();
       await publishGreetings(publisher, subject('a'), 7, 8);
-      await waitFor(() => seen.length === 8, 'events published after the crash', 15_000);
+      await eventually(() => (seen.length === 8) || undefined, 'events published after the crash', 15_000);
       assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7, 8]);
       assert.equal(follower.lastSequence(), 8);
     } finally {

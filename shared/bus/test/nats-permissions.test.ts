@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, StorageType } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { MeshNatsUsers, type MeshNatsUser } from '@jetmesh/runtime';
-import { startMeshNatsServer, startNatsServer, type MeshNatsServerHandle } from '@jetmesh/testing';
+import { eventually, startMeshNatsServer, startNatsServer, type MeshNatsServerHandle } from '@jetmesh/testing';
 import * as t from 'io-ts';
 import {
   Buckets,
@@ -29,7 +29,7 @@ import {
   type Bus,
   type SnapshotEntry,
 } from '../src/index.js';
-import { RecordingLogger, waitFor } from './bus-fixture.js';
+import { RecordingLogger } from './bus-fixture.js';
 
 const Doc = t.type({ n: t.number });
 const CA_KEY = 'authority';
@@ -116,7 +116,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     const seen: (BucketEntry<Doc> | undefined)[] = [];
     const follow = await followTrustKey(galley, TrustKeys.jwks, Doc, (entry) => seen.push(entry));
     await openJsonBucket(as('citadel'), Buckets.trust, Doc).then((b) => b.create(TrustKeys.jwks, { n: 7 }));
-    await waitFor(() => seen.some((e) => e?.value.n === 7), 'the keys citadel wrote');
+    await eventually(() => seen.some((e) => e?.value.n === 7) || undefined, 'the keys citadel wrote');
     follow.stop();
     // Galley follows the keys without a server-side consumer, so it has no right to create one.
     await assert.rejects(openJsonBucket(galley, Buckets.trust, Doc).then((keys) => keys.watch(TrustKeys.jwks, () => undefined)), { code: 'PERMISSION_DENIED' });
@@ -164,7 +164,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     assert.equal((await ca.update(CA_KEY, { n: current.value.n + 1 }, current.revision))._tag, 'Right');
     const seen: (BucketEntry<Doc> | undefined)[] = [];
     const watch = await ca.watch(CA_KEY, (entry) => seen.push(entry));
-    await waitFor(() => seen.length > 0, 'the CA state through a watch');
+    await eventually(() => (seen.length > 0) || undefined, 'the CA state through a watch');
     watch.stop();
     const trust = await openJsonBucket(citadel, Buckets.trust, Doc);
     assert.equal((await trust.create('scratch', { n: 1 }))._tag, 'Right');
@@ -228,18 +228,18 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     const roots: (BucketEntry<Doc> | undefined)[] = [];
     const trustFollow = await followTrustKey(proxy, TrustKeys.roots, Doc, (entry) => roots.push(entry));
     try {
-      await waitFor(() => seen.length === 1 && roots.length === 1, 'the current snapshot and roots');
+      await eventually(() => (seen.length === 1 && roots.length === 1) || undefined, 'the current snapshot and roots');
       assert.equal(seen[0], undefined);
       assert.deepEqual(roots[0]?.value, { n: 1 });
       const pilotStore = await openSnapshotStore(as('pilot'));
       await pilotStore.put(key, { routes: ['v2'] }, 'absent');
-      await waitFor(() => seen.length === 2, 'the snapshot pilot wrote');
+      await eventually(() => (seen.length === 2) || undefined, 'the snapshot pilot wrote');
       assert.deepEqual(seen[1]?.value, { routes: ['v2'] });
       assert.deepEqual((await snapshots.get(key))?.value, { routes: ['v2'] });
       const trust = await openJsonBucket(as('citadel'), Buckets.trust, Doc);
       const current = await trust.get(TrustKeys.roots);
       await trust.update(TrustKeys.roots, { n: 2 }, current?.revision ?? 0);
-      await waitFor(() => roots.length === 2, 'the rotated roots');
+      await eventually(() => (roots.length === 2) || undefined, 'the rotated roots');
       assert.deepEqual(roots[1]?.value, { n: 2 });
     } finally {
       watch.stop();
@@ -255,7 +255,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     await as('telemetry').nc.flush();
     proxy.nc.publish(Subjects.telemetry('default', 'productpage-v1'), '{"requests":1}');
     await proxy.nc.flush();
-    await waitFor(() => received.length === 1, 'the report at telemetry');
+    await eventually(() => (received.length === 1) || undefined, 'the report at telemetry');
     assert.deepEqual(received, ['mesh.telemetry.default.productpage-v1 {"requests":1}']);
     telemetry.unsubscribe();
     assert.deepEqual(logs.get('proxy')?.messages('error').slice(refusalsBefore), []);
@@ -270,14 +270,14 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     await admin.nc.flush();
     proxy.nc.publish(Subjects.accessLog('default', 'productpage-v1'), '{"records":[]}');
     await proxy.nc.flush();
-    await waitFor(() => received.length === 1, 'the access log at the operator');
+    await eventually(() => (received.length === 1) || undefined, 'the access log at the operator');
     assert.deepEqual(received, ['mesh.accesslog.default.productpage-v1 {"records":[]}']);
     tail.unsubscribe();
     assert.deepEqual(logs.get('proxy')?.messages('error').slice(refusalsBefore), [], 'the publish was allowed');
 
     const overheard = proxy.nc.subscribe(Subjects.accessLogAll, { callback: () => undefined });
     await proxy.nc.flush();
-    await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not subscribe to "${Subjects.accessLogAll}"`) === true, 'the refused subscription');
+    await eventually(() => (logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not subscribe to "${Subjects.accessLogAll}"`) === true) || undefined, 'the refused subscription');
     overheard.unsubscribe();
   });
 
@@ -291,7 +291,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     await telemetry.nc.flush();
     proxy.nc.publish(Subjects.spans('default', 'productpage-v1'), '{"spans":[]}');
     await proxy.nc.flush();
-    await waitFor(() => received.length === 1, 'the spans at telemetry');
+    await eventually(() => (received.length === 1) || undefined, 'the spans at telemetry');
     assert.deepEqual(received, ['mesh.spans.default.productpage-v1 {"spans":[]}']);
     spans.unsubscribe();
     assert.deepEqual(logs.get('proxy')?.messages('error').slice(proxyErrorsBefore), [], 'the publish was allowed');
@@ -299,7 +299,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
 
     const overheard = proxy.nc.subscribe(Subjects.spansAll, { callback: () => undefined });
     await proxy.nc.flush();
-    await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not subscribe to "${Subjects.spansAll}"`) === true, 'the refused subscription');
+    await eventually(() => (logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not subscribe to "${Subjects.spansAll}"`) === true) || undefined, 'the refused subscription');
     overheard.unsubscribe();
   });
 
@@ -312,7 +312,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     await telemetry.nc.flush();
     as('proxy').nc.publish(Subjects.telemetry('default', 'reviews-v1'), '{}');
     await as('proxy').nc.flush();
-    await waitFor(() => received.length === 1, 'the report in the queue group');
+    await eventually(() => (received.length === 1) || undefined, 'the report in the queue group');
     const answers = await as('admin').nc.requestMany(Subjects.telemetryTop, '', { strategy: 'timer', maxWait: 500 });
     const bodies: string[] = [];
     for await (const answer of answers) bodies.push(answer.string());
@@ -320,7 +320,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     assert.deepEqual(logs.get('telemetry')?.messages('error').slice(errorsBefore), [], 'subscriptions and the answer were allowed');
     as('proxy').nc.publish(Subjects.telemetryTop, '');
     await as('proxy').nc.flush();
-    await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not publish to "${Subjects.telemetryTop}"`) === true, 'the refused question');
+    await eventually(() => (logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not publish to "${Subjects.telemetryTop}"`) === true) || undefined, 'the refused question');
     reports.unsubscribe();
     top.unsubscribe();
   });
@@ -336,7 +336,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     assert.deepEqual(logs.get('telemetry')?.messages('error').slice(errorsBefore), [], 'the subscription and the answer were allowed');
     as('proxy').nc.publish(Subjects.telemetryEdges, '');
     await as('proxy').nc.flush();
-    await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not publish to "${Subjects.telemetryEdges}"`) === true, 'the refused question');
+    await eventually(() => (logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not publish to "${Subjects.telemetryEdges}"`) === true) || undefined, 'the refused question');
     edges.unsubscribe();
   });
 
@@ -351,7 +351,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     assert.deepEqual(logs.get('proxy')?.messages('error').slice(errorsBefore), [], 'the subscription and the answer were allowed');
     proxy.nc.publish(Subjects.proxyStatus, '');
     await proxy.nc.flush();
-    await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not publish to "${Subjects.proxyStatus}"`) === true, 'the refused question');
+    await eventually(() => (logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not publish to "${Subjects.proxyStatus}"`) === true) || undefined, 'the refused question');
     status.unsubscribe();
   });
 
@@ -362,7 +362,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     // A plain publish gets no answer to reject: the refusal is logged, and nothing is stored.
     proxy.nc.publish(Subjects.config, '{}');
     await proxy.nc.flush();
-    await waitFor(() => logs.get('proxy')?.messages('error').includes('NATS permission denied: NATS user "proxy" may not publish to "mesh.config"') === true, 'the logged refusal');
+    await eventually(() => (logs.get('proxy')?.messages('error').includes('NATS permission denied: NATS user "proxy" may not publish to "mesh.config"') === true) || undefined, 'the logged refusal');
     assert.equal((await as('galley').jsm.streams.info(Streams.config)).state.last_seq, before);
 
     await refused('proxy', `$KV.${Buckets.snapshots}.host.x`, async () => (await new Kvm(proxy.js).open(Buckets.snapshots)).put('host.x', '{}'));
@@ -391,7 +391,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
       const sub = proxy.nc.subscribe(inbox, { callback: (_err, msg) => void answers.push(msg.string()) });
       proxy.nc.publish(Subjects.registryHeartbeats, 'beat', { reply: inbox });
       await proxy.nc.flush();
-      await waitFor(() => answers.length === 1, "galley's answer to the heartbeat");
+      await eventually(() => (answers.length === 1) || undefined, "galley's answer to the heartbeat");
       assert.deepEqual(answers, ['unknown beat']);
       sub.unsubscribe();
     } finally {
@@ -405,7 +405,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     assert.ok((await galley.jsm.streams.getMessage(Streams.registry, { last_by_subj: Subjects.registry('default', 'reviews-1') })) !== null);
     const roots: (BucketEntry<Doc> | undefined)[] = [];
     const follow = await followTrustKey(galley, TrustKeys.roots, Doc, (entry) => roots.push(entry));
-    await waitFor(() => roots.length === 1, 'the roots at galley');
+    await eventually(() => (roots.length === 1) || undefined, 'the roots at galley');
     follow.stop();
     assert.deepEqual(logs.get('galley')?.messages('error').slice(refusalsBefore.galley), []);
     assert.deepEqual(logs.get('proxy')?.messages('error').slice(refusalsBefore.proxy), []);
@@ -421,7 +421,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     const subs = [Subjects.registryRequests, Subjects.registryHeartbeats].map((subject) => proxy.nc.subscribe(subject, { callback: () => undefined }));
     await proxy.nc.flush();
     for (const subject of [Subjects.registryRequests, Subjects.registryHeartbeats]) {
-      await waitFor(() => logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not subscribe to "${subject}"`) === true, `the refused subscription to ${subject}`);
+      await eventually(() => (logs.get('proxy')?.messages('error').includes(`NATS permission denied: NATS user "proxy" may not subscribe to "${subject}"`) === true) || undefined, `the refused subscription to ${subject}`);
     }
     for (const sub of subs) sub.unsubscribe();
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
+import { eventually, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
 import {
   connectBus,
   openSnapshotStore,
@@ -14,7 +14,7 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import { Buckets, Subjects } from '../src/names.js';
 import { followRepublishedKey } from '../src/republished-key.js';
-import { CuttableLink, connectTestBus, RecordingLogger, waitFor } from './bus-fixture.js';
+import { CuttableLink, connectTestBus, RecordingLogger } from './bus-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -81,13 +81,13 @@ describe('snapshot-store', () => {
     const seen: (SnapshotEntry | undefined)[] = [];
     const watch = store.watchKey(key, (entry) => seen.push(entry));
     try {
-      await waitFor(() => seen.length === 1, 'the initial value');
+      await eventually(() => (seen.length === 1) || undefined, 'the initial value');
       const revision = seen[0]?.revision ?? 0;
       assert.deepEqual(seen[0], { value: { v: 1 }, revision });
       await store.put(key, { v: 2 }, revision);
       await store.put(key, { v: 'rejected' }, revision);
       await store.remove(key, revision + 1);
-      await waitFor(() => seen.length === 3, 'the update and the delete');
+      await eventually(() => (seen.length === 3) || undefined, 'the update and the delete');
       await sleep(100);
       assert.deepEqual(seen, [{ value: { v: 1 }, revision }, { value: { v: 2 }, revision: revision + 1 }, undefined]);
     } finally {
@@ -100,10 +100,10 @@ describe('snapshot-store', () => {
     const seen: (SnapshotEntry | undefined)[] = [];
     const watch = store.watchKey(key, (entry) => seen.push(entry));
     try {
-      await waitFor(() => seen.length === 1, 'the initial state');
+      await eventually(() => (seen.length === 1) || undefined, 'the initial state');
       assert.equal(seen[0], undefined);
       await store.put(key, { first: true }, 'absent');
-      await waitFor(() => seen.length === 2, 'the first write');
+      await eventually(() => (seen.length === 2) || undefined, 'the first write');
       assert.deepEqual(seen[1]?.value, { first: true });
     } finally {
       watch.stop();
@@ -135,7 +135,7 @@ describe('snapshot-store', () => {
     try {
       await read;
       await store.put(key, { first: true }, 'absent');
-      await waitFor(() => seen.length === 1, 'the update of the write');
+      await eventually(() => (seen.length === 1) || undefined, 'the update of the write');
       releaseAnswer();
       await sleep(100);
       assert.deepEqual(seen.map((e) => e?.value), [{ first: true }], 'the stale "absent" does not clear the written value');
@@ -171,11 +171,11 @@ describe('snapshot-store.recovery', () => {
       assert.equal(first._tag, 'Right');
       const seen: (SnapshotEntry | undefined)[] = [];
       const watch = store.watchKey(key, (entry) => seen.push(entry));
-      await waitFor(() => seen.length === 1, 'the initial value');
+      await eventually(() => (seen.length === 1) || undefined, 'the initial value');
       await server.restart();
       const current = (await writerStore.get(key))?.revision ?? 0;
       await writerStore.put(key, { v: 2 }, current);
-      await waitFor(() => seen.at(-1)?.value !== undefined && (seen.at(-1)?.value as { v: number }).v === 2, 'the write after the restart', 15_000);
+      await eventually(() => (seen.at(-1)?.value !== undefined && (seen.at(-1)?.value as { v: number }).v === 2) || undefined, 'the write after the restart', 15_000);
       watch.stop();
     } finally {
       await bus.close();
@@ -192,15 +192,15 @@ describe('snapshot-store.recovery', () => {
       await writerStore.put(key, { v: 1 }, 'absent');
       const seen: (SnapshotEntry | undefined)[] = [];
       const watch = store.watchKey(key, (entry) => seen.push(entry));
-      await waitFor(() => seen.length === 1, 'the initial value');
+      await eventually(() => (seen.length === 1) || undefined, 'the initial value');
       link.sever();
-      await waitFor(() => log.messages('warn').includes('NATS disconnected'), 'the watcher to notice the cut');
+      await eventually(() => log.messages('warn').includes('NATS disconnected') || undefined, 'the watcher to notice the cut');
       const missed = await writerStore.put(key, { v: 2 }, seen[0]?.revision ?? 0);
       assert.equal(missed._tag, 'Right');
       await sleep(200);
       assert.equal(seen.length, 1, 'nothing arrives while the link is down');
       link.restore();
-      await waitFor(() => seen.length === 2, 'the missed write, fetched after reconnect', 15_000);
+      await eventually(() => (seen.length === 2) || undefined, 'the missed write, fetched after reconnect', 15_000);
       assert.deepEqual(seen[1]?.value, { v: 2 });
       watch.stop();
     } finally {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageType } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { headers } from '@nats-io/transport-node';
-import { startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
+import { eventually, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
 import * as t from 'io-ts';
 import {
   Buckets,
@@ -20,7 +20,7 @@ import {
   type Bus,
   type JsonBucket,
 } from '../src/index.js';
-import { CuttableLink, connectTestBus, RecordingLogger, waitFor } from './bus-fixture.js';
+import { CuttableLink, connectTestBus, RecordingLogger } from './bus-fixture.js';
 
 const Roots = t.type({ roots: t.array(t.string) });
 type Roots = t.TypeOf<typeof Roots>;
@@ -49,17 +49,17 @@ describe('trust-buckets.follow', () => {
     const seen: (BucketEntry<Roots> | undefined)[] = [];
     const follow = await followTrustKey(bus, TrustKeys.roots, Roots, (entry) => seen.push(entry));
     try {
-      await waitFor(() => seen.length === 1, 'the initial state');
+      await eventually(() => (seen.length === 1) || undefined, 'the initial state');
       assert.equal(seen[0], undefined);
       const created = await trust.create(TrustKeys.roots, { roots: ['a'] });
       assert.ok(created._tag === 'Right');
-      await waitFor(() => seen.length === 2, 'the first root');
+      await eventually(() => (seen.length === 2) || undefined, 'the first root');
       await trust.update(TrustKeys.roots, { roots: ['a', 'b'] }, created.right.revision);
-      await waitFor(() => seen.length === 3, 'the rotation');
+      await eventually(() => (seen.length === 3) || undefined, 'the rotation');
       assert.deepEqual(valuesOf(seen), [undefined, ['a'], ['a', 'b']]);
       assert.ok((seen[2]?.revision ?? 0) > (seen[1]?.revision ?? 0));
       await new Kvm(bus.js).open(Buckets.trust).then((kv) => kv.delete(TrustKeys.roots));
-      await waitFor(() => seen.length === 4, 'the delete');
+      await eventually(() => (seen.length === 4) || undefined, 'the delete');
       assert.equal(seen[3], undefined);
     } finally {
       follow.stop();
@@ -71,7 +71,7 @@ describe('trust-buckets.follow', () => {
     const seen: (BucketEntry<Roots> | undefined)[] = [];
     const follow = await followTrustKey(bus, TrustKeys.jwks, Roots, (entry) => seen.push(entry));
     try {
-      await waitFor(() => seen.length === 1, 'the current keys');
+      await eventually(() => (seen.length === 1) || undefined, 'the current keys');
       // Hand-made republished messages: what the stream would send, with chosen revisions.
       const republish = (revision: number, previous: number, roots: string[]): void => {
         const h = headers();
@@ -82,7 +82,7 @@ describe('trust-buckets.follow', () => {
       republish(latest, latest - 1, ['replayed']);
       republish(latest - 1, 0, ['stale']);
       republish(latest + 5, latest + 3, ['after a gap']);
-      await waitFor(() => seen.length === 2, 'the update after the gap');
+      await eventually(() => (seen.length === 2) || undefined, 'the update after the gap');
       await sleep(100);
       assert.deepEqual(valuesOf(seen), [['k1'], ['after a gap']]);
       assert.equal(seen[1]?.revision, latest + 5);
@@ -101,14 +101,14 @@ describe('trust-buckets.follow', () => {
       await kv.put(TrustKeys.roots, JSON.stringify({ roots: ['r1'] }));
       const seen: (BucketEntry<Roots> | undefined)[] = [];
       const follow = await followTrustKey(proxy, TrustKeys.roots, Roots, (entry) => seen.push(entry));
-      await waitFor(() => seen.length === 1, 'the current roots');
+      await eventually(() => (seen.length === 1) || undefined, 'the current roots');
       link.sever();
-      await waitFor(() => cutLog.messages('warn').includes('NATS disconnected'), 'the follower to notice the cut');
+      await eventually(() => cutLog.messages('warn').includes('NATS disconnected') || undefined, 'the follower to notice the cut');
       await kv.put(TrustKeys.roots, JSON.stringify({ roots: ['r1', 'r2'] }));
       await sleep(200);
       assert.equal(seen.length, 1, 'nothing arrives while the link is down');
       link.restore();
-      await waitFor(() => seen.length === 2, 'the missed rotation, fetched after reconnect', 15_000);
+      await eventually(() => (seen.length === 2) || undefined, 'the missed rotation, fetched after reconnect', 15_000);
       assert.deepEqual(valuesOf(seen), [['r1'], ['r1', 'r2']]);
       follow.stop();
     } finally {
@@ -160,9 +160,9 @@ describe('trust-buckets.upgrade', () => {
     const seen: (BucketEntry<Roots> | undefined)[] = [];
     const follow = await followTrustKey(bus, TrustKeys.roots, Roots, (entry) => seen.push(entry));
     try {
-      await waitFor(() => seen.length === 1, 'the copied roots');
+      await eventually(() => (seen.length === 1) || undefined, 'the copied roots');
       await trust.update(TrustKeys.roots, { roots: ['new'] }, roots?.revision ?? 0);
-      await waitFor(() => seen.length === 2, 'the next rotation, republished');
+      await eventually(() => (seen.length === 2) || undefined, 'the next rotation, republished');
       assert.deepEqual(valuesOf(seen), [['old', 'new'], ['new']]);
     } finally {
       follow.stop();

@@ -179,14 +179,3 @@ export const startMeshProcesses = async (
     },
   };
 };
-
-/** Polls until `check` returns a value (or the deadline passes, then throws with the last reason). */
-export const eventually = async <A>(check: () => Promise<A | undefined>, what: string, timeoutMs = 10_000): Promise<A> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};

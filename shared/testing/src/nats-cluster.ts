@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchNatsCluster, type MeshNatsUser, type NatsClusterProcess } from '@jetmesh/runtime';
 import { forgetTempDir, reapOnExit, removeOnExit } from './child-reaper.js';
-import { eventually } from './mesh-processes.js';
+import { eventually } from './eventually.js';
 import { meshUsersConfig, natsServerBinaryForTests, testServerHandle, type NatsCredentials, type NatsServerHandle } from './nats-server.js';
 
 export interface NatsClusterOptions {
