@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { CONTEXT_DIR, contextFilePath, defaultAddresses, readContextFile, removeContext, writeContext, type UpContext } from '../context.js';
-import { MAX_STREAM_REPLICAS, findNatsServerBinary, freePort, isPortFree } from '@jetmesh/runtime';
+import { MAX_STREAM_REPLICAS, findNatsServerBinary, freePort, isPortFree, waitUntilReady } from '@jetmesh/runtime';
 import { NATS_NOT_FOUND, startLocalNats, type LocalNats } from './local-nats.js';
 import { CLI_NATS_USER, createLocalNatsUsers, type LocalNatsUsers } from './nats-users.js';
-import { waitUntilReady } from './readiness.js';
 import { repoRoot } from './repo-root.js';
 import { defaultRestartPolicy, formatDelay, type RestartPolicy } from './restart-policy.js';
 import { meshServices, type ContextAddressField, type ServiceSpec } from './service-table.js';
@@ -286,7 +285,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
 
     const readiness = new AbortController();
     const waits = planned.map(async (p, i) => {
-      const result = await waitUntilReady(`http://127.0.0.1:${p.adminPort}/readyz`, readyTimeoutMs, readiness.signal);
+      const result = await waitUntilReady(`http://127.0.0.1:${p.adminPort}/readyz`, { timeoutMs: readyTimeoutMs, signal: readiness.signal, pollMs: 200 });
       if (result.ready || readiness.signal.aborted) return undefined;
       return new UpFailure(
         `${p.name} not ready after ${formatDelay(readyTimeoutMs)} (last /readyz: ${result.last}); its last output:\n${running[i]!.tail.report()}`,

@@ -5,6 +5,8 @@ export { DEFAULT_NATS_URL, MAX_STREAM_REPLICAS, MESH_NATS_CONFIG, MeshNatsUsers,
 export type { MeshNatsUser } from './nats-env.js';
 export type { EnvCodec } from './env-codecs.js';
 export { OPERATOR_DURATION_EXAMPLES, parseOperatorDuration } from './operator-duration.js';
+export { waitUntilReady } from './http-readiness.js';
+export type { ReadinessResult, ReadinessWait } from './http-readiness.js';
 export { AdminPaths, serveAdmin } from './admin-server.js';
 export { listenHttp } from './http-listener.js';
 export type { HttpListener } from './http-listener.js';

@@ -60,7 +60,7 @@ describe('process-launcher', () => {
       assert.equal(calls, 3);
       await assert.rejects(
         waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 300, status: 204 }),
-        /did not answer 204 within 300 ms \(last: status 200\)/,
+        /did not answer 204 within 300 ms \(last: 200\)/,
       );
     } finally {
       await new Promise((resolve) => server.close(resolve));
