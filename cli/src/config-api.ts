@@ -1,4 +1,5 @@
-import { type ConfigClient, createConfigClient } from '@jetmesh/rpc';
+// The config client alone: the package's index also loads the CA's protos and jose (token checks), which no config command uses.
+import { type ConfigClient, createConfigClient } from '@jetmesh/rpc/config-client';
 import { fromGrpcError } from './grpc-failure.js';
 import type { CliIo } from './cli-io.js';
 import { configToken } from './config-token.js';

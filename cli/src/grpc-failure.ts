@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { errorLinesOf } from '@jetmesh/rpc';
+import { errorLinesOf } from '@jetmesh/rpc/error-lines';
 import { CliError, ExitCode } from './cli-error.js';
 
 // Apart from cli-error.ts so that every command (and --help) does not load gRPC to know its exit codes.
