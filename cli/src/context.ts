@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+// The formatter alone: the package's index would load the NATS client for every command.
+import { decodeErrorPath } from '@jetmesh/bus/decode-errors';
 import { meshServices, type ContextAddressField } from './up/service-table.js';
 
 /** Where the CLI finds the mesh: the NATS server and the services' gRPC addresses. */
@@ -111,12 +113,8 @@ export function readContextFile(file: string): E.Either<ContextFileError, Contex
   }
   const decoded = ContextFileCodec.decode(json);
   if (E.isRight(decoded)) return decoded;
-  const fields = decoded.left.map((e) =>
-    e.context
-      .map((c) => c.key)
-      .filter((k) => k !== '' && !/^\d+$/.test(k))
-      .join('.'),
-  );
+  // Field names only (array positions dropped): the hint says what each kind of field must be.
+  const fields = decoded.left.map((e) => decodeErrorPath(e).replace(/(^|\.)\d+(?=\.|$)/g, '').replace(/^\./, ''));
   const named = [...new Set(fields.filter((f) => f !== ''))];
   return E.left(
     new ContextFileError(file, named.length > 0 ? `invalid ${named.join(', ')} (expected strings for addresses, numbers for pids)` : 'must be a JSON object'),

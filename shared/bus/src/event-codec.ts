@@ -1,5 +1,6 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
+import { describeDecodeErrors } from './decode-errors.js';
 
 /** A message on the bus that does not decode with the expected codec. */
 export interface InvalidEvent {
@@ -8,26 +9,6 @@ export interface InvalidEvent {
   readonly reason: string;
   /** The io-ts errors; empty when the bytes were not JSON at all. */
   readonly errors: t.Errors;
-}
-
-const VALUE_PREVIEW_CHARS = 80;
-
-function preview(value: unknown): string {
-  const text = value === undefined ? 'undefined' : JSON.stringify(value);
-  return text.length > VALUE_PREVIEW_CHARS ? `${text.slice(0, VALUE_PREVIEW_CHARS)}…` : text;
-}
-
-function describe(errors: t.Errors): string {
-  return errors
-    .map((error) => {
-      const path = error.context
-        .map((entry) => entry.key)
-        .filter((key) => key !== '')
-        .join('.');
-      const expected = error.context.at(-1)?.type.name ?? 'unknown';
-      return error.message ?? `${path === '' ? '<root>' : path}: expected ${expected}, got ${preview(error.value)}`;
-    })
-    .join('; ');
 }
 
 /** The bytes published for `value`: codec.encode, then JSON. */
@@ -73,5 +54,5 @@ function decodeEventText<A>(codec: t.Decoder<unknown, A>, text: string): Either<
     return left({ code: 'INVALID_EVENT', reason: `not JSON: ${(err as Error).message}`, errors: [] });
   }
   const decoded = codec.decode(json);
-  return decoded._tag === 'Right' ? right(decoded.right) : left({ code: 'INVALID_EVENT', reason: describe(decoded.left), errors: decoded.left });
+  return decoded._tag === 'Right' ? right(decoded.right) : left({ code: 'INVALID_EVENT', reason: describeDecodeErrors(decoded.left).join('; '), errors: decoded.left });
 }
