@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { BusUnavailableError, connectBus } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
+import { eventually } from '@jetmesh/testing';
 import { runCli } from '../src/program.js';
 import { runUp, type ServiceSpec, type UpOptions } from '../src/up/index.js';
 import type { UpContext } from '../src/context.js';
@@ -56,14 +57,6 @@ class Captured extends Writable {
   }
 }
 
-async function eventually(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -107,7 +100,7 @@ function startUp(t: TestContext, services: ServiceSpec[], env = cleanEnv(), extr
 
 test('up.happy: nats and every service start, the table is printed, the context written; stop ends them all', async (t) => {
   const up = startUp(t, [fakeService('galley', 'healthy'), fakeService('pilot', 'healthy')]);
-  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply'), 'the status table');
+  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply') || undefined, 'the status table', 20_000);
 
   const ctx = up.context();
   assert.match(ctx.natsUrl, /^nats:\/\/127\.0\.0\.1:\d+$/);
@@ -139,7 +132,7 @@ test('up.happy: nats and every service start, the table is printed, the context 
 
 test('up.replicas: --replicas 2 --nats-cluster 3 runs three NATS nodes and two processes per service, each on its own ports; stop ends them all', async (t) => {
   const up = startUp(t, [fakeService('galley', 'healthy'), fakeService('pilot', 'healthy')], cleanEnv(), { replicas: 2, natsCluster: 3 });
-  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply'), 'the status table', 40_000);
+  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply') || undefined, 'the status table', 40_000);
   const ctx = up.context();
   assert.deepEqual(Object.keys(ctx.services), ['nats-n0', 'nats-n1', 'nats-n2', 'galley-1', 'galley-2', 'pilot-1', 'pilot-2']);
   assert.equal(ctx.natsUrl.split(',').length, 3);
@@ -176,13 +169,13 @@ test('up.errors: counts out of range and a cluster beside JETMESH_NATS_URL are r
 
 test('up.restart: a child that exits is reported and restarted', async (t) => {
   const up = startUp(t, [fakeService('galley', 'healthy'), fakeService('pilot', 'crash-once')]);
-  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply'), 'the status table');
+  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply') || undefined, 'the status table', 20_000);
   const firstPid = up.context().services.pilot!.pid;
 
-  await eventually(() => up.stderr.text.includes('pilot exited with code 1; restarting in 100ms'), 'the restart notice');
-  await eventually(() => up.context().services.pilot!.pid !== firstPid, 'the context file to show the new pid');
+  await eventually(() => up.stderr.text.includes('pilot exited with code 1; restarting in 100ms') || undefined, 'the restart notice', 20_000);
+  await eventually(() => up.context().services.pilot!.pid !== firstPid || undefined, 'the context file to show the new pid', 20_000);
   const restarted = up.context().services.pilot!;
-  await eventually(() => isAlive(restarted.pid), 'the new pilot');
+  await eventually(() => isAlive(restarted.pid) || undefined, 'the new pilot', 20_000);
   assert.match(up.stderr.text, /^pilot {2}\| lost the stream$/m);
 
   up.abort.abort();
@@ -228,7 +221,7 @@ test('up.errors: without nats-server it says how to get one', async (t) => {
 test('up.external: with JETMESH_NATS_URL set, no nats-server is started and services get that URL', async (t) => {
   const url = 'nats://127.0.0.1:1';
   const up = startUp(t, [fakeService('galley', 'healthy')], cleanEnv({ JETMESH_NATS_URL: url }));
-  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply'), 'the status table');
+  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply') || undefined, 'the status table', 20_000);
   assert.equal(up.context().natsUrl, url);
   assert.deepEqual(Object.keys(up.context().services), ['galley']);
   assert.match(up.stdout.text, /^nats\s+nats:\/\/127\.0\.0\.1:1 {2}\(external, from JETMESH_NATS_URL\)\s+-$/m);
@@ -239,7 +232,7 @@ test('up.external: with JETMESH_NATS_URL set, no nats-server is started and serv
 
 test('up.users: its nats-server runs deploy/nats/, each mesh service as its own user, the CLI as admin through the context', async (t) => {
   const up = startUp(t, [{ ...fakeService('galley', 'healthy'), natsUser: 'galley' }, fakeService('helper', 'healthy')]);
-  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply'), 'the status table');
+  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply') || undefined, 'the status table', 20_000);
   const ctx = up.context();
   assert.match(up.stdout.text, /^galley \| \{"msg":"listening",.*"natsUser":"galley"\}$/m);
   assert.doesNotMatch(up.stdout.text, /^helper \| .*natsUser/m, 'a service without a user in deploy/nats/ gets none');
