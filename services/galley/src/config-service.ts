@@ -6,6 +6,8 @@ import {
   ALL_NAMESPACES,
   DEFAULT_NAMESPACE,
   analyzeMesh,
+  isKubernetesFact,
+  kubernetesFacts,
   decodeResource,
   encodeResource,
   formatRef,
@@ -232,16 +234,20 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     const req = call.request;
     const namespace = requestNamespace(req.defaultNamespace);
     if (isLeft(namespace)) return namespace;
-    const documents = parse(req.yaml);
-    const tooMany = documentCountProblem(documents.length, maxDocuments);
+    const all = parse(req.yaml);
+    const tooMany = documentCountProblem(all.length, maxDocuments);
     if (tooMany !== undefined) return left([tooMany]);
+    // Kubernetes objects (Services, Pods, Namespaces, …) are read-only registry facts for the analyzers, never stored.
+    const isFact = (d: ParsedDocument): boolean => !isLeft(d) && isKubernetesFact(d.right.content);
+    const documents = all.filter((d) => !isFact(d));
+    const facts = kubernetesFacts(all.flatMap((d) => (isFact(d) && !isLeft(d) ? [d.right.content] : [])), namespace.right);
     const items = decodeDocuments(documents, namespace.right);
     if (isLeft(items)) return items;
     const namespaces = new Set([namespace.right, ...items.right.map((i) => refOf(i.document.resource).namespace)]);
     const caller = await permitted(identity, call, () => [...namespaces].map((ns) => ({ verb: 'read' as const, namespace: ns })));
     if (isLeft(caller)) return caller;
     const current = await state.latest();
-    const diagnostics = analyzeMesh({ state: current, proposed: items.right.map((i) => i.document.resource) });
+    const diagnostics = analyzeMesh({ state: current, proposed: items.right.map((i) => i.document.resource), facts });
     return right({ diagnostics: diagnostics.map(wireDiagnostic), sequence: current.configSeq });
   };
 

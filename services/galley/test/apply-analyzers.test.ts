@@ -81,6 +81,20 @@ describe('apply.analyzers', () => {
     assert.equal(proposed.sequence, await h.lastSequence(), 'nothing published');
   });
 
+  test('analyze: Kubernetes objects beside the config are registry facts for the analysis, never stored', async () => {
+    const route = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: to-payments}\nspec:\n  hosts: [payments]\n  http:\n  - route:\n    - destination: {host: payments}\n';
+    const alone = await h.client.analyze({ yaml: route });
+    assert.deepEqual(alone.diagnostics.map((d) => [d.code, d.message]), [['IST0101', 'Referenced host not found: "payments"']]);
+    const service = 'apiVersion: v1\nkind: Service\nmetadata: {name: payments}\nspec:\n  selector: {app: payments}\n  ports: [{name: http, port: 80}]\n';
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: payments-1, labels: {app: payments}}\n';
+    const before = await h.lastSequence();
+    const withFacts = await h.client.analyze({ yaml: `${route}---\n${service}---\n${pod}` });
+    assert.deepEqual(withFacts.diagnostics, []);
+    assert.equal(await h.lastSequence(), before, 'nothing published');
+    const applied = await failureOf(h.client.apply({ yaml: service }));
+    assert.equal(applied.code, status.INVALID_ARGUMENT, 'apply still serves only Istio kinds');
+  });
+
   test('analyze: documents that do not validate are INVALID_ARGUMENT, as for apply', async () => {
     const failure = await failureOf(h.client.analyze({ yaml: routeToV4.replace('hosts: [reviews]', 'hosts: ["*"]') }));
     assert.deepEqual(failure, { code: status.INVALID_ARGUMENT, lines: ['document 1 (VirtualService default/reviews-route): spec.hosts[0]: "*" is not allowed for VirtualServices bound to the mesh'] });

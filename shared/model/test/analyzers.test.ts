@@ -57,7 +57,7 @@ test('analyze.IST0101: a Gateway whose selector picks no workload, until one car
 test('analyze.IST0109: two mesh VirtualServices for one host', () => {
   const other = vs('reviews-canary', { http: [{ route: [to('reviews', 'v3')] }] });
   const message =
-    'The VirtualServices default/reviews-canary,default/reviews-route associated with mesh gateway define the same host reviews.default.svc.cluster.local which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.';
+    'The VirtualServices default/reviews-canary,default/reviews-route associated with mesh gateway define the same host */reviews.default.svc.cluster.local which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.';
   assert.deepEqual(lines([other]), [`Warning [IST0109] (VirtualService default/reviews-canary) ${message}`, `Warning [IST0109] (VirtualService default/reviews-route) ${message}`]);
 });
 
@@ -66,7 +66,7 @@ test('analyze.IST0109: VirtualServices bound to gateways do not conflict with th
   assert.deepEqual(lines([gw, vs('reviews-edge', { gateways: ['edge'], http: [{ route: [to('reviews', 'v1')] }] })]), []);
 });
 
-test('analyze.IST0112 and JM0002: a service with two ports needs a destination port it declares', () => {
+test('analyze.IST0112 and IST0101: a service with two ports needs a destination port it declares', () => {
   const se = resource('ServiceEntry', 'ratings', {
     hosts: ['ratings'],
     resolution: 'STATIC',
@@ -76,7 +76,7 @@ test('analyze.IST0112 and JM0002: a service with two ports needs a destination p
   const route = resource('VirtualService', 'ratings', { hosts: ['ratings'], http: [{ route: [{ ...to('ratings'), weight: 50 }, { ...to('ratings', undefined, 7070), weight: 50 }] }] });
   assert.deepEqual(lines([se, route]), [
     'Warning [IST0112] (VirtualService default/ratings) This VirtualService routes to a service "ratings" that exposes multiple ports [9080 9090]. Specifying a port in the destination is required to disambiguate.',
-    'Warning [JM0002] (VirtualService default/ratings) Destination port 7070 is not declared by service "ratings" (ports: 9080, 9090): no endpoints will be found',
+    'Warning [IST0101] (VirtualService default/ratings) Referenced host:port not found: "ratings:7070"',
   ]);
 });
 

@@ -2,6 +2,7 @@ import { compareDiagnostics, type Diagnostic } from './diagnostic.js';
 import { analyzeDestinationRuleTargets } from './destination-rule-targets.js';
 import { analyzeIneffectivePolicies } from './ineffective-policies.js';
 import { analyzeMeshHostConflicts } from './mesh-host-conflicts.js';
+import { analyzePolicyNamespaces } from './policy-namespaces.js';
 import { buildMeshView, type MeshView, type ViewInput } from './mesh-view.js';
 import { analyzePlaintextToStrictMtls } from './mtls-conflicts.js';
 import { analyzeRouteReferences } from './route-references.js';
@@ -16,6 +17,7 @@ const ANALYZERS: ReadonlyArray<(view: MeshView) => Diagnostic[]> = [
   analyzeMeshHostConflicts,
   analyzeUnreachableRules,
   analyzeWorkloadSelectors,
+  analyzePolicyNamespaces,
   analyzeServiceEntryAddresses,
   analyzeIneffectivePolicies,
   analyzeDestinationRuleTargets,

@@ -40,7 +40,6 @@ export const DiagnosticTypes = {
   DestinationRuleSubsetNotSelectWorkloads: { code: 'IST0173', level: 'Warning' },
   DestinationRuleHostNotFound: { code: 'IST0174', level: 'Warning' },
   ShadowedResource: { code: 'JM0001', level: 'Warning' },
-  UndeclaredDestinationPort: { code: 'JM0002', level: 'Warning' },
   PlaintextToStrictMtls: { code: 'JM0003', level: 'Warning' },
 } as const satisfies Record<string, MessageType>;
 

@@ -1,5 +1,6 @@
 import { fqdn } from '../hostname.js';
 import type { MeshState } from '../mesh-state.js';
+import type { KubernetesFacts } from './kubernetes-facts.js';
 import { type MeshResource, type ResourceKind, type ResourceRef, type ServiceEntry, refOf, resourceKey } from '../resource.js';
 
 /** The namespace whose policies apply mesh-wide (Istio's default root namespace). */
@@ -30,16 +31,25 @@ export interface MeshView {
   focused<K extends ResourceKind>(kind: K): ReadonlyArray<OfKind<K>>;
   /** The ServiceEntry serving an FQDN: an exact host, else a wildcard host covering it. */
   service(host: string): ViewService | undefined;
+  /**
+   * The ServiceEntry serving an FQDN as a VirtualService sees it (Istio's lookup): only entries
+   * exported everywhere, or to the VirtualService's namespace (its exportTo namespaces, when set).
+   */
+  serviceSeenFrom(host: string, from: { readonly namespace: string; readonly exportTo?: readonly string[] }): ViewService | undefined;
   /** Every FQDN some ServiceEntry declares, with the entries claiming it, oldest first. */
   readonly serviceClaims: ReadonlyMap<string, readonly ServiceEntry[]>;
   /** DestinationRules per FQDN host, oldest first. */
   readonly ruleClaims: ReadonlyMap<string, readonly OfKind<'DestinationRule'>[]>;
   readonly workloads: readonly ViewWorkload[];
+  /** The namespaces that exist, when the input says (Kubernetes Namespace objects); else unknown. */
+  readonly namespaces?: readonly string[];
   /** Workloads a selector picks; `namespace` undefined means any namespace. */
   selectWorkloads(namespace: string | undefined, selector: Readonly<Record<string, string>>): ViewWorkload[];
   /** The ServiceEntry's own endpoints: what its selector picks in its namespace, or its inline endpoints. */
   endpointsOf(service: ViewService): ViewWorkload[];
   has(ref: ResourceRef): boolean;
+  /** A Gateway API Gateway of the input's Kubernetes objects (`namespace/name`). */
+  hasGatewayApiGateway(namespace: string, name: string): boolean;
 }
 
 export interface ViewInput {
@@ -47,6 +57,8 @@ export interface ViewInput {
   readonly proposed?: readonly MeshResource[];
   /** Only these resources get diagnostics (the others still count as context). */
   readonly focus?: readonly ResourceRef[];
+  /** Kubernetes objects of an `analyze -f` input, as registry facts (never stored, never diagnosed). */
+  readonly facts?: KubernetesFacts;
 }
 
 export const matchesSelector = (labels: Readonly<Record<string, string>> | undefined, selector: Readonly<Record<string, string>>): boolean =>
@@ -74,7 +86,7 @@ export const buildMeshView = (input: ViewInput): MeshView => {
   const focus = input.focus === undefined ? undefined : new Set(input.focus.map(resourceKey));
 
   const serviceClaims = new Map<string, ServiceEntry[]>();
-  for (const se of ofKind('ServiceEntry')) {
+  for (const se of [...ofKind('ServiceEntry'), ...(input.facts?.services ?? [])]) {
     for (const h of se.spec.hosts) {
       const host = fqdn(h, se.metadata.namespace);
       const claims = serviceClaims.get(host);
@@ -97,12 +109,28 @@ export const buildMeshView = (input: ViewInput): MeshView => {
     ...ofKind('ServiceEntry').flatMap((se) => (se.spec.endpoints ?? []).map((e) => ({ namespace: se.metadata.namespace, labels: e.labels ?? {} }))),
     // VMs that will register through a group carry its labels: policies may name them already.
     ...ofKind('WorkloadGroup').map((wg) => ({ namespace: wg.metadata.namespace, labels: { ...(wg.spec.metadata?.labels ?? {}), ...(wg.spec.template.labels ?? {}) } })),
+    ...(input.facts?.workloads ?? []),
   ];
   const selectWorkloads = (namespace: string | undefined, selector: Readonly<Record<string, string>>): ViewWorkload[] =>
     workloads.filter((w) => (namespace === undefined || w.namespace === namespace) && matchesSelector(w.labels, selector));
 
+  const scopesOfEntry = (se: ServiceEntry): string[] =>
+    (se.spec.exportTo ?? []).length === 0 ? ['*'] : (se.spec.exportTo ?? []).map((e) => (e === '.' ? se.metadata.namespace : e));
+  const serviceSeenFrom = (host: string, from: { readonly namespace: string; readonly exportTo?: readonly string[] }): ViewService | undefined => {
+    const wanted = (from.exportTo ?? []).length === 0 ? [from.namespace] : (from.exportTo ?? []).map((e) => (e === '.' ? from.namespace : e));
+    const visible = (se: ServiceEntry): boolean => scopesOfEntry(se).some((s) => s === '*' || wanted.includes(s));
+    const exact = serviceClaims.get(host)?.find(visible);
+    if (exact !== undefined) return toService(host, exact);
+    for (const [pattern, claims] of serviceClaims) {
+      const entry = wildcardCovers(pattern, host) ? claims.find((se) => scopesOfEntry(se).some((s) => s === '*' || s === from.namespace)) : undefined;
+      if (entry !== undefined) return toService(pattern, entry);
+    }
+    return undefined;
+  };
+
   return {
     ofKind,
+    serviceSeenFrom,
     focused: (kind) => (focus === undefined ? ofKind(kind) : ofKind(kind).filter((r) => focus.has(resourceKey(refOf(r))))),
     service: (host) => {
       const exact = serviceClaims.get(host)?.[0];
@@ -113,6 +141,7 @@ export const buildMeshView = (input: ViewInput): MeshView => {
     serviceClaims,
     ruleClaims,
     workloads,
+    ...((input.facts?.namespaces ?? []).length > 0 ? { namespaces: input.facts?.namespaces } : {}),
     selectWorkloads,
     endpointsOf: (service) =>
       service.entry.spec.endpoints !== undefined
@@ -123,6 +152,7 @@ export const buildMeshView = (input: ViewInput): MeshView => {
             )
           : [],
     has: (ref) => entries.has(resourceKey(ref)),
+    hasGatewayApiGateway: (namespace, name) => (input.facts?.gateways ?? []).includes(`${namespace}/${name}`),
   };
 };
 

@@ -31,7 +31,7 @@ export const routeTargets = (vs: VirtualService): RouteTarget[] => {
 /**
  * What a VirtualService refers to must exist: destination hosts (IST0101), subsets in the
  * host's DestinationRule (IST0101), gateways (IST0101); and a destination to a service with
- * several ports must name one (IST0112) that the service declares (JM0002).
+ * several ports must name one (IST0112) that the service declares (IST0101, host:port).
  */
 export const analyzeRouteReferences = (view: MeshView): Diagnostic[] => {
   const out: Diagnostic[] = [];
@@ -44,7 +44,7 @@ export const analyzeRouteReferences = (view: MeshView): Diagnostic[] => {
         ? [...view.serviceClaims.keys()].some((h) => h === host || h.endsWith(host.slice(1)))
           ? { wildcard: true as const }
           : undefined
-        : view.service(host);
+        : view.serviceSeenFrom(host, { namespace: ns, ...(vs.spec.exportTo !== undefined ? { exportTo: vs.spec.exportTo } : {}) });
       if (service === undefined) out.push(diagnostic('ReferencedResourceNotFound', ref, `${target.path}.host`, `Referenced host not found: "${target.host}"`));
       if (target.subset !== undefined) {
         const rules = view.ruleClaims.get(host) ?? [];
@@ -65,12 +65,7 @@ export const analyzeRouteReferences = (view: MeshView): Diagnostic[] => {
       }
       if (target.port !== undefined && service.ports.length > 0 && !service.ports.some((p) => p.number === target.port)) {
         out.push(
-          diagnostic(
-            'UndeclaredDestinationPort',
-            ref,
-            `${target.path}.port.number`,
-            `Destination port ${target.port} is not declared by service "${target.host}" (ports: ${service.ports.map((p) => p.number).join(', ')}): no endpoints will be found`,
-          ),
+          diagnostic('ReferencedResourceNotFound', ref, `${target.path}.port.number`, `Referenced host:port not found: "${target.host}:${target.port}"`),
         );
       }
     }
@@ -80,7 +75,7 @@ export const analyzeRouteReferences = (view: MeshView): Diagnostic[] => {
     for (const [g, path] of gateways) {
       if (g === 'mesh') continue;
       const gw = gatewayRef(g, ns);
-      if (!view.has({ kind: 'Gateway', namespace: gw.namespace, name: gw.name })) {
+      if (!view.has({ kind: 'Gateway', namespace: gw.namespace, name: gw.name }) && !view.hasGatewayApiGateway(gw.namespace, gw.name)) {
         out.push(diagnostic('ReferencedResourceNotFound', ref, path, `Referenced gateway not found: "${g}"`));
       }
     }

@@ -10,7 +10,7 @@ export const analyzeServiceEntryAddresses = (view: MeshView): Diagnostic[] => {
   const out: Diagnostic[] = [];
   for (const se of view.focused('ServiceEntry')) {
     if ((se.spec.addresses ?? []).length > 0) continue;
-    const i = (se.spec.ports ?? []).findIndex((p) => p.protocol === undefined || p.protocol.toUpperCase() === 'TCP');
+    const i = (se.spec.ports ?? []).findIndex((p) => p.protocol === undefined || p.protocol === '' || p.protocol.toUpperCase() === 'TCP');
     if (i >= 0) out.push(diagnostic('ServiceEntryAddressesRequired', refOf(se), `spec.ports[${i}]`, 'ServiceEntry addresses are required for this protocol.'));
   }
   return out;

@@ -102,7 +102,8 @@ const analyzeRules = (
     for (let b = a + 1; b < prefixes.length; b++) {
       const pa = prefixes[a];
       const pb = prefixes[b];
-      if (pa === undefined || pb === undefined || pa.prefix === pb.prefix || pa.rule === pb.rule) continue;
+      // As Istio: matches of one rule are compared too (a later match covered by an earlier one never decides).
+      if (pa === undefined || pb === undefined || pa.prefix === pb.prefix) continue;
       if (covers(pa, pb)) ineffective(pb.rule, `${pb.match} of prefix ${pb.prefix}`, `${pa.match} of prefix ${pa.prefix} on ${pa.rule}`);
     }
   }

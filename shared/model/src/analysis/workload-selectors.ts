@@ -24,7 +24,7 @@ const SELECTING_KINDS = ['AuthorizationPolicy', 'PeerAuthentication', 'RequestAu
 /**
  * A selector that picks no workload does nothing (IST0127). Security policies in the root
  * namespace select across the mesh; a Gateway's selector names the gateway workloads
- * anywhere, and Istio reports those as a missing reference (IST0101).
+ * anywhere; Istio reports a Gateway's or a Sidecar's empty pick as a missing reference (IST0101).
  */
 export const analyzeWorkloadSelectors = (view: MeshView): Diagnostic[] => {
   const out: Diagnostic[] = [];
@@ -34,8 +34,19 @@ export const analyzeWorkloadSelectors = (view: MeshView): Diagnostic[] => {
       if (selector === undefined || Object.keys(selector.labels).length === 0) continue;
       const meshWide = r.metadata.namespace === ROOT_NAMESPACE && kind !== 'ServiceEntry' && kind !== 'DestinationRule';
       if (view.selectWorkloads(meshWide ? undefined : r.metadata.namespace, selector.labels).length === 0) {
-        out.push(diagnostic('NoMatchingWorkloadsFound', refOf(r), selector.path, `No matching workloads for this resource with the following labels: ${formatSelector(selector.labels)}`));
+        // Istio's sidecar analyzer calls a selector that picks nothing a missing reference.
+        if (kind === 'Sidecar') out.push(diagnostic('ReferencedResourceNotFound', refOf(r), selector.path, `Referenced selector not found: "${formatSelector(selector.labels)}"`));
+        else out.push(diagnostic('NoMatchingWorkloadsFound', refOf(r), selector.path, `No matching workloads for this resource with the following labels: ${formatSelector(selector.labels)}`));
       }
+    }
+  }
+  // A namespace-wide AuthorizationPolicy (outside the root namespace) in a namespace without workloads.
+  for (const ap of view.focused('AuthorizationPolicy')) {
+    const selector = selectorOf(ap);
+    if (ap.metadata.namespace === ROOT_NAMESPACE || (selector !== undefined && Object.keys(selector.labels).length > 0)) continue;
+    if (ap.spec.targetRef !== undefined || (ap.spec.targetRefs ?? []).length > 0) continue;
+    if (view.selectWorkloads(ap.metadata.namespace, {}).length === 0) {
+      out.push(diagnostic('NoMatchingWorkloadsFound', refOf(ap), 'spec', 'No matching workloads for this resource with the following labels: '));
     }
   }
   for (const gw of view.focused('Gateway')) {

@@ -1,0 +1,110 @@
+import type { ServiceEntry } from '../resource.js';
+import type { ViewWorkload } from './mesh-view.js';
+
+/*
+ * Kubernetes objects beside Istio config in an `analyze -f` input (as istioctl reads a cluster
+ * dump): Services, Pods and workload controllers become read-only registry facts for the analyzers.
+ * Jetmesh's registry is its ServiceEntries and WorkloadEntries, so a Service reads as the entry
+ * Istio derives from it. Facts are never stored; they only answer "does this host/workload exist".
+ */
+
+/** What analyzers see of the Kubernetes objects of an input. */
+export interface KubernetesFacts {
+  readonly services: readonly ServiceEntry[];
+  readonly workloads: readonly ViewWorkload[];
+  /** Namespace objects of the input: when there are any, the namespaces that exist. */
+  readonly namespaces: readonly string[];
+  /** Gateway API Gateways (`namespace/name`): a VirtualService may bind to them. */
+  readonly gateways: readonly string[];
+}
+
+export const noKubernetesFacts: KubernetesFacts = { services: [], workloads: [], namespaces: [], gateways: [] };
+
+type Obj = Record<string, unknown>;
+const isObj = (u: unknown): u is Obj => typeof u === 'object' && u !== null && !Array.isArray(u);
+const stringMap = (u: unknown): Record<string, string> =>
+  isObj(u) ? Object.fromEntries(Object.entries(u).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
+const str = (u: unknown): string | undefined => (typeof u === 'string' && u !== '' ? u : undefined);
+
+/** Kinds read as facts: `kind` of apiVersion `v1` or `apps/v1` (and the batch controllers). */
+const WORKLOAD_CONTROLLERS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
+const FACT_KINDS = new Set(['Service', 'Pod', 'Namespace', 'Node', 'Endpoints', 'EndpointSlice', ...WORKLOAD_CONTROLLERS]);
+
+// As Istio's registry, a pod carries its node's locality as labels (subsets may select on them).
+const LOCALITY_LABELS = ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone'];
+
+const GATEWAY_API = 'gateway.networking.k8s.io/';
+
+/** Whether a parsed document is a Kubernetes object `analyze` reads as a fact (not Istio config). */
+export const isKubernetesFact = (u: unknown): boolean =>
+  isObj(u) &&
+  typeof u.kind === 'string' &&
+  typeof u.apiVersion === 'string' &&
+  ((FACT_KINDS.has(u.kind) && !u.apiVersion.includes('istio.io')) || (u.kind === 'Gateway' && u.apiVersion.startsWith(GATEWAY_API)));
+
+
+/** Istio's protocol from a Service port: appProtocol, else the name's prefix (`http-web`, `grpc`), else TCP. */
+const portProtocol = (p: Obj): string => {
+  const app = str(p.appProtocol)?.toUpperCase();
+  if (app !== undefined) return app;
+  const prefix = (str(p.name) ?? '').split('-')[0]?.toUpperCase() ?? '';
+  return ['HTTP', 'HTTP2', 'HTTPS', 'GRPC', 'GRPC-WEB', 'TCP', 'TLS', 'MONGO', 'REDIS', 'MYSQL'].includes(prefix) ? prefix : 'TCP';
+};
+
+const serviceEntryOf = (o: Obj, namespace: string, name: string): ServiceEntry => {
+  const spec = isObj(o.spec) ? o.spec : {};
+  const ports = (Array.isArray(spec.ports) ? spec.ports : []).filter(isObj).flatMap((p, i) =>
+    typeof p.port === 'number' ? [{ number: p.port, name: str(p.name) ?? `port-${i}`, protocol: portProtocol(p) }] : [],
+  );
+  const selector = stringMap(spec.selector);
+  // Istio reads a Service's visibility from this annotation (default: everywhere).
+  const metadata = isObj(o.metadata) ? o.metadata : {};
+  const exportTo = (stringMap(metadata.annotations)['networking.istio.io/exportTo'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: { name, namespace },
+    spec: {
+      hosts: [`${name}.${namespace}.svc.cluster.local`],
+      ports,
+      location: 'MESH_INTERNAL',
+      resolution: 'STATIC',
+      ...(Object.keys(selector).length > 0 ? { workloadSelector: { labels: selector } } : {}),
+      ...(exportTo.length > 0 ? { exportTo } : {}),
+    },
+  } as ServiceEntry;
+};
+
+/** The facts of every Kubernetes object among `documents` (others are ignored). */
+export const kubernetesFacts = (documents: readonly unknown[], defaultNamespace: string): KubernetesFacts => {
+  const services: ServiceEntry[] = [];
+  const workloads: ViewWorkload[] = [];
+  const namespaces: string[] = [];
+  const gateways: string[] = [];
+  const nodeLocality = new Map<string, Record<string, string>>();
+  for (const o of documents) {
+    if (!isKubernetesFact(o) || !isObj(o) || o.kind !== 'Node' || !isObj(o.metadata)) continue;
+    const labels = stringMap(o.metadata.labels);
+    const name = str(o.metadata.name);
+    if (name !== undefined) nodeLocality.set(name, Object.fromEntries(LOCALITY_LABELS.flatMap((l) => (labels[l] !== undefined && labels[l] !== '' ? [[l, labels[l]]] : []))));
+  }
+  for (const o of documents) {
+    if (!isKubernetesFact(o) || !isObj(o)) continue;
+    const metadata = isObj(o.metadata) ? o.metadata : {};
+    const name = str(metadata.name);
+    const namespace = str(metadata.namespace) ?? defaultNamespace;
+    if (name === undefined) continue;
+    const spec = isObj(o.spec) ? o.spec : {};
+    if (o.kind === 'Service') services.push(serviceEntryOf(o, namespace, name));
+    else if (o.kind === 'Namespace') namespaces.push(name);
+    else if (o.kind === 'Gateway') gateways.push(`${namespace}/${name}`);
+    else if (o.kind === 'Pod') workloads.push({ namespace, labels: { ...(nodeLocality.get(str(spec.nodeName) ?? '') ?? {}), ...stringMap(metadata.labels) } });
+    else if (WORKLOAD_CONTROLLERS.has(o.kind as string)) {
+      // A controller's pods carry its template's labels (a CronJob's are one level deeper).
+      const template = isObj(spec.template) ? spec.template : isObj(spec.jobTemplate) && isObj(spec.jobTemplate.spec) && isObj(spec.jobTemplate.spec.template) ? spec.jobTemplate.spec.template : {};
+      const templateMeta = isObj(template.metadata) ? template.metadata : {};
+      workloads.push({ namespace, labels: stringMap(templateMeta.labels) });
+    }
+  }
+  return { services, workloads, namespaces, gateways };
+};
