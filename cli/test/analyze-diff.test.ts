@@ -107,8 +107,8 @@ describe('cli.analyze-diff', () => {
   });
 
   test('diff -f: an invalid manifest is refused with every problem', async () => {
-    const r = await jetmesh('diff', '-f', file('bad.yaml', ROUTE_V4.replace('hosts: [reviews]', 'hosts: []')));
-    assert.deepEqual([r.code, r.stderr], [1, 'error: document 1: spec.hosts: must not be empty\n']);
+    const r = await jetmesh('diff', '-f', file('bad.yaml', ROUTE_V4.replace('hosts: [reviews]', 'hosts: ["*"]')));
+    assert.deepEqual([r.code, r.stderr], [1, 'error: document 1: spec.hosts[0]: "*" is not allowed for VirtualServices bound to the mesh\n']);
   });
 
   test('diff: neither -f nor --from is a usage error', async () => {
