@@ -1,4 +1,4 @@
-import { Subjects, type Bus } from '@jetmesh/bus';
+import { Subjects, fitReply, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import { decodeSidecarStatusQuery, sidecarMatches, type SidecarProxyStatus, type SidecarStatusQuery } from '@jetmesh/model';
 
@@ -6,20 +6,6 @@ export interface ProxyStatusResponder {
   stop(): void;
 }
 
-// Room for the envelope around the key rows and NATS headers.
-const ENVELOPE_BYTES = 4096;
-
-/** Largest prefix of the keys whose JSON fits in `limit` bytes. */
-export function fitProxyStatus(status: SidecarProxyStatus, limit: number): SidecarProxyStatus {
-  let bytes = ENVELOPE_BYTES;
-  let count = 0;
-  for (const k of status.keys) {
-    bytes += Buffer.byteLength(JSON.stringify(k)) + 1;
-    if (bytes > limit) break;
-    count += 1;
-  }
-  return count === status.keys.length ? status : { ...status, keys: status.keys.slice(0, count), omitted: status.keys.length - count };
-}
 
 /** An empty body asks every proxy; a body that is not a query asks none (a bad question gets silence, not 10,000 errors). */
 const readQuery = (text: string): SidecarStatusQuery | undefined => {
@@ -48,7 +34,7 @@ export function answerProxyStatus(bus: Bus, status: () => SidecarProxyStatus, lo
       const now = status();
       if (query === undefined || !sidecarMatches(query, now)) return;
       const limit = bus.nc.info?.max_payload ?? 1024 * 1024;
-      msg.respond(JSON.stringify(fitProxyStatus(now, limit)));
+      msg.respond(JSON.stringify(fitReply(now, 'keys', limit)));
     },
   });
   return { stop: () => sub.unsubscribe() };

@@ -1,4 +1,4 @@
-import { Subjects, type Bus } from '@jetmesh/bus';
+import { Subjects, fitReply, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import type { EdgeTrafficShare } from '@jetmesh/model';
 import { EdgeTraffic, type CumulativeSeries } from './edge-traffic.js';
@@ -17,20 +17,6 @@ export interface EdgeResponderOptions {
   readonly now: () => number;
 }
 
-// Room for the envelope around the edges and NATS headers.
-const ENVELOPE_BYTES = 4096;
-
-/** Largest prefix of the edges whose JSON fits in `limit` bytes. */
-export function fitEdgeShare(share: EdgeTrafficShare, limit: number): EdgeTrafficShare {
-  let bytes = ENVELOPE_BYTES;
-  let count = 0;
-  for (const e of share.edges) {
-    bytes += Buffer.byteLength(JSON.stringify(e)) + 1;
-    if (bytes > limit) break;
-    count += 1;
-  }
-  return count === share.edges.length ? share : { ...share, edges: share.edges.slice(0, count), omitted: share.edges.length - count };
-}
 
 /**
  * Answers the console's per-edge traffic question on a plain request subject with no queue
@@ -51,7 +37,7 @@ export function answerEdgeTraffic(bus: Bus, opts: EdgeResponderOptions, log: Log
       const at = opts.now();
       const { windowSeconds, edges: shares } = edges.share(opts.series.values(), at);
       const limit = bus.nc.info?.max_payload ?? 1024 * 1024;
-      msg.respond(JSON.stringify(fitEdgeShare({ replica: opts.replica, at: new Date(at).toISOString(), windowSeconds, edges: shares }, limit)));
+      msg.respond(JSON.stringify(fitReply<EdgeTrafficShare, 'edges'>({ replica: opts.replica, at: new Date(at).toISOString(), windowSeconds, edges: shares }, 'edges', limit)));
     },
   });
   return {

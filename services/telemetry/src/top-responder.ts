@@ -1,4 +1,4 @@
-import { Subjects, type Bus } from '@jetmesh/bus';
+import { Subjects, fitReply, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import { decodeTopQuery, formatInvalid, type TopQuery, type TopShare } from '@jetmesh/model';
 
@@ -6,20 +6,6 @@ export interface TopResponder {
   stop(): void;
 }
 
-// Room for the envelope around the service rows and NATS headers.
-const ENVELOPE_BYTES = 4096;
-
-/** Largest prefix of the services whose JSON fits in `limit` bytes. */
-export function fitTopShare(share: TopShare, limit: number): TopShare {
-  let bytes = ENVELOPE_BYTES;
-  let count = 0;
-  for (const s of share.services) {
-    bytes += Buffer.byteLength(JSON.stringify(s)) + 1;
-    if (bytes > limit) break;
-    count += 1;
-  }
-  return count === share.services.length ? share : { ...share, services: share.services.slice(0, count), omitted: share.services.length - count };
-}
 
 /** A request body: empty (every namespace) or a TopQuery. */
 export function readTopQuery(text: string): { query: TopQuery } | { error: string } {
@@ -52,7 +38,7 @@ export function answerTop(bus: Bus, share: (query: TopQuery) => TopShare, log: L
         return;
       }
       const limit = bus.nc.info?.max_payload ?? 1024 * 1024;
-      msg.respond(JSON.stringify(fitTopShare(share(read.query), limit)));
+      msg.respond(JSON.stringify(fitReply(share(read.query), 'services', limit)));
     },
   });
   return { stop: () => sub.unsubscribe() };

@@ -10,6 +10,7 @@ export type { MeshComponent, ProvisionOptions } from './provision.js';
 export { decodeEvent, encodeEvent } from './event-codec.js';
 export type { InvalidEvent } from './event-codec.js';
 export { gatherReplies } from './gather-replies.js';
+export { fitReply } from './reply-fitting.js';
 export type { GatheredReplies } from './gather-replies.js';
 export { publishEvent } from './publish.js';
 export type { PublishAck, PublishOptions, PublishRejection, SequenceConflict, TooLarge } from './publish.js';

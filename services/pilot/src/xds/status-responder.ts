@@ -1,4 +1,4 @@
-import { Subjects, type Bus } from '@jetmesh/bus';
+import { Subjects, fitReply, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import type { PilotProxyStatus } from '@jetmesh/model';
 
@@ -6,20 +6,6 @@ export interface StatusResponder {
   stop(): void;
 }
 
-// Room for the envelope around the stream rows and NATS headers.
-const ENVELOPE_BYTES = 4096;
-
-/** Largest prefix of the stream rows whose JSON fits in `limit` bytes. */
-const fitting = (status: PilotProxyStatus, limit: number): PilotProxyStatus => {
-  let bytes = ENVELOPE_BYTES;
-  let count = 0;
-  for (const row of status.streams) {
-    bytes += Buffer.byteLength(JSON.stringify(row)) + 1;
-    if (bytes > limit) break;
-    count += 1;
-  }
-  return count === status.streams.length ? status : { ...status, streams: status.streams.slice(0, count), omitted: status.streams.length - count };
-};
 
 /**
  * Answers `jetmesh proxy-status` on a plain request subject with no queue group, so every replica
@@ -34,7 +20,7 @@ export function answerProxyStatus(bus: Bus, status: () => PilotProxyStatus, log:
         return;
       }
       const limit = bus.nc.info?.max_payload ?? 1024 * 1024;
-      msg.respond(JSON.stringify(fitting(status(), limit)));
+      msg.respond(JSON.stringify(fitReply(status(), 'streams', limit)));
     },
   });
   return { stop: () => sub.unsubscribe() };
