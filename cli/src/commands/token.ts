@@ -1,7 +1,7 @@
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { configVerbs } from '@jetmesh/model';
-import { OPERATOR_DURATION_EXAMPLES, parseOperatorDuration } from '@jetmesh/runtime';
+import { parseOperatorDuration } from '@jetmesh/runtime';
 import { withCitadelAdmin } from '../citadel-api.js';
 
 export interface TokenCreateOptions {
@@ -21,7 +21,7 @@ const usage = (line: string): CliError => new CliError(ExitCode.usage, [line]);
 /** Whole seconds: what citadel's token API takes. */
 function ttlSecondsOf(ttl: string): number {
   const ms = parseOperatorDuration(ttl);
-  if (ms === undefined || ms < 1000 || ms % 1000 !== 0) throw usage(`--ttl ${JSON.stringify(ttl)}: expected whole seconds as a duration such as ${OPERATOR_DURATION_EXAMPLES}`);
+  if (ms === undefined || ms < 1000 || ms % 1000 !== 0) throw usage(`--ttl ${JSON.stringify(ttl)}: expected a duration in whole seconds, such as 90s, 30m, 1h or 1d`);
   return ms / 1000;
 }
 

@@ -44,5 +44,5 @@ test('env.nats.ready-timeout: a service waits a minute for NATS and its leaders 
   assert.deepEqual(readyTimeoutOf(undefined), E.right(60_000));
   assert.deepEqual(readyTimeoutOf('90s'), E.right(90_000));
   assert.deepEqual(readyTimeoutOf('2m'), E.right(120_000));
-  assert.deepEqual(readyTimeoutOf('60'), E.left(['invalid environment: JETMESH_NATS_READY_TIMEOUT="60": must be a duration such as 500ms, 2s, 1m or 1h']));
+  assert.deepEqual(readyTimeoutOf('60'), E.left(['invalid environment: JETMESH_NATS_READY_TIMEOUT="60": must be a duration such as 500ms, 90s, 30m, 1h or 1d']));
 });

@@ -14,7 +14,7 @@ ${spec}`;
 const cases: ReadonlyArray<{ name: string; yaml: string; expect: RegExp }> = [
   { name: 'malformed YAML', yaml: 'kind: VirtualService\nspec: {hosts: [a\n', expect: /document 1.*(line \d+|YAML)/i },
   { name: 'unknown kind', yaml: 'apiVersion: networking.istio.io/v1\nkind: VirtualRouter\nmetadata: {name: x}\nspec: {}\n', expect: /kind: unknown kind "VirtualRouter"/ },
-  { name: 'missing spec.hosts', yaml: vs('  http: [{route: [{destination: {host: reviews}}]}]\n'), expect: /spec\.hosts: required/ },
+  { name: 'a delegate (no spec.hosts) naming a gateway', yaml: vs('  gateways: [edge]\n  http: [{route: [{destination: {host: reviews}}]}]\n'), expect: /spec\.gateways: must not be set: a VirtualService without hosts is a delegate/ },
   {
     name: 'negative weight',
     yaml: vs('  hosts: [reviews]\n  http:\n  - route:\n    - {destination: {host: reviews, subset: v1}, weight: 90}\n    - {destination: {host: reviews, subset: v2}, weight: -10}\n'),

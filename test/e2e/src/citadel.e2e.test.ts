@@ -86,7 +86,7 @@ describe('citadel walkthrough (citadel and the CLI as processes)', () => {
     assert.equal(invalid.stderr, 'error: namespace: namespace "Bad_NS" must be a DNS-1123 label (a-z 0-9 -, at most 63)\n');
     const ttl = await mesh.cli(['token', 'create', '--namespace', 'default', '--service-account', 'web', '--ttl', '5x']);
     assert.equal(ttl.code, 2);
-    assert.equal(ttl.stderr, 'error: --ttl "5x": expected a duration such as 90s, 30m, 1h or 1d\n');
+    assert.equal(ttl.stderr, 'error: --ttl "5x": expected a duration in whole seconds, such as 90s, 30m, 1h or 1d\n');
     const identity = await mesh.cli(['audit', 'certs', '--identity', 'web']);
     assert.equal(identity.code, 2);
   });
