@@ -171,7 +171,15 @@ describe('config failover: 4 writers on 2 galleys while the MESH_CONFIG leader i
           if (acks >= at) return done();
           ackWaiters.add(waiter);
         });
-      const writing = Promise.all(clients.map((client, writer) => runWriter(client, namespace, writer, writes, onAck)));
+      // A writer that gives up names the galley it wrote to and that galley's last output (did it exit, and why).
+      const writing = Promise.all(
+        clients.map((client, writer) =>
+          runWriter(client, namespace, writer, writes, onAck).catch((err: unknown) => {
+            const replica = writer % mesh.galleyAddresses.length;
+            throw new Error(`${(err as Error).message}\ngalley ${replica} (${mesh.galleyAddresses[replica]}) output:\n${mesh.output('galley', replica).slice(-3000)}`);
+          }),
+        ),
+      );
       // Surfaces a writer's failure even while the kill below is still waiting.
       writing.catch(() => undefined);
 
