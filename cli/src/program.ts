@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { DEFAULT_NAMESPACE } from '@jetmesh/model';
+// The kinds' names alone: the whole model (every codec) costs every command ~0.1 s at start.
+import { DEFAULT_NAMESPACE } from '@jetmesh/model/kinds';
 import { CliError, ExitCode } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { DEFAULT_LOGS_LISTEN, DEFAULT_PROXY_STATUS_WAIT_MS, DEFAULT_STATUS_WAIT_MS, DEFAULT_TOP_INTERVAL_MS, DEFAULT_TOP_WAIT_MS } from './command-defaults.js';

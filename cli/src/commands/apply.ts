@@ -1,5 +1,5 @@
 import type { ApplyResponse, DeleteResponse, ResourceChange } from '@jetmesh/rpc';
-import { ResourceKinds, isResourceKind } from '@jetmesh/model';
+import { ResourceKindNames, isResourceKind } from '@jetmesh/model/kinds';
 import { type CliIo, printLines } from '../cli-io.js';
 import { withConfigApi } from '../config-api.js';
 import { readManifest } from '../input-files.js';
@@ -18,7 +18,7 @@ export interface ApplyOptions {
 /** kubectl's way of naming what changed: `virtualservice.networking.istio.io/reviews-route created`. */
 export const describeChange = (c: ResourceChange, dryRun: boolean): string => {
   const kind = c.ref?.kind ?? 'unknown';
-  const group = isResourceKind(kind) ? ResourceKinds[kind].group : '';
+  const group = isResourceKind(kind) ? ResourceKindNames[kind].group : '';
   const ns = c.ref?.namespace && c.ref.namespace !== 'default' ? ` -n ${c.ref.namespace}` : '';
   return `${kind.toLowerCase()}${group ? `.${group}` : ''}/${c.ref?.name ?? '?'}${ns} ${c.action}${dryRun ? ' (dry run)' : ''}`;
 };

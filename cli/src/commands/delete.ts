@@ -1,4 +1,4 @@
-import { kindFromName } from '@jetmesh/model';
+import { kindFromName } from '@jetmesh/model/kinds';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { withConfigApi } from '../config-api.js';

@@ -3,6 +3,7 @@ import { type Either, left, right, isLeft } from 'fp-ts/lib/Either.js';
 import { at, decodeWith, fail, str, struct } from './codec/schema.js';
 import { dnsLabel, labels, resourceName, stringMap } from './codec/istio-fields.js';
 import { type Invalid, invalid } from './invalid.js';
+import { DEFAULT_NAMESPACE, ResourceKindNames, type ResourceKind, resourceKindNames, isResourceKind } from './resource-kinds.js';
 import { VirtualServiceSpec } from './resources/virtual-service.js';
 import { DestinationRuleSpec } from './resources/destination-rule.js';
 import { ServiceEntrySpec } from './resources/service-entry.js';
@@ -14,34 +15,24 @@ import { PeerAuthenticationSpec } from './resources/peer-authentication.js';
 import { AuthorizationPolicySpec } from './resources/authorization-policy.js';
 import { RequestAuthenticationSpec } from './resources/request-authentication.js';
 
-export const DEFAULT_NAMESPACE = 'default';
+export { DEFAULT_NAMESPACE, ResourceKindNames, type ResourceKind, resourceKindNames, isResourceKind, kindFromName } from './resource-kinds.js';
 
-/** Every kind Jetmesh accepts, with the names kubectl users type for it. */
-export const ResourceKinds = {
-  VirtualService: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'virtualservices', shortNames: ['vs'], spec: VirtualServiceSpec },
-  DestinationRule: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'destinationrules', shortNames: ['dr'], spec: DestinationRuleSpec },
-  ServiceEntry: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'serviceentries', shortNames: ['se'], spec: ServiceEntrySpec },
-  WorkloadEntry: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'workloadentries', shortNames: ['we'], spec: WorkloadEntrySpec },
-  WorkloadGroup: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'workloadgroups', shortNames: ['wg'], spec: WorkloadGroupSpec },
-  Gateway: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'gateways', shortNames: ['gw'], spec: GatewaySpec },
-  Sidecar: { group: 'networking.istio.io', versions: ['v1alpha3', 'v1beta1', 'v1'], plural: 'sidecars', shortNames: [], spec: SidecarSpec },
-  PeerAuthentication: { group: 'security.istio.io', versions: ['v1beta1', 'v1'], plural: 'peerauthentications', shortNames: ['pa'], spec: PeerAuthenticationSpec },
-  AuthorizationPolicy: { group: 'security.istio.io', versions: ['v1beta1', 'v1'], plural: 'authorizationpolicies', shortNames: ['ap'], spec: AuthorizationPolicySpec },
-  RequestAuthentication: { group: 'security.istio.io', versions: ['v1beta1', 'v1'], plural: 'requestauthentications', shortNames: ['ra'], spec: RequestAuthenticationSpec },
-} as const;
+const kindSpecs = {
+  VirtualService: VirtualServiceSpec,
+  DestinationRule: DestinationRuleSpec,
+  ServiceEntry: ServiceEntrySpec,
+  WorkloadEntry: WorkloadEntrySpec,
+  WorkloadGroup: WorkloadGroupSpec,
+  Gateway: GatewaySpec,
+  Sidecar: SidecarSpec,
+  PeerAuthentication: PeerAuthenticationSpec,
+  AuthorizationPolicy: AuthorizationPolicySpec,
+  RequestAuthentication: RequestAuthenticationSpec,
+} as const satisfies Record<ResourceKind, t.Mixed>;
 
-export type ResourceKind = keyof typeof ResourceKinds;
-export const resourceKindNames = Object.keys(ResourceKinds) as ResourceKind[];
-
-export const isResourceKind = (s: string): s is ResourceKind => Object.hasOwn(ResourceKinds, s);
-
-/** `VirtualService`, `virtualservice`, `virtualservices`, `vs` (and `kind.group`) all name the same kind. */
-export const kindFromName = (name: string): ResourceKind | undefined => {
-  const n = name.toLowerCase().replace(/\.(networking|security)\.istio\.io$/, '');
-  return resourceKindNames.find((k) => {
-    const info = ResourceKinds[k];
-    return k.toLowerCase() === n || info.plural === n || (info.shortNames as readonly string[]).includes(n);
-  });
+/** Every kind Jetmesh accepts: its names (resource-kinds.ts) and the codec of its spec. */
+export const ResourceKinds = Object.fromEntries(resourceKindNames.map((k) => [k, { ...ResourceKindNames[k], spec: kindSpecs[k] }])) as {
+  readonly [K in ResourceKind]: (typeof ResourceKindNames)[K] & { readonly spec: (typeof kindSpecs)[K] };
 };
 
 export const ObjectMeta = struct(
