@@ -59,7 +59,7 @@ const atGet = async (point: TimePoint, kindText: string, name: string | undefine
     return;
   }
   const docs = stored.map((s) => storedDocument(s) as unknown as StoredDocument);
-  io.stdout.write(renderResources(docs, output, { allNamespaces: o.allNamespaces === true, single: name !== undefined }));
+  io.stdout.write(await renderResources(docs, output, { allNamespaces: o.allNamespaces === true, single: name !== undefined }));
 };
 
 /** `routes` as of the point: pilot's derivation of the replayed state, rendered as `jetmesh routes`. */

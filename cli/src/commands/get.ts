@@ -27,5 +27,5 @@ export const runGet = async (opts: GetOptions, io: CliIo): Promise<void> => {
     io.stderr.write(opts.allNamespaces ? 'No resources found\n' : `No resources found in ${opts.namespace} namespace.\n`);
     return;
   }
-  io.stdout.write(renderResources(docs, opts.output, { allNamespaces: opts.allNamespaces, single: opts.name !== undefined }));
+  io.stdout.write(await renderResources(docs, opts.output, { allNamespaces: opts.allNamespaces, single: opts.name !== undefined }));
 };
