@@ -25,3 +25,11 @@ export const withExpectedVersion = (items: readonly ApplyItem[], expectVersion: 
 /** Too many documents for one change: refused before anything is decoded, naming the limit. */
 export const documentCountProblem = (count: number, max: number): Invalid | undefined =>
   count > max ? invalid('yaml', `the request holds ${count} documents; the limit is ${max} per change: apply it in smaller parts`, 'TOO_LARGE') : undefined;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A client's request id ('' or absent: none), checked so it can serve as the ChangeSet's Nats-Msg-Id. */
+export const requestIdOf = (given: string | undefined): Either<Invalid[], string | undefined> => {
+  if (given === undefined || given === '') return right(undefined);
+  return REQUEST_ID.test(given) ? right(given) : left([invalid('requestId', 'must be 1-128 of A-Z a-z 0-9 . _ : - (e.g. a UUID), the same on every retry of the request')]);
+};

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { publishEvent, streamLastSequence, Streams, Subjects, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
-import { ChangeSetCodec, invalid, type ChainRepair, type ChangeSet, type Invalid, type MeshState } from '@jetmesh/model';
+import { ChangeSetCodec, invalid, refOf, type ChainRepair, type ChangeSet, type Invalid, type MeshState } from '@jetmesh/model';
 import type { ChangePlan } from './change-plan.js';
 import { ConfigStateLagError, type ConfigState } from './config-state.js';
 import type { GalleyMetrics } from './galley-metrics.js';
@@ -23,6 +23,8 @@ export interface ChangeRequest extends Writer {
   readonly plan: (state: MeshState) => Either<Invalid[], ChangePlan>;
   /** A chain repair: the ChangeSets it re-chains (its plan changes nothing). The only write taken while the log forks. */
   readonly repairs?: readonly ChainRepair[];
+  /** The client's id for the request: recorded with the ChangeSet, and a retry of a recorded one changes nothing. */
+  readonly requestId?: string;
 }
 
 export interface PublishedChange {
@@ -41,6 +43,15 @@ export interface ChangePublisherOptions {
   readonly metrics: GalleyMetrics;
 }
 
+/** What a recorded ChangeSet did, as a plan's outcomes (the stored versions before it are not kept). */
+const recordedPlan = (changeSet: ChangeSet, seq: number): ChangePlan => ({
+  changes: changeSet.changes,
+  outcomes: changeSet.changes.map((c) =>
+    c.op === 'apply' ? { ref: refOf(c.resource), action: 'configured' as const, storedVersion: 0 } : { ref: c.ref, action: 'deleted' as const, storedVersion: 0 },
+  ),
+  warnings: [`request ${changeSet.requestId ?? ''} was already recorded as change #${seq} (this is a retry): nothing new was recorded`],
+});
+
 /**
  * Publishes ChangeSets with optimistic concurrency: each is published expecting the
  * sequence it was planned against, and on conflict re-planned against the newer state.
@@ -50,9 +61,19 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
   // only writers on other replicas cost a retry.
   let queue: Promise<unknown> = Promise.resolve();
 
+  /** The answer to a retry of a request already recorded: that change, and nothing new. */
+  const alreadyRecorded = async (requestId: string | undefined): Promise<PublishedChange | undefined> => {
+    const recorded = requestId === undefined ? undefined : state.recordedRequest(requestId);
+    if (recorded === undefined) return undefined;
+    await state.waitFor(recorded.seq).catch(() => undefined);
+    return { sequence: recorded.seq, plan: recordedPlan(recorded.changeSet, recorded.seq) };
+  };
+
   const attemptAll = async (request: ChangeRequest): Promise<Either<Invalid[], PublishedChange>> => {
     const stopTimer = opts.metrics.publishSeconds.startTimer();
     for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+      const retried = await alreadyRecorded(request.requestId);
+      if (retried !== undefined) return right(retried);
       const current = state.current();
       const position = state.position();
       const forks = state.forks();
@@ -79,11 +100,13 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
         ...(request.reason !== undefined && request.reason !== '' ? { reason: request.reason } : {}),
         prev: current.lastChangeSetHash,
         ...(request.rollbackOf !== undefined ? { rollbackOf: request.rollbackOf } : {}),
+        ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
         ...(repairs.length > 0 ? { repairs } : {}),
         changes: plan.right.changes,
       };
       const published = await publishEvent(bus, ChangeSetCodec, Subjects.config, changeSet, {
-        msgId: changeSet.id,
+        // The request id as Nats-Msg-Id: a retry racing the original through another replica is stored once.
+        msgId: request.requestId ?? changeSet.id,
         // The stream-wide guard, not the per-subject one: a clustered nats-server 2.9 checks the
         // latter only when proposing, so two galleys' writes in flight together both passed it
         // and forked the chain (two ChangeSets on one predecessor).
@@ -92,6 +115,12 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
       });
       if (isLeft(published)) {
         const rejection = published.left;
+        if (rejection.code !== 'TOO_LARGE') {
+          // Lost to the original of this very request (another replica stored it first): answer that one.
+          await state.waitFor(rejection.actual ?? (await streamLastSequence(bus, Streams.config))).catch(() => undefined);
+          const retried = await alreadyRecorded(request.requestId);
+          if (retried !== undefined) return right(retried);
+        }
         if (rejection.code === 'TOO_LARGE') {
           const limit = rejection.max > 0 ? `the limit is ${rejection.max} bytes` : 'over the server limit';
           return left([invalid('', `the change is ${rejection.bytes} bytes encoded; ${limit}: apply it in smaller parts`, 'TOO_LARGE')]);
@@ -100,6 +129,12 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
         log.debug({ attempt, expected: position, actual: rejection.actual }, 'lost a write race, re-planning');
         await state.waitFor(rejection.actual ?? (await streamLastSequence(bus, Streams.config)));
         continue;
+      }
+      if (published.right.duplicate) {
+        // JetStream had this request id already: the original is the change, this one stored nothing.
+        await state.waitFor(published.right.seq).catch(() => undefined);
+        const retried = await alreadyRecorded(request.requestId);
+        if (retried !== undefined) return right(retried);
       }
       // Read-your-writes: a Get right after this Apply must see the change. The change is stored
       // whatever happens next, so it is never reported as failed: when this replica's own fold

@@ -36,7 +36,7 @@ import {
   type AnalyzeRequest,
   type AnalyzeResponse,
 } from '@jetmesh/rpc';
-import { documentCountProblem, withExpectedVersion } from './apply-request.js';
+import { documentCountProblem, requestIdOf, withExpectedVersion } from './apply-request.js';
 import type { AccessAudit } from './access-audit.js';
 import { authorize, isAccessRefusal, type AccessRefusal, type Caller, type CallerIdentity } from './caller-identity.js';
 import { wireDiagnostic } from './wire-diagnostic.js';
@@ -199,6 +199,8 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     const req = call.request;
     const namespace = requestNamespace(req.defaultNamespace);
     if (isLeft(namespace)) return namespace;
+    const requestId = requestIdOf(req.requestId);
+    if (isLeft(requestId)) return requestId;
     const documents = parse(req.yaml);
     if (documents.length === 0) return left([invalid('yaml', 'no resources: the request holds no YAML documents', 'REQUIRED')]);
     const tooMany = documentCountProblem(documents.length, maxDocuments);
@@ -223,6 +225,7 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     const published = await publisher.publish({
       ...writerOf(call, caller.right.actor),
       reason: req.reason,
+      ...(requestId.right !== undefined ? { requestId: requestId.right } : {}),
       plan: (current) => planApply(current, items.right, planOptions),
     });
     if (isLeft(published)) return published;
@@ -255,6 +258,8 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     const req = call.request;
     const namespace = requestNamespace(req.defaultNamespace);
     if (isLeft(namespace)) return namespace;
+    const requestId = requestIdOf(req.requestId);
+    if (isLeft(requestId)) return requestId;
     const documents = parse(req.yaml);
     const tooMany = documentCountProblem(documents.length + req.refs.length, maxDocuments);
     if (tooMany !== undefined) return left([tooMany]);
@@ -270,6 +275,7 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     const published = await publisher.publish({
       ...writerOf(call, caller.right.actor),
       reason: req.reason,
+      ...(requestId.right !== undefined ? { requestId: requestId.right } : {}),
       plan: (current) => planDelete(current, items.right),
     });
     if (isLeft(published)) return published;

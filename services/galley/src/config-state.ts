@@ -45,8 +45,18 @@ export interface ConfigState {
   waitFor(seq: number): Promise<void>;
   /** The state including every change stored when called, so reads see writes made through any replica. */
   latest(): Promise<MeshState>;
+  /** The ChangeSet a client request id was recorded with (among the last RECENT_REQUESTS ones), and its sequence. */
+  recordedRequest(requestId: string): RecordedRequest | undefined;
   stop(): Promise<void>;
 }
+
+export interface RecordedRequest {
+  readonly seq: number;
+  readonly changeSet: ChangeSet;
+}
+
+/** Request ids remembered for retries: far more than one galley takes within any client's retry horizon. */
+export const RECENT_REQUESTS = 100_000;
 
 interface Waiter {
   readonly seq: number;
@@ -103,6 +113,8 @@ export async function startConfigState(bus: Bus, log: Logger): Promise<ConfigSta
   let pendingPosition = 0;
   const waiters = new Set<Waiter>();
   const forks = forkWatch(log);
+  // Insertion-ordered, so the oldest id is evicted first.
+  const requests = new Map<string, RecordedRequest>();
 
   const fold = (): void => {
     if (pending.length > 0) state = replay(state, pending);
@@ -127,6 +139,10 @@ export async function startConfigState(bus: Bus, log: Logger): Promise<ConfigSta
     fromSequence: 1,
     onEvent: (event, meta) => {
       forks.see(meta.seq, event);
+      if (event.requestId !== undefined && !requests.has(event.requestId)) {
+        requests.set(event.requestId, { seq: meta.seq, changeSet: event });
+        if (requests.size > RECENT_REQUESTS) requests.delete(requests.keys().next().value as string);
+      }
       pending.push(configLogEvent(meta.seq, event));
       pendingPosition = meta.seq;
       if (caughtUp || pending.length >= CATCH_UP_CHUNK_EVENTS) fold();
@@ -174,6 +190,7 @@ export async function startConfigState(bus: Bus, log: Logger): Promise<ConfigSta
     isCaughtUp: () => caughtUp && failure === undefined,
     caughtUp: caughtUpFolded,
     waitFor,
+    recordedRequest: (requestId) => requests.get(requestId),
     latest: async () => {
       await waitFor(await streamLastSequence(bus, Streams.config));
       return state;

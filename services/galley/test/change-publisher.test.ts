@@ -27,6 +27,7 @@ const laggingState = (): ConfigState => ({
   caughtUp: Promise.resolve(),
   waitFor: (seq) => Promise.reject(new ConfigStateLagError(seq, 0)),
   latest: () => Promise.reject(new ConfigStateLagError(1, 0)),
+  recordedRequest: () => undefined,
   stop: () => Promise.resolve(),
 });
 

@@ -116,7 +116,7 @@ export interface ChangeSetParts {
 }
 
 /** The keys the reader knows, by level; any other key is left to the strict codec. */
-const ENVELOPE_KEYS = ['id', 'type', 'at', 'actor', 'prev', 'changes', 'reason', 'rollbackOf'] as const;
+const ENVELOPE_KEYS = ['id', 'type', 'at', 'actor', 'prev', 'changes', 'reason', 'rollbackOf', 'requestId'] as const;
 const CHANGE_KEYS = ['op', 'resource', 'ref'] as const;
 
 /** Reads one stored ChangeSet text; any surprise throws GIVE_UP. */
@@ -141,6 +141,7 @@ class StoredChangeSetReader extends StoredJsonReader {
     let changes: Change[] | undefined;
     let reason: string | null | undefined;
     let rollbackOf: number | null | undefined;
+    let requestId: string | null | undefined;
     let seen = 0;
     this.expect(OPEN_BRACE);
     for (let more = this.firstMember(); more; more = this.nextMember()) {
@@ -155,7 +156,8 @@ class StoredChangeSetReader extends StoredJsonReader {
       else if (k === 4) prev = this.string();
       else if (k === 5) changes = this.changes();
       else if (k === 6) reason = this.stringOrNull();
-      else rollbackOf = this.numberOrNull();
+      else if (k === 7) rollbackOf = this.numberOrNull();
+      else requestId = this.stringOrNull();
     }
     this.end();
     if (id === undefined || type !== 'ChangeSet' || at === undefined || actor === undefined || prev === undefined) return undefined;
@@ -169,6 +171,7 @@ class StoredChangeSetReader extends StoredJsonReader {
     out.changes = changes;
     if (reason !== undefined && reason !== null) out.reason = reason;
     if (rollbackOf !== undefined && rollbackOf !== null) out.rollbackOf = rollbackOf;
+    if (requestId !== undefined && requestId !== null) out.requestId = requestId;
     return out;
   }
 

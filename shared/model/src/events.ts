@@ -29,6 +29,11 @@ export interface ChangeSet {
   readonly prev: string;
   /** Sequence this ChangeSet restores, when it is a rollback. */
   readonly rollbackOf?: number;
+  /**
+   * The client's id for the request (Apply/Delete `request_id`): a retry with the same id is
+   * answered with this ChangeSet instead of making a second change. Also its Nats-Msg-Id.
+   */
+  readonly requestId?: string;
   /** Set on a chain repair (which changes nothing): the ChangeSets a fork left out of the chain, re-chained by hash. */
   readonly repairs?: readonly ChainRepair[];
   /** Empty only on a repair. */
@@ -92,7 +97,7 @@ const changeSetCodecOf = (resource: t.Type<MeshResource, Record<string, unknown>
       prev: str,
       changes: list(changeCodecOf(resource)),
     },
-    { reason: str, rollbackOf: t.number as unknown as t.Type<number, number, unknown>, repairs: list(ChainRepairCodec, { minItems: 1 }) },
+    { reason: str, rollbackOf: t.number as unknown as t.Type<number, number, unknown>, requestId: str, repairs: list(ChainRepairCodec, { minItems: 1 }) },
     {
       check: (cs) => {
         if (cs.repairs === undefined) return cs.changes.length === 0 ? [{ path: 'changes', reason: 'must not be empty' }] : [];

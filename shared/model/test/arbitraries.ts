@@ -409,7 +409,7 @@ export const changeSetBody = (v: Vocabulary = wide): fc.Arbitrary<ChangeSetBody>
   fc
     .tuple(
       fc.record({ id: fc.uuid(), at: instant, actor, changes: fc.array(change(v), { minLength: 1, maxLength: 4 }) }, { noNullPrototype: true }),
-      rec({ reason: fc.string({ maxLength: 20 }), rollbackOf: fc.integer({ min: 1, max: 1000 }) }, []),
+      rec({ reason: fc.string({ maxLength: 20 }), rollbackOf: fc.integer({ min: 1, max: 1000 }), requestId: fc.uuid() }, []),
     )
     .map(([body, extra]) => ({ ...body, type: 'ChangeSet' as const, ...extra }));
 

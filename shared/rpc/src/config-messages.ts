@@ -26,6 +26,8 @@ export interface ApplyRequest {
   strict: boolean;
   /** '' when not given. */
   expectVersion: string;
+  /** The client's id for the request, the same on every retry; '' when not given. */
+  requestId?: string;
 }
 
 export interface ApplyResponse {
@@ -62,6 +64,8 @@ export interface DeleteRequest {
   defaultNamespace: string;
   reason: string;
   dryRun: boolean;
+  /** As ApplyRequest.requestId. */
+  requestId?: string;
 }
 
 export interface DeleteResponse {

@@ -64,9 +64,9 @@ async function runWriter(client: ConfigClient, namespace: string, writer: number
     for (;;) {
       write.attempts += 1;
       try {
-        const res = await client.apply({ yaml, reason: write.reason });
-        // Unchanged is only possible when an earlier attempt of this very content was stored.
-        if (res.sequence === 0 && write.errors.length === 0) assert.fail(`${write.reason}: galley recorded nothing on the first attempt: ${JSON.stringify(res.changes)}`);
+        // Every attempt carries the write's request id: a retry after a lost answer gets the recorded change back.
+        const res = await client.apply({ yaml, reason: write.reason, requestId: `${namespace}.w${writer}.c${index}` });
+        if (res.sequence === 0) assert.fail(`${write.reason}: galley answered "nothing recorded" (attempt ${write.attempts}): ${JSON.stringify(res.changes)}`);
         write.sequence = res.sequence;
         onAck();
         break;
