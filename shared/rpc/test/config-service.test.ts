@@ -69,7 +69,7 @@ test('rpc.happy: every ConfigService method round-trips through createConfigClie
     diagnostics: [],
   });
   // Unset request fields reach the handler with their proto3 defaults.
-  assert.deepEqual(seen.applies, [{ yaml: 'kind: VirtualService', defaultNamespace: '', reason: 'canary', dryRun: false, strict: false, expectVersion: '' }]);
+  assert.deepEqual(seen.applies, [{ yaml: 'kind: VirtualService', defaultNamespace: '', reason: 'canary', dryRun: false, strict: false, expectVersion: '', requestId: '' }]);
   assert.deepEqual(seen.actors, ['alice@laptop']);
 
   const deleted = await client.delete({ refs: [reviews] });
