@@ -34,7 +34,8 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .option('--dry-run', 'show what would change and what the analyzers find; record nothing')
     .option('--strict', 'refuse the change when the analyzers warn about it')
     .option('--expect-version <version>', 'the resourceVersion the resource must be at (lost-update protection)')
-    .action(async (o: { filename: string; namespace: string; reason?: string; dryRun?: boolean; strict?: boolean; expectVersion?: string }) =>
+    .option('--request-id <id>', 'the same id on every retry of this change: a retry of a recorded change records nothing new')
+    .action(async (o: { filename: string; namespace: string; reason?: string; dryRun?: boolean; strict?: boolean; expectVersion?: string; requestId?: string }) =>
       (await import('./commands/apply.js')).runApply(
         {
           file: o.filename,
@@ -43,6 +44,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
           dryRun: o.dryRun ?? false,
           strict: o.strict ?? false,
           ...(o.expectVersion !== undefined ? { expectVersion: o.expectVersion } : {}),
+          ...(o.requestId !== undefined ? { requestId: o.requestId } : {}),
         },
         io,
       ),
@@ -68,7 +70,8 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(namespace())
     .option('--reason <text>', 'why: recorded with the change')
     .option('--dry-run', 'show what would change; record nothing')
-    .action(async (kind: string | undefined, names: string[], o: { filename?: string; namespace: string; reason?: string; dryRun?: boolean }) =>
+    .option('--request-id <id>', 'the same id on every retry of this change: a retry of a recorded change records nothing new')
+    .action(async (kind: string | undefined, names: string[], o: { filename?: string; namespace: string; reason?: string; dryRun?: boolean; requestId?: string }) =>
       (await import('./commands/delete.js')).runDelete(
         {
           ...(o.filename !== undefined ? { file: o.filename } : {}),
@@ -77,6 +80,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
           namespace: o.namespace,
           ...(o.reason ? { reason: o.reason } : {}),
           dryRun: o.dryRun ?? false,
+          ...(o.requestId !== undefined ? { requestId: o.requestId } : {}),
         },
         io,
       ),

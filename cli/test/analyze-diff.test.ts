@@ -84,6 +84,18 @@ describe('cli.analyze-diff', () => {
     );
   });
 
+  test('apply --request-id: running the same change again with its id records nothing new and says which change it was', async () => {
+    const yaml = file('ratings.yaml', ROUTE_V4.replace(/reviews-route/g, 'ratings-route').replace(/reviews/g, 'ratings'));
+    const first = await jetmesh('apply', '--request-id', 'cli-retry-1', '-f', yaml);
+    assert.equal(first.code, 0, first.stderr);
+    const recorded = /recorded as change #(\d+)/.exec(first.stdout)?.[1];
+    assert.ok(recorded !== undefined, first.stdout);
+    const again = await jetmesh('apply', '--request-id', 'cli-retry-1', '-f', yaml);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, new RegExp(`recorded as change #${recorded}\n`));
+    assert.match(again.stderr, new RegExp(`request cli-retry-1 was already recorded as change #${recorded} \\(this is a retry\\): nothing new was recorded`));
+  });
+
   test('diff -f: an unchanged manifest shows nothing and exits 0', async () => {
     const r = await jetmesh('diff', '-f', BOOKINFO);
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, '', '']);

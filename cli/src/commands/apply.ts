@@ -13,6 +13,8 @@ export interface ApplyOptions {
   readonly strict?: boolean;
   /** The resourceVersion the (only) resource must be at: lost-update protection. */
   readonly expectVersion?: string;
+  /** Same on every retry of one change (galley answers a recorded one instead of recording it again). */
+  readonly requestId?: string;
 }
 
 /** kubectl's way of naming what changed: `virtualservice.networking.istio.io/reviews-route created`. */
@@ -40,6 +42,7 @@ export const runApply = async (opts: ApplyOptions, io: CliIo): Promise<void> => 
       dryRun: opts.dryRun ?? false,
       strict: opts.strict ?? false,
       expectVersion: opts.expectVersion ?? '',
+      requestId: opts.requestId ?? '',
     }),
   );
   printChanges(io, res, opts.dryRun ?? false);

@@ -12,6 +12,8 @@ export interface DeleteOptions {
   readonly namespace: string;
   readonly reason?: string;
   readonly dryRun?: boolean;
+  /** As apply's. */
+  readonly requestId?: string;
 }
 
 /** `delete -f FILE` or `delete KIND NAME… -n NS`: one ChangeSet either way. */
@@ -30,7 +32,7 @@ export const runDelete = async (opts: DeleteOptions, io: CliIo): Promise<void> =
     refs = opts.names.map((name) => ({ kind, namespace: opts.namespace, name }));
   }
   const res = await withConfigApi(io, (api) =>
-    api.delete({ yaml, refs, defaultNamespace: opts.namespace, reason: opts.reason ?? '', dryRun: opts.dryRun ?? false }),
+    api.delete({ yaml, refs, defaultNamespace: opts.namespace, reason: opts.reason ?? '', dryRun: opts.dryRun ?? false, requestId: opts.requestId ?? '' }),
   );
   printChanges(io, res, opts.dryRun ?? false);
 };
