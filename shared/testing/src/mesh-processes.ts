@@ -46,6 +46,8 @@ const entry = (service: ServiceName): string => join(repoRoot, 'services', servi
 export const cliEntry = join(repoRoot, 'cli', 'bin', 'jetmesh.js');
 
 const DEFAULT_READY_TIMEOUT_MS = 20_000;
+/** Starts of one service with fresh ports when its port was taken (EADDRINUSE) before it bound. */
+const PORT_ATTEMPTS = 3;
 
 const launch = async (service: ServiceName, env: Record<string, string>, readyTimeoutMs: number): Promise<ChildHandle> => {
   const child = launchProcess(process.execPath, [entry(service)], { name: service, env, cwd: repoRoot });
@@ -93,7 +95,7 @@ export const startMeshProcesses = async (
   };
   const galleyPorts: number[] = [];
   // Citadel's TLS port and the admin secret it writes for the CLI (never into the repository's .jetmesh/).
-  const citadelPort = await freePort();
+  let citadelPort = await freePort();
   const adminTokenFile = join(nats.storeDir, '..', 'admin-token');
   const common = { JETMESH_LOG_LEVEL: process.env.JETMESH_TEST_LOG_LEVEL ?? 'warn' };
   const running = new Map<ServiceName, RunningService[]>();
@@ -103,21 +105,30 @@ export const startMeshProcesses = async (
       const replicas: RunningService[] = [];
       running.set(service, replicas);
       for (let replica = 0; replica < count; replica++) {
-        const adminPort = await freePort();
-        const galleyPort = service === 'galley' ? await freePort() : 0;
-        if (service === 'galley') galleyPorts.push(galleyPort);
-        const env = {
-          ...common,
-          ...opts.serviceEnv,
-          ...natsEnv(service),
-          JETMESH_ADMIN_PORT: String(adminPort),
-          ...(service === 'galley'
-            ? { JETMESH_GALLEY_PORT: String(galleyPort), JETMESH_GALLEY_AUTH: opts.galleyAuth ?? 'disabled' }
-            : { JETMESH_PILOT_XDS_PORT: String(await freePort()) }),
-          ...(service === 'pilot' && count > 1 ? { JETMESH_PILOT_REPLICA: `pilot-${replica}` } : {}),
-          ...(service === 'citadel' ? { JETMESH_CITADEL_PORT: String(citadelPort), JETMESH_ADMIN_TOKEN_FILE: adminTokenFile } : {}),
-        };
-        replicas.push({ adminPort, env, child: await launch(service, env, readyTimeoutMs) });
+        // A free port can be taken by another suite between freePort() and the service's bind: then fresh ports.
+        for (let attempt = 1; ; attempt++) {
+          if (service === 'citadel' && attempt > 1) citadelPort = await freePort();
+          const adminPort = await freePort();
+          const galleyPort = service === 'galley' ? await freePort() : 0;
+          const env = {
+            ...common,
+            ...opts.serviceEnv,
+            ...natsEnv(service),
+            JETMESH_ADMIN_PORT: String(adminPort),
+            ...(service === 'galley'
+              ? { JETMESH_GALLEY_PORT: String(galleyPort), JETMESH_GALLEY_AUTH: opts.galleyAuth ?? 'disabled' }
+              : { JETMESH_PILOT_XDS_PORT: String(await freePort()) }),
+            ...(service === 'pilot' && count > 1 ? { JETMESH_PILOT_REPLICA: `pilot-${replica}` } : {}),
+            ...(service === 'citadel' ? { JETMESH_CITADEL_PORT: String(citadelPort), JETMESH_ADMIN_TOKEN_FILE: adminTokenFile } : {}),
+          };
+          try {
+            replicas.push({ adminPort, env, child: await launch(service, env, readyTimeoutMs) });
+            if (service === 'galley') galleyPorts.push(galleyPort);
+            break;
+          } catch (e) {
+            if (attempt >= PORT_ATTEMPTS || !(e as Error).message.includes('EADDRINUSE')) throw e;
+          }
+        }
       }
     }
   } catch (e) {
