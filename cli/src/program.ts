@@ -108,7 +108,7 @@ export const buildProgram = (io: CliIo, setExitCode: (code: number) => void): Co
 
   program
     .command('proxy-status')
-    .description('every xDS client connected to a pilot replica: per type SYNCED, STALE, NACKED (with the error) or NOT SENT, its version beside the latest')
+    .description('every xDS client of a pilot replica and every sidecar: SYNCED, STALE, NACKED (with the error) or NOT SENT, its version beside the latest, sidecar certificate expiry')
     .argument('[node]', 'only this node id')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json']))
     .option('--wait <ms>', 'how long to gather the replicas\' answers', String(DEFAULT_PROXY_STATUS_WAIT_MS))
