@@ -1,3 +1,4 @@
+import { exportScopes, visibleFrom } from './export-to.js';
 import { fqdn } from './hostname.js';
 import type { VirtualService } from './resource.js';
 import { isDelegate, type HTTPMatchRequest, type HTTPRoute } from './resources/virtual-service.js';
@@ -14,12 +15,7 @@ type StringMatch = NonNullable<HTTPMatchRequest['uri']>;
 export const delegateRefOf = (route: HTTPRoute, rootNamespace: string): { namespace: string; name: string } | undefined =>
   route.delegate === undefined ? undefined : { namespace: route.delegate.namespace || rootNamespace, name: route.delegate.name };
 
-/** `exportTo` as Istio reads it for delegates: unset or `*` is everyone, `.` the delegate's own namespace. */
-const exportedTo = (delegate: VirtualService, namespace: string): boolean => {
-  const exportTo = delegate.spec.exportTo;
-  if (exportTo === undefined || exportTo.length === 0) return true;
-  return exportTo.some((e) => e === '*' || e === namespace || (e === '.' && delegate.metadata.namespace === namespace));
-};
+const exportedTo = (delegate: VirtualService, namespace: string): boolean => visibleFrom(exportScopes(delegate.spec.exportTo, delegate.metadata.namespace), namespace);
 
 /** Why a root route's delegate cannot be used, or the delegate. */
 export type DelegateLookup = { readonly found: VirtualService } | { readonly missing: string };

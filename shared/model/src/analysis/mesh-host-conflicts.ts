@@ -1,3 +1,4 @@
+import { EVERY_NAMESPACE, exportScopes } from '../export-to.js';
 import { fqdn } from '../hostname.js';
 import { hostsOverlap } from '../host-overlap.js';
 import { refOf, resourceKey, type VirtualService } from '../resource.js';
@@ -5,17 +6,6 @@ import { boundToMesh } from '../resources/virtual-service.js';
 import { diagnostic, type Diagnostic } from './diagnostic.js';
 import type { MeshView } from './mesh-view.js';
 
-const EVERYWHERE = '*';
-
-/** The namespaces a VirtualService is visible in: `*` for all (no exportTo, or one naming `*`). */
-const scopesOf = (vs: VirtualService): string[] => {
-  const exportTo = vs.spec.exportTo ?? [];
-  if (exportTo.length === 0 || exportTo.includes('*')) return [EVERYWHERE];
-  return [...new Set(exportTo.map((e) => (e === '.' ? vs.metadata.namespace : e)))];
-};
-
-/** Istio's host key here: short names expanded, wildcard and dotted names kept as written. */
-const hostKey = (host: string, namespace: string): string => (host.startsWith('*') ? host : fqdn(host, namespace));
 
 /**
  * Two VirtualServices bound to the mesh for one host, visible in the same namespace: only one is
@@ -27,9 +17,9 @@ export const analyzeMeshHostConflicts = (view: MeshView): Diagnostic[] => {
   const byScopedHost = new Map<string, { scope: string; host: string; services: VirtualService[] }>();
   for (const vs of view.ofKind('VirtualService')) {
     if (!boundToMesh(vs.spec.gateways)) continue;
-    for (const scope of scopesOf(vs)) {
+    for (const scope of exportScopes(vs.spec.exportTo, vs.metadata.namespace)) {
       for (const h of vs.spec.hosts ?? []) {
-        const host = hostKey(h, vs.metadata.namespace);
+        const host = fqdn(h, vs.metadata.namespace);
         const key = `${scope}/${host}`;
         const entry = byScopedHost.get(key);
         if (entry === undefined) byScopedHost.set(key, { scope, host, services: [vs] });
@@ -37,12 +27,12 @@ export const analyzeMeshHostConflicts = (view: MeshView): Diagnostic[] => {
       }
     }
   }
-  const exportedEverywhere = [...byScopedHost.values()].filter((e) => e.scope === EVERYWHERE);
+  const exportedEverywhere = [...byScopedHost.values()].filter((e) => e.scope === EVERY_NAMESPACE);
   const focused = new Set(view.focused('VirtualService'));
   const reported = new Set<string>();
   const out: Diagnostic[] = [];
   for (const [key, { scope, host, services }] of [...byScopedHost].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const conflicting = scope === EVERYWHERE ? services : [...services, ...exportedEverywhere.filter((e) => hostsOverlap(e.host, host)).flatMap((e) => e.services)];
+    const conflicting = scope === EVERY_NAMESPACE ? services : [...services, ...exportedEverywhere.filter((e) => hostsOverlap(e.host, host)).flatMap((e) => e.services)];
     if (conflicting.length < 2) continue;
     const names = conflicting.map((vs) => `${vs.metadata.namespace}/${vs.metadata.name}`).sort().join(',');
     for (const vs of conflicting) {

@@ -1,5 +1,6 @@
 import { fqdn } from '../hostname.js';
 import type { MeshState } from '../mesh-state.js';
+import { exportScopes, visibleFrom } from '../export-to.js';
 import type { KubernetesFacts } from './kubernetes-facts.js';
 import { type MeshResource, type ResourceKind, type ResourceRef, type ServiceEntry, refOf, resourceKey } from '../resource.js';
 
@@ -114,15 +115,14 @@ export const buildMeshView = (input: ViewInput): MeshView => {
   const selectWorkloads = (namespace: string | undefined, selector: Readonly<Record<string, string>>): ViewWorkload[] =>
     workloads.filter((w) => (namespace === undefined || w.namespace === namespace) && matchesSelector(w.labels, selector));
 
-  const scopesOfEntry = (se: ServiceEntry): string[] =>
-    (se.spec.exportTo ?? []).length === 0 ? ['*'] : (se.spec.exportTo ?? []).map((e) => (e === '.' ? se.metadata.namespace : e));
+  const scopesOfEntry = (se: ServiceEntry): string[] => exportScopes(se.spec.exportTo, se.metadata.namespace);
   const serviceSeenFrom = (host: string, from: { readonly namespace: string; readonly exportTo?: readonly string[] }): ViewService | undefined => {
     const wanted = (from.exportTo ?? []).length === 0 ? [from.namespace] : (from.exportTo ?? []).map((e) => (e === '.' ? from.namespace : e));
-    const visible = (se: ServiceEntry): boolean => scopesOfEntry(se).some((s) => s === '*' || wanted.includes(s));
+    const visible = (se: ServiceEntry): boolean => wanted.some((ns) => visibleFrom(scopesOfEntry(se), ns));
     const exact = serviceClaims.get(host)?.find(visible);
     if (exact !== undefined) return toService(host, exact);
     for (const [pattern, claims] of serviceClaims) {
-      const entry = wildcardCovers(pattern, host) ? claims.find((se) => scopesOfEntry(se).some((s) => s === '*' || s === from.namespace)) : undefined;
+      const entry = wildcardCovers(pattern, host) ? claims.find((se) => visibleFrom(scopesOfEntry(se), from.namespace)) : undefined;
       if (entry !== undefined) return toService(pattern, entry);
     }
     return undefined;
