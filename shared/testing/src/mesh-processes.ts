@@ -18,12 +18,16 @@ export interface MeshProcesses {
   readonly env: Record<string, string>;
   /** host:port of every galley replica's config API, replica 0 first. */
   readonly galleyAddresses: readonly string[];
+  /** host:port of every pilot replica's xDS (ADS) server, replica 0 first. */
+  readonly pilotXdsAddresses: readonly string[];
   /** Runs `jetmesh ARGS` as a child process, with `env` over the mesh's CLI environment. */
   cli(args: string[], input?: string, env?: Record<string, string>): Promise<RunResult>;
   /** Without `replica`: every replica of `service`, one after the other. */
   restart(service: ServiceName, replica?: number): Promise<void>;
   /** Stops a service (SIGTERM; without `replica` every replica); startService brings it back with the same environment. */
   stopService(service: ServiceName, replica?: number): Promise<void>;
+  /** SIGKILL (a crash: no drain, no deregistration; without `replica` every replica); startService brings it back. */
+  killService(service: ServiceName, replica?: number): Promise<void>;
   startService(service: ServiceName, replica?: number): Promise<void>;
   /** Stops every service (NATS keeps running). */
   stopServices(): Promise<void>;
@@ -94,6 +98,7 @@ export const startMeshProcesses = async (
     if (cluster === undefined) await nats.dispose();
   };
   const galleyPorts: number[] = [];
+  const pilotXdsPorts: number[] = [];
   // Citadel's TLS port and the admin secret it writes for the CLI (never into the repository's .jetmesh/).
   let citadelPort = await freePort();
   const adminTokenFile = join(nats.storeDir, '..', 'admin-token');
@@ -110,6 +115,7 @@ export const startMeshProcesses = async (
           if (service === 'citadel' && attempt > 1) citadelPort = await freePort();
           const adminPort = await freePort();
           const galleyPort = service === 'galley' ? await freePort() : 0;
+          const xdsPort = service === 'galley' ? 0 : await freePort();
           const env = {
             ...common,
             ...opts.serviceEnv,
@@ -117,13 +123,14 @@ export const startMeshProcesses = async (
             JETMESH_ADMIN_PORT: String(adminPort),
             ...(service === 'galley'
               ? { JETMESH_GALLEY_PORT: String(galleyPort), JETMESH_GALLEY_AUTH: opts.galleyAuth ?? 'disabled' }
-              : { JETMESH_PILOT_XDS_PORT: String(await freePort()) }),
+              : { JETMESH_PILOT_XDS_PORT: String(xdsPort) }),
             ...(service === 'pilot' && count > 1 ? { JETMESH_PILOT_REPLICA: `pilot-${replica}` } : {}),
             ...(service === 'citadel' ? { JETMESH_CITADEL_PORT: String(citadelPort), JETMESH_ADMIN_TOKEN_FILE: adminTokenFile } : {}),
           };
           try {
             replicas.push({ adminPort, env, child: await launch(service, env, readyTimeoutMs) });
             if (service === 'galley') galleyPorts.push(galleyPort);
+            if (service === 'pilot') pilotXdsPorts.push(xdsPort);
             break;
           } catch (e) {
             if (attempt >= PORT_ATTEMPTS || !(e as Error).message.includes('EADDRINUSE')) throw e;
@@ -161,6 +168,7 @@ export const startMeshProcesses = async (
     ...(meshNats === undefined ? {} : { meshNats }),
     env: cliEnv,
     galleyAddresses,
+    pilotXdsAddresses: pilotXdsPorts.map((port) => `127.0.0.1:${port}`),
     cli: (args, input, env = {}) =>
       runProcess(process.execPath, [cliEntry, ...args], { env: { ...cliEnv, ...env }, cwd: repoRoot, ...(input !== undefined ? { input } : {}), timeoutMs: 30_000 }),
     restart: async (name, replica) => {
@@ -171,6 +179,9 @@ export const startMeshProcesses = async (
     },
     stopService: async (name, replica) => {
       for (const s of replicasOf(name, replica)) await s.child.stop();
+    },
+    killService: async (name, replica) => {
+      for (const s of replicasOf(name, replica)) await s.child.stop('SIGKILL');
     },
     startService: async (name, replica) => {
       for (const s of replicasOf(name, replica)) await start(name, s);
