@@ -4,14 +4,17 @@ import { convergenceBench } from './convergence.js';
 import { galleyApplyBench } from './galley-apply.js';
 import { replayBench } from './replay.js';
 import { xdsScaleBench } from './xds-scale.js';
+import { xdsRouteBench } from './xds-route.js';
 import { proxyBench } from './proxy.js';
 import { telemetryBench } from './telemetry.js';
 
 // Benchmarks are not tests: they print figures beside a baseline measured in the same run.
-// `npm run bench` runs them all; `npm run bench -- convergence replay` runs the ones named.
+// `npm run bench` runs them all; `npm run bench -- convergence replay` runs the ones named;
+// `--quick` runs each at sizes that end the whole run within a minute (bench-mode.ts).
 const benches: Record<string, () => Promise<BenchRow[]>> = {
   convergence: convergenceBench,
   'xds-scale': xdsScaleBench,
+  'xds-route': xdsRouteBench,
   replay: replayBench,
   'galley-apply': galleyApplyBench,
   'ca-issue': caIssueBench,
