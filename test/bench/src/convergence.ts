@@ -8,11 +8,13 @@ import type { BenchRow } from './bench-table.js';
 import { canaryRouteYaml, canaryServiceYaml } from './canary-mesh.js';
 import { percentile } from './stats.js';
 import { natsRoundTrip } from './nats-round-trip.js';
+import { benchQuick } from './bench-mode.js';
 
-const SERVICES = 100;
-const CHANGES = 200;
+const quick = benchQuick();
+const SERVICES = quick ? 50 : 100;
+const CHANGES = quick ? 50 : 200;
 
-/** Apply returns → the new snapshot reaches a subscriber of its KV key, over 200 changes on a 100-service mesh. */
+/** Apply returns → the new snapshot reaches a subscriber of its KV key, over CHANGES changes on a SERVICES-service mesh. */
 export const convergenceBench = async (): Promise<BenchRow[]> => {
   const mesh = await startMeshProcesses();
   const client = createConfigClient(mesh.env.JETMESH_GALLEY_ADDRESS as string, { actor: 'bench' });

@@ -8,9 +8,10 @@ import { createConfigClient } from '@jetmesh/rpc';
 import { startMeshProcesses, startNatsServer } from '@jetmesh/testing';
 import type { BenchRow } from './bench-table.js';
 import { percentile } from './stats.js';
+import { benchQuick } from './bench-mode.js';
 
 const CLIENTS = 4;
-const DURATION_MS = 10_000;
+const DURATION_MS = benchQuick() ? 3_000 : 10_000;
 
 /** Client `c`'s n-th version of its own WorkloadEntry: every apply changes it, so every apply is a ChangeSet. */
 const entryDoc = (c: number, n: number) => ({

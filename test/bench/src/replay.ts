@@ -18,9 +18,10 @@ import {
 import { createPilotMetrics, startPilot } from '@jetmesh/pilot';
 import { startNatsServer } from '@jetmesh/testing';
 import type { BenchRow } from './bench-table.js';
+import { benchQuick } from './bench-mode.js';
 
 /*
- * replay: N mixed events (default 1,000,000; JETMESH_BENCH_REPLAY_EVENTS) → MeshState.
+ * replay: N mixed events (default 1,000,000, 100,000 with --quick; JETMESH_BENCH_REPLAY_EVENTS) → MeshState.
  * Half are ChangeSets on a 200-service mesh (VirtualService reweights mostly; DestinationRule,
  * WorkloadEntry and ServiceEntry edits; VirtualService deletes and re-creates), half are
  * MESH_REGISTRY events of distinct workloads, as compaction leaves them after pod churn:
@@ -178,7 +179,7 @@ const coldStart = async (url: string, checkpoints: boolean): Promise<number> => 
 };
 
 export const replayBench = async (): Promise<BenchRow[]> => {
-  const total = Number(process.env.JETMESH_BENCH_REPLAY_EVENTS ?? 1_000_000);
+  const total = Number(process.env.JETMESH_BENCH_REPLAY_EVENTS ?? (benchQuick() ? 100_000 : 1_000_000));
   const configEvents = Math.floor(total / 2);
   const registryEvents = total - configEvents;
   const tail = Math.max(1, Math.floor(configEvents * TAIL_SHARE));

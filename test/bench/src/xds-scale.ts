@@ -1,14 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { adsClient, openAdsProbe, type AdsProbe, type AdsProbeOptions } from '@jetmesh/pilot';
 import { createConfigClient, type ConfigClient } from '@jetmesh/rpc';
-import { freePort, launchProcess, repoRoot, startMeshProcesses, waitForHttp } from '@jetmesh/testing';
+import { startMeshProcesses } from '@jetmesh/testing';
 import type { BenchRow } from './bench-table.js';
 import { canaryRouteYaml, canaryServiceYaml } from './canary-mesh.js';
 import { percentile } from './stats.js';
 import { natsRoundTrip } from './nats-round-trip.js';
+import { benchQuick } from './bench-mode.js';
+import { launchBenchPilot, metricsText, metricValue, processUsage } from './pilot-bench-process.js';
 
 /*
  * xds-scale: pilot's xDS server under many light ADS streams (state of the world, ACKing every
@@ -26,11 +26,12 @@ const envInt = (name: string, fallback: number): number => {
   return Number.isInteger(v) && v > 0 ? v : fallback;
 };
 
-const SERVICES = envInt('XDS_SCALE_SERVICES', 1000);
-const STREAMS = envInt('XDS_SCALE_STREAMS', 2000);
+const quick = benchQuick();
+const SERVICES = envInt('XDS_SCALE_SERVICES', quick ? 200 : 1000);
+const STREAMS = envInt('XDS_SCALE_STREAMS', quick ? 400 : 2000);
 const HOSTS_PER_STREAM = Math.min(envInt('XDS_SCALE_HOSTS_PER_STREAM', 10), SERVICES);
-const FULL_STREAMS = envInt('XDS_SCALE_FULL_STREAMS', 100);
-const CHANGES = envInt('XDS_SCALE_CHANGES', 20);
+const FULL_STREAMS = envInt('XDS_SCALE_FULL_STREAMS', quick ? 20 : 100);
+const CHANGES = envInt('XDS_SCALE_CHANGES', quick ? 10 : 20);
 // Streams share HTTP/2 connections, as sidecars behind a node agent would; each connection is its own TCP socket.
 const CONNECTIONS = envInt('XDS_SCALE_CONNECTIONS', 50);
 const APPLY_BATCH = 100;
@@ -46,25 +47,18 @@ const subscriptionOf = (hosts: readonly number[]): NonNullable<AdsProbeOptions['
   EDS: hosts.flatMap((i) => [cluster(i, 'v1'), cluster(i, 'v2')]),
 });
 
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** CPU seconds (user + system) and resident memory (MB) of a process, from /proc. */
-const processUsage = (pid: number): { cpuSeconds: number; rssMb: number } => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which may contain spaces; utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-  return { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssMb: rssKb / 1024 };
-};
-
 const configOf = (version: string): number => Number(version.split('.')[0]);
 
 /** Sum and count of a histogram on pilot's /metrics. */
 const histogram = async (adminPort: number, name: string): Promise<{ sum: number; count: number }> => {
-  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
-  const value = (suffix: string) => Number(new RegExp(`^${name}_${suffix}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { sum: value('sum'), count: value('count') };
+  const text = await metricsText(adminPort);
+  return { sum: metricValue(text, `${name}_sum`), count: metricValue(text, `${name}_count`) };
+};
+
+/** Where pilot's resident memory is, in MB: V8's heap in use and memory outside it (Buffers: encoded resources, socket data). */
+const memoryOf = async (adminPort: number): Promise<{ heapMb: number; externalMb: number }> => {
+  const text = await metricsText(adminPort);
+  return { heapMb: metricValue(text, 'nodejs_heap_size_used_bytes') / 2 ** 20, externalMb: metricValue(text, 'nodejs_external_memory_bytes') / 2 ** 20 };
 };
 
 /** Mean per observation, in ms, between two readings of a histogram. */
@@ -77,6 +71,7 @@ interface Phase {
   readonly eachWatcher: number[];
   readonly cpuSecondsPerChange: number;
   readonly rssMb: number;
+  readonly memory: { readonly heapMb: number; readonly externalMb: number };
   readonly connectMs: number;
   /** The same for one stream alone. */
   readonly singleConnectMs: number;
@@ -144,30 +139,27 @@ const runPhase = async (
   const after = processUsage(pilotPid);
   const pushMs = meanMs(pushBefore, await histogram(adminPort, 'pilot_xds_push_duration_seconds'));
   const deriveMs = meanMs(deriveBefore, await histogram(adminPort, 'pilot_derive_duration_seconds'));
+  const memory = await memoryOf(adminPort);
   for (const p of probes) p.close();
   for (const c of clients) c.close();
-  return { allWatchers, eachWatcher, cpuSecondsPerChange: (after.cpuSeconds - before.cpuSeconds) / CHANGES, rssMb: after.rssMb, connectMs, singleConnectMs, pushMs, deriveMs };
+  return { allWatchers, eachWatcher, cpuSecondsPerChange: (after.cpuSeconds - before.cpuSeconds) / CHANGES, rssMb: after.rssMb, memory, connectMs, singleConnectMs, pushMs, deriveMs };
 };
 
 export const xdsScaleBench = async (): Promise<BenchRow[]> => {
   const mesh = await startMeshProcesses({ services: ['galley'] });
-  const xdsPort = await freePort();
-  const adminPort = await freePort();
   // XDS_SCALE_PILOT_NODE_ARGS: node flags for pilot, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it.
-  const nodeArgs = (process.env.XDS_SCALE_PILOT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const pilot = launchProcess(process.execPath, [...nodeArgs, join(repoRoot, 'services', 'pilot', 'dist', 'src', 'main.js')], {
-    name: 'pilot',
-    cwd: repoRoot,
-    env: { JETMESH_NATS_URL: mesh.nats.url, JETMESH_ADMIN_PORT: String(adminPort), JETMESH_PILOT_XDS_PORT: String(xdsPort), JETMESH_LOG_LEVEL: 'warn', JETMESH_PILOT_REPLICA: 'bench' },
+  const pilot = await launchBenchPilot(mesh.nats.url, 'XDS_SCALE_PILOT_NODE_ARGS').catch(async (e: unknown) => {
+    await mesh.stop();
+    throw e;
   });
+  const { adminPort, xdsPort } = pilot;
   const config = createConfigClient(mesh.env.JETMESH_GALLEY_ADDRESS as string, { actor: 'bench' });
   try {
-    await waitForHttp(`http://127.0.0.1:${adminPort}/readyz`, { timeoutMs: 30_000 });
     for (let start = 0; start < SERVICES; start += APPLY_BATCH) {
       const yaml = Array.from({ length: Math.min(APPLY_BATCH, SERVICES - start) }, (_, k) => canaryServiceYaml(start + k, 10, 'grpc')).join('---\n');
       await config.apply({ yaml, defaultNamespace: 'default' });
     }
-    const pid = pilot.pid as number;
+    const pid = pilot.pid;
     // Baseline: the same kind of change on the same mesh with no stream connected.
     await sleep(1000);
     const idle = processUsage(pid);
@@ -175,6 +167,7 @@ export const xdsScaleBench = async (): Promise<BenchRow[]> => {
     await sleep(500);
     const idleAfter = processUsage(pid);
     const idleCpuPerChange = (idleAfter.cpuSeconds - idle.cpuSeconds) / CHANGES;
+    const idleMemory = await memoryOf(adminPort);
 
     const address = `127.0.0.1:${xdsPort}`;
     const partial = await runPhase(
@@ -205,6 +198,8 @@ export const xdsScaleBench = async (): Promise<BenchRow[]> => {
       { bench: 'xds-scale', metric: `${name}: pilot xDS translate + fan-out, mean`, value: phase.pushMs, baselineName: 'pilot derive, mean', baseline: phase.deriveMs, unit: 'ms' },
       { bench: 'xds-scale', metric: `${name}: pilot CPU per change`, value: phase.cpuSecondsPerChange * 1000, baselineName: 'same change, no streams', baseline: idleCpuPerChange * 1000, unit: 'ms' },
       { bench: 'xds-scale', metric: `${name}: pilot RSS`, value: phase.rssMb, baselineName: 'pilot RSS, no streams', baseline: idleAfter.rssMb, unit: 'MB' },
+      { bench: 'xds-scale', metric: `${name}: pilot V8 heap used`, value: phase.memory.heapMb, baselineName: 'heap used, no streams', baseline: idleMemory.heapMb, unit: 'MB' },
+      { bench: 'xds-scale', metric: `${name}: pilot external (Buffers)`, value: phase.memory.externalMb, baselineName: 'external, no streams', baseline: idleMemory.externalMb, unit: 'MB' },
       { bench: 'xds-scale', metric: `${name}: all subscribed, first answers in`, value: phase.connectMs, baselineName: 'one stream alone', baseline: phase.singleConnectMs, unit: 'ms' },
     ];
     return [
@@ -213,7 +208,7 @@ export const xdsScaleBench = async (): Promise<BenchRow[]> => {
     ];
   } finally {
     config.close();
-    await pilot.stop();
+    await pilot.child.stop();
     await mesh.stop();
   }
 };
