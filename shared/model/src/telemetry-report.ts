@@ -1,5 +1,5 @@
 import type * as t from 'io-ts';
-import { type Either } from 'fp-ts/lib/Either.js';
+import { type Either, right } from 'fp-ts/lib/Either.js';
 import { decodeWith, enumOf, list, nonNegativeInt, num, refine, str, struct } from './codec/schema.js';
 import type { Invalid } from './invalid.js';
 
@@ -113,5 +113,10 @@ export const TelemetryReportCodec = struct(
   {},
 ) as unknown as t.Type<TelemetryReport, unknown, unknown>;
 
-/** Reads a report off the wire (strict: unknown fields, a missing label or a wrong bucket count are refused, all at once). */
-export const decodeTelemetryReport = (u: unknown): Either<Invalid[], TelemetryReport> => decodeWith(TelemetryReportCodec, u);
+/**
+ * Reads a report off the wire (strict: unknown fields, a missing label or a wrong bucket count are refused, all at once).
+ * A report the codec's predicate accepts is its own decoding (the codec only copies it, and turns -0 into 0,
+ * which no count or sum is worth distinguishing), so the hot path checks without building a copy; anything
+ * the predicate refuses goes through the codec, which says why.
+ */
+export const decodeTelemetryReport = (u: unknown): Either<Invalid[], TelemetryReport> => (TelemetryReportCodec.is(u) ? right(u) : decodeWith(TelemetryReportCodec, u));

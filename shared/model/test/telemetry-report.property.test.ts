@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, decodeTelemetryReport, type TelemetryReport } from '../src/index.js';
+import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, TelemetryReportCodec, decodeTelemetryReport, type TelemetryReport } from '../src/index.js';
 
 // Wire objects have Object's prototype; fast-check may otherwise build null-prototype ones.
 const record = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> => fc.record(model, { noNullPrototype: true });
@@ -61,5 +61,42 @@ describe('model.telemetry-report', () => {
     assert.deepEqual(paths({ ...ok, window: { start: 'yesterday', end: ok.window.end } }), ['window.start']);
     assert.deepEqual(paths({ ...ok, window: { start: '2025-01-01T00:00:01.000Z', end: '2025-01-01T00:00:00.000Z' } }), ['window']);
     assert.deepEqual(paths(wire(withSeries)), ['series[0].labels.response_code']);
+  });
+
+  it('fast path: the decoder accepts exactly what the strict codec accepts, with the same value, for any one-place change of a report (property)', () => {
+    // Every place in a wire report: its containers, then what may go there instead.
+    const places = (u: unknown, path: (string | number)[] = []): (string | number)[][] =>
+      u !== null && typeof u === 'object' ? [path, ...Object.entries(u).flatMap(([k, v]) => places(v, [...path, Array.isArray(u) ? Number(k) : k]))] : [path];
+    const replacement = fc.oneof(
+      fc.constant({ delete: true }),
+      fc.constant({ value: -0 }),
+      fc.record({ value: fc.jsonValue({ maxDepth: 2 }) }),
+      fc.record({ value: fc.constantFrom(-1, 1.5, 0, '', 'unknown', null, [], {}, '__proto__') }),
+      fc.record({ extraKey: fc.constantFrom('extra', '__proto__', 'constructor', 'labels') }),
+    );
+    fc.assert(
+      fc.property(report, fc.nat(), replacement, (r, n, change) => {
+        const u = wire(r) as Record<string | number, unknown>;
+        const all = places(u);
+        const path = all[n % all.length]!;
+        const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], u) as Record<string | number, unknown> | undefined;
+        const key = path[path.length - 1];
+        if ('extraKey' in change) {
+          const target = path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], u);
+          if (target !== null && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, change.extraKey, { value: 1, enumerable: true, configurable: true, writable: true });
+        } else if (parent !== undefined && key !== undefined) {
+          // JSON has no holes: an item leaves its list.
+          if ('delete' in change) {
+            if (Array.isArray(parent)) parent.splice(Number(key), 1);
+            else delete parent[key];
+          } else parent[key] = change.value;
+        }
+        const fast = decodeTelemetryReport(u);
+        const strict = TelemetryReportCodec.decode(u);
+        assert.equal(fast._tag, strict._tag, JSON.stringify(u));
+        if (fast._tag === 'Right' && strict._tag === 'Right') assert.deepEqual(wire(fast.right), wire(strict.right));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
