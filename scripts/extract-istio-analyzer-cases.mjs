@@ -39,7 +39,8 @@ for (const block of blocks) {
   cases.push({
     name,
     analyzer,
-    ...(meshConfigFile !== undefined ? { meshConfigFile } : {}),
+    // The mesh config the case runs with (its defaultConfig.proxyMetadata matters to IST0134).
+    ...(meshConfigFile !== undefined ? { meshConfigFile, meshConfig: git('show', `HEAD:${base}/${meshConfigFile}`) } : {}),
     inputs: inputs.map((file) => ({ file, yaml: git('show', `HEAD:${base}/${file}`) })),
     expected,
   });

@@ -194,6 +194,11 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
   const maxDocuments = opts.maxChangeSetDocuments ?? DEFAULT_MAX_CHANGESET_DOCUMENTS;
 
   const parse = (yaml: string): ParsedDocument[] => parseYamlDocuments(yaml, maxDocumentBytes);
+  // The `istio` ConfigMap's mesh text, read with the same bounds as a request (an unreadable one reads as empty).
+  const meshConfigOf = (text: string): unknown => {
+    const first = parse(text)[0];
+    return first === undefined || isLeft(first) ? {} : first.right.content;
+  };
 
   const applyChange = async (call: grpc.ServerUnaryCall<ApplyRequest, ApplyResponse>): Promise<Handled<ApplyResponse>> => {
     const req = call.request;
@@ -243,7 +248,8 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     // Kubernetes objects (Services, Pods, Namespaces, …) are read-only registry facts for the analyzers, never stored.
     const isFact = (d: ParsedDocument): boolean => !isLeft(d) && isKubernetesFact(d.right.content);
     const documents = all.filter((d) => !isFact(d));
-    const facts = kubernetesFacts(all.flatMap((d) => (isFact(d) && !isLeft(d) ? [d.right.content] : [])), namespace.right);
+    // Every document: ServiceEntries' status.addresses count as facts too (their specs are still decoded below).
+    const facts = kubernetesFacts(all.flatMap((d) => (isLeft(d) ? [] : [d.right.content])), namespace.right, { parseMeshConfig: meshConfigOf });
     const items = decodeDocuments(documents, namespace.right);
     if (isLeft(items)) return items;
     const namespaces = new Set([namespace.right, ...items.right.map((i) => refOf(i.document.resource).namespace)]);

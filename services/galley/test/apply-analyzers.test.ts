@@ -95,6 +95,17 @@ describe('apply.analyzers', () => {
     assert.equal(applied.code, status.INVALID_ARGUMENT, 'apply still serves only Istio kinds');
   });
 
+  test('analyze: the istio ConfigMap’s mesh config and a ServiceEntry’s status.addresses say addresses are allocated (no IST0134)', async () => {
+    const entry = 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: db}\nspec:\n  hosts: [db.example.com]\n  resolution: DNS\n  ports: [{number: 5432, name: tcp-pg, protocol: TCP}]\n';
+    const codes = async (yaml: string): Promise<string[]> => (await h.client.analyze({ yaml })).diagnostics.map((d) => `${d.code} ${d.ref?.name}`);
+    assert.deepEqual(await codes(entry), ['IST0134 db']);
+    assert.deepEqual(await codes(`${entry}status:\n  addresses: [{host: db.example.com, value: 240.240.0.1}]\n`), []);
+    const mesh = (capture: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    defaultConfig:\n      proxyMetadata:\n        ISTIO_META_DNS_CAPTURE: "${capture}"\n        ISTIO_META_DNS_AUTO_ALLOCATE: "true"\n`;
+    assert.deepEqual(await codes(`${entry}---\n${mesh('true')}`), []);
+    assert.deepEqual(await codes(`${entry}---\n${mesh('false')}`), ['IST0134 db']);
+  });
+
   test('analyze: documents that do not validate are INVALID_ARGUMENT, as for apply', async () => {
     const failure = await failureOf(h.client.analyze({ yaml: routeToV4.replace('hosts: [reviews]', 'hosts: ["*"]') }));
     assert.deepEqual(failure, { code: status.INVALID_ARGUMENT, lines: ['document 1 (VirtualService default/reviews-route): spec.hosts[0]: "*" is not allowed for VirtualServices bound to the mesh'] });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
-import { analyzeMesh, emptyMeshState, formatDiagnostic, replay, type MeshResource, type MeshState } from '../src/index.js';
+import { analyzeMesh, emptyMeshState, formatDiagnostic, kubernetesFacts, replay, type MeshResource, type MeshState } from '../src/index.js';
 import { twoStreams } from './arbitraries.js';
 import { applying, mustDecode, stateAfter } from './event-log.js';
 
@@ -128,6 +128,38 @@ test('analyze.IST0134: a TCP ServiceEntry without addresses', () => {
   const se = resource('ServiceEntry', 'db', { hosts: ['db.example.com'], resolution: 'DNS', ports: [{ number: 5432, name: 'tcp-pg', protocol: 'TCP' }] });
   assert.deepEqual(lines([se]), ['Warning [IST0134] (ServiceEntry default/db) ServiceEntry addresses are required for this protocol.']);
   assert.deepEqual(lines([resource('ServiceEntry', 'db', { hosts: ['db.example.com'], addresses: ['240.0.0.1'], resolution: 'DNS', ports: [{ number: 5432, name: 'tcp-pg', protocol: 'TCP' }] })]), []);
+});
+
+test('analyze.IST0134: no finding where the input says addresses were allocated (status.addresses, or a mesh config whose proxies allocate)', () => {
+  const doc = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'db', namespace: 'default' }, spec: { hosts: ['db.example.com'], resolution: 'DNS', ports: [{ number: 5432, name: 'tcp-pg', protocol: 'TCP' }, { number: 5433, name: 'sniffed' }] } };
+  const se = mustDecode(doc);
+  const run = (facts: ReturnType<typeof kubernetesFacts>): string[] => analyzeMesh({ state: live(), proposed: [se], facts }).map((d) => `${d.code} ${d.path}`);
+  assert.deepEqual(run(kubernetesFacts([doc], 'default')), ['IST0134 spec.ports[0]', 'IST0134 spec.ports[1]']);
+  assert.deepEqual(run(kubernetesFacts([{ ...doc, status: { addresses: [{ host: 'db.example.com', value: '240.240.0.1' }] } }], 'default')), []);
+  const mesh = (metadata: Record<string, string>) =>
+    kubernetesFacts([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: JSON.stringify({ defaultConfig: { proxyMetadata: metadata } }) } }], 'default', {
+      parseMeshConfig: (text) => JSON.parse(text) as unknown,
+    });
+  assert.deepEqual(run(mesh({ ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true' })), []);
+  assert.deepEqual(run(mesh({ ISTIO_META_DNS_CAPTURE: 'true', PILOT_ENABLE_IP_AUTOALLOCATE: 'true' })), []);
+  // Allocation without DNS capture gives the application no address to call.
+  assert.equal(run(mesh({ ISTIO_META_DNS_AUTO_ALLOCATE: 'true' })).length, 2);
+  assert.equal(run(mesh({ ISTIO_META_DNS_CAPTURE: 'true' })).length, 2);
+});
+
+test('analyze.IST0101: a gateway credentialName with no Secret in the gateway workload’s namespace, when the input lists secrets', () => {
+  const gw = resource('Gateway', 'web', {
+    selector: { istio: 'ingressgateway' },
+    servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['web.example.com'], tls: { mode: 'SIMPLE', credentialName: 'web-cert' } }],
+  });
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ingress', namespace: 'istio-system', labels: { istio: 'ingressgateway' } } };
+  const secret = (namespace: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-cert', namespace }, type: 'kubernetes.io/tls' });
+  const run = (docs: unknown[]): string[] => analyzeMesh({ state: live(), proposed: [gw], facts: kubernetesFacts(docs, 'default') }).map((d) => formatDiagnostic(d));
+  // The Secret lives beside the gateway pods, not beside the Gateway resource.
+  assert.deepEqual(run([pod, secret('default')]), ['Warning [IST0101] (Gateway default/web) Referenced credentialName not found: "web-cert"']);
+  assert.deepEqual(run([pod, secret('istio-system')]), []);
+  // No Secrets in the input: Jetmesh holds none, so nothing can be said.
+  assert.deepEqual(run([pod]), []);
 });
 
 test('analyze.IST0167: policies that change nothing', () => {

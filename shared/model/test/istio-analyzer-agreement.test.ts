@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { analyzeMesh, decodeResource, emptyMeshState, isKubernetesFact, kubernetesFacts, type Diagnostic, type MeshResource } from '../src/index.js';
 
 /*
@@ -16,6 +16,8 @@ interface AnalyzerCase {
   readonly name: string;
   readonly analyzer: string;
   readonly inputs: ReadonlyArray<{ readonly file: string; readonly yaml: string }>;
+  /** The case's mesh config file (istioctl's --meshConfigFile), YAML. */
+  readonly meshConfig?: string;
   readonly expected: ReadonlyArray<{ readonly type: string; readonly resource: string }>;
 }
 
@@ -57,8 +59,9 @@ const ANALYZER_FINDINGS: Readonly<Record<string, readonly Finding[]>> = {
   '&authz.AuthorizationPoliciesAnalyzer{}': [f('IST0101', 'AuthorizationPolicy'), f('IST0127', 'AuthorizationPolicy')],
   '&destinationrule.PodNotSelectedAnalyzer{}': [f('IST0173', 'DestinationRule'), f('IST0174', 'DestinationRule')],
   '&gateway.IngressGatewayPortAnalyzer{}': [f('IST0101', 'Gateway')],
-  // Secrets and Telemetry are no Jetmesh kinds: nothing of ours compares with these.
-  '&gateway.SecretAnalyzer{}': [],
+  // Secrets are facts of the input (their names only); a gateway selecting nothing is Istio's finding here too.
+  '&gateway.SecretAnalyzer{}': [f('IST0101', 'Gateway', /credentialName$|selector/)],
+  // Telemetry is no Jetmesh kind: nothing of ours compares with it.
   '&telemetry.SelectorAnalyzer{}': [],
 };
 
@@ -69,16 +72,22 @@ const ISTIO_DEFAULTS = [
 ];
 
 /**
- * Findings Jetmesh gives on purpose where Istio does not: Jetmesh allocates no ServiceEntry
- * addresses (neither the agent's ISTIO_META_DNS_AUTO_ALLOCATE of the case's mesh config nor the
- * controller's status.addresses), so a TCP port without addresses cannot be told apart here.
+ * Expected findings Jetmesh cannot give, with why. Each is on a document Jetmesh refuses because
+ * Istio's own validation refuses it too (istioctl analyze runs its analyzers over documents its
+ * webhook would refuse; Jetmesh's analyze refuses such an input and names its errors), or on a
+ * kind Jetmesh does not serve. The test fails when one of these is matched after all (update
+ * the list) or when a miss is not in it.
  */
-const KNOWN_EXTRAS = new Set([
-  'missing Addresses and Protocol in Service Entry with ISTIO_META_DNS_AUTO_ALLOCATE enabled: IST0134 ServiceEntry default/service-entry-test-03',
-  'missing Addresses and Protocol in Service Entry with ISTIO_META_DNS_AUTO_ALLOCATE enabled: IST0134 ServiceEntry default/service-entry-test-04',
-  'missing Addresses and Protocol in Service Entry with ISTIO_META_DNS_AUTO_ALLOCATE enabled: IST0134 ServiceEntry default/service-entry-test-07',
-  'ServiceEntry Addresses Allocated: IST0134 ServiceEntry default/address-allocated',
-]);
+const KNOWN_GAPS: Readonly<Record<string, string>> = {
+  'gatewayNoWorkload: IST0101 Gateway default/httpbin-gateway': 'the Gateway has no servers: "gateway must have at least one server"',
+  'gatewaySecret: IST0101 Gateway default/defaultgateway-bogusCredentialName': 'the name has capitals: "invalid gateway name" (a DNS-1123 label)',
+  'sidecarDefaultSelector: IST0167 Sidecar ns-ambient/namespace-scoped': 'the Sidecar has no spec: "sidecar: empty configuration provided"',
+  'sidecarDefaultSelector: IST0167 Sidecar ns-ambient/pod-scoped': 'only a workloadSelector: "sidecar: empty configuration provided"',
+  'virtualServiceDestinationHosts: IST0101 VirtualService default/reviews-bogushost': 'a route without destination: "destination is required" (Istio reports this VirtualService twice)',
+  'virtualServiceGateways: IST0101 VirtualService default/httpbin-bogus': 'no routes: "http, tcp or tls must be provided in virtual service"',
+  'telemetrySelector: IST0101 Telemetry default/maps-to-nonexistent': 'Telemetry is not a kind Jetmesh serves',
+  'telemetrySelector: IST0101 Telemetry other/maps-to-different-ns': 'Telemetry is not a kind Jetmesh serves',
+};
 
 const withNamespace = (resource: string): string => (resource.includes('/') ? resource : resource.replace(' ', ' default/'));
 const label = (d: Diagnostic): string => `${d.code} ${d.ref.kind} ${d.ref.namespace}/${d.ref.name}`;
@@ -86,7 +95,7 @@ const label = (d: Diagnostic): string => `${d.code} ${d.ref.kind} ${d.ref.namesp
 interface Outcome {
   readonly expected: number;
   /** Expected findings on documents Jetmesh refuses (so does Istio's validation) or on kinds it does not serve. */
-  readonly notHeld: number;
+  readonly notHeld: readonly string[];
   readonly matched: number;
   readonly missed: string[];
   readonly extras: string[];
@@ -107,7 +116,9 @@ const run = (c: AnalyzerCase): Outcome => {
       refused.push(`${String(d.kind)} ${metadata.namespace ?? 'default'}/${metadata.name ?? ''}`);
     }
   }
-  const facts = kubernetesFacts([...ISTIO_DEFAULTS, ...documents], 'default');
+  // istioctl reads the case's mesh config file as the mesh config; an input carries it as the `istio` ConfigMap.
+  const meshConfigMap = c.meshConfig === undefined ? [] : [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: c.meshConfig } }];
+  const facts = kubernetesFacts([...ISTIO_DEFAULTS, ...meshConfigMap, ...documents], 'default', { parseMeshConfig: (text) => parseYaml(text) as unknown });
   const onRefused = (s: string): boolean => refused.some((r) => s.includes(r));
   const held = expected.filter((e) => !onRefused(e));
   const got = analyzeMesh({ state: emptyMeshState, proposed, facts })
@@ -124,25 +135,30 @@ const run = (c: AnalyzerCase): Outcome => {
       pool.splice(i, 1);
     } else missed.push(`${c.name}: ${e}`);
   }
-  return { expected: expected.length, notHeld: expected.length - held.length, matched, missed, extras: pool.map((p) => `${c.name}: ${p}`) };
+  const notHeld = expected.filter(onRefused).map((e) => `${c.name}: ${e}`);
+  return { expected: expected.length, notHeld, matched, missed, extras: pool.map((p) => `${c.name}: ${p}`) };
 };
 
 const outcomes = corpus.cases.map(run);
-const sum = (k: 'expected' | 'notHeld' | 'matched'): number => outcomes.reduce((n, o) => n + o[k], 0);
+const sum = (k: 'expected' | 'matched'): number => outcomes.reduce((n, o) => n + o[k], 0);
 
-test('analyze.istio-agreement: istioctl’s analyzer tests, for the codes Jetmesh implements, agree ≥ 90% with no unexplained extra', (t) => {
+test('analyze.istio-agreement: istioctl’s analyzer tests, for the codes Jetmesh implements: every finding on a document Jetmesh holds agrees, no extra, each gap explained', (t) => {
   const expected = sum('expected');
-  const held = expected - sum('notHeld');
   const matched = sum('matched');
+  const notHeld = outcomes.flatMap((o) => o.notHeld);
   const missed = outcomes.flatMap((o) => o.missed);
   const extras = outcomes.flatMap((o) => o.extras);
+  const held = expected - notHeld.length;
   t.diagnostic(
     `${corpus.cases.length} cases; ${expected} expected findings of Jetmesh's codes, ${held} on documents Jetmesh holds; matched ${matched} ` +
       `(${((100 * matched) / held).toFixed(1)}% of those, ${((100 * matched) / expected).toFixed(1)}% of all); missed: ${missed.join('; ') || 'none'}; ` +
-      `known extras ${extras.filter((e) => KNOWN_EXTRAS.has(e)).length}`,
+      `known gaps ${notHeld.length}; extras ${extras.length}`,
   );
-  assert.ok(matched / held >= 0.9, `only ${matched} of ${held} findings agree:\n${missed.join('\n')}`);
-  assert.deepEqual(extras.filter((e) => !KNOWN_EXTRAS.has(e)), []);
+  assert.deepEqual(missed, [], 'a finding on a document Jetmesh holds does not agree');
+  assert.deepEqual(extras, [], 'Jetmesh reports what Istio does not');
+  assert.deepEqual([...new Set(notHeld)].sort(), Object.keys(KNOWN_GAPS).sort(), 'the known gaps changed: update KNOWN_GAPS');
+  // 58 of 67 (86.6%): the 9 findings of KNOWN_GAPS (8 entries; one VirtualService twice) are all that is left.
+  assert.ok(matched / expected >= 58 / 67, `only ${matched} of ${expected} findings agree`);
 });
 
 test('analyze.istio-agreement: the table was read whole (a changed extraction would show here)', () => {

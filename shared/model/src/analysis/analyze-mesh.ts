@@ -1,5 +1,6 @@
 import { compareDiagnostics, type Diagnostic } from './diagnostic.js';
 import { analyzeDestinationRuleTargets } from './destination-rule-targets.js';
+import { analyzeGatewayCredentials } from './gateway-credentials.js';
 import { analyzeIneffectivePolicies } from './ineffective-policies.js';
 import { analyzeMeshHostConflicts } from './mesh-host-conflicts.js';
 import { analyzePolicyNamespaces } from './policy-namespaces.js';
@@ -21,6 +22,7 @@ const ANALYZERS: ReadonlyArray<(view: MeshView) => Diagnostic[]> = [
   analyzeServiceEntryAddresses,
   analyzeIneffectivePolicies,
   analyzeDestinationRuleTargets,
+  analyzeGatewayCredentials,
   analyzeShadowedResources,
   analyzePlaintextToStrictMtls,
 ];

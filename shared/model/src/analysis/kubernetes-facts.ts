@@ -16,9 +16,28 @@ export interface KubernetesFacts {
   readonly namespaces: readonly string[];
   /** Gateway API Gateways (`namespace/name`): a VirtualService may bind to them. */
   readonly gateways: readonly string[];
+  /**
+   * Secrets of the input (`namespace/name`; only that, never their data), or undefined when it
+   * holds none: a gateway's credentialName is checked only against an input that lists secrets.
+   */
+  readonly secrets?: readonly string[];
+  /** ServiceEntries (`namespace/name`) whose `status.addresses` says the controller allocated them addresses. */
+  readonly allocatedAddresses: readonly string[];
+  /** The mesh config of the input (the `istio` ConfigMap of istio-system), as far as analyzers read it. */
+  readonly meshConfig?: MeshConfigFacts;
 }
 
-export const noKubernetesFacts: KubernetesFacts = { services: [], workloads: [], namespaces: [], gateways: [] };
+/** What analyzers read of Istio's MeshConfig. */
+export interface MeshConfigFacts {
+  /**
+   * Proxies capture DNS and give ServiceEntries without addresses one of their own
+   * (`defaultConfig.proxyMetadata` ISTIO_META_DNS_CAPTURE with ISTIO_META_DNS_AUTO_ALLOCATE or
+   * PILOT_ENABLE_IP_AUTOALLOCATE, all "true"), so a TCP port needs no address in the entry.
+   */
+  readonly dnsAutoAllocate: boolean;
+}
+
+export const noKubernetesFacts: KubernetesFacts = { services: [], workloads: [], namespaces: [], gateways: [], allocatedAddresses: [] };
 
 type Obj = Record<string, unknown>;
 const isObj = (u: unknown): u is Obj => typeof u === 'object' && u !== null && !Array.isArray(u);
@@ -28,7 +47,11 @@ const str = (u: unknown): string | undefined => (typeof u === 'string' && u !== 
 
 /** Kinds read as facts: `kind` of apiVersion `v1` or `apps/v1` (and the batch controllers). */
 const WORKLOAD_CONTROLLERS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
-const FACT_KINDS = new Set(['Service', 'Pod', 'Namespace', 'Node', 'Endpoints', 'EndpointSlice', ...WORKLOAD_CONTROLLERS]);
+const FACT_KINDS = new Set(['Service', 'Pod', 'Namespace', 'Node', 'Endpoints', 'EndpointSlice', 'Secret', 'ConfigMap', ...WORKLOAD_CONTROLLERS]);
+
+/** Where Istio keeps its mesh config: ConfigMap `istio` (`istio-<revision>`) in istio-system, key `mesh`. */
+const MESH_CONFIG_NAMESPACE = 'istio-system';
+const isMeshConfigMap = (name: string, namespace: string): boolean => namespace === MESH_CONFIG_NAMESPACE && (name === 'istio' || name.startsWith('istio-'));
 
 // As Istio's registry, a pod carries its node's locality as labels (subsets may select on them).
 const LOCALITY_LABELS = ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone'];
@@ -75,9 +98,28 @@ const serviceEntryOf = (o: Obj, namespace: string, name: string): ServiceEntry =
   } as ServiceEntry;
 };
 
-/** The facts of every Kubernetes object among `documents` (others are ignored). */
-export const kubernetesFacts = (documents: readonly unknown[], defaultNamespace: string): KubernetesFacts => {
+/** The mesh config facts of a parsed MeshConfig (`defaultConfig.proxyMetadata`, as Istio's ProtocolAddressesAnalyzer reads it). */
+export const meshConfigFacts = (mesh: unknown): MeshConfigFacts => {
+  const defaultConfig = isObj(mesh) && isObj(mesh.defaultConfig) ? mesh.defaultConfig : {};
+  const metadata = stringMap(defaultConfig.proxyMetadata);
+  const on = (k: string): boolean => metadata[k] === 'true';
+  return { dnsAutoAllocate: on('ISTIO_META_DNS_CAPTURE') && (on('ISTIO_META_DNS_AUTO_ALLOCATE') || on('PILOT_ENABLE_IP_AUTOALLOCATE')) };
+};
+
+export interface KubernetesFactsOptions {
+  /** Reads the mesh config text of the `istio` ConfigMap (YAML); the model parses no YAML itself. */
+  readonly parseMeshConfig?: (text: string) => unknown;
+}
+
+/**
+ * The facts of every Kubernetes object among `documents` (others are ignored), and the
+ * `status.addresses` of the ServiceEntries among them.
+ */
+export const kubernetesFacts = (documents: readonly unknown[], defaultNamespace: string, options: KubernetesFactsOptions = {}): KubernetesFacts => {
   const services: ServiceEntry[] = [];
+  const secrets: string[] = [];
+  const allocatedAddresses: string[] = [];
+  let meshConfig: MeshConfigFacts | undefined;
   const workloads: ViewWorkload[] = [];
   const namespaces: string[] = [];
   const gateways: string[] = [];
@@ -89,13 +131,24 @@ export const kubernetesFacts = (documents: readonly unknown[], defaultNamespace:
     if (name !== undefined) nodeLocality.set(name, Object.fromEntries(LOCALITY_LABELS.flatMap((l) => (labels[l] !== undefined && labels[l] !== '' ? [[l, labels[l]]] : []))));
   }
   for (const o of documents) {
-    if (!isKubernetesFact(o) || !isObj(o)) continue;
+    if (!isObj(o)) continue;
     const metadata = isObj(o.metadata) ? o.metadata : {};
     const name = str(metadata.name);
     const namespace = str(metadata.namespace) ?? defaultNamespace;
     if (name === undefined) continue;
+    if (o.kind === 'ServiceEntry' && String(o.apiVersion).startsWith('networking.istio.io/')) {
+      const addresses = isObj(o.status) && Array.isArray(o.status.addresses) ? o.status.addresses : [];
+      if (addresses.length > 0) allocatedAddresses.push(`${namespace}/${name}`);
+      continue;
+    }
+    if (!isKubernetesFact(o)) continue;
     const spec = isObj(o.spec) ? o.spec : {};
     if (o.kind === 'Service') services.push(serviceEntryOf(o, namespace, name));
+    else if (o.kind === 'Secret') secrets.push(`${namespace}/${name}`);
+    else if (o.kind === 'ConfigMap') {
+      const text = isObj(o.data) && typeof o.data.mesh === 'string' ? o.data.mesh : undefined;
+      if (text !== undefined && options.parseMeshConfig !== undefined && isMeshConfigMap(name, namespace)) meshConfig = meshConfigFacts(options.parseMeshConfig(text));
+    }
     else if (o.kind === 'Namespace') namespaces.push(name);
     else if (o.kind === 'Gateway') gateways.push(`${namespace}/${name}`);
     else if (o.kind === 'Pod') workloads.push({ namespace, labels: { ...(nodeLocality.get(str(spec.nodeName) ?? '') ?? {}), ...stringMap(metadata.labels) } });
@@ -106,5 +159,13 @@ export const kubernetesFacts = (documents: readonly unknown[], defaultNamespace:
       workloads.push({ namespace, labels: stringMap(templateMeta.labels) });
     }
   }
-  return { services, workloads, namespaces, gateways };
+  return {
+    services,
+    workloads,
+    namespaces,
+    gateways,
+    allocatedAddresses,
+    ...(secrets.length > 0 ? { secrets } : {}),
+    ...(meshConfig !== undefined ? { meshConfig } : {}),
+  };
 };

@@ -51,6 +51,10 @@ export interface MeshView {
   has(ref: ResourceRef): boolean;
   /** A Gateway API Gateway of the input's Kubernetes objects (`namespace/name`). */
   hasGatewayApiGateway(namespace: string, name: string): boolean;
+  /** Whether a Secret exists; undefined when the input lists no secrets (Jetmesh holds none). */
+  hasSecret(namespace: string, name: string): boolean | undefined;
+  /** Whether the ServiceEntry has addresses it did not write itself: allocated (its status) or by the proxies (mesh config). */
+  addressesAllocated(ref: ResourceRef): boolean;
 }
 
 export interface ViewInput {
@@ -153,6 +157,9 @@ export const buildMeshView = (input: ViewInput): MeshView => {
           : [],
     has: (ref) => entries.has(resourceKey(ref)),
     hasGatewayApiGateway: (namespace, name) => (input.facts?.gateways ?? []).includes(`${namespace}/${name}`),
+    hasSecret: (namespace, name) => (input.facts?.secrets === undefined ? undefined : input.facts.secrets.includes(`${namespace}/${name}`)),
+    addressesAllocated: (ref) =>
+      input.facts?.meshConfig?.dnsAutoAllocate === true || (input.facts?.allocatedAddresses ?? []).includes(`${ref.namespace}/${ref.name}`),
   };
 };
 
