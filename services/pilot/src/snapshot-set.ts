@@ -11,6 +11,7 @@ import {
   type VersionedSnapshot,
   type VersionedWorkloadSnapshot,
 } from '@jetmesh/model';
+import { sameJson } from './same-json.js';
 import { checkSnapshot, checkWorkloadSnapshot, type SnapshotInconsistency } from './snapshot-consistency.js';
 
 /** Every host's snapshot at one log position: derived, hashed and checked, ready for any publisher. */
@@ -51,6 +52,12 @@ export function deriveSnapshotSet(state: MeshState, previous?: SnapshotSet): Sna
   const snapshots = new Map<string, VersionedSnapshot>();
   const rejected = new Map<string, readonly SnapshotInconsistency[]>();
   const accept = (host: string, derived: RoutingSnapshot) => {
+    // Derived again but unchanged (a registry event re-derives every service it may touch): the check and hash stand.
+    const before = previous?.snapshots.get(host);
+    if (before !== undefined && sameJson(derived, before.snapshot)) {
+      snapshots.set(host, { ...before, version });
+      return;
+    }
     const checked = checkSnapshot(host, derived);
     if (isLeft(checked)) rejected.set(host, checked.left);
     else snapshots.set(host, { version, contentHash: contentHash(checked.right), snapshot: checked.right });
@@ -64,12 +71,18 @@ export function deriveSnapshotSet(state: MeshState, previous?: SnapshotSet): Sna
   const workloads = new Map<string, VersionedWorkloadSnapshot>();
   const rejectedWorkloads = new Map<string, readonly SnapshotInconsistency[]>();
   for (const [key, derived] of deriveWorkloadSnapshots(state, step.derived.index)) {
+    // Most workloads come out as they were: comparing is far cheaper than canonical JSON and
+    // SHA-256, and equal data hashes alike, so the carried hash (and the check it passed) stand.
+    const carried = previous?.workloads.get(key);
+    if (carried !== undefined && sameJson(derived, carried.snapshot)) {
+      workloads.set(key, { ...carried, version });
+      continue;
+    }
     const slash = key.indexOf('/');
     const checked = checkWorkloadSnapshot({ namespace: key.slice(0, slash), name: key.slice(slash + 1) }, derived);
     if (isLeft(checked)) rejectedWorkloads.set(key, checked.left);
     else {
       const hash = contentHash(checked.right);
-      const carried = previous?.workloads.get(key);
       // The same content keeps the same object (and the hash): publishers compare hashes, not values.
       workloads.set(key, carried !== undefined && carried.contentHash === hash ? { ...carried, version } : { version, contentHash: hash, snapshot: checked.right });
     }
