@@ -97,7 +97,13 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
           log.warn({ stream, count: status.count }, 'stream follower missed heartbeats');
           break;
         case 'ordered_consumer_recreated':
-          log.info({ stream, consumer: status.name, resumeAfter: lastSequence }, 'stream follower consumer recreated');
+          // nats.js 3.4 recreates it with the lost consumer's pending count, so it pulls a batch of
+          // ~1 and stalls until heartbeats are missed again (seconds); a fresh consume pulls a full batch.
+          log.info({ stream, consumer: status.name, resumeAfter: lastSequence }, 'stream follower consumer recreated by the client: opening a fresh one');
+          if (!renewing && !stopping) {
+            renewing = true;
+            current.messages.stop();
+          }
           break;
         case 'stream_not_found':
           log.error({ stream }, 'stream follower: stream not found');
@@ -121,7 +127,7 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
   /** A new ordered consumer right after the last handled event; retried until it exists or we stop. */
   const renew = async (): Promise<boolean> => {
     const lost = current.consumer;
-    log.warn({ stream, resumeAfter: lastSequence }, 'stream follower consumer lost (its server is gone): opening a new one');
+    log.warn({ stream, resumeAfter: lastSequence }, 'stream follower consumer lost or recreated: opening a new one');
     void deleteQuietly(lost);
     while (!stopping) {
       try {
