@@ -66,6 +66,20 @@ describe('apply.analyzers', () => {
     assert.deepEqual(res.warnings, [`Warning [IST0101] (VirtualService default/reviews-route) ${IST0101_V4}`]);
   });
 
+  test('apply.analyzers: what Istio’s webhook only warns about is applied, and the answer carries the warning (IST0133)', async () => {
+    const policy = 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: whole-namespace}\nspec:\n  selector: {}\n  mtls: {mode: PERMISSIVE}\n';
+    const line = 'Warning [IST0133] (PeerAuthentication default/whole-namespace) Schema validation warning: spec.selector: workload selector specified without labels';
+    const dry = await h.client.apply({ yaml: policy, dryRun: true });
+    assert.deepEqual(dry.warnings, [line]);
+    const strict = await failureOf(h.client.apply({ yaml: policy, strict: true }));
+    assert.equal(strict.code, status.INVALID_ARGUMENT, '--strict refuses what would be a warning');
+    const res = await h.client.apply({ yaml: policy });
+    assert.ok(res.sequence > 0);
+    assert.deepEqual(res.warnings, [line]);
+    // The later analyze scenarios expect a live state with nothing to report.
+    await h.client.delete({ yaml: policy });
+  });
+
   test('apply.analyzers: --strict accepts a change the analyzers have nothing to say about', async () => {
     const res = await h.client.apply({ yaml: bookinfoYaml(), strict: true });
     assert.deepEqual(res.warnings, []);

@@ -22,6 +22,8 @@ interface CorpusDocument {
   readonly why?: string;
   /** The error Istio's CRD fixture expects (`_err`), path first where it names one. */
   readonly istioError?: string;
+  /** The warnings Istio's webhook gives it (expected-warnings.json: `path: reason`). */
+  readonly warnings?: readonly string[];
   readonly yaml: string;
 }
 
@@ -31,8 +33,14 @@ const corpus = JSON.parse(readFileSync(join(repoRoot, 'services/galley/test/fixt
 };
 
 /** Every problem an apply of the document alone would answer with. */
-const problemsOf = (yaml: string): Invalid[] => {
+const problemsOf = (yaml: string): Invalid[] => applyOf(yaml).problems;
+
+const SCHEMA_WARNING = /^Warning \[IST0133\] \([^)]*\) Schema validation warning: /;
+
+/** What an apply of the document alone answers: its problems, or the webhook warnings it accepts it with (`path: reason`). */
+const applyOf = (yaml: string): { problems: Invalid[]; warnings: string[] } => {
   const problems: Invalid[] = [];
+  const warnings: string[] = [];
   for (const parsed of parseYamlDocuments(yaml, 1 << 20)) {
     if (isLeft(parsed)) {
       problems.push(...parsed.left);
@@ -43,9 +51,10 @@ const problemsOf = (yaml: string): Invalid[] => {
     else {
       const plan = planApply(emptyMeshState, [{ label: 'document 1', document: decoded.right }]);
       if (isLeft(plan)) problems.push(...plan.left);
+      else warnings.push(...plan.right.warnings.filter((w) => SCHEMA_WARNING.test(w)).map((w) => w.replace(SCHEMA_WARNING, '')));
     }
   }
-  return problems;
+  return { problems, warnings };
 };
 
 const served = corpus.documents.filter((d) => isResourceKind(d.kind));
@@ -61,6 +70,19 @@ test('istio.corpus: every document of a served kind gets Istio’s verdict (0 wr
   const accepted = served.filter((d) => d.expect === 'accept').length;
   t.diagnostic(`${served.length} documents of served kinds (${accepted} Istio accepts, ${served.length - accepted} it refuses) from ${Object.entries(corpus.sources).map(([r, c]) => `${r}@${c.slice(0, 10)}`).join(', ')}; ${wrong.length} wrong`);
   assert.deepEqual(wrong, []);
+});
+
+test('istio.corpus: where Istio’s webhook warns, apply accepts the document and answers Istio’s warnings; elsewhere none', (t) => {
+  const accepted = served.filter((d) => d.expect === 'accept');
+  const differ = accepted.flatMap((d) => {
+    const got = applyOf(d.yaml).warnings;
+    const want = d.warnings ?? [];
+    return JSON.stringify(got) === JSON.stringify(want) ? [] : [`${d.source}: Istio warns ${JSON.stringify(want)}; galley answered ${JSON.stringify(got)}`];
+  });
+  const warned = accepted.filter((d) => (d.warnings ?? []).length > 0);
+  t.diagnostic(`${warned.length} documents Istio accepts with warnings (${warned.reduce((n, d) => n + (d.warnings ?? []).length, 0)} warnings); ${differ.length} differ`);
+  assert.ok(warned.length >= 9, 'the expected warnings were not extracted: run scripts/extract-istio-corpus.mjs');
+  assert.deepEqual(differ, []);
 });
 
 test('istio.corpus: where Istio’s CRD fixture names the failing field, galley names the same field', () => {

@@ -34,6 +34,8 @@ export * from './sidecar-proxy-status.js';
 export * from './analysis/diagnostic.js';
 export { analyzeMesh } from './analysis/analyze-mesh.js';
 export { ROOT_NAMESPACE } from './analysis/mesh-view.js';
+export { schemaWarnings } from './analysis/schema-warnings.js';
+export type { SchemaWarning } from './resources/schema-warning.js';
 export { isKubernetesFact, kubernetesFacts, meshConfigFacts, noKubernetesFacts, type KubernetesFacts, type KubernetesFactsOptions, type MeshConfigFacts } from './analysis/kubernetes-facts.js';
 export type { ViewInput as AnalysisInput } from './analysis/mesh-view.js';
 export type { GatewaySpec } from './resources/gateway.js';

@@ -35,6 +35,8 @@ export const DiagnosticTypes = {
   NoMatchingWorkloadsFound: { code: 'IST0127', level: 'Warning' },
   VirtualServiceUnreachableRule: { code: 'IST0130', level: 'Warning' },
   VirtualServiceIneffectiveMatch: { code: 'IST0131', level: 'Info' },
+  /** What Istio's validation webhook accepts but warns about (resources/*Warnings). */
+  SchemaWarning: { code: 'IST0133', level: 'Warning' },
   ServiceEntryAddressesRequired: { code: 'IST0134', level: 'Warning' },
   IneffectivePolicy: { code: 'IST0167', level: 'Warning' },
   DestinationRuleSubsetNotSelectWorkloads: { code: 'IST0173', level: 'Warning' },

@@ -1,3 +1,4 @@
+import { emptySelectorWarning } from './schema-warning.js';
 import * as t from 'io-ts';
 import { enumOf, list, refine, str, struct } from '../codec/schema.js';
 import { MatchLabelsSelector, PolicyTargetReference, ipSubnetReason, portNumberString } from '../codec/istio-fields.js';
@@ -146,3 +147,28 @@ export const AuthorizationPolicySpec = struct(
   },
 );
 export type AuthorizationPolicySpec = t.TypeOf<typeof AuthorizationPolicySpec>;
+
+// Source fields Istio counts as usable on TCP (identities and addresses); the rest need HTTP.
+const TCP_SOURCE_FIELDS = ['principals', 'notPrincipals', 'ipBlocks', 'notIpBlocks', 'namespaces', 'notNamespaces', 'remoteIpBlocks', 'notRemoteIpBlocks', 'serviceAccounts', 'notServiceAccounts'] as const;
+
+/**
+ * Istio's webhook warnings for an AuthorizationPolicy: an empty selector, and a DENY rule that
+ * tests only HTTP attributes, which on a TCP port cannot be evaluated and so denies everything.
+ */
+export const authorizationPolicyWarnings = (p: AuthorizationPolicySpec): Array<{ path: string; reason: string }> => {
+  const out = emptySelectorWarning('selector', p.selector, p.selector?.matchLabels);
+  if (p.action !== 'DENY') return out;
+  (p.rules ?? []).forEach((r, i) => {
+    const fromExists = (r.from ?? []).length > 0;
+    const toExists = (r.to ?? []).length > 0;
+    const tcpInFrom = (r.from ?? []).some((f) => TCP_SOURCE_FIELDS.some((k) => f.source[k] !== undefined));
+    const tcpInTo = (r.to ?? []).some((t) => t.operation.ports !== undefined || t.operation.notPorts !== undefined);
+    if ((fromExists && !toExists && !tcpInFrom) || (toExists && !tcpInTo)) {
+      out.push({
+        path: `rules[${i}]`,
+        reason: 'configured AuthorizationPolicy will deny all traffic to TCP ports under its scope due to the use of only HTTP attributes in a DENY rule; it is recommended to explicitly specify the port',
+      });
+    }
+  });
+  return out;
+};

@@ -1,3 +1,4 @@
+import { emptySelectorWarning } from './schema-warning.js';
 import * as t from 'io-ts';
 import { bool, enumOf, intRange, list, nonNegativeInt, num, record, refine, str, struct } from '../codec/schema.js';
 import { MatchLabelsSelector, Percent, duration, durationOrZero, exportTo, fqdnReason, hostname, int32, ipAddressReason, labels, portNumber, subsetName } from '../codec/istio-fields.js';
@@ -280,3 +281,24 @@ export const DestinationRuleSpec = struct(
 export type DestinationRuleSpec = t.TypeOf<typeof DestinationRuleSpec>;
 
 export { Percent };
+
+/** Istio's webhook warnings for one traffic policy: deprecated outlier and ring-size settings. */
+const trafficPolicyWarnings = (p: TrafficPolicy | undefined, at: string): Array<{ path: string; reason: string }> => {
+  if (p === undefined) return [];
+  const one = (q: { outlierDetection?: { consecutiveErrors?: number }; loadBalancer?: LoadBalancerSettings }, path: string) => [
+    ...((q.outlierDetection?.consecutiveErrors ?? 0) !== 0
+      ? [{ path: `${path}.outlierDetection.consecutiveErrors`, reason: 'outlier detection consecutive errors is deprecated, use consecutiveGatewayErrors or consecutive5xxErrors instead' }]
+      : []),
+    ...((q.loadBalancer?.consistentHash?.minimumRingSize ?? 0) !== 0
+      ? [{ path: `${path}.loadBalancer.consistentHash.minimumRingSize`, reason: "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead" }]
+      : []),
+  ];
+  return [...one(p, at), ...(p.portLevelSettings ?? []).flatMap((s, i) => one(s, `${at}.portLevelSettings[${i}]`))];
+};
+
+/** Istio's webhook warnings for a DestinationRule (ValidateDestinationRule); paths inside the spec. */
+export const destinationRuleWarnings = (s: DestinationRuleSpec): Array<{ path: string; reason: string }> => [
+  ...emptySelectorWarning('workloadSelector', s.workloadSelector, s.workloadSelector?.matchLabels),
+  ...trafficPolicyWarnings(s.trafficPolicy, 'trafficPolicy'),
+  ...(s.subsets ?? []).flatMap((sub, i) => trafficPolicyWarnings(sub.trafficPolicy, `subsets[${i}].trafficPolicy`)),
+];

@@ -100,3 +100,39 @@ export const GatewaySpec = struct(
   },
 );
 export type GatewaySpec = t.TypeOf<typeof GatewaySpec>;
+
+/** Cipher suites Envoy (BoringSSL) knows, as Istio lists them (pkg/config/security ValidCipherSuites). */
+const VALID_CIPHER_SUITES = new Set([
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305', 'ECDHE-ECDSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA',
+  'ECDHE-ECDSA-AES256-SHA', 'ECDHE-RSA-AES256-SHA', 'AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES128-SHA', 'AES256-SHA', 'DES-CBC3-SHA',
+]);
+// As Istio: empty, ALL, and expressions starting with an operator (`-`, `+`, `!`, `[`) are left to Envoy.
+const knownCipherSuite = (cs: string): boolean => cs === '' || cs === 'ALL' || !/^[\p{L}\p{N}]/u.test(cs) || VALID_CIPHER_SUITES.has(cs);
+const sortedUnique = (xs: readonly string[]): string => `[${[...new Set(xs)].sort().join(' ')}]`;
+
+/** Istio's warnings for the TLS of a server or an inbound listener (validateTLSOptions); `at` is the settings' path. */
+export const serverTlsWarnings = (tls: ServerTLSSettings, at: string): Array<{ path: string; reason: string }> => {
+  const out: Array<{ path: string; reason: string }> = [];
+  const suites = tls.cipherSuites ?? [];
+  if ((tls.minProtocolVersion === 'TLSV1_0' || tls.minProtocolVersion === 'TLSV1_1') && suites.length === 0) {
+    out.push({ path: `${at}.minProtocolVersion`, reason: 'TLS versions below TLSV1_2 need compatible cipherSuites set: the default suites no longer include any' });
+  }
+  const unknown = suites.filter((cs) => !knownCipherSuite(cs));
+  if (unknown.length > 0) out.push({ path: `${at}.cipherSuites`, reason: `ignoring invalid cipher suites: ${sortedUnique(unknown)}` });
+  const duplicates = suites.filter((cs, i) => knownCipherSuite(cs) && !unknown.includes(cs) && suites.indexOf(cs) !== i);
+  if (duplicates.length > 0) out.push({ path: `${at}.cipherSuites`, reason: `ignoring duplicate cipher suites: ${sortedUnique(duplicates)}` });
+  const mode = tls.mode ?? 'PASSTHROUGH';
+  if (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') {
+    const certificates = [tls.caCrl, tls.serverCertificate, tls.privateKey, tls.caCertificates, tls.credentialName].some((v) => v !== undefined && v !== '') || (tls.credentialNames ?? []).length > 0;
+    if (certificates) out.push({ path: at, reason: `${mode} mode does not use certificates, they will be ignored` });
+  }
+  return out;
+};
+
+/** Istio's webhook warnings for a Gateway (ValidateGateway); paths inside the spec. */
+export const gatewayWarnings = (g: GatewaySpec): Array<{ path: string; reason: string }> =>
+  g.servers.flatMap((s, i) => [
+    ...(s.tls !== undefined ? serverTlsWarnings(s.tls, `servers[${i}].tls`) : []),
+    ...(s.tls?.httpsRedirect === true && !isHttpProtocol(s.port.protocol) ? [{ path: `servers[${i}].tls.httpsRedirect`, reason: 'tls.httpsRedirect should only be used with http servers' }] : []),
+  ]);

@@ -1,3 +1,4 @@
+import { emptySelectorWarning } from './schema-warning.js';
 import * as t from 'io-ts';
 import { enumOf, record, struct } from '../codec/schema.js';
 import { MatchLabelsSelector, portNumberString } from '../codec/istio-fields.js';
@@ -24,3 +25,7 @@ export const PeerAuthenticationSpec = struct(
   },
 );
 export type PeerAuthenticationSpec = t.TypeOf<typeof PeerAuthenticationSpec>;
+
+/** Istio's webhook warning for a PeerAuthentication: an empty selector (it applies to the whole namespace). */
+export const peerAuthenticationWarnings = (p: PeerAuthenticationSpec): Array<{ path: string; reason: string }> =>
+  emptySelectorWarning('selector', p.selector, p.selector?.matchLabels);

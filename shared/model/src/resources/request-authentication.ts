@@ -1,3 +1,4 @@
+import { emptySelectorWarning } from './schema-warning.js';
 import * as t from 'io-ts';
 import { bool, enumOf, list, refine, str, struct } from '../codec/schema.js';
 import { MatchLabelsSelector, PolicyTargetReference, duration, headerNameReason } from '../codec/istio-fields.js';
@@ -55,3 +56,18 @@ export const RequestAuthenticationSpec = struct(
   { check: (r) => selectorTypeProblems(r) },
 );
 export type RequestAuthenticationSpec = t.TypeOf<typeof RequestAuthenticationSpec>;
+
+/** A JSON Web Key holding private material: RSA/EC/OKP with `d`, or a symmetric (`oct`) key. */
+const isPrivateKey = (k: unknown): boolean => typeof k === 'object' && k !== null && ('d' in k || (k as { kty?: unknown }).kty === 'oct');
+
+/** Istio's webhook warnings for a RequestAuthentication: an empty selector, private keys in an inline JWKS. */
+export const requestAuthenticationWarnings = (r: RequestAuthenticationSpec): Array<{ path: string; reason: string }> => [
+  ...emptySelectorWarning('selector', r.selector, r.selector?.matchLabels),
+  ...(r.jwtRules ?? []).flatMap((rule, i) => {
+    if (rule.jwks === undefined) return [];
+    const keys = (JSON.parse(rule.jwks) as { keys: unknown[] }).keys;
+    return keys.flatMap((k, j) =>
+      isPrivateKey(k) ? [{ path: `jwtRules[${i}].jwks`, reason: `jwks key at index ${j} contains private key material; only public keys are used for verification` }] : [],
+    );
+  }),
+];

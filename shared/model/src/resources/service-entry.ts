@@ -2,7 +2,8 @@ import * as t from 'io-ts';
 import { isIP } from 'node:net';
 import { enumOf, list, refine, str, struct } from '../codec/schema.js';
 import { LabelsSelector, fqdnReason, ipSubnet, serviceEntryHostReason, isHttpProtocol, isTlsProtocol, portName, portNumber, protocolReason, serviceEntryExportTo } from '../codec/istio-fields.js';
-import { WorkloadEntrySpec } from './workload-entry.js';
+import { emptySelectorWarning } from './schema-warning.js';
+import { WorkloadEntrySpec, workloadEntryWarnings } from './workload-entry.js';
 
 /** networking.istio.io ServiceEntry: in Jetmesh the service registry (hosts, ports, which workloads serve them). */
 
@@ -82,3 +83,18 @@ export const ServiceEntrySpec = struct(
   },
 );
 export type ServiceEntrySpec = t.TypeOf<typeof ServiceEntrySpec>;
+
+/**
+ * Istio's webhook warnings for a ServiceEntry (ValidateServiceEntry): an empty workload selector,
+ * a partial wildcard host (`*x.example.com`), a selector with resolution NONE (no endpoints are
+ * looked up), and endpoints without address. Addresses for TCP ports are the IST0134 analyzer's.
+ */
+export const serviceEntryWarnings = (s: ServiceEntrySpec): Array<{ path: string; reason: string }> => [
+  ...emptySelectorWarning('workloadSelector', s.workloadSelector, s.workloadSelector?.labels, 'service entry: ').map((w) => ({
+    ...w,
+    reason: `${w.reason}, will be applied to all services in namespace`,
+  })),
+  ...s.hosts.flatMap((h, i) => (h.includes('*') && h !== '*' && !h.startsWith('*.') ? [{ path: `hosts[${i}]`, reason: `partial wildcard "${h}" not allowed` }] : [])),
+  ...((s.resolution ?? 'NONE') === 'NONE' && s.workloadSelector !== undefined ? [{ path: 'workloadSelector', reason: 'workloadSelector should not be set when resolution mode is NONE' }] : []),
+  ...((s.resolution ?? 'NONE') === 'STATIC' ? (s.endpoints ?? []).flatMap((e, i) => workloadEntryWarnings(e, `endpoints[${i}]`)) : []),
+];

@@ -2,7 +2,8 @@ import * as t from 'io-ts';
 import { enumOf, list, refine, str, struct } from '../codec/schema.js';
 import { Destination, LabelsSelector, fqdnReason, ipAddressReason, isHttpProtocol, namespacedHostReason, portName, portNumber, protocol } from '../codec/istio-fields.js';
 import { ConnectionPoolSettings } from './destination-rule.js';
-import { ServerTLSSettings } from './gateway.js';
+import { ServerTLSSettings, serverTlsWarnings } from './gateway.js';
+import { emptySelectorWarning } from './schema-warning.js';
 
 /** networking.istio.io Sidecar: what a workload's proxy listens on and which services it may reach. */
 
@@ -39,26 +40,15 @@ const IngressListener = struct(
         if (l.tls.credentialName !== undefined) problems.push({ path: 'tls.credentialName', reason: 'is not supported on a sidecar' });
         if (l.tls.subjectAltNames !== undefined) problems.push({ path: 'tls.subjectAltNames', reason: 'is not supported on a sidecar ingress listener' });
       }
-      if (l.connectionPool?.http !== undefined && l.port.protocol !== undefined && !isHttpProtocol(l.port.protocol)) {
-        problems.push({ path: 'connectionPool.http', reason: `port ${l.port.number} is ${l.port.protocol}, not HTTP: only tcp settings apply` });
-      }
+      // HTTP pool settings on a non-HTTP port: Istio warns (sidecarWarnings), only the tcp settings apply.
       return problems;
     },
   },
 );
 
 const egressHost = refine(str, 'EgressHost', (h) => namespacedHostReason(h, true, true));
-const EgressListener = struct('IstioEgressListener', { hosts: list(egressHost, { minItems: 1 }) }, { port: SidecarPort, bind, captureMode: CaptureMode }, {
-  check: (l) => {
-    const seen = new Set<string>();
-    const problems: Problems = [];
-    l.hosts.forEach((h, i) => {
-      if (seen.has(h)) problems.push({ path: `hosts[${i}]`, reason: `duplicate host "${h}"` });
-      seen.add(h);
-    });
-    return problems;
-  },
-});
+// A host listed twice is only warned about (sidecarWarnings), as Istio does.
+const EgressListener = struct('IstioEgressListener', { hosts: list(egressHost, { minItems: 1 }) }, { port: SidecarPort, bind, captureMode: CaptureMode });
 
 const OutboundTrafficPolicy = struct('OutboundTrafficPolicy', {}, { mode: enumOf('OutboundMode', ['REGISTRY_ONLY', 'ALLOW_ANY'] as const), egressProxy: Destination }, {
   check: (p) => {
@@ -108,3 +98,43 @@ export const SidecarSpec = struct(
   },
 );
 export type SidecarSpec = t.TypeOf<typeof SidecarSpec>;
+
+/**
+ * Istio's webhook warnings for a Sidecar (ValidateSidecar): an empty workload selector, HTTP pool
+ * settings on a port that is not HTTP, egress hosts named twice (a host twice, or beside its
+ * namespace's wildcard), the all-namespaces wildcard beside other hosts, and inbound TLS.
+ */
+export const sidecarWarnings = (s: SidecarSpec, namespace: string): Array<{ path: string; reason: string }> => {
+  const out = emptySelectorWarning('workloadSelector', s.workloadSelector, s.workloadSelector?.labels, 'sidecar: ').map((w) => ({
+    ...w,
+    reason: `${w.reason}, will be applied to all services in namespace`,
+  }));
+  (s.ingress ?? []).forEach((l, i) => {
+    if (l.tls !== undefined) out.push(...serverTlsWarnings(l.tls, `ingress[${i}].tls`));
+    if (l.connectionPool?.http !== undefined && !isHttpProtocol(l.port.protocol)) {
+      out.push({
+        path: `ingress[${i}].connectionPool.http`,
+        reason: `sidecar: HTTP connection pool settings are configured for port ${l.port.number} ("${l.port.name ?? ''}") but its protocol is not HTTP (${l.port.protocol ?? ''}); only TCP settings will apply`,
+      });
+    }
+  });
+  (s.egress ?? []).forEach((l, i) => {
+    // Per namespace, the service names seen so far ("*" for all of them).
+    const byNamespace = new Map<string, Set<string>>();
+    l.hosts.forEach((h, j) => {
+      const slash = h.indexOf('/');
+      // Excluded hosts (`~ns/host`) take nothing in, so they duplicate nothing; `.` is the Sidecar's namespace.
+      if (h.startsWith('~')) return;
+      const ns = h.slice(0, slash) === '.' ? namespace : h.slice(0, slash);
+      const svc = h.slice(slash + 1);
+      const seen = byNamespace.get(ns) ?? new Set<string>();
+      if (svc !== '*' ? seen.has(svc) || seen.has('*') : seen.size > 0) out.push({ path: `egress[${i}].hosts[${j}]`, reason: `duplicated egress host: ${h}` });
+      seen.add(svc);
+      byNamespace.set(ns, seen);
+    });
+    if (byNamespace.get('*')?.has('*') === true && byNamespace.size !== 1) {
+      out.push({ path: `egress[${i}].hosts`, reason: '`*/*` host select all resources, no other hosts can be added' });
+    }
+  });
+  return out;
+};

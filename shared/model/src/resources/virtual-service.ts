@@ -17,7 +17,7 @@ import {
   headerNameReason,
   headerOperationReason,
   headerValueReason,
-  hostname,
+  hostnameReason,
   ipSubnet,
   labels,
   portNumber,
@@ -192,7 +192,8 @@ const FaultAbort = struct(
   {
     check: (a) => {
       if (a.http2Error !== undefined) return [{ path: 'http2Error', reason: 'is not supported (by Istio either): use httpStatus or grpcStatus' }];
-      return a.httpStatus === undefined && a.grpcStatus === undefined ? [{ path: '', reason: 'must set httpStatus or grpcStatus' }] : [];
+      // Without httpStatus or grpcStatus nothing is aborted; Istio warns (virtualServiceWarnings).
+      return [];
     },
   },
 );
@@ -289,7 +290,9 @@ const l4Match = {
   sourceSubnet: ipSubnet,
 };
 const L4MatchAttributes = struct('L4MatchAttributes', {}, l4Match);
-const TLSMatchAttributes = struct('TLSMatchAttributes', { sniHosts: list(hostname, { minItems: 1 }) }, l4Match);
+// An IP address as SNI goes against the SNI spec but Istio only warns (virtualServiceWarnings).
+const sniHost = refine(str, 'SniHost', (h) => (isIP(h) !== 0 ? undefined : hostnameReason(h)));
+const TLSMatchAttributes = struct('TLSMatchAttributes', { sniHosts: list(sniHost, { minItems: 1 }) }, l4Match);
 export const TCPRoute = struct('TCPRoute', { route: list(RouteDestination, { minItems: 1 }) }, { match: list(L4MatchAttributes) }, { check: (r) => weightsProblem(r.route) });
 export const TLSRoute = struct(
   'TLSRoute',
@@ -357,7 +360,7 @@ export const VirtualServiceSpec = struct(
       s.tls?.forEach((r, i) =>
         r.match.forEach((m, j) =>
           m.sniHosts.forEach((sni, k) => {
-            if (!covered(sni)) {
+            if (isIP(sni) === 0 && !covered(sni)) {
               problems.push({ path: `tls[${i}].match[${j}].sniHosts[${k}]`, reason: `"${sni}" is not one of the VirtualService's hosts (or covered by a wildcard host)` });
             }
           }),
@@ -370,3 +373,44 @@ export const VirtualServiceSpec = struct(
 export type VirtualServiceSpec = t.TypeOf<typeof VirtualServiceSpec>;
 
 export { enumOf, PortSelector };
+
+/** Direct response bodies above this are warned about, as Istio does (they travel in every route table). */
+const LARGE_DIRECT_RESPONSE_BYTES = 100 * 1024;
+const bodyBytes = (b: { string?: string; bytes?: string }): number =>
+  b.string !== undefined ? Buffer.byteLength(b.string) : Math.floor(((b.bytes ?? '').length * 3) / 4);
+
+/** `name.namespace` (Istio's legacy gateway name format) and the `namespace/name` Istio recommends instead. */
+const legacyGatewayWarnings = (names: readonly string[] | undefined, at: string): Array<{ path: string; reason: string }> =>
+  (names ?? []).flatMap((g, i) => {
+    if (g.includes('/') || !g.includes('.')) return [];
+    const [name, namespace] = g.split('.');
+    return [{ path: `${at}[${i}]`, reason: `using legacy gatewayName format "${g}"; prefer the <namespace>/<name> format: "${namespace ?? ''}/${name ?? ''}"` }];
+  });
+
+/**
+ * Istio's webhook warnings for a VirtualService (ValidateVirtualService): legacy gateway names, an
+ * abort without error type, a large direct response, the deprecated mirrorPercent, an IP as SNI.
+ * (Unreachable rules and ineffective matches are the IST0130/IST0131 analyzers' findings.)
+ */
+export const virtualServiceWarnings = (s: VirtualServiceSpec): Array<{ path: string; reason: string }> => [
+  ...legacyGatewayWarnings(s.gateways, 'gateways'),
+  ...(s.http ?? []).flatMap((r, i) => [
+    ...(r.match ?? []).flatMap((m, j) => legacyGatewayWarnings(m.gateways, `http[${i}].match[${j}].gateways`)),
+    ...(r.fault?.abort !== undefined && r.fault.abort.httpStatus === undefined && r.fault.abort.grpcStatus === undefined
+      ? [{ path: `http[${i}].fault.abort`, reason: 'abort configured, but error type not set' }]
+      : []),
+    ...(r.directResponse?.body !== undefined && bodyBytes(r.directResponse.body) > LARGE_DIRECT_RESPONSE_BYTES
+      ? [{ path: `http[${i}].directResponse.body`, reason: 'large direct_responses may impact control plane performance' }]
+      : []),
+    ...(r.mirrorPercent !== undefined ? [{ path: `http[${i}].mirrorPercent`, reason: 'using deprecated setting "mirrorPercent", use "mirrorPercentage" instead' }] : []),
+  ]),
+  ...(s.tcp ?? []).flatMap((r, i) => (r.match ?? []).flatMap((m, j) => legacyGatewayWarnings(m.gateways, `tcp[${i}].match[${j}].gateways`))),
+  ...(s.tls ?? []).flatMap((r, i) =>
+    r.match.flatMap((m, j) => [
+      ...legacyGatewayWarnings(m.gateways, `tls[${i}].match[${j}].gateways`),
+      ...m.sniHosts.flatMap((h, k) =>
+        isIP(h) !== 0 ? [{ path: `tls[${i}].match[${j}].sniHosts[${k}]`, reason: `using an IP address ("${h}") goes against SNI spec and most clients do not support this` }] : [],
+      ),
+    ]),
+  ),
+];

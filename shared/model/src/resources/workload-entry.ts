@@ -43,3 +43,9 @@ export const WorkloadEntrySpec = struct(
   },
 );
 export type WorkloadEntrySpec = t.TypeOf<typeof WorkloadEntrySpec>;
+
+/** Istio's webhook warning for a WorkloadEntry without address: it is reached through its network's gateway. */
+export const workloadEntryWarnings = (w: WorkloadEntrySpec, at = ''): Array<{ path: string; reason: string }> =>
+  (w.address === undefined || w.address === '') && w.network !== undefined && w.network !== ''
+    ? [{ path: at === '' ? 'address' : `${at}.address`, reason: `address is unset with network "${w.network}"` }]
+    : [];
