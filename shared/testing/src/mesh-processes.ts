@@ -35,6 +35,10 @@ export interface MeshProcesses {
   startServices(): Promise<void>;
   /** Default: replica 0. */
   output(service: ServiceName, replica?: number): string;
+  /** The process id of a running replica (default 0), e.g. to read its CPU time; undefined when it could not be spawned. */
+  pid(service: ServiceName, replica?: number): number | undefined;
+  /** The admin port (/metrics, /readyz) of a replica (default 0). */
+  adminPort(service: ServiceName, replica?: number): number;
   stop(): Promise<void>;
 }
 
@@ -195,6 +199,8 @@ export const startMeshProcesses = async (
       if (failed.length > 0) throw new Error(failed.map((r) => (r.reason as Error).message).join('\n\n'));
     },
     output: (name, replica = 0) => replicasOf(name, replica)[0]?.child.output() ?? '',
+    pid: (name, replica = 0) => replicasOf(name, replica)[0]?.child.pid,
+    adminPort: (name, replica = 0) => replicasOf(name, replica)[0]?.adminPort ?? 0,
     stop: async () => {
       for (const [, s] of everyService().reverse()) await s.child.stop();
       await disposeNats();

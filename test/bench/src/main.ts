@@ -2,6 +2,7 @@ import { type BenchRow, renderBenchTable } from './bench-table.js';
 import { caIssueBench } from './ca-issue.js';
 import { convergenceBench } from './convergence.js';
 import { galleyApplyBench } from './galley-apply.js';
+import { haBench } from './ha.js';
 import { replayBench } from './replay.js';
 import { xdsScaleBench } from './xds-scale.js';
 import { xdsRouteBench } from './xds-route.js';
@@ -20,6 +21,7 @@ const benches: Record<string, () => Promise<BenchRow[]>> = {
   'ca-issue': caIssueBench,
   proxy: proxyBench,
   telemetry: telemetryBench,
+  ha: haBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));

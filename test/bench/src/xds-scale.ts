@@ -27,20 +27,20 @@ const envInt = (name: string, fallback: number): number => {
 };
 
 const quick = benchQuick();
-const SERVICES = envInt('XDS_SCALE_SERVICES', quick ? 200 : 1000);
-const STREAMS = envInt('XDS_SCALE_STREAMS', quick ? 400 : 2000);
-const HOSTS_PER_STREAM = Math.min(envInt('XDS_SCALE_HOSTS_PER_STREAM', 10), SERVICES);
+export const SERVICES = envInt('XDS_SCALE_SERVICES', quick ? 200 : 1000);
+export const STREAMS = envInt('XDS_SCALE_STREAMS', quick ? 400 : 2000);
+export const HOSTS_PER_STREAM = Math.min(envInt('XDS_SCALE_HOSTS_PER_STREAM', 10), SERVICES);
 const FULL_STREAMS = envInt('XDS_SCALE_FULL_STREAMS', quick ? 20 : 100);
 const CHANGES = envInt('XDS_SCALE_CHANGES', quick ? 10 : 20);
 // Streams share HTTP/2 connections, as sidecars behind a node agent would; each connection is its own TCP socket.
 const CONNECTIONS = envInt('XDS_SCALE_CONNECTIONS', 50);
 const APPLY_BATCH = 100;
 
-const host = (i: number): string => `svc-${i}.default.svc.cluster.local`;
+export const host = (i: number): string => `svc-${i}.default.svc.cluster.local`;
 const cluster = (i: number, subset: string): string => `outbound|8080|${subset}|${host(i)}`;
 
 /** What a stream watching `hosts` subscribes to, as a grpc-js-xds client ends up doing. */
-const subscriptionOf = (hosts: readonly number[]): NonNullable<AdsProbeOptions['subscribe']> => ({
+export const subscriptionOf = (hosts: readonly number[]): NonNullable<AdsProbeOptions['subscribe']> => ({
   LDS: hosts.map((i) => `svc-${i}:8080`),
   RDS: hosts.map((i) => `${host(i)}:8080`),
   CDS: hosts.flatMap((i) => [cluster(i, 'v1'), cluster(i, 'v2')]),
@@ -64,7 +64,7 @@ const memoryOf = async (adminPort: number): Promise<{ heapMb: number; externalMb
 /** Mean per observation, in ms, between two readings of a histogram. */
 const meanMs = (a: { sum: number; count: number }, b: { sum: number; count: number }): number => ((b.sum - a.sum) / Math.max(1, b.count - a.count)) * 1000;
 
-interface Phase {
+export interface Phase {
   /** Per change: ms from Apply returning until every watching stream had the new route table. */
   readonly allWatchers: number[];
   /** Per stream and change: ms from Apply returning until that stream had it. */
@@ -80,16 +80,17 @@ interface Phase {
   readonly deriveMs: number;
 }
 
-/** Opens the streams, waits for their first answers, then changes one VirtualService at a time. */
-const runPhase = async (
-  address: string,
+/** Opens the streams (spread over `address`'s servers), waits for their first answers, then changes one VirtualService at a time. */
+export const runPhase = async (
+  address: string | readonly string[],
   config: ConfigClient,
   pilotPid: number,
   adminPort: number,
   streams: ReadonlyArray<{ node: string; subscribe: NonNullable<AdsProbeOptions['subscribe']>; hosts: ReadonlySet<number> | 'all' }>,
   changeOffset: number,
 ): Promise<Phase> => {
-  const clients = Array.from({ length: Math.min(CONNECTIONS, streams.length) }, () => adsClient(address, true));
+  const addresses = typeof address === 'string' ? [address] : address;
+  const clients = Array.from({ length: Math.min(CONNECTIONS, streams.length) }, (_, k) => adsClient(addresses[k % addresses.length] as string, true));
   const first = streams[0];
   const t1 = performance.now();
   if (first !== undefined) {

@@ -1,0 +1,175 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import { connectBus, Streams } from '@jetmesh/bus';
+import { createLogger } from '@jetmesh/log';
+import { createConfigClient, type ConfigClient } from '@jetmesh/rpc';
+import { eventually, type MeshProcesses, type NatsClusterHandle, startMeshProcesses, startNatsCluster } from '@jetmesh/testing';
+import { benchQuick } from './bench-mode.js';
+import type { BenchRow } from './bench-table.js';
+import { canaryRouteYaml, canaryServiceYaml } from './canary-mesh.js';
+import { percentile } from './stats.js';
+import { HOSTS_PER_STREAM, runPhase, SERVICES, STREAMS, subscriptionOf, type Phase } from './xds-scale.js';
+
+/*
+ * ha: the mesh replicated. 2 pilot replicas on a 3-node NATS cluster (every stream at 3
+ * replicas) beside the same 2 pilots on one nats-server, in the same run: change → every watcher
+ * converged (xds-scale's streams and measurement, the watchers spread over both pilots); then,
+ * on the cluster, the time from SIGKILLing the MESH_CONFIG leader's node to the next write
+ * galley acknowledges, beside a write's latency with every node up.
+ */
+
+const quick = benchQuick();
+const KILLS = quick ? 2 : 5;
+const APPLY_BATCH = 100;
+/** A writer's pause between changes: a steady trickle, as users and controllers write. */
+const WRITE_PACE_MS = 50;
+
+const retryable = new Set([grpc.status.UNAVAILABLE, grpc.status.ABORTED, grpc.status.DEADLINE_EXCEEDED]);
+
+const watchers = () =>
+  Array.from({ length: STREAMS }, (_, s) => {
+    const hosts = Array.from({ length: HOSTS_PER_STREAM }, (_, k) => (s * HOSTS_PER_STREAM + k) % SERVICES);
+    return { node: `ha-${s}`, subscribe: subscriptionOf(hosts), hosts: new Set(hosts) };
+  });
+
+const startMesh = (cluster?: NatsClusterHandle): Promise<MeshProcesses> =>
+  startMeshProcesses({
+    services: ['galley', 'pilot'],
+    replicas: { pilot: 2 },
+    ...(cluster === undefined ? {} : { cluster, natsUsers: true, serviceEnv: { JETMESH_STREAM_REPLICAS: '3' } }),
+    readyTimeoutMs: 60_000,
+  });
+
+/** The canary mesh of SERVICES services, then xds-scale's phase with STREAMS watchers over both pilots. */
+const convergence = async (mesh: MeshProcesses, config: ConfigClient): Promise<Phase> => {
+  for (let start = 0; start < SERVICES; start += APPLY_BATCH) {
+    const yaml = Array.from({ length: Math.min(APPLY_BATCH, SERVICES - start) }, (_, k) => canaryServiceYaml(start + k, 10, 'grpc')).join('---\n');
+    await config.apply({ yaml, defaultNamespace: 'default' });
+  }
+  await sleep(1000);
+  return runPhase(mesh.pilotXdsAddresses, config, mesh.pid('pilot', 0) as number, mesh.adminPort('pilot', 0), watchers(), 1);
+};
+
+interface Failover {
+  /** ms from each SIGKILL of the MESH_CONFIG leader's node to the next acknowledged write. */
+  readonly killToAck: number[];
+  /** ms per acknowledged write while every node is up. */
+  readonly writeMs: number[];
+}
+
+/** One writer changing a route every WRITE_PACE_MS (retrying each change under its request id) while the leader is killed KILLS times. */
+const failover = async (cluster: NatsClusterHandle, config: ConfigClient): Promise<Failover> => {
+  const bus = await connectBus(cluster.urls, createLogger('bench', 'silent'), { name: 'bench-admin', ...cluster.credentials('admin') });
+  const acks: number[] = [];
+  const writeMs: number[] = [];
+  let stop = false;
+  let killed = false;
+  const writing = (async () => {
+    for (let n = 0; !stop; n++) {
+      const requestId = `ha.${n}`;
+      const startedAt = Date.now();
+      for (;;) {
+        try {
+          await config.apply({ yaml: canaryRouteYaml(n % SERVICES, 1 + (n % 98)), defaultNamespace: 'default', requestId, reason: `ha write ${n}` });
+          break;
+        } catch (err) {
+          if (!retryable.has((err as { code?: number }).code ?? -1)) throw err;
+          await sleep(20);
+        }
+      }
+      acks.push(Date.now());
+      if (!killed) writeMs.push(Date.now() - startedAt);
+      await sleep(WRITE_PACE_MS);
+    }
+  })();
+  const killToAck: number[] = [];
+  try {
+    await sleep(3000);
+    for (let k = 0; k < KILLS; k++) {
+      const leader = (await bus.jsm.streams.info(Streams.config)).cluster?.leader ?? '';
+      killed = true;
+      const killedAt = Date.now();
+      await cluster.kill(leader);
+      const next = await eventually(() => acks.find((at) => at > killedAt), 'a write acknowledged after the kill', 60_000);
+      killToAck.push(next - killedAt);
+      console.error(`  ha: killed ${leader}; next write acknowledged after ${next - killedAt} ms`);
+      await cluster.restart(leader);
+      await eventually(
+        async () => {
+          const replicas = (await bus.jsm.streams.info(Streams.config).catch(() => undefined))?.cluster?.replicas ?? [];
+          return replicas.length === 2 && replicas.every((r) => r.current) ? true : undefined;
+        },
+        'MESH_CONFIG followers current again',
+        60_000,
+      );
+      killed = false;
+      await sleep(2000);
+    }
+  } finally {
+    stop = true;
+    await writing.catch(() => undefined);
+    await bus.close();
+  }
+  return { killToAck, writeMs };
+};
+
+export const haBench = async (): Promise<BenchRow[]> => {
+  // One nats-server first: the baseline of the convergence figures.
+  const single = await startMesh();
+  let singlePhase: Phase;
+  try {
+    const config = createConfigClient(single.galleyAddresses[0] as string, { actor: 'bench' });
+    try {
+      singlePhase = await convergence(single, config);
+    } finally {
+      config.close();
+    }
+  } finally {
+    await single.stop();
+  }
+
+  const cluster = await startNatsCluster({ meshUsers: true });
+  let clusterPhase: Phase;
+  let fail: Failover;
+  try {
+    const mesh = await startMesh(cluster);
+    const config = createConfigClient(mesh.galleyAddresses[0] as string, { actor: 'bench', deadlineMs: 30_000 });
+    try {
+      clusterPhase = await convergence(mesh, config);
+      fail = await failover(cluster, config);
+    } finally {
+      config.close();
+      await mesh.stop();
+    }
+  } finally {
+    await cluster.dispose();
+  }
+
+  const name = `2 pilots, ${STREAMS} watchers × ${HOSTS_PER_STREAM} of ${SERVICES} services`;
+  return [
+    ...[50, 99].map((p) => ({
+      bench: 'ha',
+      metric: `${name}, 3 nodes R3: every watcher converged p${p}`,
+      value: percentile(clusterPhase.allWatchers, p),
+      baselineName: `same, one nats-server p${p}`,
+      baseline: percentile(singlePhase.allWatchers, p),
+      unit: 'ms',
+    })),
+    {
+      bench: 'ha',
+      metric: `${name}, 3 nodes R3: one watcher p50`,
+      value: percentile(clusterPhase.eachWatcher, 50),
+      baselineName: 'same, one nats-server',
+      baseline: percentile(singlePhase.eachWatcher, 50),
+      unit: 'ms',
+    },
+    ...[50, 100].map((p) => ({
+      bench: 'ha',
+      metric: `MESH_CONFIG leader SIGKILL → next acknowledged write, ${p === 100 ? 'max' : `p${p}`} of ${fail.killToAck.length}`,
+      value: percentile(fail.killToAck, p),
+      baselineName: 'one write, every node up, p50',
+      baseline: percentile(fail.writeMs, 50),
+      unit: 'ms',
+    })),
+  ];
+};
