@@ -1,7 +1,7 @@
 import { createLogger } from '@jetmesh/log';
 import { BAD_ENVIRONMENT_EXIT_CODE, onShutdown, parseEnv } from '@jetmesh/runtime';
 import { ProxyEnv, proxyConfigProblems } from './env.js';
-import { startProxy } from './proxy.js';
+import { PROXY_STOP_TIMEOUT_MS, startProxy } from './proxy.js';
 
 const config = parseEnv(ProxyEnv, process.env);
 const problems = proxyConfigProblems(config);
@@ -12,7 +12,7 @@ if (problems.length > 0) {
 const log = createLogger('proxy', config.logLevel);
 try {
   const proxy = await startProxy(config, log);
-  onShutdown(log, proxy.stop);
+  onShutdown(log, { run: proxy.stop, timeoutMs: PROXY_STOP_TIMEOUT_MS });
 } catch (err) {
   log.fatal({ err }, 'proxy could not start');
   process.exit(1);

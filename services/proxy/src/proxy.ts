@@ -37,6 +37,12 @@ const FIRST_SNAPSHOT_WAIT_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 2_000;
 const REPLAY_LIMIT_BYTES = 1024 * 1024;
 const STOP_GRACE_MS = 5_000;
+const DEREGISTER_TIMEOUT_MS = 2_000;
+/**
+ * The whole graceful stop, at most: deregistration, the drain of requests in flight, then a
+ * margin for the last reports, the snapshot follower and the NATS drain.
+ */
+export const PROXY_STOP_TIMEOUT_MS = DEREGISTER_TIMEOUT_MS + STOP_GRACE_MS + 5_000;
 
 /** The WorkloadEntry a proxy registers for itself: its labels, identity, and where its proxy listens. */
 export function ownWorkloadEntry(c: ProxyConfig, inboundPort: number | undefined): WorkloadEntrySpec {
@@ -280,7 +286,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
       stopping.abort();
       await connecting;
       // Leave the endpoints first, so callers stop picking this proxy while it drains.
-      if (registration !== undefined) await registration.deregister().catch(() => false);
+      if (registration !== undefined) await registration.deregister(DEREGISTER_TIMEOUT_MS).catch(() => false);
       registration?.stop();
       statusResponder?.stop();
       await Promise.all(listeners.map((l) => l.close(STOP_GRACE_MS)));

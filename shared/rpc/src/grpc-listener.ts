@@ -19,8 +19,11 @@ export interface GrpcListener {
   close(): Promise<void>;
 }
 
-/** In-flight calls get this long to finish on close before they are cut. */
-const CLOSE_GRACE_MS = 5_000;
+/**
+ * In-flight calls get this long to finish on close before they are cut: under a shutdown step's
+ * bound (SHUTDOWN_STEP_TIMEOUT_MS, 5 s), so the cut, not the step's timeout, ends a slow call.
+ */
+const CLOSE_GRACE_MS = 4_000;
 
 /** Binds a gRPC server with the given services: the one way every Jetmesh service listens. */
 export async function listenGrpc(opts: GrpcListenerOptions): Promise<GrpcListener> {

@@ -70,3 +70,14 @@ test('shutdown.bug: an unhandled rejection is logged as fatal and exits 1', asyn
   assert.match(run.stdout, /"level":"fatal".*unhandled promise rejection/);
   assert.match(run.stdout, /lost nats/);
 });
+
+test('shutdown.bounded: a step with its own timeout is cut at it, later steps still run, exit 1', async () => {
+  const run = await runScript(
+    service(`onShutdown(log, { run: function drainProxy() { return new Promise(() => {}); }, timeoutMs: 300 }, () => { log.info('drained'); });`),
+    {},
+    killOnStart('SIGTERM'),
+  );
+  assert.equal(run.code, 1);
+  assert.deepEqual(messages(run.stdout), ['started', 'shutting down', 'shutdown step failed', 'drained', 'stopped']);
+  assert.match(run.stdout, /did not finish within 300 ms.*"step":"drainProxy"/);
+});
