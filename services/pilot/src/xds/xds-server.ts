@@ -40,6 +40,9 @@ const serverOptions: grpc.ServerOptions = {
   'grpc.max_send_message_length': 64 * 1024 * 1024,
 };
 
+/** How long close waits for the clients to be told before it cuts their connections. */
+const STATUS_FLUSH_MS = 1_000;
+
 export async function startXdsServer(
   snapshots: SnapshotCache,
   opts: XdsServerOptions,
@@ -65,10 +68,17 @@ export async function startXdsServer(
   };
 
   let ids = 0;
+  // Open calls, so that close can end each with a status of its own.
+  const calls = new Set<NodeJS.EventEmitter>();
+  const tracked = <C extends NodeJS.EventEmitter>(call: C): C => {
+    calls.add(call);
+    call.once('close', () => calls.delete(call));
+    return call;
+  };
   const server = new grpc.Server(serverOptions);
   server.addService(protos.adsService, {
-    StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => openSotwStream(call, ctx, ++ids),
-    DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => openDeltaStream(call, ctx, ++ids),
+    StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => openSotwStream(tracked(call), ctx, ++ids),
+    DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => openDeltaStream(tracked(call), ctx, ++ids),
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
@@ -94,7 +104,22 @@ export async function startXdsServer(
     },
     close: async () => {
       unsubscribe();
-      server.forceShutdown();
+      // UNAVAILABLE, not the CANCELLED a bare force shutdown gives: the server is going away, so
+      // clients reconnect at once (to another replica) with the versions they hold.
+      const goingAway = Object.assign(new Error('pilot is shutting down'), { code: grpc.status.UNAVAILABLE });
+      for (const call of calls) call.emit('error', goingAway);
+      // A graceful shutdown lets those statuses reach the clients (a forced one resets the streams
+      // first); bounded, since a client that never reads would hold it open.
+      await new Promise<void>((resolve) => {
+        const cut = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, STATUS_FLUSH_MS);
+        server.tryShutdown(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+      });
     },
   };
 }
