@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
@@ -37,9 +37,19 @@ export interface ProxyTracingOptions {
   readonly publisher?: Partial<Pick<SpanPublisherOptions, 'intervalMs' | 'maxBuffered' | 'maxBacklog'>>;
 }
 
+// Every request takes a span id (and a new trace an id too): ids are cut from a pooled random
+// buffer, one randomFillSync per 4 KiB instead of one per id (that was 5% of a busy proxy's CPU).
+const POOL_BYTES = 4096;
+const pool = Buffer.allocUnsafe(POOL_BYTES);
+let poolOffset = POOL_BYTES;
 const nonZeroHex = (bytes: number): string => {
   for (;;) {
-    const id = randomBytes(bytes).toString('hex');
+    if (poolOffset + bytes > POOL_BYTES) {
+      randomFillSync(pool);
+      poolOffset = 0;
+    }
+    const id = pool.toString('hex', poolOffset, poolOffset + bytes);
+    poolOffset += bytes;
     if (!/^0+$/.test(id)) return id;
   }
 };
