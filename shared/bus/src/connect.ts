@@ -1,8 +1,9 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
+import { connect, jwtAuthenticator, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import type { BusLogger } from './bus-logger.js';
 import { startDeadline, untilJetStreamReady, type ReadyWait } from './jetstream-ready.js';
 import { LinkState } from './link-state.js';
+import { natsUserClaims, type NatsUserCredentials } from './nats-user-jwt.js';
 
 export interface ConnectOptions {
   /** Connection name shown by the server (e.g. 'pilot-0'). */
@@ -11,6 +12,12 @@ export interface ConnectOptions {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
+  /**
+   * A user JWT of the mesh account and its seed (operator mode): the JWT's name stands for
+   * `user` and its `_INBOX.<…>.>` permission gives the inbox prefix. A function is asked again at
+   * every (re)connect, so renewed credentials are used after the server drops an expired one.
+   */
+  readonly credentials?: NatsUserCredentials | (() => NatsUserCredentials);
   /** After the first connect succeeded; default -1 (forever). */
   readonly maxReconnectAttempts?: number;
   /** First connect and request timeout, ms; default 5000. */
@@ -154,18 +161,22 @@ export async function connectBus(url: string, log: BusLogger, opts: ConnectOptio
 
 async function connectOnce(url: string, log: BusLogger, opts: ConnectOptions): Promise<Bus> {
   const timeout = opts.timeoutMs ?? 5_000;
-  const user = opts.user;
+  const creds = opts.credentials;
+  const currentCreds = creds === undefined ? undefined : typeof creds === 'function' ? creds : () => creds;
+  const claims = currentCreds === undefined ? undefined : natsUserClaims(currentCreds().jwt);
+  const user = claims?.name ?? opts.user;
+  const inboxPrefix = claims !== undefined ? claims.inboxPrefix : user === undefined ? undefined : `_INBOX.${user}`;
   let nc: NatsConnection;
   try {
     nc = await connect({
       // An array: the client takes a string as one server, so a list with a node down would not connect at all.
       servers: url.split(',').map((server) => server.trim()),
       name: opts.name,
-      user,
-      pass: opts.pass,
-      token: opts.token,
+      ...(currentCreds === undefined
+        ? { user, pass: opts.pass, token: opts.token }
+        : { authenticator: jwtAuthenticator(() => currentCreds().jwt, () => new TextEncoder().encode(currentCreds().seed)) }),
       // Replies (JetStream API answers, KV values, CA keys among them) go where only this user may subscribe.
-      ...(user === undefined ? {} : { inboxPrefix: `_INBOX.${user}` }),
+      ...(inboxPrefix === undefined ? {} : { inboxPrefix }),
       timeout,
       maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
       reconnectTimeWait: RECONNECT_WAIT_MS,
