@@ -91,6 +91,9 @@ const ALL_INTERFACES = ['0.0.0.0', '::'];
 const k8sFiles = readdirSync(k8sDir).filter((f) => f.endsWith('.yaml') && f !== NATS_VALUES);
 const manifests = k8sFiles.flatMap((f) => readYaml(join(k8sDir, f)).map((doc) => ({ file: f, doc })));
 const ofKind = (kind: string) => manifests.filter((m) => m.doc.kind === kind).map((m) => m.doc);
+const CONTROL_PLANE_NAMESPACE = 'jetmesh-system';
+const controlPlane = (docs: Doc[]): Doc[] => docs.filter((d) => at(d, 'metadata.namespace') === CONTROL_PLANE_NAMESPACE);
+const PROXY_ENTRY = 'services/proxy/dist/src/main.js';
 const compose = obj(readYaml(join(dockerDir, 'compose.yaml'))[0], 'compose.yaml');
 const composeServices = obj(compose.services, 'compose services');
 const jetmeshImage = (): string => {
@@ -120,7 +123,7 @@ test('deploy.image: one image, built by deploy/docker/Dockerfile (multi-stage, n
 
 test('deploy.k8s: every Deployment runs the image with a service entry, only variables that service reads and values it accepts, on the ports its config gives', async () => {
   const image = jetmeshImage();
-  const deployments = ofKind('Deployment');
+  const deployments = controlPlane(ofKind('Deployment'));
   assert.deepEqual(deployments.map((d) => at(d, 'metadata.name')).sort(), ['citadel', 'console', 'galley', 'pilot', 'telemetry']);
   const secrets = new Map(ofKind('Secret').map((s) => [at(s, 'metadata.name') as string, obj(s.stringData ?? s.data, 'secret data')]));
   const accounts = new Set(ofKind('ServiceAccount').map((s) => at(s, 'metadata.name')));
@@ -216,9 +219,98 @@ test('deploy.k8s.nats: the Helm values run the tested nats-server version, 3 nod
   // Every service connects to the chart's client Service: the release name of the install line.
   const release = /helm install (\S+) nats\/nats -n (\S+)/.exec(readFileSync(join(k8sDir, NATS_VALUES), 'utf8'));
   assert.ok(release !== null, 'the values file says how it is installed');
-  for (const deployment of ofKind('Deployment')) {
-    const url = (list(at(deployment, 'spec.template.spec.containers.0.env'), 'env') as Doc[]).find((e) => e.name === 'JETMESH_NATS_URL')?.value;
+  const sidecars = ofKind('Deployment').flatMap((d) => list(at(d, 'spec.template.spec.containers'), 'containers').filter((c) => (at(c, 'command') as string[] | undefined)?.[1] === PROXY_ENTRY));
+  for (const container of [...controlPlane(ofKind('Deployment')).map((d) => at(d, 'spec.template.spec.containers.0')), ...sidecars]) {
+    const url = (list(at(container, 'env'), 'env') as Doc[]).find((e) => e.name === 'JETMESH_NATS_URL')?.value;
     assert.equal(url, `nats://${release[1]}.${release[2]}.svc:4222`);
+  }
+});
+
+test('deploy.k8s.sidecar: the example app Deployment runs the proxy beside its app with variables the proxy reads, its identity, inbound port, probes and Secrets', async () => {
+  const image = jetmeshImage();
+  const apps = ofKind('Deployment').filter((d) => at(d, 'metadata.namespace') !== CONTROL_PLANE_NAMESPACE);
+  assert.ok(apps.length >= 1, 'deploy/k8s has a Deployment with a sidecar');
+  const { spec } = await serviceOf(PROXY_ENTRY);
+  const { ProxyEnv, proxyConfigProblems, proxyName } = (await import(pathToFileURL(join(repoRoot, 'services', 'proxy', 'dist', 'src', 'env.js')).href)) as {
+    ProxyEnv: EnvSpec;
+    proxyConfigProblems: (c: unknown) => string[];
+    proxyName: (c: unknown) => string;
+  };
+  assert.equal(spec, ProxyEnv);
+  for (const deployment of apps) {
+    const name = at(deployment, 'metadata.name') as string;
+    const namespace = at(deployment, 'metadata.namespace') as string;
+    const pod = obj(at(deployment, 'spec.template.spec'), `${name} pod`);
+    const podName = `${name}-7d9f8-abcde`;
+    const inNamespace = (kind: string): Doc[] => ofKind(kind).filter((d) => at(d, 'metadata.namespace') === namespace);
+    const containers = list(pod.containers, `${name} containers`).map((c) => obj(c, 'container'));
+    const proxies = containers.filter((c) => (c.command as string[] | undefined)?.[1] === PROXY_ENTRY);
+    assert.equal(proxies.length, 1, `${name} has one sidecar`);
+    const [proxy] = proxies;
+    const apps = containers.filter((c) => c !== proxy);
+    assert.equal(apps.length, 1, `${name} has one app container`);
+    const [app] = apps;
+    assert.ok(proxy !== undefined && app !== undefined);
+    assert.equal(proxy.image, image, 'the sidecar runs the image compose builds');
+    assert.deepEqual(proxy.command, ['node', PROXY_ENTRY]);
+    assert.ok(ofKind('Namespace').some((n) => at(n, 'metadata.name') === namespace), `namespace ${namespace} is created`);
+    assert.ok(inNamespace('ServiceAccount').some((a) => at(a, 'metadata.name') === pod.serviceAccountName), `${name}'s ServiceAccount exists in ${namespace}`);
+    assert.equal(at(pod, 'securityContext.runAsNonRoot'), true);
+
+    // Secrets must be in the pod's own namespace; fieldRefs resolve as the kubelet would.
+    const secrets = new Map(inNamespace('Secret').map((s) => [at(s, 'metadata.name') as string, obj(s.stringData ?? s.data, 'secret data')]));
+    const fields: Record<string, string> = { 'metadata.name': podName, 'metadata.namespace': namespace, 'status.podIP': '10.244.1.7' };
+    const env: Record<string, string> = {};
+    for (const item of list(proxy.env, `${name} sidecar env`).map((e) => obj(e, 'env'))) {
+      const variable = item.name as string;
+      const ref = at(item, 'valueFrom.secretKeyRef') as { name: string; key: string } | undefined;
+      const field = at(item, 'valueFrom.fieldRef.fieldPath') as string | undefined;
+      if (ref !== undefined) {
+        assert.ok(secrets.get(ref.name)?.[ref.key] !== undefined, `${name}: ${variable} names key ${ref.key} of Secret ${ref.name} in ${namespace}`);
+        env[variable] = String(secrets.get(ref.name)?.[ref.key]);
+      } else if (field !== undefined) {
+        assert.ok(fields[field] !== undefined, `${name}: ${variable} from ${field}, which the test knows`);
+        env[variable] = fields[field] ?? '';
+      } else env[variable] = String(item.value);
+    }
+    const config = decodeAs({ name: 'proxy', spec: ProxyEnv }, env, `deploy/k8s ${name} sidecar`);
+    assert.deepEqual(proxyConfigProblems(config), []);
+    assert.equal(config.namespace, namespace);
+    assert.equal(proxyName(config), podName, 'one WorkloadEntry per pod, named after it');
+    assert.equal(config.serviceAccount, pod.serviceAccountName, 'the proxy asks for the identity of its pod\'s ServiceAccount');
+    assert.equal(config.address, fields['status.podIP'], 'peers dial the pod IP');
+    assert.equal(config.token !== undefined, true, 'a bootstrap token for the first certificate');
+    assert.equal(env.JETMESH_NATS_USER, 'proxy');
+    const labels = obj(at(deployment, 'spec.template.metadata.labels'), `${name} pod labels`);
+    assert.deepEqual(config.labels, labels, 'the WorkloadEntry carries the pod labels');
+
+    // The app listens on the port the proxy forwards to; the proxy's only container port is its inbound.
+    const appPorts = list(app.ports, `${name} app ports`).map((p) => obj(p, 'port').containerPort);
+    assert.ok(appPorts.includes(config.appPort), `the app listens on JETMESH_PROXY_APP_PORT=${String(config.appPort)}`);
+    assert.deepEqual(list(proxy.ports, 'sidecar ports').map((p) => obj(p, 'port').containerPort), [config.inboundPort]);
+    assert.ok(ALL_INTERFACES.includes(config.bindHost as string), 'the inbound listener is reachable from other pods');
+    assert.equal(obj(app.env ? Object.fromEntries(list(app.env, 'app env').map((e) => [obj(e, 'env').name, obj(e, 'env').value])) : {}, 'app env').HTTP_PROXY, `http://127.0.0.1:${String(config.outboundPort)}`, 'the app calls out through the proxy');
+
+    // Citadel's address is its Service port, and the name its certificate carries.
+    const [caHost, caPort] = String(config.caAddress).split(':');
+    const citadel = controlPlane(ofKind('Service')).find((s) => `${String(at(s, 'metadata.name'))}.${CONTROL_PLANE_NAMESPACE}.svc` === caHost);
+    assert.ok(citadel !== undefined && list(at(citadel, 'spec.ports'), 'citadel ports').some((p) => obj(p, 'port').port === Number(caPort)), `${String(config.caAddress)} is citadel's Service port`);
+    assert.equal(config.caServerName, caHost);
+
+    // Probes ask the proxy's loopback admin port for the admin server's own paths.
+    for (const [probe, path] of [['readinessProbe', AdminPaths.ready], ['livenessProbe', AdminPaths.health]] as const) {
+      const command = (at(proxy, `${probe}.exec.command`) as string[] | undefined)?.join(' ') ?? '';
+      assert.ok(command.includes(`http://127.0.0.1:${String(config.adminPort)}${path}'`), `${name} sidecar ${probe} asks ${path} on its admin port: ${command}`);
+    }
+    // State survives a container restart on a volume; the NetworkPolicy admits only the inbound port.
+    const stateMount = list(proxy.volumeMounts, 'sidecar mounts').map((m) => obj(m, 'mount')).find((m) => m.mountPath === config.stateDir);
+    assert.ok(stateMount !== undefined && list(pod.volumes, 'volumes').some((v) => obj(v, 'volume').name === stateMount.name), 'the state dir is a volume');
+    const selects = (selector: unknown): boolean => Object.entries(obj(selector, 'selector')).every(([k, v]) => labels[k] === v);
+    const policies = inNamespace('NetworkPolicy').filter((np) => selects(at(np, 'spec.podSelector.matchLabels')));
+    assert.ok(policies.length > 0, `a NetworkPolicy covers ${name}`);
+    const admitted = policies.flatMap((np) => list(at(np, 'spec.ingress'), 'ingress').flatMap((rule) => list(obj(rule, 'rule').ports, 'rule ports').map((p) => obj(p, 'port').port)));
+    assert.deepEqual(admitted, [config.inboundPort], 'peers reach the proxy, not the app');
+    assert.ok(inNamespace('PodDisruptionBudget').some((pdb) => selects(at(pdb, 'spec.selector.matchLabels'))), `a PodDisruptionBudget covers ${name}`);
   }
 });
 
