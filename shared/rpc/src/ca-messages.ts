@@ -1,4 +1,4 @@
-// Messages of proto/istio/v1/auth/ca.proto and proto/jetmesh/ca/v1/ca_admin.proto
+// Messages of proto/istio/v1/auth/ca.proto, proto/jetmesh/ca/v1/ca_admin.proto and bus_credentials.proto
 // as @grpc/proto-loader decodes them (camelCase, int64 as number, every field present).
 // Keep in step with the .proto files: field comments there.
 
@@ -57,4 +57,14 @@ export interface RotateRootResponse {
   oldRootId: string;
   activatesAt: string;
   oldRootRemovedAt: string;
+}
+
+export interface CreateBusCredentialsRequest {
+  workloadName: string;
+  userPublicKey: string;
+}
+
+export interface CreateBusCredentialsResponse {
+  jwt: string;
+  expiresAt: string;
 }

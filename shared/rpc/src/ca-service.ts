@@ -1,5 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type {
+  CreateBusCredentialsRequest,
+  CreateBusCredentialsResponse,
   CreateConfigTokenRequest,
   CreateConfigTokenResponse,
   CreateTokenRequest,
@@ -15,6 +17,8 @@ import { loadProtoFile } from './proto-package.js';
 export const ISTIO_CA_SERVICE_NAME = 'istio.v1.auth.IstioCertificateService';
 /** Citadel's admin API on the same port. */
 export const CA_ADMIN_SERVICE_NAME = 'jetmesh.ca.v1.CaAdminService';
+/** A workload's NATS user, minted for its certificate's identity, on the same port. */
+export const BUS_CREDENTIALS_SERVICE_NAME = 'jetmesh.ca.v1.BusCredentialsService';
 
 export interface IstioCertificateServiceHandlers extends grpc.UntypedServiceImplementation {
   CreateCertificate: grpc.handleUnaryCall<IstioCertificateRequest, IstioCertificateResponse>;
@@ -24,6 +28,10 @@ export interface CaAdminServiceHandlers extends grpc.UntypedServiceImplementatio
   CreateToken: grpc.handleUnaryCall<CreateTokenRequest, CreateTokenResponse>;
   RotateRoot: grpc.handleUnaryCall<RotateRootRequest, RotateRootResponse>;
   CreateConfigToken: grpc.handleUnaryCall<CreateConfigTokenRequest, CreateConfigTokenResponse>;
+}
+
+export interface BusCredentialsServiceHandlers extends grpc.UntypedServiceImplementation {
+  CreateBusCredentials: grpc.handleUnaryCall<CreateBusCredentialsRequest, CreateBusCredentialsResponse>;
 }
 
 function loadService<H extends grpc.UntypedServiceImplementation>(file: string, name: string, method: string): grpc.ServiceDefinition<H> {
@@ -39,3 +47,5 @@ export const istioCertificateServiceDefinition = loadService<IstioCertificateSer
 );
 
 export const caAdminServiceDefinition = loadService<CaAdminServiceHandlers>('jetmesh/ca/v1/ca_admin.proto', CA_ADMIN_SERVICE_NAME, 'CreateToken');
+
+export const busCredentialsServiceDefinition = loadService<BusCredentialsServiceHandlers>('jetmesh/ca/v1/bus_credentials.proto', BUS_CREDENTIALS_SERVICE_NAME, 'CreateBusCredentials');

@@ -30,6 +30,8 @@ export type {
   ProtoStruct,
   IstioCertificateRequest,
   IstioCertificateResponse,
+  CreateBusCredentialsRequest,
+  CreateBusCredentialsResponse,
   CreateConfigTokenRequest,
   CreateConfigTokenResponse,
   CreateTokenRequest,
@@ -37,8 +39,10 @@ export type {
   RotateRootRequest,
   RotateRootResponse,
 } from './ca-messages.js';
-export { istioCertificateServiceDefinition, caAdminServiceDefinition, ISTIO_CA_SERVICE_NAME, CA_ADMIN_SERVICE_NAME } from './ca-service.js';
-export type { IstioCertificateServiceHandlers, CaAdminServiceHandlers } from './ca-service.js';
+export { istioCertificateServiceDefinition, caAdminServiceDefinition, busCredentialsServiceDefinition, ISTIO_CA_SERVICE_NAME, CA_ADMIN_SERVICE_NAME, BUS_CREDENTIALS_SERVICE_NAME } from './ca-service.js';
+export type { IstioCertificateServiceHandlers, CaAdminServiceHandlers, BusCredentialsServiceHandlers } from './ca-service.js';
+export { createBusCredentialsClient } from './bus-credentials-client.js';
+export type { BusCredentialsClient, BusCredentialsClientOptions } from './bus-credentials-client.js';
 export { AUTHORIZATION_METADATA_KEY, bearer, metadataBearerToken, caChannelCredentials } from './ca-credentials.js';
 export type { CaTlsOptions } from './ca-credentials.js';
 export { createCaClient } from './ca-client.js';

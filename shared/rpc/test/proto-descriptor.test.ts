@@ -6,7 +6,7 @@ import { descriptorPath, staleSources, type ProtoDescriptor } from '../src/proto
 import { generateProtoDescriptor } from '../src/proto-descriptor-generator.js';
 import { descriptorRoot, loadProtoFile, loaderOptions, protoRoot } from '../src/proto-package.js';
 
-const files = ['jetmesh/config/v1/config.proto', 'jetmesh/ca/v1/ca_admin.proto', 'istio/v1/auth/ca.proto'];
+const files = ['jetmesh/config/v1/config.proto', 'jetmesh/ca/v1/ca_admin.proto', 'jetmesh/ca/v1/bus_credentials.proto', 'istio/v1/auth/ca.proto'];
 
 // What a client or server sees of a definition: method paths and streaming, and every message's shape.
 const shape = (def: protoLoader.PackageDefinition): unknown =>
