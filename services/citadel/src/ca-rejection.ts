@@ -35,7 +35,7 @@ export const unauthenticatedCodes = [
 
 export const permissionDeniedCodes = ['IDENTITY_MISMATCH', 'FOREIGN_TRUST_DOMAIN'] as const;
 
-export const failedPreconditionCodes = ['ROTATION_IN_PROGRESS', 'ROOT_PLUGGED_IN'] as const;
+export const failedPreconditionCodes = ['ROTATION_IN_PROGRESS', 'ROOT_PLUGGED_IN', 'NO_BUS_ACCOUNT'] as const;
 
 export type CaRejectionCode =
   | (typeof invalidArgumentCodes)[number]

@@ -19,8 +19,9 @@ import { keepServerIdentity } from './server-identity.js';
 import { TlsIdentityProvider } from './tls-identity.js';
 import { createTokenIssuer, generateTokenSigningKey } from './token-issuer.js';
 import { cachedVerifier } from './verified-token-cache.js';
+import { busCredentialsService, type BusAccount } from './bus-credentials-service.js';
 
-export type CitadelOptions = Omit<CitadelConfig, 'natsUrl' | 'natsUser' | 'natsPassword' | 'streamReplicas' | 'natsReadyTimeoutMs' | 'adminPort' | 'adminHost' | 'logLevel' | 'replica' | 'adminTokenFile' | 'cacertsDir'> & {
+export type CitadelOptions = Omit<CitadelConfig, 'natsUrl' | 'natsUser' | 'natsPassword' | 'streamReplicas' | 'natsReadyTimeoutMs' | 'adminPort' | 'adminHost' | 'logLevel' | 'replica' | 'adminTokenFile' | 'cacertsDir' | 'natsAccount' | 'natsSigningKey'> & {
   readonly registry: Registry;
   /** Istio-style cacerts directory; undefined: a self-signed root shared through KV. */
   readonly cacertsDir?: string;
@@ -28,6 +29,8 @@ export type CitadelOptions = Omit<CitadelConfig, 'natsUrl' | 'natsUser' | 'natsP
   /** Undefined: the secret is not written anywhere. */
   readonly adminTokenFile?: string;
   readonly clock?: () => Date;
+  /** The mesh account's signing key, to mint workloads' NATS users; undefined: none are minted. */
+  readonly busAccount?: BusAccount;
 };
 
 export interface Citadel {
@@ -111,6 +114,7 @@ export async function startCitadel(bus: Bus, opts: CitadelOptions, log: Logger):
       metrics,
       log,
     }),
+    bus: busCredentialsService({ trustDomain: opts.trustDomain, account: opts.busAccount, authority, tokens: () => tokenVerifier, log }),
   };
   const server = await serveCa(handlers, tls, { host: opts.host, port: opts.port, maxRequestBytes: opts.maxRequestBytes }, log);
   return {

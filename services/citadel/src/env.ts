@@ -29,6 +29,9 @@ const nameList = textCodec(
   'must be a comma-separated list of DNS names and IP addresses (IPv4 dotted quad, IPv6 text)',
 );
 
+const natsAccountKey = textCodec('natsAccountKey', (s) => (/^A[A-Z2-7]{55}$/.test(s) ? s : undefined), 'must be an account public nkey (A followed by 55 base32 characters)');
+const natsAccountSeed = textCodec('natsAccountSeed', (s) => (/^SA[A-Z2-7]{56}$/.test(s) ? s : undefined), 'must be an account nkey seed (SA followed by 56 base32 characters)');
+
 /** Citadel's whole configuration, read once from the environment by main. */
 export const CitadelEnv = {
   ...NatsEnv,
@@ -55,6 +58,12 @@ export const CitadelEnv = {
   /** Recorded in audit events; default host-pid. */
   replica: optionalEnvVar('JETMESH_CITADEL_REPLICA', nonEmptyString),
   maxRequestBytes: envVar('JETMESH_CITADEL_MAX_REQUEST_BYTES', positiveInt, 256 * 1024),
+  /**
+   * The mesh's NATS account (public nkey) and the seed of one of its signing keys: with both,
+   * citadel mints each workload its own NATS user (BusCredentialsService). Unset: it mints none.
+   */
+  natsAccount: optionalEnvVar('JETMESH_CITADEL_NATS_ACCOUNT', natsAccountKey, { requires: ['JETMESH_CITADEL_NATS_SIGNING_KEY'] }),
+  natsSigningKey: optionalEnvVar('JETMESH_CITADEL_NATS_SIGNING_KEY', natsAccountSeed, { requires: ['JETMESH_CITADEL_NATS_ACCOUNT'], secret: true }),
 };
 
 export type CitadelConfig = ConfigOf<typeof CitadelEnv>;

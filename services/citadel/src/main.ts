@@ -20,10 +20,11 @@ try {
   const bus = await connectBus(env.natsUrl, log, { name: 'citadel', user: env.natsUser, pass: env.natsPassword, readyWait });
   // MESH_AUDIT must exist before the first certificate; provisioning is idempotent across services.
   await provisionMesh(bus, 'citadel', { replicas: env.streamReplicas });
-  const { replica, cacertsDir, ...config } = env;
+  const { replica, cacertsDir, natsAccount, natsSigningKey, ...config } = env;
+  const busAccount = natsAccount !== undefined && natsSigningKey !== undefined ? { accountPublicKey: natsAccount, signingKeySeed: natsSigningKey } : undefined;
   citadel = await startCitadel(
     bus,
-    { ...config, registry, ...(replica === undefined ? {} : { replica }), ...(cacertsDir === undefined ? {} : { cacertsDir }) },
+    { ...config, registry, ...(replica === undefined ? {} : { replica }), ...(cacertsDir === undefined ? {} : { cacertsDir }), ...(busAccount === undefined ? {} : { busAccount }) },
     log,
   );
   const status = answerServiceStatus(bus, { service: 'citadel', ...(replica === undefined ? {} : { replica }), ready: () => ({ ready: true }) });

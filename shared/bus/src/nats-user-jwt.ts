@@ -117,6 +117,12 @@ export function meshAccountServerConfig(keys: MeshAccountKeys, operatorJwtFile: 
   ].join('\n');
 }
 
+/** A user's own key pair: the public nkey goes to whoever mints its JWT, the seed stays with it. */
+export function createUserKeyPair(): { readonly publicKey: string; readonly seed: string } {
+  const pair = nkeys.createUser();
+  return { publicKey: pair.getPublicKey(), seed: seedOf(pair) };
+}
+
 export interface MintUserOptions {
   /** Shown in logs and errors (e.g. `pilot`, `proxy default/reviews-v2`). */
   readonly name: string;

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import {
+  Buckets,
+  bucketStream,
+  BusPermissionError,
+  connectBus,
+  createMeshAccount,
+  createUserKeyPair,
+  meshAccountServerConfig,
+  mintNatsUser,
+  natsUserClaims,
+  openSnapshotStore,
+  provisionMesh,
+  snapshotKeyForWorkload,
+  Subjects,
+  type Bus,
+  type BusLogger,
+  type MeshAccountKeys,
+} from '@jetmesh/bus';
+import { caChannelCredentials, createBusCredentialsClient, errorLinesOf, isServiceError, type BusCredentialsClient } from '@jetmesh/rpc';
+import { startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
+import { spiffe, startCitadelHarness, workloadCsr, type CitadelHarness } from './citadel-harness.js';
+
+const quiet: BusLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+/** A workload certificate for ns/sa, from citadel with a bootstrap token. */
+async function workloadCertificate(h: CitadelHarness, namespace: string, serviceAccount: string): Promise<{ keyPem: string; chainPem: string; notAfter: Date }> {
+  const client = await h.ca({ token: await h.mintToken(namespace, serviceAccount) });
+  const { csr, keyPem } = workloadCsr(spiffe(namespace, serviceAccount));
+  const res = await client.createCertificate({ csr, validityDuration: 3600 });
+  return { keyPem, chainPem: res.certChain.join('\n'), notAfter: new Date(new X509Certificate(res.certChain[0] ?? '').validTo) };
+}
+
+async function busClient(h: CitadelHarness, cert?: { keyPem: string; chainPem: string }): Promise<BusCredentialsClient> {
+  return createBusCredentialsClient(h.citadel.address, {
+    credentials: caChannelCredentials({ rootsPem: await h.rootsPem(), ...(cert === undefined ? {} : { clientKeyPem: cert.keyPem, clientCertChainPem: cert.chainPem }) }),
+    serverName: 'localhost',
+  });
+}
+
+async function refusal(call: Promise<unknown>): Promise<{ code: string; lines: string[] }> {
+  const err = await call.then(() => assert.fail('citadel issued what it must refuse'), (e: unknown) => e);
+  assert.ok(isServiceError(err), `a gRPC status, got ${String(err)}`);
+  return { code: grpc.status[err.code] ?? String(err.code), lines: errorLinesOf(err) };
+}
+
+describe('bus-credentials: citadel mints a workload its own NATS user', () => {
+  let h: CitadelHarness;
+  let keys: MeshAccountKeys;
+  let dir: string;
+  let meshNats: NatsServerHandle;
+  let owner: Bus;
+
+  before(async () => {
+    keys = createMeshAccount();
+    h = await startCitadelHarness({ citadel: { busAccount: { accountPublicKey: keys.accountPublicKey, signingKeySeed: keys.signingKeySeed } } });
+    // The mesh's bus in operator mode, where the minted users connect; a broad owner writes two workloads' snapshots.
+    dir = await mkdtemp(join(tmpdir(), 'jetmesh-citadel-jwt-'));
+    await writeFile(join(dir, 'operator.jwt'), keys.operatorJwt);
+    await writeFile(join(dir, 'accounts.conf'), meshAccountServerConfig(keys, join(dir, 'operator.jwt')));
+    meshNats = await startNatsServer({ configFile: join(dir, 'accounts.conf') });
+    owner = await connectBus(meshNats.url, quiet, { credentials: mintNatsUser(keys.accountPublicKey, keys.signingKeySeed, { name: 'owner', permissions: { publish: ['>'], subscribe: ['>'], responses: true } }) });
+    await provisionMesh(owner, 'pilot');
+    await provisionMesh(owner, 'citadel');
+    const store = await openSnapshotStore(owner);
+    await store.put(snapshotKeyForWorkload('shop', 'cart-0'), { mine: true }, 'absent');
+    await store.put(snapshotKeyForWorkload('shop', 'payments-0'), { mine: false }, 'absent');
+  });
+
+  after(async () => {
+    await owner?.close();
+    await meshNats?.dispose();
+    await h?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('bus.happy: the certificate\'s identity gets a user for its workload, expiring with the certificate, that reads its own snapshot only', async () => {
+    const cert = await workloadCertificate(h, 'shop', 'cart');
+    const user = createUserKeyPair();
+    const client = await busClient(h, cert);
+    const res = await client.createBusCredentials({ workloadName: 'cart-0', userPublicKey: user.publicKey });
+    client.close();
+    assert.equal(res.expiresAt, cert.notAfter.toISOString());
+    assert.deepEqual(natsUserClaims(res.jwt), { name: 'proxy shop/cart-0', inboxPrefix: '_INBOX.proxy.shop.cart-0', expiresAt: cert.notAfter.getTime() / 1000 });
+
+    // The seed never left the workload; with it and the minted JWT the workload connects.
+    const bus = await connectBus(meshNats.url, quiet, { credentials: { jwt: res.jwt, seed: user.seed } });
+    try {
+      const store = await openSnapshotStore(bus);
+      assert.deepEqual((await store.get(snapshotKeyForWorkload('shop', 'cart-0')))?.value, { mine: true });
+      const refusedGet = await store.get(snapshotKeyForWorkload('shop', 'payments-0')).then(() => undefined, (e: unknown) => e);
+      assert.ok(refusedGet instanceof BusPermissionError, 'another workload\'s snapshot is refused');
+      const refusedConfig = await bus.js.publish(Subjects.config, new Uint8Array()).then(() => undefined, (e: unknown) => e);
+      assert.ok(refusedConfig instanceof BusPermissionError, 'publishing config is refused');
+      const refusedCa = await bus.jsm.streams.info(bucketStream(Buckets.ca)).then(() => undefined, (e: unknown) => e);
+      assert.ok(refusedCa instanceof BusPermissionError, 'mesh_ca is refused');
+    } finally {
+      await bus.close();
+    }
+    // Someone else's key pair: the server refuses the JWT without the seed of the key it names.
+    await assert.rejects(connectBus(meshNats.url, quiet, { credentials: { jwt: res.jwt, seed: createUserKeyPair().seed }, timeoutMs: 2_000 }));
+  });
+
+  test('bus.security: no certificate (a token is not enough), a bad request, or a citadel without the account key: refused', async () => {
+    const user = createUserKeyPair().publicKey;
+    const anonymous = await busClient(h);
+    const none = await refusal(anonymous.createBusCredentials({ workloadName: 'cart-0', userPublicKey: user }));
+    anonymous.close();
+    assert.equal(none.code, 'UNAUTHENTICATED');
+    assert.match(none.lines.join('\n'), /no client certificate/);
+
+    const cert = await workloadCertificate(h, 'shop', 'cart');
+    const client = await busClient(h, cert);
+    const bad = await refusal(client.createBusCredentials({ workloadName: 'Cart_0', userPublicKey: keys.accountPublicKey }));
+    client.close();
+    assert.equal(bad.code, 'INVALID_ARGUMENT');
+    assert.equal(bad.lines.length, 2, `both problems: ${bad.lines.join(' | ')}`);
+    assert.match(bad.lines[0] ?? '', /^workload_name: /);
+    assert.match(bad.lines[1] ?? '', /^user_public_key: must be a user public nkey/);
+
+    const without = await startCitadelHarness();
+    try {
+      const c = await without.ca({ token: await without.mintToken('shop', 'cart') });
+      const { csr, keyPem } = workloadCsr(spiffe('shop', 'cart'));
+      const chain = (await c.createCertificate({ csr, validityDuration: 3600 })).certChain.join('\n');
+      const noAccount = createBusCredentialsClient(without.citadel.address, { credentials: caChannelCredentials({ rootsPem: await without.rootsPem(), clientKeyPem: keyPem, clientCertChainPem: chain }), serverName: 'localhost' });
+      const refused = await refusal(noAccount.createBusCredentials({ workloadName: 'cart-0', userPublicKey: user }));
+      noAccount.close();
+      assert.equal(refused.code, 'FAILED_PRECONDITION');
+      assert.match(refused.lines.join('\n'), /mints no NATS users/);
+    } finally {
+      await without.dispose();
+    }
+  });
+});
