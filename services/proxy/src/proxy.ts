@@ -1,7 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { snapshotKeyForHost, connectBus, type Bus } from '@jetmesh/bus';
+import { snapshotKeyForHost, connectBus, parseCreds, type Bus, type ConnectOptions, type NatsUserCredentials } from '@jetmesh/bus';
 import { childLogger, type Logger } from '@jetmesh/log';
 import { DEFAULT_DOMAIN_SUFFIX, decodeVersionedRoutingSnapshot, decodeVersionedWorkloadSnapshot, spiffeId, type RoutingSnapshot, type VersionedWorkloadSnapshot, type WorkloadEntrySpec } from '@jetmesh/model';
 import { createMetricsRegistry, LocalProxyFiles } from '@jetmesh/runtime';
@@ -17,6 +17,7 @@ import type { ServedRequest } from './dataplane/served-request.js';
 import { proxyName, proxyStateDir, type ProxyConfig } from './env.js';
 import { loadCredentials, saveCredentials } from './identity/saved-credentials.js';
 import { startWorkloadIdentity, type WorkloadIdentity } from './identity/workload-identity.js';
+import { startWorkloadNatsUser, type WorkloadNatsUser } from './identity/workload-nats-user.js';
 import { createProxyStats } from './telemetry/proxy-stats.js';
 import { startRequestTelemetry } from './telemetry/request-telemetry.js';
 import { serveProxyAdmin } from './proxy-admin.js';
@@ -195,24 +196,28 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
   let identity: WorkloadIdentity | undefined;
   let registration: Registration | undefined;
   let statusResponder: ProxyStatusResponder | undefined;
+  let natsUser: WorkloadNatsUser | undefined;
+  // The bus it connects with first (the bootstrap user in operator mode), and its own user's.
   let bus: Bus | undefined;
+  let workloadBus: Bus | undefined;
   const stopping = new AbortController();
-  const connectLoop = async (): Promise<void> => {
+  const connectRetrying = async (auth: Pick<ConnectOptions, 'user' | 'pass' | 'credentials'>): Promise<Bus | undefined> => {
     for (let wait = 500; !stopping.signal.aborted; wait = Math.min(wait * 2, 10_000)) {
       try {
-        bus = await connectBus(config.natsUrl, childLogger(log, { part: 'bus' }), { name: `proxy ${config.namespace}/${name}`, user: config.natsUser, pass: config.natsPassword });
-        break;
+        return await connectBus(config.natsUrl, childLogger(log, { part: 'bus' }), { name: `proxy ${config.namespace}/${name}`, ...auth });
       } catch (err) {
         log.warn({ err: (err as Error).message, retryInMs: wait }, 'NATS unreachable; serving from the saved snapshots');
         await sleep(wait, undefined, { signal: stopping.signal }).catch(() => undefined);
       }
     }
-    if (bus === undefined || stopping.signal.aborted) return;
-    follower.attach(bus);
-    telemetry.attach(bus);
-    tracing.attach(bus);
+    return undefined;
+  };
+  const attachDataPlane = (b: Bus): void => {
+    follower.attach(b);
+    telemetry.attach(b);
+    tracing.attach(b);
     statusResponder = answerProxyStatus(
-      bus,
+      b,
       () => {
         // The certificate it serves with: citadel's once it answered, else the one saved last run.
         const cert = identity?.current() ?? saved;
@@ -220,6 +225,21 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
       },
       childLogger(log, { part: 'status' }),
     );
+  };
+  const connectLoop = async (): Promise<void> => {
+    let bootstrap: NatsUserCredentials | undefined;
+    if (config.natsCreds !== undefined) {
+      try {
+        bootstrap = parseCreds(await readFile(config.natsCreds, 'utf8'));
+      } catch (err) {
+        log.error({ file: config.natsCreds, err: (err as Error).message }, 'cannot read the NATS bootstrap credentials (JETMESH_PROXY_NATS_CREDS); not attaching to NATS');
+        return;
+      }
+    }
+    bus = await connectRetrying(bootstrap !== undefined ? { credentials: bootstrap } : { user: config.natsUser, pass: config.natsPassword });
+    if (bus === undefined || stopping.signal.aborted) return;
+    // Without NATS users (or with the shared proxy user) everything runs on this one connection.
+    if (bootstrap === undefined) attachDataPlane(bus);
     if (config.token === undefined) {
       log.error({}, 'no bootstrap token (--token / JETMESH_PROXY_TOKEN): this proxy cannot get a certificate');
       return;
@@ -241,7 +261,23 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
     });
     identity.ready.catch((err: unknown) => log.error({ err: (err as Error).message }, 'citadel refused the certificate'));
     const current = identity;
-    registration = startRegistration(bus, {
+    let meshBus = bus;
+    if (bootstrap !== undefined) {
+      // Its own user, for its certificate's identity: only its own snapshot and telemetry.
+      const user = startWorkloadNatsUser({ caAddress: config.caAddress, caServerName: config.caServerName, namespace: config.namespace, name, identity, stateDir, log });
+      natsUser = user;
+      const aborted = new Promise<undefined>((resolve) => stopping.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+      const first = await Promise.race([user.ready, aborted]);
+      if (first === undefined) return;
+      const own = await connectRetrying({ credentials: () => user.current() ?? first });
+      if (own === undefined) return;
+      workloadBus = own;
+      // A renewed user replaces the old one at once rather than when the server drops the expired one.
+      user.onChange(() => void own.nc.reconnect().catch((err: unknown) => log.warn({ err }, 'reconnect with the renewed NATS user failed')));
+      meshBus = own;
+      attachDataPlane(own);
+    }
+    registration = startRegistration(meshBus, {
       namespace: config.namespace,
       name,
       workload: ownWorkloadEntry(config, inboundPort),
@@ -290,12 +326,14 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
       registration?.stop();
       statusResponder?.stop();
       await Promise.all(listeners.map((l) => l.close(STOP_GRACE_MS)));
+      natsUser?.stop();
       identity?.stop();
       await Promise.all([telemetry.stop(), tracing.stop()]);
       inbound?.close();
       dialer.close();
       await follower.stop();
       await admin.close();
+      await workloadBus?.drain();
       await bus?.drain();
     },
   };

@@ -38,6 +38,8 @@ export interface Bus {
   readonly log: BusLogger;
   /** The NATS user this bus connected as; undefined without credentials. */
   readonly user: string | undefined;
+  /** Where this connection's replies arrive (`_INBOX.<user>`, a JWT's own inbox, or `_INBOX`): a reply subject made by hand starts here. */
+  readonly inboxPrefix: string;
   /**
    * ConnectOptions.readyWait, its bound counted from the connect (ReadyWait.deadline): until
    * then provisioning and opening a follower keep trying while the cluster elects its leaders.
@@ -222,6 +224,7 @@ async function connectOnce(url: string, log: BusLogger, opts: ConnectOptions): P
     jsm,
     log,
     user,
+    inboxPrefix: inboxPrefix ?? '_INBOX',
     readyWait: opts.readyWait,
     onReconnect: (listener) => {
       reconnectListeners.add(listener);

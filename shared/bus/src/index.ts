@@ -33,5 +33,5 @@ export { openCheckpointStore } from './checkpoint-store.js';
 export type { CheckpointManifest, CheckpointStore, CheckpointSuperseded, CheckpointUnreadable, StoredCheckpoint } from './checkpoint-store.js';
 export { answerServiceStatus, decodeServiceStatus, packageVersionOf, ServiceStatusCodec } from './service-status.js';
 export type { ServiceStatus, ServiceStatusResponder, ServiceStatusSource } from './service-status.js';
-export { createMeshAccount, createUserKeyPair, formatCreds, meshAccountServerConfig, mintNatsUser, natsUserClaims, parseCreds, workloadInboxPrefix, workloadPermissions } from './nats-user-jwt.js';
+export { BOOTSTRAP_INBOX_PREFIX, bootstrapPermissions, createMeshAccount, createUserKeyPair, formatCreds, meshAccountServerConfig, mintNatsUser, natsUserClaims, parseCreds, workloadInboxPrefix, workloadPermissions } from './nats-user-jwt.js';
 export type { MeshAccountKeys, MintUserOptions, NatsUserClaims, NatsUserCredentials, NatsUserPermissions } from './nats-user-jwt.js';

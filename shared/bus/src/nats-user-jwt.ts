@@ -240,3 +240,18 @@ export function workloadPermissions(namespace: string, name: string): NatsUserPe
     responses: true,
   };
 }
+
+/** Where the bootstrap user's replies arrive (shared by every holder: it only ever reads public keys). */
+export const BOOTSTRAP_INBOX_PREFIX = '_INBOX.bootstrap';
+
+/**
+ * What a proxy may do before citadel has given it its own user: read the trust bundle (public:
+ * the roots it verifies citadel with, the token keys), nothing else. Every sidecar may share it.
+ */
+export function bootstrapPermissions(): NatsUserPermissions {
+  return {
+    publish: ['$JS.API.INFO', `$JS.API.STREAM.INFO.${bucketStream(Buckets.trust)}`, directGet(Buckets.trust, '>')],
+    subscribe: [`${BOOTSTRAP_INBOX_PREFIX}.>`, Subjects.trustUpdatesAll],
+    responses: false,
+  };
+}

@@ -107,7 +107,7 @@ export function startRegistration(bus: Bus, opts: RegistrationOptions): Registra
 
   // Heartbeat answers come only from a galley that does not know this workload. The last token
   // says which registration the heartbeat followed, so late answers about an older one are ignored.
-  const inboxBase = `${bus.user === undefined ? '_INBOX' : `_INBOX.${bus.user}`}.${randomUUID().replaceAll('-', '')}`;
+  const inboxBase = `${bus.inboxPrefix}.${randomUUID().replaceAll('-', '')}`;
 
   const signed = (op: RegistrationOp): Uint8Array | undefined => {
     const identity = opts.identity();
