@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { mintNatsUser, workloadPermissions } from '@jetmesh/bus';
+import { mintNatsUser, workloadPermissions, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
 import { resourceNameReason, spiffeId } from '@jetmesh/model';
 import type { BusCredentialsServiceHandlers, MeshTokenVerifier } from '@jetmesh/rpc';
@@ -8,6 +8,7 @@ import type { AuthorityKeeper } from './authority-keeper.js';
 import { rejection, type CaRejection } from './ca-rejection.js';
 import { authenticateCaller } from './caller-authentication.js';
 import { statusOfException, statusOfRejection } from './grpc-status.js';
+import { registeredServiceAccount } from './registered-workload.js';
 
 /** The mesh account's signing key: with it citadel mints workload users (deploy/nats/README.md). */
 export interface BusAccount {
@@ -23,6 +24,8 @@ export interface BusCredentialsServiceDeps {
   readonly account: BusAccount | undefined;
   readonly authority: AuthorityKeeper;
   readonly tokens: () => MeshTokenVerifier;
+  /** Where MESH_REGISTRY is read: a name registered to another service account is refused. */
+  readonly bus: Bus;
   readonly log: Logger;
 }
 
@@ -39,8 +42,10 @@ function requestProblems(req: { workloadName: string; userPublicKey: string }): 
 /**
  * jetmesh.ca.v1.BusCredentialsService: a workload's own NATS user, for the identity its current
  * certificate proves (a token is not enough: the user expires with the certificate, and is renewed
- * with it). Its namespace is the certificate's; it may read only `workload.<ns>.<name>` of the
- * workload snapshots (workloadPermissions).
+ * with it). Its namespace is the certificate's, and a name MESH_REGISTRY holds for another
+ * service account is refused (an unregistered name is given, as galley's registrar gives it to
+ * the first identity that registers it); it may read only `workload.<ns>.<name>` of the workload
+ * snapshots (workloadPermissions).
  */
 export function busCredentialsService(deps: BusCredentialsServiceDeps): BusCredentialsServiceHandlers {
   const { log } = deps;
@@ -59,8 +64,13 @@ export function busCredentialsService(deps: BusCredentialsServiceDeps): BusCrede
         if (deps.account === undefined) {
           return callback(statusOfRejection([rejection('', 'NO_BUS_ACCOUNT', 'this citadel mints no NATS users (JETMESH_CITADEL_NATS_ACCOUNT and JETMESH_CITADEL_NATS_SIGNING_KEY unset)')]) as grpc.ServiceError);
         }
-        const { namespace } = caller.right.identity;
+        const { namespace, serviceAccount } = caller.right.identity;
         const name = call.request.workloadName;
+        // The name is the identity's as galley's registrar sees it: held by another service account, it is not this caller's.
+        const holder = await registeredServiceAccount(deps.bus, namespace, name);
+        if (holder !== undefined && holder !== serviceAccount) {
+          return callback(statusOfRejection([rejection('workload_name', 'IDENTITY_MISMATCH', `${namespace}/${name} is registered to service account ${holder}, not ${serviceAccount}`)]) as grpc.ServiceError);
+        }
         const expiresAt = new Date(new X509Certificate(peer).validTo);
         const { jwt } = mintNatsUser(deps.account.accountPublicKey, deps.account.signingKeySeed, {
           name: `proxy ${namespace}/${name}`,

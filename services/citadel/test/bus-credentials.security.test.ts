@@ -12,6 +12,7 @@ import {
   connectBus,
   createMeshAccount,
   createUserKeyPair,
+  encodeEvent,
   meshAccountServerConfig,
   mintNatsUser,
   natsUserClaims,
@@ -23,6 +24,7 @@ import {
   type BusLogger,
   type MeshAccountKeys,
 } from '@jetmesh/bus';
+import { RegistryEventCodec, type RegistryEvent } from '@jetmesh/model';
 import { caChannelCredentials, createBusCredentialsClient, errorLinesOf, isServiceError, type BusCredentialsClient } from '@jetmesh/rpc';
 import { startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
 import { spiffe, startCitadelHarness, workloadCsr, type CitadelHarness } from './citadel-harness.js';
@@ -105,6 +107,25 @@ describe('bus-credentials: citadel mints a workload its own NATS user', () => {
     }
     // Someone else's key pair: the server refuses the JWT without the seed of the key it names.
     await assert.rejects(connectBus(meshNats.url, quiet, { credentials: { jwt: res.jwt, seed: createUserKeyPair().seed }, timeoutMs: 2_000 }));
+  });
+
+  test('bus.security: a name MESH_REGISTRY holds for another service account is refused; its own registered name is given', async () => {
+    const register = async (name: string, serviceAccount: string): Promise<void> => {
+      const event: RegistryEvent = { id: `${name}-1`, type: 'WorkloadRegistered', at: new Date().toISOString(), actor: spiffe('shop', serviceAccount), namespace: 'shop', name, workload: { address: '10.0.0.9', labels: { app: name }, serviceAccount } };
+      await h.bus.js.publish(Subjects.registry('shop', name), encodeEvent(RegistryEventCodec, event));
+    };
+    await register('payments-0', 'payments');
+    await register('cart-1', 'cart');
+    const client = await busClient(h, await workloadCertificate(h, 'shop', 'cart'));
+    try {
+      const taken = await refusal(client.createBusCredentials({ workloadName: 'payments-0', userPublicKey: createUserKeyPair().publicKey }));
+      assert.equal(taken.code, 'PERMISSION_DENIED');
+      assert.deepEqual(taken.lines, ['workload_name: shop/payments-0 is registered to service account payments, not cart']);
+      const own = await client.createBusCredentials({ workloadName: 'cart-1', userPublicKey: createUserKeyPair().publicKey });
+      assert.equal(natsUserClaims(own.jwt).name, 'proxy shop/cart-1');
+    } finally {
+      client.close();
+    }
   });
 
   test('bus.security: no certificate (a token is not enough), a bad request, or a citadel without the account key: refused', async () => {

@@ -403,6 +403,8 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     for await (const entry of readStream(galley, { stream: Streams.registry, codec: Doc, fromSequence: written.seq })) read.push(entry.value.n);
     assert.deepEqual(read, [4]);
     assert.ok((await galley.jsm.streams.getMessage(Streams.registry, { last_by_subj: Subjects.registry('default', 'reviews-1') })) !== null);
+    // Citadel checks who holds a workload name before it mints that workload's NATS user.
+    assert.ok((await as('citadel').jsm.streams.getMessage(Streams.registry, { last_by_subj: Subjects.registry('default', 'reviews-1') })) !== null);
     const roots: (BucketEntry<Doc> | undefined)[] = [];
     const follow = await followTrustKey(galley, TrustKeys.roots, Doc, (entry) => roots.push(entry));
     await eventually(() => (roots.length === 1) || undefined, 'the roots at galley');
