@@ -21,7 +21,7 @@ import { createTokenIssuer, generateTokenSigningKey } from './token-issuer.js';
 import { cachedVerifier } from './verified-token-cache.js';
 import { busCredentialsService, type BusAccount } from './bus-credentials-service.js';
 
-export type CitadelOptions = Omit<CitadelConfig, 'natsUrl' | 'natsUser' | 'natsPassword' | 'streamReplicas' | 'natsReadyTimeoutMs' | 'adminPort' | 'adminHost' | 'logLevel' | 'replica' | 'adminTokenFile' | 'cacertsDir' | 'natsAccount' | 'natsSigningKey'> & {
+export type CitadelOptions = Omit<CitadelConfig, 'natsUrl' | 'natsUser' | 'natsPassword' | 'streamReplicas' | 'natsReadyTimeoutMs' | 'adminPort' | 'adminHost' | 'logLevel' | 'replica' | 'adminTokenFile' | 'cacertsDir' | 'natsAccount' | 'natsSigningKey' | 'natsCreds'> & {
   readonly registry: Registry;
   /** Istio-style cacerts directory; undefined: a self-signed root shared through KV. */
   readonly cacertsDir?: string;

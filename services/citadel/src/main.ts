@@ -17,7 +17,7 @@ try {
   const admin = await serveAdmin({ port: env.adminPort, host: env.adminHost, registry, ready: () => (citadel !== undefined ? { ready: true } : { ready: false, reason: 'loading the CA' }) }, log);
   // A cluster restarted as a whole elects its leaders for a while: the start waits for them rather than exit.
   const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
-  const bus = await connectBus(env.natsUrl, log, { name: 'citadel', user: env.natsUser, pass: env.natsPassword, readyWait });
+  const bus = await connectBus(env.natsUrl, log, { name: 'citadel', user: env.natsUser, pass: env.natsPassword, credsFile: env.natsCreds, readyWait });
   // MESH_AUDIT must exist before the first certificate; provisioning is idempotent across services.
   await provisionMesh(bus, 'citadel', { replicas: env.streamReplicas });
   const { replica, cacertsDir, natsAccount, natsSigningKey, ...config } = env;

@@ -48,13 +48,9 @@ const bool: EnvCodec<boolean> = textCodec('boolean', (s) => (s === 'true' || s =
  */
 export const ProxyEnv = {
   natsUrl: envVar('JETMESH_NATS_URL', natsUrl, DEFAULT_NATS_URL),
+  // JETMESH_NATS_CREDS, on a mesh with NATS JWT users: the shared bootstrap user (the trust bundle
+  // only); the proxy's own user, limited to its own snapshot and telemetry, comes from citadel.
   ...NatsCredentialsEnv,
-  /**
-   * Operator mode (NATS JWT users): a .creds file of the mesh's bootstrap user, which may only
-   * read the trust bundle; the proxy's own user, limited to its own snapshot and telemetry, comes
-   * from citadel for its certificate's identity (deploy/nats/README.md).
-   */
-  natsCreds: optionalEnvVar('JETMESH_PROXY_NATS_CREDS', nonEmptyString),
   service: envVar('JETMESH_PROXY_SERVICE', checked('service', dnsLabelReason, 'must be a DNS-1123 label (the service name, e.g. reviews)')),
   namespace: envVar('JETMESH_PROXY_NAMESPACE', checked('namespace', dnsLabelReason, 'must be a DNS-1123 label'), 'default'),
   serviceAccount: envVar('JETMESH_PROXY_SERVICE_ACCOUNT', checked('serviceAccount', (s) => serviceAccountReason(s), 'must be a DNS-1123 subdomain')),

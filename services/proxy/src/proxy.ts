@@ -232,7 +232,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
       try {
         bootstrap = parseCreds(await readFile(config.natsCreds, 'utf8'));
       } catch (err) {
-        log.error({ file: config.natsCreds, err: (err as Error).message }, 'cannot read the NATS bootstrap credentials (JETMESH_PROXY_NATS_CREDS); not attaching to NATS');
+        log.error({ file: config.natsCreds, err: (err as Error).message }, 'cannot read the NATS bootstrap credentials (JETMESH_NATS_CREDS); not attaching to NATS');
         return;
       }
     }

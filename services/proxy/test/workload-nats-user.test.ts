@@ -96,7 +96,7 @@ describe('proxy on a mesh with NATS users: its own user from citadel', () => {
     await writeFile(bootstrapFile, formatCreds(mintNatsUser(keys.accountPublicKey, keys.signingKeySeed, { name: 'proxy-bootstrap', permissions: bootstrapPermissions() })), { mode: 0o600 });
     const env = decodeEnv(ProxyEnv, {
       JETMESH_NATS_URL: nats.url,
-      JETMESH_PROXY_NATS_CREDS: bootstrapFile,
+      JETMESH_NATS_CREDS: bootstrapFile,
       JETMESH_PROXY_SERVICE: 'cart',
       JETMESH_PROXY_NAMESPACE: 'shop',
       JETMESH_PROXY_SERVICE_ACCOUNT: 'cart',

@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, jwtAuthenticator, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import type { BusLogger } from './bus-logger.js';
 import { startDeadline, untilJetStreamReady, type ReadyWait } from './jetstream-ready.js';
 import { LinkState } from './link-state.js';
-import { natsUserClaims, type NatsUserCredentials } from './nats-user-jwt.js';
+import { natsUserClaims, parseCreds, type NatsUserCredentials } from './nats-user-jwt.js';
 
 export interface ConnectOptions {
   /** Connection name shown by the server (e.g. 'pilot-0'). */
@@ -18,6 +19,8 @@ export interface ConnectOptions {
    * every (re)connect, so renewed credentials are used after the server drops an expired one.
    */
   readonly credentials?: NatsUserCredentials | (() => NatsUserCredentials);
+  /** A .creds file (JETMESH_NATS_CREDS): read at every (re)connect, so a rotated file is picked up. Ignored with `credentials`. */
+  readonly credsFile?: string;
   /** After the first connect succeeded; default -1 (forever). */
   readonly maxReconnectAttempts?: number;
   /** First connect and request timeout, ms; default 5000. */
@@ -163,9 +166,15 @@ export async function connectBus(url: string, log: BusLogger, opts: ConnectOptio
 
 async function connectOnce(url: string, log: BusLogger, opts: ConnectOptions): Promise<Bus> {
   const timeout = opts.timeoutMs ?? 5_000;
-  const creds = opts.credentials;
+  const credsFile = opts.credsFile;
+  const creds = opts.credentials ?? (credsFile === undefined ? undefined : () => parseCreds(readFileSync(credsFile, 'utf8')));
   const currentCreds = creds === undefined ? undefined : typeof creds === 'function' ? creds : () => creds;
-  const claims = currentCreds === undefined ? undefined : natsUserClaims(currentCreds().jwt);
+  let claims;
+  try {
+    claims = currentCreds === undefined ? undefined : natsUserClaims(currentCreds().jwt);
+  } catch (err) {
+    throw new BusUnavailableError(url, new Error(`cannot read the NATS credentials${credsFile === undefined ? '' : ` in ${credsFile}`}: ${(err as Error).message}`, { cause: err }));
+  }
   const user = claims?.name ?? opts.user;
   const inboxPrefix = claims !== undefined ? claims.inboxPrefix : user === undefined ? undefined : `_INBOX.${user}`;
   let nc: NatsConnection;

@@ -35,3 +35,4 @@ export { answerServiceStatus, decodeServiceStatus, packageVersionOf, ServiceStat
 export type { ServiceStatus, ServiceStatusResponder, ServiceStatusSource } from './service-status.js';
 export { BOOTSTRAP_INBOX_PREFIX, bootstrapPermissions, createMeshAccount, createUserKeyPair, formatCreds, meshAccountServerConfig, mintNatsUser, natsUserClaims, parseCreds, workloadInboxPrefix, workloadPermissions } from './nats-user-jwt.js';
 export type { MeshAccountKeys, MintUserOptions, NatsUserClaims, NatsUserCredentials, NatsUserPermissions } from './nats-user-jwt.js';
+export { parseMeshUserPermissions } from './mesh-user-permissions.js';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Empty } from '@nats-io/transport-node';
-import { eventually, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
+import { eventually, repoRoot, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
 import {
   Buckets,
   bucketStream,
@@ -19,6 +19,7 @@ import {
   natsUserClaims,
   openSnapshotStore,
   parseCreds,
+  parseMeshUserPermissions,
   provisionMesh,
   snapshotKeyForHost,
   snapshotKeyForWorkload,
@@ -145,5 +146,17 @@ describe('workload credentials (operator mode: one NATS user JWT per workload)',
     assert.deepEqual(natsUserClaims(own.jwt), { name: 'proxy default/reviews-a', inboxPrefix: '_INBOX.proxy.default.reviews-a', expiresAt: expiresAt.getTime() / 1000 });
     assert.throws(() => mintNatsUser(keys.accountPublicKey, keys.signingKeySeed, { name: 'x', permissions: workloadPermissions('default', 'a'), userPublicKey: keys.accountPublicKey }), /not a user public nkey/);
     assert.throws(() => parseCreds('nothing here'), /no NATS user JWT/);
+  });
+
+  test('workload.claims: deploy/nats/mesh-users.conf\'s allow lists are what the JWT users of the components get', async () => {
+    const users = parseMeshUserPermissions(await readFile(join(repoRoot, 'deploy', 'nats', 'mesh-users.conf'), 'utf8'));
+    assert.deepEqual([...users.keys()], ['galley', 'pilot', 'citadel', 'telemetry', 'proxy', 'admin']);
+    assert.ok(users.get('galley')?.publish.includes(Subjects.config));
+    assert.ok(!(users.get('pilot')?.publish.includes(Subjects.config) ?? true));
+    assert.deepEqual(users.get('telemetry')?.publish, ['$JS.API.INFO']);
+    assert.ok(users.get('citadel')?.subscribe.includes('_INBOX.citadel.>'));
+    assert.ok([...users.values()].every((u) => u.responses));
+    assert.ok([...users.values()].every((u) => u.publish.every((subject) => !subject.includes('#') && subject.trim() === subject)), 'comments and blanks are not subjects');
+    assert.throws(() => parseMeshUserPermissions('X_PERMISSIONS = {\n  subscribe: { allow: ["a"] }\n}\n'), /X_PERMISSIONS has no publish allow list/);
   });
 });

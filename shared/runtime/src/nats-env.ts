@@ -11,6 +11,11 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 export const NatsCredentialsEnv = {
   natsUser: optionalEnvVar('JETMESH_NATS_USER', natsUserName, { requires: ['JETMESH_NATS_PASSWORD'] }),
   natsPassword: optionalEnvVar('JETMESH_NATS_PASSWORD', nonEmptyString, { requires: ['JETMESH_NATS_USER'], secret: true }),
+  /**
+   * A server in operator mode (NATS JWT users): the .creds file of this component's user
+   * (deploy/nats/make-accounts.mjs writes one per component); takes the place of user and password.
+   */
+  natsCreds: optionalEnvVar('JETMESH_NATS_CREDS', nonEmptyString),
 };
 
 /** JetStream replicates a stream to at most 5 servers. */

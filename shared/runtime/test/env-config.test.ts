@@ -114,11 +114,15 @@ test('env.codecs: durations encode and decode back', () => {
   );
 });
 
-test('env.nats: no credentials by default; a user and its password together', () => {
-  assert.deepEqual(decodeEnv(NatsEnv, {}), E.right({ natsUrl: 'nats://127.0.0.1:4222', natsUser: undefined, natsPassword: undefined, streamReplicas: 1, natsReadyTimeoutMs: 60_000 }));
+test('env.nats: no credentials by default; a user and its password together, or a creds file', () => {
+  assert.deepEqual(decodeEnv(NatsEnv, {}), E.right({ natsUrl: 'nats://127.0.0.1:4222', natsUser: undefined, natsPassword: undefined, natsCreds: undefined, streamReplicas: 1, natsReadyTimeoutMs: 60_000 }));
   assert.deepEqual(
     decodeEnv(NatsEnv, { JETMESH_NATS_URL: 'nats://nats:4222', JETMESH_NATS_USER: 'pilot', JETMESH_NATS_PASSWORD: 's3cret' }),
-    E.right({ natsUrl: 'nats://nats:4222', natsUser: 'pilot', natsPassword: 's3cret', streamReplicas: 1, natsReadyTimeoutMs: 60_000 }),
+    E.right({ natsUrl: 'nats://nats:4222', natsUser: 'pilot', natsPassword: 's3cret', natsCreds: undefined, streamReplicas: 1, natsReadyTimeoutMs: 60_000 }),
+  );
+  assert.deepEqual(
+    decodeEnv(NatsEnv, { JETMESH_NATS_CREDS: '/etc/jetmesh/pilot.creds' }),
+    E.right({ natsUrl: 'nats://127.0.0.1:4222', natsUser: undefined, natsPassword: undefined, natsCreds: '/etc/jetmesh/pilot.creds', streamReplicas: 1, natsReadyTimeoutMs: 60_000 }),
   );
 });
 
