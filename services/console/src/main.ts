@@ -18,7 +18,7 @@ try {
     access === undefined ? { ready: false, reason: 'connecting to NATS' } : !access.keysRead() ? { ready: false, reason: "reading citadel's token keys" } : !serving ? { ready: false, reason: 'opening the console port' } : { ready: true };
   const whereServed = () => ({ status: url === '' ? 503 : 200, body: `${JSON.stringify({ url })}\n`, contentType: 'application/json' });
   const admin = await serveAdmin({ port: env.adminPort, host: env.adminHost, registry: createMetricsRegistry('console'), ready, routes: { [CONSOLE_URL_PATH]: whereServed } }, log);
-  const bus = await connectBus(env.natsUrl, log, { name: 'console', user: env.natsUser, pass: env.natsPassword, readyWait: { timeoutMs: env.natsReadyTimeoutMs } });
+  const bus = await connectBus(env.natsUrl, log, { name: 'console', user: env.natsUser, pass: env.natsPassword, credsFile: env.natsCreds, readyWait: { timeoutMs: env.natsReadyTimeoutMs } });
   access = await followConsoleAccess(bus, childLogger(log, { part: 'access' }));
   const api = createConsoleApi(createMeshReader(bus), galleyRollback(env.galleyAddress));
   const server = await serveConsole({ port: env.port, host: env.host, assetsDir: env.assetsDir, access, api }, childLogger(log, { part: 'http' }));

@@ -14,7 +14,7 @@ try {
   const admin = await serveAdmin({ port: env.adminPort, host: env.adminHost, registry, ready }, log);
   // A cluster restarted as a whole elects its leaders for a while: the start waits for them rather than exit.
   const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
-  const bus = await connectBus(env.natsUrl, log, { name: 'galley', user: env.natsUser, pass: env.natsPassword, readyWait });
+  const bus = await connectBus(env.natsUrl, log, { name: 'galley', user: env.natsUser, pass: env.natsPassword, credsFile: env.natsCreds, readyWait });
   await provisionMesh(bus, 'galley', { replicas: env.streamReplicas });
   galley = await startGalley(bus, { ...env, registry }, log);
   const status = answerServiceStatus(bus, { service: 'galley', ready, positions: () => ({ [Streams.config]: galley?.state.position() ?? 0 }) });

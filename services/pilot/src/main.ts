@@ -20,7 +20,7 @@ try {
   const admin = await serveAdmin({ port: env.adminPort, host: env.adminHost, registry, ready: () => ready() ?? { ready: false, reason: 'connecting to NATS' } }, log);
   // A cluster restarted as a whole elects its leaders for a while: the start waits for them rather than exit.
   const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
-  const bus = await connectBus(env.natsUrl, log, { name: `pilot-${env.replica}`, user: env.natsUser, pass: env.natsPassword, readyWait });
+  const bus = await connectBus(env.natsUrl, log, { name: `pilot-${env.replica}`, user: env.natsUser, pass: env.natsPassword, credsFile: env.natsCreds, readyWait });
   await provisionMesh(bus, 'pilot', { replicas: env.streamReplicas });
   pilot = await startPilot(bus, log, createPilotMetrics(registry));
   const xdsLog = childLogger(log, { part: 'xds' });

@@ -17,7 +17,7 @@ try {
   const admin = await serveAdmin({ port: env.adminPort, host: env.adminHost, registry, ready }, log);
   // As the other services: while NATS (or a restarted cluster's leaders) is not there yet, wait rather than exit.
   const readyWait = { timeoutMs: env.natsReadyTimeoutMs };
-  const bus = await connectBus(env.natsUrl, log, { name: `telemetry-${env.replica}`, user: env.natsUser, pass: env.natsPassword, readyWait });
+  const bus = await connectBus(env.natsUrl, log, { name: `telemetry-${env.replica}`, user: env.natsUser, pass: env.natsPassword, credsFile: env.natsCreds, readyWait });
   telemetry = await startTelemetry(bus, log, createTelemetryMetrics(registry), env);
   const metrics = await serveMetrics({ port: env.metricsPort, host: env.metricsHost, istioMetrics: telemetry.istioMetrics, topShare: telemetry.topShare, ready }, childLogger(log, { part: 'metrics' }));
   serving = true;
