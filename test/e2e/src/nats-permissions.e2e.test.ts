@@ -5,11 +5,11 @@ import { randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Bus, type BucketEntry, connectBus, followTrustKey, openSnapshotStore, snapshotKeyForHost, Subjects, TrustKeys } from '@jetmesh/bus';
+import { type Bus, type BucketEntry, Buckets, bucketStream, BusPermissionError, connectBus, followTrustKey, openSnapshotStore, snapshotKeyForHost, snapshotKeyForWorkload, Subjects, TrustKeys } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
-import { signRegistration, TrustBundleCodec, WorkloadRegistrationCodec, type TrustBundle } from '@jetmesh/model';
-import { caChannelCredentials, createCaClient } from '@jetmesh/rpc';
-import { type MeshProcesses, eventually, startMeshProcesses } from '@jetmesh/testing';
+import { signRegistration, TrustBundleCodec, trustBundlePem, WorkloadRegistrationCodec, type TrustBundle } from '@jetmesh/model';
+import { caChannelCredentials, createCaAdminClient, createCaClient } from '@jetmesh/rpc';
+import { type ChildHandle, type EchoApp, type MeshProcesses, type NatsServerHandle, eventually, freePort, launchProcess, repoRoot, startEchoApp, startMeshProcesses, startNatsServer, waitForHttp } from '@jetmesh/testing';
 
 const WEB = 'spiffe://cluster.local/ns/default/sa/web';
 const vs = `apiVersion: networking.istio.io/v1
@@ -169,5 +169,96 @@ describe('NATS users and permissions (deploy/nats/ config; galley, pilot, citade
       (e: unknown) => e as Error,
     );
     assert.equal(err.message, 'NATS user "proxy" may not publish to "mesh.config" (see deploy/nats/README.md)');
+  });
+});
+
+describe('NATS JWT users (operator mode, deploy/nats/make-accounts.mjs): every sidecar its own user from citadel', () => {
+  const children: ChildHandle[] = [];
+  let jwtDir: string;
+  let server: NatsServerHandle;
+  let app: EchoApp;
+  let admin: Bus;
+  const stateDirs: Record<string, string> = {};
+  const log = createLogger('jwt-e2e', 'silent');
+
+  const launchService = async (service: 'galley' | 'pilot' | 'citadel', env: Record<string, string>): Promise<void> => {
+    const adminPort = await freePort();
+    const child = launchProcess(process.execPath, [`services/${service}/dist/src/main.js`], {
+      name: service,
+      cwd: repoRoot,
+      env: { JETMESH_LOG_LEVEL: 'warn', JETMESH_NATS_URL: server.url, JETMESH_NATS_CREDS: join(jwtDir, `${service}.creds`), JETMESH_ADMIN_PORT: String(adminPort), ...env },
+    });
+    children.push(child);
+    await waitForHttp(`http://127.0.0.1:${adminPort}/readyz`, { timeoutMs: 30_000 }).catch((err: unknown) => assert.fail(`${service} not ready: ${(err as Error).message}\n${child.output().slice(-3000)}`));
+  };
+
+  before(async () => {
+    jwtDir = mkdtempSync(join(tmpdir(), 'nats-jwt-e2e-'));
+    execFileSync(process.execPath, [join(repoRoot, 'deploy', 'nats', 'make-accounts.mjs'), jwtDir]);
+    server = await startNatsServer({ configFile: join(jwtDir, 'accounts.conf') });
+    const citadelPort = await freePort();
+    const citadelAccount = Object.fromEntries(readFileSync(join(jwtDir, 'citadel-account.env'), 'utf8').trim().split('\n').map((line) => line.split('=') as [string, string]));
+    await launchService('galley', { JETMESH_GALLEY_PORT: String(await freePort()), JETMESH_GALLEY_AUTH: 'disabled' });
+    await launchService('pilot', { JETMESH_PILOT_XDS_PORT: String(await freePort()) });
+    await launchService('citadel', { JETMESH_CITADEL_PORT: String(citadelPort), JETMESH_ADMIN_TOKEN_FILE: join(jwtDir, 'admin-token'), ...citadelAccount });
+    admin = await connectBus(server.url, log, { credsFile: join(jwtDir, 'admin.creds') });
+    const roots = await new Promise<TrustBundle>((resolve, reject) => {
+      followTrustKey(admin, TrustKeys.roots, TrustBundleCodec, (entry) => entry !== undefined && resolve(entry.value)).catch(reject);
+    });
+    const adminClient = createCaAdminClient(`127.0.0.1:${citadelPort}`, { credentials: caChannelCredentials({ rootsPem: trustBundlePem(roots) }), adminToken: readFileSync(join(jwtDir, 'admin-token'), 'utf8').trim(), serverName: 'localhost', actor: 'e2e' });
+    app = await startEchoApp('reviews', 'v1');
+    for (const [name, serviceAccount] of [['reviews-a', 'reviews'], ['ratings-b', 'ratings']] as const) {
+      const { token } = await adminClient.createToken({ namespace: 'default', serviceAccount, ttlSeconds: 3600 });
+      stateDirs[name] = join(jwtDir, `state-${name}`);
+      const [inbound, outbound, adminPort] = [await freePort(), await freePort(), await freePort()];
+      const child = launchProcess(process.execPath, ['services/proxy/dist/src/main.js'], {
+        name: `proxy ${name}`,
+        cwd: repoRoot,
+        env: {
+          JETMESH_LOG_LEVEL: 'warn', JETMESH_NATS_URL: server.url, JETMESH_NATS_CREDS: join(jwtDir, 'proxy-bootstrap.creds'),
+          JETMESH_CA_ADDRESS: `127.0.0.1:${citadelPort}`, JETMESH_PROXY_SERVICE: serviceAccount, JETMESH_PROXY_NAMESPACE: 'default', JETMESH_PROXY_SERVICE_ACCOUNT: serviceAccount,
+          JETMESH_PROXY_NAME: name, JETMESH_PROXY_LABELS: `app=${serviceAccount}`, JETMESH_PROXY_PORT: '9080', JETMESH_PROXY_APP_PORT: String(app.port),
+          JETMESH_PROXY_INBOUND_PORT: String(inbound), JETMESH_PROXY_OUTBOUND_PORT: String(outbound), JETMESH_PROXY_ADMIN_PORT: String(adminPort),
+          JETMESH_PROXY_TOKEN: token, JETMESH_PROXY_STATE_DIR: stateDirs[name] ?? '',
+        },
+      });
+      children.push(child);
+      // Ready: its certificate, and its workload snapshot, which pilot writes once galley registered it (through its own user).
+      await waitForHttp(`http://127.0.0.1:${adminPort}/ready`, { timeoutMs: 30_000 }).catch((err: unknown) => assert.fail(`proxy ${name} not ready: ${(err as Error).message}\n${child.output().slice(-3000)}`));
+    }
+    adminClient.close();
+  });
+  after(async () => {
+    await admin?.close();
+    for (const child of children.reverse()) await child.stop();
+    await app?.close();
+    await server?.dispose();
+    if (jwtDir !== undefined) rmSync(jwtDir, { recursive: true, force: true });
+  });
+
+  it('jwt.security: proxy A\'s own user reads its snapshot, and is refused B\'s (direct get, message get, subscription), mesh.config and mesh_ca', async () => {
+    const errors: string[] = [];
+    const recording = { info: () => undefined, warn: () => undefined, debug: () => undefined, error: (_o: object, msg?: string) => void errors.push(msg ?? '') };
+    const asA = await connectBus(server.url, recording, { credsFile: join(stateDirs['reviews-a'] ?? '', 'nats-user.creds'), timeoutMs: 2_000 });
+    try {
+      assert.equal(asA.user, 'proxy default/reviews-a');
+      const store = await openSnapshotStore(asA);
+      const own = await store.get(snapshotKeyForWorkload('default', 'reviews-a'));
+      assert.equal((own?.value as { snapshot?: { workload?: { name?: string } } } | undefined)?.snapshot?.workload?.name, 'reviews-a', 'pilot wrote A\'s snapshot and A reads it');
+      const denied = async (what: string, action: () => Promise<unknown>): Promise<void> => {
+        const err = await action().then(() => assert.fail(`proxy A was allowed: ${what}`), (e: unknown) => e);
+        assert.ok(err instanceof BusPermissionError, `${what}: ${String(err)}`);
+      };
+      const keyB = snapshotKeyForWorkload('default', 'ratings-b');
+      assert.ok((await openSnapshotStore(admin).then((s) => s.get(keyB))) !== undefined, 'B\'s snapshot exists');
+      await denied('direct get of B', () => store.get(keyB));
+      await denied('message get of B', () => asA.jsm.streams.getMessage(bucketStream(Buckets.snapshots), { last_by_subj: Subjects.snapshotKey(keyB) }));
+      await denied('publish config', () => asA.js.publish(Subjects.config, new Uint8Array()));
+      await denied('mesh_ca', () => asA.jsm.streams.info(bucketStream(Buckets.ca)));
+      asA.nc.subscribe(Subjects.snapshotUpdates(keyB), { callback: () => undefined });
+      await eventually(() => errors.some((m) => m.includes(`may not subscribe to "${Subjects.snapshotUpdates(keyB)}"`)) || undefined, 'the subscription to B refused');
+    } finally {
+      await asA.close();
+    }
   });
 });
