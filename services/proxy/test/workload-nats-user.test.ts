@@ -62,6 +62,7 @@ describe('proxy on a mesh with NATS users: its own user from citadel', () => {
   let owner: Bus;
   let citadel: Citadel;
   let proxy: Proxy;
+  let proxyEnv: (name: string, extra?: Record<string, string>) => Promise<Record<string, string>>;
   const log = createLogger('proxy-nats-user-test', process.env.JETMESH_TEST_LOG_LEVEL ?? 'silent');
 
   before(async () => {
@@ -94,13 +95,13 @@ describe('proxy on a mesh with NATS users: its own user from citadel', () => {
     // Every sidecar's bootstrap user: the trust bundle, nothing else.
     const bootstrapFile = join(dir, 'bootstrap.creds');
     await writeFile(bootstrapFile, formatCreds(mintNatsUser(keys.accountPublicKey, keys.signingKeySeed, { name: 'proxy-bootstrap', permissions: bootstrapPermissions() })), { mode: 0o600 });
-    const env = decodeEnv(ProxyEnv, {
+    proxyEnv = async (name: string, extra: Record<string, string> = {}) => ({
       JETMESH_NATS_URL: nats.url,
       JETMESH_NATS_CREDS: bootstrapFile,
       JETMESH_PROXY_SERVICE: 'cart',
       JETMESH_PROXY_NAMESPACE: 'shop',
       JETMESH_PROXY_SERVICE_ACCOUNT: 'cart',
-      JETMESH_PROXY_NAME: 'cart-0',
+      JETMESH_PROXY_NAME: name,
       JETMESH_PROXY_PORT: '9080',
       JETMESH_PROXY_APP_PORT: String(await freePort()),
       JETMESH_PROXY_INBOUND_PORT: String(await freePort()),
@@ -109,10 +110,12 @@ describe('proxy on a mesh with NATS users: its own user from citadel', () => {
       JETMESH_PROXY_TOKEN: token,
       JETMESH_CA_ADDRESS: citadel.address,
       JETMESH_CA_SERVER_NAME: 'localhost',
-      JETMESH_PROXY_STATE_DIR: join(dir, 'state'),
+      JETMESH_PROXY_STATE_DIR: join(dir, name === 'cart-0' ? 'state' : `state-${name}`),
       JETMESH_PROXY_ACCESS_LOG: 'false',
       JETMESH_PROXY_HEARTBEAT: '1s',
+      ...extra,
     });
+    const env = decodeEnv(ProxyEnv, await proxyEnv('cart-0'));
     assert.ok(env._tag === 'Right', 'the proxy env decodes');
     proxy = await startProxy(env.right, log);
   });
@@ -180,6 +183,29 @@ describe('proxy on a mesh with NATS users: its own user from citadel', () => {
       assert.ok(err instanceof BusPermissionError, 'the bootstrap user may not even look at mesh_snapshots');
     } finally {
       await bootstrap.close();
+    }
+  });
+
+  test('proxy.nats-user.renewal: each renewed certificate brings a renewed user; after the first expired it still follows its snapshot', async () => {
+    const key = snapshotKeyForWorkload('shop', 'cart-1');
+    const store = await openSnapshotStore(owner);
+    await store.put(key, workloadSnapshot('shop', 'cart-1', 'cart'), 'absent');
+    const env = decodeEnv(ProxyEnv, await proxyEnv('cart-1', { JETMESH_PROXY_CERT_TTL: '4s' }));
+    assert.ok(env._tag === 'Right');
+    const shortLived = await startProxy(env.right, log);
+    try {
+      const dump = async (): Promise<{ inbound?: { version?: { config?: number } }; certificate?: { notAfter?: string } }> => (await fetch(`http://127.0.0.1:${shortLived.ports.admin}/config_dump`)).json() as Promise<{ inbound?: { version?: { config?: number } }; certificate?: { notAfter?: string } }>;
+      const first = await eventually(async () => (await dump()).inbound !== undefined ? await dump() : undefined, 'its snapshot over its first user', 20_000);
+      const firstNotAfter = Date.parse(first.certificate?.notAfter ?? '');
+      // Past the first certificate's (and so the first user's) expiry, by then renewed at least once.
+      await sleep(Math.max(0, firstNotAfter - Date.now()) + 1_500);
+      const current = await store.get(key);
+      const next = workloadSnapshot('shop', 'cart-1', 'cart') as { version: { config: number } };
+      next.version.config = 7;
+      await store.put(key, next, current?.revision ?? 0);
+      await eventually(async () => ((await dump()).inbound?.version?.config === 7 ? true : undefined), 'the update, over a renewed user', 10_000);
+    } finally {
+      await shortLived.stop();
     }
   });
 });
