@@ -187,6 +187,11 @@ const RULES: readonly Rule[] = [
   },
 ];
 
+test('gateway: an RSA and an ECDSA certificate (tlsCertificates) and credentialNames with a CA credential are valid Istio servers', () => {
+  assert.deepEqual(warningsOf(gateway({ mode: 'SIMPLE', tlsCertificates: [{ serverCertificate: '/rsa.crt', privateKey: '/rsa.key' }, { serverCertificate: '/ec.crt', privateKey: '/ec.key' }] })), []);
+  assert.deepEqual(warningsOf(gateway({ mode: 'MUTUAL', credentialNames: ['rsa', 'ec'], caCertCredentialName: 'clients' })), []);
+});
+
 for (const rule of RULES) {
   test(`schema-warnings: ${rule.name}: accepted with Istio's warning, none once fixed`, () => {
     assert.deepEqual(warningsOf(rule.warns), rule.lines);

@@ -8,6 +8,11 @@ type Problems = Array<{ path: string; reason: string }>;
 
 const TLS_VERSIONS = ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3'] as const;
 
+/** One of a server's certificates (an RSA and an ECDSA one, say): files on the gateway. */
+const TLSCertificate = struct('TLSCertificate', {}, { serverCertificate: str, privateKey: str, caCertificates: str });
+// The CRD allows one or two (kubebuilder MinItems=1, MaxItems=2).
+const tlsCertificates = refine(list(TLSCertificate, { minItems: 1 }), 'TLSCertificates', (l) => (l.length > 2 ? 'must have at most 2 items' : undefined));
+
 /** TLS of a server (Gateway) or of an inbound listener (Sidecar). */
 export const ServerTLSSettings = struct(
   'ServerTLSSettings',
@@ -20,7 +25,9 @@ export const ServerTLSSettings = struct(
     caCertificates: str,
     caCrl: str,
     credentialName: str,
-    credentialNames: list(str),
+    credentialNames: refine(list(str, { minItems: 1 }), 'CredentialNames', (l) => (l.length > 2 ? 'must have at most 2 items' : undefined)),
+    caCertCredentialName: str,
+    tlsCertificates,
     subjectAltNames: list(str),
     verifyCertificateSpki: list(str),
     verifyCertificateHash: list(str),
@@ -34,17 +41,25 @@ export const ServerTLSSettings = struct(
       const mode = tls.mode ?? 'PASSTHROUGH';
       const files = { serverCertificate: tls.serverCertificate, privateKey: tls.privateKey, caCertificates: tls.caCertificates };
       if (mode === 'ISTIO_MUTUAL') {
-        for (const [k, v] of Object.entries({ ...files, credentialName: tls.credentialName })) {
+        for (const [k, v] of Object.entries({ ...files, credentialName: tls.credentialName, credentialNames: tls.credentialNames, tlsCertificates: tls.tlsCertificates })) {
           if (v !== undefined) problems.push({ path: k, reason: 'cannot be set with mode ISTIO_MUTUAL (Istio provides the certificates)' });
         }
       }
       const byCredential = tls.credentialName !== undefined || tls.credentialNames !== undefined;
       if ((mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL') && !byCredential) {
-        if (tls.serverCertificate === undefined) problems.push({ path: 'serverCertificate', reason: `required for mode ${mode} (or set credentialName)` });
-        if (tls.privateKey === undefined) problems.push({ path: 'privateKey', reason: `required for mode ${mode} (or set credentialName)` });
+        // Each certificate of tlsCertificates, else the server's own pair, as Istio checks them.
+        const pairs = tls.tlsCertificates?.map((c, i) => ({ at: `tlsCertificates[${i}].`, c })) ?? [{ at: '', c: tls }];
+        for (const { at, c } of pairs) {
+          if (c.serverCertificate === undefined) problems.push({ path: `${at}serverCertificate`, reason: `required for mode ${mode} (or set credentialName)` });
+          if (c.privateKey === undefined) problems.push({ path: `${at}privateKey`, reason: `required for mode ${mode} (or set credentialName)` });
+        }
         if (mode !== 'SIMPLE' && tls.caCertificates === undefined) problems.push({ path: 'caCertificates', reason: `required for mode ${mode} (or set credentialName)` });
       }
       if (tls.credentialName !== undefined && tls.credentialNames !== undefined) problems.push({ path: 'credentialNames', reason: 'cannot be combined with credentialName' });
+      const ownPair = tls.serverCertificate !== undefined && tls.privateKey !== undefined;
+      if (tls.tlsCertificates !== undefined && (byCredential || ownPair)) {
+        problems.push({ path: 'tlsCertificates', reason: 'only one of credentialName, credentialNames, serverCertificate/privateKey, tlsCertificates should be specified' });
+      }
       if (tls.caCrl !== undefined && byCredential) problems.push({ path: 'caCrl', reason: 'cannot be combined with credentialName (put the CRL in the credential)' });
       if (tls.caCrl !== undefined && mode === 'SIMPLE') problems.push({ path: 'caCrl', reason: 'is not supported with mode SIMPLE' });
       const order = (v: string | undefined): number => TLS_VERSIONS.indexOf((v ?? 'TLS_AUTO') as (typeof TLS_VERSIONS)[number]);
