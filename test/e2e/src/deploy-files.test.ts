@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
@@ -94,6 +95,30 @@ const ofKind = (kind: string) => manifests.filter((m) => m.doc.kind === kind).ma
 const CONTROL_PLANE_NAMESPACE = 'jetmesh-system';
 const controlPlane = (docs: Doc[]): Doc[] => docs.filter((d) => at(d, 'metadata.namespace') === CONTROL_PLANE_NAMESPACE);
 const PROXY_ENTRY = 'services/proxy/dist/src/main.js';
+/** The console reads what the CLI reads: it connects as the operator's user. */
+const NATS_USER_OF: Record<string, string> = { console: 'admin' };
+const CREDS_SECRET = 'jetmesh-nats-creds';
+
+/**
+ * The Secret value a container sees at `path`: a volume mounted on its directory, from a Secret of
+ * the pod's namespace whose item names that file; asserts every step.
+ */
+function mountedSecretFile(namespace: string, pod: Doc, container: Doc, path: string, where: string): { secret: string; key: string; value: unknown } {
+  const dir = path.slice(0, path.lastIndexOf('/'));
+  const file = path.slice(path.lastIndexOf('/') + 1);
+  const mount = list(container.volumeMounts, `${where} volumeMounts`).map((m) => obj(m, 'mount')).find((m) => m.mountPath === dir);
+  assert.ok(mount !== undefined, `${where}: ${dir} is mounted`);
+  const volume = list(pod.volumes, `${where} volumes`).map((v) => obj(v, 'volume')).find((v) => v.name === mount.name);
+  const secretName = at(volume, 'secret.secretName') as string | undefined;
+  assert.ok(secretName !== undefined, `${where}: ${dir} is a Secret volume`);
+  const item = list(at(volume, 'secret.items'), `${where} secret items`).map((i) => obj(i, 'item')).find((i) => i.path === file);
+  assert.ok(item !== undefined, `${where}: the Secret volume holds ${file}`);
+  const secret = ofKind('Secret').find((x) => at(x, 'metadata.name') === secretName && at(x, 'metadata.namespace') === namespace);
+  assert.ok(secret !== undefined, `${where}: Secret ${secretName} exists in ${namespace}`);
+  const value = obj(secret.stringData ?? secret.data, 'secret data')[item.key as string];
+  assert.ok(value !== undefined, `${where}: Secret ${secretName} has key ${String(item.key)}`);
+  return { secret: secretName, key: item.key as string, value };
+}
 const compose = obj(readYaml(join(dockerDir, 'compose.yaml'))[0], 'compose.yaml');
 const composeServices = obj(compose.services, 'compose services');
 const jetmeshImage = (): string => {
@@ -157,10 +182,14 @@ test('deploy.k8s: every Deployment runs the image with a service entry, only var
       else env[variable] = String(item.value);
     }
     const config = decodeAs(service, env, `deploy/k8s ${name}`);
-    const user = env.JETMESH_NATS_USER as MeshNatsUser;
-    assert.ok(MeshNatsUsers.includes(user), `${name} connects as a deploy/nats user`);
-    const password = list(container.env, 'env').map((e) => obj(e, 'env')).find((e) => e.name === 'JETMESH_NATS_PASSWORD');
-    assert.equal(at(password, 'valueFrom.secretKeyRef.key'), user, `${name}'s password is its own user's`);
+    // Its own user's JWT and seed (make-accounts.mjs), from the creds Secret; no passwords.
+    const user = NATS_USER_OF[name] ?? name;
+    assert.ok(MeshNatsUsers.includes(user as MeshNatsUser) && user !== 'proxy', `${name} connects as a deploy/nats user`);
+    assert.equal(env.JETMESH_NATS_USER, undefined);
+    assert.equal(config.natsCreds, `/etc/jetmesh/nats/${user}.creds`);
+    const creds = mountedSecretFile(CONTROL_PLANE_NAMESPACE, pod, container, String(config.natsCreds), name);
+    assert.deepEqual([creds.secret, creds.key], [CREDS_SECRET, `${user}.creds`], `${name} mounts only its own user's creds`);
+    if (name === 'citadel') assert.ok(config.natsAccount !== undefined && config.natsSigningKey !== undefined, 'citadel mints the sidecars\' users');
     if (env.JETMESH_STREAM_REPLICAS !== undefined) assert.equal(Number(env.JETMESH_STREAM_REPLICAS), at(natsValues, 'config.cluster.replicas'), 'one copy of each stream per NATS node');
 
     // The container's ports are exactly the ports its config listens on, on every interface.
@@ -197,7 +226,7 @@ test('deploy.k8s: every Deployment runs the image with a service entry, only var
   }
 });
 
-test('deploy.k8s.nats: the Helm values run the tested nats-server version, 3 nodes with JetStream on file storage, every user password from the Secret, and include deploy/nats/mesh-users.conf', () => {
+test('deploy.k8s.nats: the Helm values run the tested nats-server version, 3 nodes with JetStream on file storage, in operator mode on make-accounts.mjs\'s accounts.conf, whose creds files the Secret holds', () => {
   const values = obj(readYaml(join(k8sDir, NATS_VALUES))[0], NATS_VALUES);
   assert.equal(at(values, 'container.image.repository'), 'nats');
   assert.match(String(at(values, 'container.image.tag')), new RegExp(`^${testedNatsVersion().replaceAll('.', '\\.')}(-|$)`));
@@ -205,17 +234,21 @@ test('deploy.k8s.nats: the Helm values run the tested nats-server version, 3 nod
   assert.equal(at(values, 'config.cluster.replicas'), 3);
   assert.equal(at(values, 'config.jetstream.enabled'), true);
   assert.equal(at(values, 'config.jetstream.fileStore.enabled'), true);
-  const secrets = new Map(ofKind('Secret').map((s) => [at(s, 'metadata.name') as string, obj(s.stringData ?? s.data, 'secret data')]));
-  const env = obj(at(values, 'container.env'), 'container.env');
-  assert.deepEqual(Object.keys(env).sort(), MeshNatsUsers.map(natsPasswordVariable).sort());
-  for (const user of MeshNatsUsers) {
-    const ref = at(env[natsPasswordVariable(user)], 'valueFrom.secretKeyRef') as { name: string; key: string };
-    assert.equal(ref.key, user);
-    assert.ok(secrets.get(ref.name)?.[user] !== undefined, `Secret ${ref.name} holds ${user}'s password`);
-  }
+  assert.equal(at(values, 'container.env'), undefined, 'no password variables: the users are JWTs');
   const include = at(values, 'config.merge.$include') as string;
-  assert.equal(basename(include), 'mesh-users.conf');
-  assert.ok(existsSync(join(repoRoot, 'deploy', 'nats', basename(include))));
+  assert.equal(basename(include), 'accounts.conf');
+  const out = mkdtempSync(join(tmpdir(), 'jetmesh-accounts-'));
+  try {
+    execFileSync(process.execPath, [join(repoRoot, 'deploy', 'nats', 'make-accounts.mjs'), out, '/etc/jetmesh-nats-accounts']);
+    assert.ok(existsSync(join(out, 'accounts.conf')) && readFileSync(join(out, 'accounts.conf'), 'utf8').includes('operator: "/etc/jetmesh-nats-accounts/operator.jwt"'), 'the script writes accounts.conf naming the operator JWT where the pods mount it');
+    const written = readdirSync(out).filter((f) => f.endsWith('.creds') && f !== 'proxy-bootstrap.creds').sort();
+    const secret = ofKind('Secret').find((x) => at(x, 'metadata.name') === CREDS_SECRET);
+    assert.deepEqual(Object.keys(obj(secret?.stringData, 'creds secret')).sort(), written, 'the Secret holds one creds file per component the script mints');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  const mountPath = /\/etc\/jetmesh-nats-accounts/.test(JSON.stringify(at(values, 'container.patch')));
+  assert.ok(mountPath, 'the NATS pods mount the accounts ConfigMap at /etc/jetmesh-nats-accounts');
   // Every service connects to the chart's client Service: the release name of the install line.
   const release = /helm install (\S+) nats\/nats -n (\S+)/.exec(readFileSync(join(k8sDir, NATS_VALUES), 'utf8'));
   assert.ok(release !== null, 'the values file says how it is installed');
@@ -280,7 +313,9 @@ test('deploy.k8s.sidecar: the example app Deployment runs the proxy beside its a
     assert.equal(config.serviceAccount, pod.serviceAccountName, 'the proxy asks for the identity of its pod\'s ServiceAccount');
     assert.equal(config.address, fields['status.podIP'], 'peers dial the pod IP');
     assert.equal(config.token !== undefined, true, 'a bootstrap token for the first certificate');
-    assert.equal(env.JETMESH_NATS_USER, 'proxy');
+    assert.equal(env.JETMESH_NATS_USER, undefined);
+    const bootstrap = mountedSecretFile(namespace, pod, proxy, String(config.natsCreds), `${name} sidecar`);
+    assert.equal(bootstrap.key, 'proxy-bootstrap.creds', 'the sidecar starts as the shared bootstrap user; its own user comes from citadel');
     const labels = obj(at(deployment, 'spec.template.metadata.labels'), `${name} pod labels`);
     assert.deepEqual(config.labels, labels, 'the WorkloadEntry carries the pod labels');
 
