@@ -96,6 +96,17 @@ describe('cli.analyze-diff', () => {
     assert.match(again.stderr, new RegExp(`request cli-retry-1 was already recorded as change #${recorded} \\(this is a retry\\): nothing new was recorded`));
   });
 
+  test('apply: what Istio’s webhook only warns about is applied and its warning printed on stderr (IST0133)', async () => {
+    const yaml = file('whole-namespace.yaml', 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: cli-whole-namespace, namespace: cli-warn}\nspec:\n  selector: {}\n  mtls: {mode: STRICT}\n');
+    const r = await jetmesh('apply', '-f', yaml);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /peerauthentication\.security\.istio\.io\/cli-whole-namespace -n cli-warn created/);
+    assert.equal(
+      r.stderr,
+      'Warning [IST0133] (PeerAuthentication cli-warn/cli-whole-namespace) Schema validation warning: spec.selector: workload selector specified without labels\n',
+    );
+  });
+
   test('diff -f: an unchanged manifest shows nothing and exits 0', async () => {
     const r = await jetmesh('diff', '-f', BOOKINFO);
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, '', '']);
