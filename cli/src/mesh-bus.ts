@@ -8,13 +8,15 @@ import type { CliIo } from './cli-io.js';
 import { resolveContext, type MeshContext } from './context.js';
 
 /**
- * As whom the CLI connects: JETMESH_NATS_USER/JETMESH_NATS_PASSWORD (the variables every
- * service reads), else the user a local `up` recorded in the context file, else nobody.
+ * As whom the CLI connects: JETMESH_NATS_CREDS or JETMESH_NATS_USER/JETMESH_NATS_PASSWORD (the
+ * variables every service reads), else the user a local `up` recorded in the context file, else nobody.
  */
-function natsCredentials(env: NodeJS.ProcessEnv, ctx: MeshContext): { user?: string; pass?: string } {
+function natsCredentials(env: NodeJS.ProcessEnv, ctx: MeshContext): { user?: string; pass?: string; credsFile?: string } {
   const fromEnv = decodeEnv(NatsCredentialsEnv, env);
   if (E.isLeft(fromEnv)) throw new CliError(ExitCode.usage, fromEnv.left.map(formatEnvError));
-  const { natsUser, natsPassword } = fromEnv.right;
+  const { natsUser, natsPassword, natsCreds } = fromEnv.right;
+  // On NATS JWT users: the operator's .creds file (deploy/nats/make-accounts.mjs writes admin.creds).
+  if (natsCreds !== undefined) return { credsFile: natsCreds };
   if (natsUser !== undefined) return { user: natsUser, pass: natsPassword };
   if (ctx.natsCredentials === undefined) return {};
   const { user, passwordFile } = ctx.natsCredentials;

@@ -2,14 +2,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, type BucketEntry, Buckets, bucketStream, BusPermissionError, connectBus, followTrustKey, openSnapshotStore, snapshotKeyForHost, snapshotKeyForWorkload, Subjects, TrustKeys } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
 import { signRegistration, TrustBundleCodec, trustBundlePem, WorkloadRegistrationCodec, type TrustBundle } from '@jetmesh/model';
 import { caChannelCredentials, createCaAdminClient, createCaClient } from '@jetmesh/rpc';
-import { type ChildHandle, type EchoApp, type MeshProcesses, type NatsServerHandle, eventually, freePort, launchProcess, repoRoot, startEchoApp, startMeshProcesses, startNatsServer, waitForHttp } from '@jetmesh/testing';
+import { type ChildHandle, type EchoApp, type MeshProcesses, type NatsServerHandle, cliEntry, eventually, runProcess, freePort, launchProcess, repoRoot, startEchoApp, startMeshProcesses, startNatsServer, waitForHttp } from '@jetmesh/testing';
 
 const WEB = 'spiffe://cluster.local/ns/default/sa/web';
 const vs = `apiVersion: networking.istio.io/v1
@@ -260,5 +260,16 @@ describe('NATS JWT users (operator mode, deploy/nats/make-accounts.mjs): every s
     } finally {
       await asA.close();
     }
+  });
+
+  it('jwt.cli: the CLI connects with admin.creds (JETMESH_NATS_CREDS) and reads what admin may', async () => {
+    const context = join(jwtDir, 'cli-context.json');
+    writeFileSync(context, '{}\n');
+    const env = { JETMESH_CONTEXT: context, JETMESH_NATS_URL: server.url, JETMESH_NATS_CREDS: join(jwtDir, 'admin.creds') };
+    const routes = await runProcess(process.execPath, [cliEntry, 'proxy-status'], { env, cwd: jwtDir });
+    assert.equal(routes.code, 0, routes.stderr);
+    assert.match(routes.stdout, /reviews-a/, 'the sidecars answer the admin user\'s status request');
+    const wrong = await runProcess(process.execPath, [cliEntry, 'proxy-status'], { env: { ...env, JETMESH_NATS_CREDS: join(jwtDir, 'proxy-bootstrap.creds') }, cwd: jwtDir });
+    assert.notEqual(wrong.code, 0, 'the bootstrap user may not ask for proxy status');
   });
 });
