@@ -71,11 +71,16 @@ describe('change-publisher', () => {
   test('deadline: a write queued past the caller deadline is refused unsent, the one ahead of it stored', async () => {
     const before = await streamLastSequence(bus, Streams.config);
     let position = before;
-    // The fold confirms slowly, so the first write holds the replica's queue for 400 ms.
-    const slowState: ConfigState = { ...laggingState(), position: () => position, waitFor: (seq) => new Promise((resolve) => setTimeout(() => ((position = seq), resolve()), 400)) };
+    const slowState: ConfigState = { ...laggingState(), position: () => position, waitFor: (seq) => new Promise((resolve) => setTimeout(() => ((position = seq), resolve()), 50)) };
     const publisher = createChangePublisher(bus, slowState, log, { attempts: 3, metrics: createGalleyMetrics(new Registry()) });
     const change = (name: string) => () => right({ changes: [{ op: 'apply' as const, resource: serviceEntry(name) }], outcomes: [], warnings: [] });
-    const first = publisher.publish({ actor: 'slow', plan: change('first') });
+    // Planning the first write takes 400 ms, and writes take turns to plan: the second waits past its deadline.
+    const slowPlan = () => {
+      const until = Date.now() + 400;
+      while (Date.now() < until);
+      return change('first')();
+    };
+    const first = publisher.publish({ actor: 'slow', plan: slowPlan });
     const late = publisher.publish({ actor: 'impatient', deadline: Date.now() + 100, plan: change('late') });
     const [stored, refused] = await Promise.all([first, late]);
     assert.ok(!isLeft(stored), JSON.stringify(stored));
