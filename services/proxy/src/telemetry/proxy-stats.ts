@@ -1,13 +1,16 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, type IstioRequestLabel, type IstioRequestLabels } from '@jetmesh/model';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { IstioRequestLabels } from '@jetmesh/model';
 import type { AccessLogCounters } from './access-log-publisher.js';
-import { measure, recordLabels, type RequestRecord } from './request-record.js';
+import { IstioRequestMetrics } from './istio-request-metrics.js';
+import { recordLabels, seriesKey, type RequestRecord } from './request-record.js';
 
 export type SnapshotKind = 'host' | 'workload';
 
 /** The proxy's own metrics on its admin port (`/stats`): Istio's per-proxy request metrics plus jetmesh_proxy_*. */
 export interface ProxyStats extends AccessLogCounters {
   record(labels: IstioRequestLabels, durationMs: number, requestBytes: number, responseBytes: number): void;
+  /** The same, with the series key (`seriesKey(labels)`) the caller already built. */
+  recordSeries(key: string, labels: IstioRequestLabels, durationMs: number, requestBytes: number, responseBytes: number): void;
   /** The same, from the data plane's per-request record. */
   observe(record: RequestRecord): void;
   snapshotApplied(kind: SnapshotKind): void;
@@ -22,35 +25,18 @@ export interface ProxyStats extends AccessLogCounters {
   readonly upstreamSessions: Gauge;
 }
 
-const labelNames = [...ISTIO_REQUEST_LABELS];
-
 export function createProxyStats(registry: Registry, upstreamSessions: () => number = () => 0): ProxyStats {
-  const requests = new Counter({ name: 'istio_requests_total', help: 'Requests carried by this proxy (Istio standard metric)', labelNames, registers: [registry] });
-  const duration = new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration (Istio standard metric)', labelNames, buckets: [...ISTIO_DURATION_BUCKETS_MS], registers: [registry] });
-  const requestBytes = new Histogram({ name: 'istio_request_bytes', help: 'Request body sizes (Istio standard metric)', labelNames, buckets: [...ISTIO_BYTE_BUCKETS], registers: [registry] });
-  const responseBytes = new Histogram({ name: 'istio_response_bytes', help: 'Response body sizes (Istio standard metric)', labelNames, buckets: [...ISTIO_BYTE_BUCKETS], registers: [registry] });
+  // Registered first: /stats lists Istio's metrics before the proxy's own.
+  const istio = new IstioRequestMetrics(registry);
   const snapshots = new Counter({ name: 'jetmesh_proxy_snapshots_total', help: 'Snapshot values received, by kind and what the proxy did with them', labelNames: ['kind', 'result'], registers: [registry] });
   const connections = new Counter({ name: 'jetmesh_proxy_upstream_connections_total', help: 'Connections dialled to upstreams, by result', labelNames: ['result'], registers: [registry] });
   const ejections = new Counter({ name: 'jetmesh_proxy_outlier_ejections_total', help: 'Endpoints ejected by outlier detection', labelNames: ['cluster'], registers: [registry] });
-  // prom-client hashes a label object on every observation; one child per label set (the same
-  // set prom-client keeps anyway) is looked up by one string instead.
-  const children = new Map<string, { requests: Counter.Internal; duration: Histogram.Internal<IstioRequestLabel>; requestBytes: Histogram.Internal<IstioRequestLabel>; responseBytes: Histogram.Internal<IstioRequestLabel> }>();
-  const record = (labels: IstioRequestLabels, ms: number, req: number, res: number): void => {
-    const key = labelNames.map((l) => labels[l]).join('\u0000');
-    let c = children.get(key);
-    if (c === undefined) {
-      c = { requests: requests.labels(labels), duration: duration.labels(labels), requestBytes: requestBytes.labels(labels), responseBytes: responseBytes.labels(labels) };
-      children.set(key, c);
-    }
-    c.requests.inc();
-    c.duration.observe(measure(ms));
-    c.requestBytes.observe(measure(req));
-    c.responseBytes.observe(measure(res));
-  };
+  const record = (labels: IstioRequestLabels, ms: number, req: number, res: number): void => istio.record(seriesKey(labels), labels, ms, req, res);
   const accessLogPublished = new Counter({ name: 'jetmesh_proxy_access_log_published_total', help: 'Access log records published on the bus (mesh.accesslog.<ns>.<workload>)', registers: [registry] });
   const accessLogDropped = new Counter({ name: 'jetmesh_proxy_access_log_dropped_total', help: 'Access log records not published on the bus: buffer_full (more than it sends in an interval) or nats_unavailable', labelNames: ['reason'], registers: [registry] });
   return {
     record,
+    recordSeries: (key, labels, ms, req, res) => istio.record(key, labels, ms, req, res),
     accessLogPublished: (n) => accessLogPublished.inc(n),
     accessLogDropped: (reason, n) => accessLogDropped.inc({ reason }, n),
     observe: (r) => record(recordLabels(r), r.durationMs, r.requestBytes, r.responseBytes),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, type IstioRequestLabels, type TelemetryReport, type TelemetrySeries, type WindowHistogram } from '@jetmesh/model';
+import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, type IstioRequestLabels, type TelemetryReport, type TelemetrySeries, type WindowHistogram } from '@jetmesh/model';
 
 interface MutableHistogram {
   counts: number[];
@@ -22,7 +22,7 @@ export interface RequestSample {
   readonly responseBytes: number;
 }
 
-import { measure, recordLabels, type RequestRecord } from './request-record.js';
+import { measure, recordLabels, seriesKey, type RequestRecord } from './request-record.js';
 
 const newHistogram = (buckets: readonly number[]): MutableHistogram => ({ counts: new Array<number>(buckets.length + 1).fill(0), sum: 0 });
 
@@ -36,8 +36,6 @@ const observe = (h: MutableHistogram, buckets: readonly number[], raw: number): 
 };
 
 const freeze = (h: MutableHistogram): WindowHistogram => ({ counts: [...h.counts], sum: h.sum });
-
-const seriesKey = (labels: IstioRequestLabels): string => ISTIO_REQUEST_LABELS.map((l) => labels[l]).join('\u0000');
 
 export interface AggregatorOptions {
   /** Report ids (default: random UUIDs); unique per report, so a consumer counts a redelivered one once. */
@@ -79,7 +77,11 @@ export class ReportAggregator {
   }
 
   add(sample: RequestSample): void {
-    const key = seriesKey(sample.labels);
+    this.addSeries(seriesKey(sample.labels), sample);
+  }
+
+  /** `add` with the series key (`seriesKey(sample.labels)`) the caller already built. */
+  addSeries(key: string, sample: RequestSample): void {
     let s = this.series.get(key);
     if (s === undefined) {
       if (this.series.size >= this.maxSeries) {

@@ -1,4 +1,4 @@
-import { UNKNOWN_LABEL, type IstioRequestLabels } from '@jetmesh/model';
+import { ISTIO_REQUEST_LABELS, UNKNOWN_LABEL, type IstioRequestLabels } from '@jetmesh/model';
 
 /** One side of a request as telemetry names it; a field the proxy does not know is left out. */
 export interface RequestPeer {
@@ -95,3 +95,6 @@ export function recordLabels(r: RequestRecord): IstioRequestLabels {
     connection_security_policy: r.reporter === 'destination' ? (r.mtls ? 'mutual_tls' : 'none') : UNKNOWN_LABEL,
   };
 }
+
+/** A string naming a label set one to one (the labels in Istio's order), built once per request. */
+export const seriesKey = (labels: IstioRequestLabels): string => ISTIO_REQUEST_LABELS.map((l) => labels[l]).join('\u0000');

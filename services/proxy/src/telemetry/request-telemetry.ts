@@ -6,6 +6,7 @@ import { startAccessLogPublisher } from './access-log-publisher.js';
 import type { ProxyStats } from './proxy-stats.js';
 import { ReportAggregator } from './report-aggregator.js';
 import { startReportPublisher } from './report-publisher.js';
+import { recordLabels, seriesKey } from './request-record.js';
 import { requestRecordOf, type ProxyWorkload } from './served-record.js';
 
 export interface RequestTelemetry {
@@ -35,8 +36,11 @@ export function startRequestTelemetry(opts: { self: () => ProxyWorkload; stats: 
   return {
     served: (r) => {
       const record = requestRecordOf(r, opts.self(), Date.now());
-      opts.stats.observe(record);
-      aggregator.addRecord(record);
+      // One label set and one series key per request, shared by /stats and the report.
+      const labels = recordLabels(record);
+      const key = seriesKey(labels);
+      opts.stats.recordSeries(key, labels, record.durationMs, record.requestBytes, record.responseBytes);
+      aggregator.addSeries(key, { labels, durationMs: record.durationMs, requestBytes: record.requestBytes, responseBytes: record.responseBytes });
       accessLog.write(record);
       busLog?.add(record);
     },
