@@ -7,7 +7,7 @@ import { H2SessionPool } from './h2-session-pool.js';
 import { endToEndHeaders, headerValue } from './http-headers.js';
 import type { DownstreamRequest, DownstreamResponse } from './http-listener.js';
 import { Http1Upstream } from './http1-upstream.js';
-import { decodePeerMetadata, MeshHeaders, stripMeshHeaders } from './mesh-headers.js';
+import { decodePeerMetadata, MeshHeaders, stripMeshHeaders, type PeerMetadata } from './mesh-headers.js';
 import { parseSpiffeId } from '@jetmesh/model';
 import { istioPrincipal, peerSpiffeId as spiffeIdOf } from '../identity/peer-identity.js';
 import { ReplayableBody } from './request-body.js';
@@ -52,13 +52,38 @@ export interface InboundHandler {
 /** Istio's default when no PeerAuthentication applies. */
 const DEFAULT_MODE: MtlsMode = 'PERMISSIVE';
 
-// Parsing the peer certificate costs more than the rest of a request's authorization: once per connection.
-const peerIds = new WeakMap<TLSSocket, string | undefined>();
-const peerIdOf = (socket: TLSSocket): string | undefined => {
-  if (peerIds.has(socket)) return peerIds.get(socket);
-  const id = spiffeIdOf(socket.getPeerCertificate());
-  peerIds.set(socket, id);
-  return id;
+interface PeerOfConnection {
+  readonly spiffeId?: string;
+  readonly principal?: string;
+  readonly namespace?: string;
+  /** The last peer-metadata header seen on the connection and what it decoded to. */
+  metadataHeader?: string | string[];
+  metadata?: PeerMetadata;
+}
+
+// Parsing the peer certificate (and its SPIFFE ID) costs more than the rest of a request's authorization: once per connection.
+const peers = new WeakMap<TLSSocket, PeerOfConnection>();
+const peerOf = (socket: TLSSocket): PeerOfConnection => {
+  let p = peers.get(socket);
+  if (p === undefined) {
+    const id = spiffeIdOf(socket.getPeerCertificate());
+    const parsed = id !== undefined ? parseSpiffeId(id) : undefined;
+    const namespace = parsed?._tag === 'Right' ? parsed.right.namespace : undefined;
+    p = { ...(id !== undefined ? { spiffeId: id, principal: istioPrincipal(id) } : {}), ...(namespace !== undefined ? { namespace } : {}) };
+    peers.set(socket, p);
+  }
+  return p;
+};
+
+// A caller's proxy sends the same metadata on every request of a connection: decoded again only when it changes.
+const peerMetadataOf = (p: PeerOfConnection, header: string | string[] | undefined): PeerMetadata | undefined => {
+  if (header !== p.metadataHeader || header === undefined) {
+    p.metadataHeader = header;
+    const m = decodePeerMetadata(header);
+    if (m !== undefined) p.metadata = m;
+    else delete p.metadata;
+  }
+  return p.metadata;
 };
 
 const tlsSocketOf = (req: DownstreamRequest): TLSSocket | undefined => {
@@ -84,16 +109,16 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
   const handle = (req: DownstreamRequest, res: DownstreamResponse): void => {
     const started = performance.now();
     const tlsSocket = tlsSocketOf(req);
-    const peerSpiffeId = tlsSocket !== undefined ? peerIdOf(tlsSocket) : undefined;
+    const connectionPeer = tlsSocket !== undefined ? peerOf(tlsSocket) : undefined;
+    const peerSpiffeId = connectionPeer?.spiffeId;
     const targetPort = Number(headerValue(req.headers[MeshHeaders.targetPort]) ?? opts.servicePort) || opts.servicePort;
     if (tlsSocket === undefined && modeFor(targetPort) === 'STRICT') {
       // As Envoy does for STRICT: no plaintext filter chain, the connection is closed.
       req.socket.destroy();
       return;
     }
-    const parsedPeer = peerSpiffeId !== undefined ? parseSpiffeId(peerSpiffeId) : undefined;
-    const peerNamespace = parsedPeer?._tag === 'Right' ? parsedPeer.right.namespace : undefined;
-    const peer = tlsSocket !== undefined ? decodePeerMetadata(req.headers[MeshHeaders.peerMetadata]) : undefined;
+    const peerNamespace = connectionPeer?.namespace;
+    const peer = connectionPeer !== undefined ? peerMetadataOf(connectionPeer, req.headers[MeshHeaders.peerMetadata]) : undefined;
     const headers = endToEndHeaders(req.headers);
     const downstreamH2 = headerValue(headers[MeshHeaders.downstreamProtocol]) === 'h2' || (req.httpVersionMajor === 2 && tlsSocket === undefined);
     stripMeshHeaders(headers);
@@ -110,7 +135,7 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
       scheme: 'http' as const,
       headers: flat,
       sourceIp: (tlsSocket ?? req.socket).remoteAddress ?? '',
-      ...(peerSpiffeId !== undefined ? { principal: istioPrincipal(peerSpiffeId) } : {}),
+      ...(connectionPeer?.principal !== undefined ? { principal: connectionPeer.principal } : {}),
       ...(peerNamespace !== undefined ? { peerNamespace } : {}),
     };
     const protocol: ServedRequest['protocol'] = downstreamH2 ? (flat['content-type']?.startsWith('application/grpc') ? 'grpc' : 'http2') : 'http1';
