@@ -1,15 +1,19 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import * as grpc from '@grpc/grpc-js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Bus, connectBus, Streams } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
-import type { HistoryEntry } from '@jetmesh/model';
 import { type ConfigClient, createConfigClient } from '@jetmesh/rpc';
-import { type MeshProcesses, type NatsClusterHandle, eventually, startMeshProcesses, startNatsCluster } from '@jetmesh/testing';
+import { type MeshProcesses, type NatsClusterHandle, type ProxyProcess, eventually, freePort, startMeshProcesses, startNatsCluster, startProxyProcess } from '@jetmesh/testing';
+import { checkHistoryAndState, resourceName, retrySummary, runWriters, serviceEntriesYaml, type Write } from './fixtures/acknowledged-writers.js';
+import { followHosts, type VersionWatcher, watchProxy, watchXds } from './fixtures/version-watchers.js';
 
 // Issue 16: 4 writers x 100 changes over 2 galleys (and 2 pilots folding the log) on 3 nodes,
 // the MESH_CONFIG leader's node SIGKILLed mid-run and restarted; five runs, each on a fresh cluster.
+// Beside them 2 xDS clients (one per pilot, moving on when a stream ends) and a `jetmesh proxy`
+// record every version they get: they must hold the last writes within 5 s and never go back.
 const ROUNDS = 5;
 const WRITERS = 4;
 const CHANGES_PER_WRITER = 100;
@@ -23,63 +27,8 @@ const CALL_DEADLINE_MS = 15_000;
 /** A write still not recorded after this long fails the round. */
 const WRITE_GIVE_UP_MS = 60_000;
 const ROUND_TIMEOUT_MS = 150_000;
-
-/** What a writer may see while the stream elects a leader; it sends the same content again. */
-const retryable = new Set([grpc.status.UNAVAILABLE, grpc.status.ABORTED, grpc.status.DEADLINE_EXCEEDED]);
-
-interface Write {
-  readonly writer: number;
-  readonly index: number;
-  readonly resource: string;
-  readonly reason: string;
-  /** The sequence galley answered; 0 when the write was found already stored by an attempt whose answer was lost. */
-  sequence: number;
-  attempts: number;
-  /** Error codes of failed attempts, for the diagnostics. */
-  readonly errors: number[];
-}
-
-const resourceName = (writer: number, index: number): string => `w${writer}-r${index % RESOURCES_PER_WRITER}`;
-const virtualService = (namespace: string, name: string, index: number): string => `apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata: {name: ${name}, namespace: ${namespace}}
-spec:
-  hosts: [${name}]
-  http:
-  - name: write-${index}
-    route:
-    - destination: {host: ${name}}
-`;
-
-const grpcCode = (err: unknown): number | undefined => (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : undefined);
-
-/** One writer: its changes in order, each sent until galley records it (or finds it recorded). */
-async function runWriter(client: ConfigClient, namespace: string, writer: number, writes: Write[], onAck: () => void): Promise<void> {
-  for (let index = 0; index < CHANGES_PER_WRITER; index++) {
-    const resource = resourceName(writer, index);
-    const write: Write = { writer, index, resource, reason: `${namespace} writer ${writer} change ${index}`, sequence: -1, attempts: 0, errors: [] };
-    writes.push(write);
-    const yaml = virtualService(namespace, resource, index);
-    const giveUpAt = Date.now() + WRITE_GIVE_UP_MS;
-    for (;;) {
-      write.attempts += 1;
-      try {
-        // Every attempt carries the write's request id: a retry after a lost answer gets the recorded change back.
-        const res = await client.apply({ yaml, reason: write.reason, requestId: `${namespace}.w${writer}.c${index}` });
-        if (res.sequence === 0) assert.fail(`${write.reason}: galley answered "nothing recorded" (attempt ${write.attempts}): ${JSON.stringify(res.changes)}`);
-        write.sequence = res.sequence;
-        onAck();
-        break;
-      } catch (err) {
-        const code = grpcCode(err);
-        if (code === undefined || !retryable.has(code)) throw new Error(`${write.reason}: ${(err as Error).message}`, { cause: err });
-        if (Date.now() > giveUpAt) throw new Error(`${write.reason}: still failing after ${WRITE_GIVE_UP_MS} ms (${write.attempts} attempts): ${(err as Error).message}`, { cause: err });
-        write.errors.push(code);
-        await sleep(50 + Math.random() * 150);
-      }
-    }
-  }
-}
+const CONVERGE_MS = 5_000;
+const resourceNames = Array.from({ length: WRITERS * RESOURCES_PER_WRITER }, (_, i) => resourceName(Math.floor(i / RESOURCES_PER_WRITER), i, RESOURCES_PER_WRITER));
 
 /** Every ChangeSet in MESH_CONFIG as stored, straight from the stream (not through the CLI's replay). */
 async function storedChangeSets(bus: Bus): Promise<{ seq: number; prev: string; reason?: string }[]> {
@@ -108,29 +57,63 @@ interface FailoverRig {
   readonly mesh: MeshProcesses;
   readonly bus: Bus;
   readonly clients: readonly ConfigClient[];
+  /** The xDS clients and the proxy, recording versions from before the first write. */
+  readonly watchers: readonly VersionWatcher[];
   dispose(): Promise<void>;
 }
 
-async function startRig(): Promise<FailoverRig> {
+async function startRig(namespace: string): Promise<FailoverRig> {
   const cluster = await startNatsCluster({ meshUsers: true });
   let mesh: MeshProcesses | undefined;
   let bus: Bus | undefined;
+  let proxy: ProxyProcess | undefined;
   const clients: ConfigClient[] = [];
+  const watchers: VersionWatcher[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'jetmesh-failover-'));
   const dispose = async (): Promise<void> => {
+    for (const w of watchers) await w.close();
     for (const client of clients) client.close();
+    await proxy?.stop();
     await bus?.close();
     await mesh?.stop();
     await cluster.dispose();
+    rmSync(dir, { recursive: true, force: true });
   };
   try {
-    mesh = await startMeshProcesses({ cluster, natsUsers: true, replicas: { galley: 2, pilot: 2 }, serviceEnv: { JETMESH_STREAM_REPLICAS: '3' }, readyTimeoutMs: 60_000 });
+    mesh = await startMeshProcesses({
+      cluster,
+      natsUsers: true,
+      services: ['galley', 'pilot', 'citadel'],
+      replicas: { galley: 2, pilot: 2 },
+      serviceEnv: { JETMESH_STREAM_REPLICAS: '3' },
+      readyTimeoutMs: 60_000,
+    });
+    const m = mesh;
     bus = await connectBus(cluster.urls, createLogger('e2e', 'silent'), { name: 'e2e-admin', ...cluster.credentials('admin') });
     for (let writer = 0; writer < WRITERS; writer++) {
       // Writers alternate between the two galleys.
       const address = mesh.galleyAddresses[writer % mesh.galleyAddresses.length] ?? assert.fail('no galley');
       clients.push(createConfigClient(address, { actor: `writer-${writer}`, deadlineMs: CALL_DEADLINE_MS }));
     }
-    return { cluster, mesh, bus, clients, dispose };
+    const services = await mesh.cli(['apply', '-f', '-'], serviceEntriesYaml(namespace, resourceNames));
+    assert.equal(services.code, 0, services.stderr);
+    mesh.pilotXdsAddresses.forEach((_, p) => watchers.push(watchXds(`xds-client-${p}`, m.pilotXdsAddresses, namespace, resourceNames, p)));
+    const token = await mesh.cli(['token', 'create', '--namespace', namespace, '--service-account', 'client', '--ttl', '1h']);
+    assert.equal(token.code, 0, token.stderr);
+    proxy = await startProxyProcess(mesh, {
+      service: 'client',
+      namespace,
+      labels: { app: 'client' },
+      port: 9080,
+      appPort: await freePort(),
+      token: token.stdout.trim(),
+      stateDir: join(dir, 'proxy'),
+      // The proxy's own NATS user, on every node.
+      env: cluster.envFor('proxy'),
+    });
+    await followHosts(proxy, namespace, resourceNames);
+    watchers.push(watchProxy(proxy, namespace, resourceNames));
+    return { cluster, mesh, bus, clients, watchers, dispose };
   } catch (err) {
     await dispose();
     throw err;
@@ -144,14 +127,14 @@ describe('config failover: 4 writers on 2 galleys while the MESH_CONFIG leader i
   });
 
   for (let round = 1; round <= ROUNDS; round++) {
-    it(`failover.round-${round}: every acknowledged write is in history exactly once, no two ChangeSets share a predecessor, audit verify passes, the state is each resource's last write`, { timeout: ROUND_TIMEOUT_MS }, async (t) => {
+    it(`failover.round-${round}: every acknowledged write is in history exactly once, no two ChangeSets share a predecessor, audit verify passes, the state is each resource's last write, the xDS clients and the proxy converge and never go back`, { timeout: ROUND_TIMEOUT_MS }, async (t) => {
       const startedAt = Date.now();
       await rig?.dispose();
       rig = undefined;
-      rig = await startRig();
-      const { cluster, mesh, bus, clients } = rig;
-      const setUpAt = Date.now();
       const namespace = `failover-${round}`;
+      rig = await startRig(namespace);
+      const { cluster, mesh, bus, clients, watchers } = rig;
+      const setUpAt = Date.now();
       const writes: Write[] = [];
       let acks = 0;
       const ackWaiters = new Set<{ at: number; wake: () => void }>();
@@ -172,14 +155,10 @@ describe('config failover: 4 writers on 2 galleys while the MESH_CONFIG leader i
           ackWaiters.add(waiter);
         });
       // A writer that gives up names the galley it wrote to and that galley's last output (did it exit, and why).
-      const writing = Promise.all(
-        clients.map((client, writer) =>
-          runWriter(client, namespace, writer, writes, onAck).catch((err: unknown) => {
-            const replica = writer % mesh.galleyAddresses.length;
-            throw new Error(`${(err as Error).message}\ngalley ${replica} (${mesh.galleyAddresses[replica]}) output:\n${mesh.output('galley', replica).slice(-3000)}`);
-          }),
-        ),
-      );
+      const writing = runWriters(clients, { namespace, writers: WRITERS, changesPerWriter: CHANGES_PER_WRITER, resourcesPerWriter: RESOURCES_PER_WRITER, giveUpMs: WRITE_GIVE_UP_MS, onAck }, writes).catch((err: unknown) => {
+        const replica = Number(/writer (\d+)/.exec((err as Error).message)?.[1] ?? 0) % mesh.galleyAddresses.length;
+        throw new Error(`${(err as Error).message}\ngalley ${replica} (${mesh.galleyAddresses[replica]}) output:\n${mesh.output('galley', replica).slice(-3000)}`);
+      });
       // Surfaces a writer's failure even while the kill below is still waiting.
       writing.catch(() => undefined);
 
@@ -193,9 +172,23 @@ describe('config failover: 4 writers on 2 galleys while the MESH_CONFIG leader i
       await unlessWritingFails(acked(killedAtAcks + KILL_AFTER_ACKS, RESTART_AFTER_MS));
       const acksWhileDown = acks - killedAtAcks;
       await cluster.restart(leader);
-      const downMs = Date.now() - killedAt;
+      const restartedAt = Date.now();
+      const downMs = restartedAt - killedAt;
       await writing;
       const writtenAt = Date.now();
+
+      // Every xDS client and the proxy hold each resource's last acknowledged write within 5 s of the restart (or the last ack), never going back.
+      const acknowledged = new Map<string, { index: number; seq: number }>();
+      for (const w of writes) if ((acknowledged.get(w.resource)?.index ?? -1) < w.index) acknowledged.set(w.resource, { index: w.index, seq: w.sequence });
+      const settledFrom = Math.max(restartedAt, ...writes.map((w) => w.ackedAt));
+      await eventually(() => (watchers.every((w) => w.behind(acknowledged).length === 0) ? true : undefined), 'every client on the last writes', Math.max(0, settledFrom + CONVERGE_MS - Date.now())).catch((err: Error) => {
+        throw new Error(`${err.message} (within ${CONVERGE_MS} ms of the restart or last ack):\n${watchers.map((w) => `${w.name}: ${w.behind(acknowledged).slice(0, 5).join('; ') || 'converged'}`).join('\n')}`);
+      });
+      const convergedMs = Date.now() - settledFrom;
+      for (const w of watchers) {
+        assert.ok(w.seen.length > 0, `${w.name} received versions`);
+        assert.deepEqual(w.backwards(), [], `${w.name}: no version goes backwards`);
+      }
 
       // The restarted node catches up before anything is read (and before the next round kills a leader).
       await eventually(
@@ -218,45 +211,16 @@ describe('config failover: 4 writers on 2 galleys while the MESH_CONFIG leader i
       assert.equal(verify.code, 0, `${verify.stdout}${verify.stderr}`);
       assert.match(verify.stdout, new RegExp(`^chain intact \\(${stored.length} changes\\)`, 'm'));
 
-      // Every write exactly once in history: at the sequence galley answered, or (its answer lost) once under its reason.
-      const history = await mesh.cli(['history', '-o', 'json']);
-      assert.equal(history.code, 0, history.stderr);
-      const entries = (JSON.parse(history.stdout) as HistoryEntry[]).filter((e) => e.reason?.startsWith(`${namespace} `));
-      const byReason = new Map<string, HistoryEntry[]>();
-      for (const e of entries) byReason.set(e.reason ?? '', [...(byReason.get(e.reason ?? '') ?? []), e]);
-      assert.equal(writes.length, WRITERS * CHANGES_PER_WRITER);
-      for (const write of writes) {
-        const found = byReason.get(write.reason) ?? [];
-        assert.equal(found.length, 1, `${write.reason} (answered #${write.sequence}) is in history ${found.length} times: ${found.map((e) => `#${e.seq}`).join(', ')}`);
-        if (write.sequence > 0) assert.equal(found[0]?.seq, write.sequence, `${write.reason}: history has it at #${found[0]?.seq}, galley answered #${write.sequence}`);
-      }
-      assert.equal(entries.length, writes.length, 'history holds no write of this round that no writer made');
-
-      // The stored state is each resource's last write, at the sequence that wrote it.
-      const seqOf = new Map(entries.map((e) => [e.reason ?? '', e.seq]));
-      const expected = new Map<string, { index: number; seq: number }>();
-      for (const write of writes) {
-        const seq = seqOf.get(write.reason) ?? assert.fail(`${write.reason} not in history`);
-        const current = expected.get(write.resource);
-        if (current === undefined || write.index > current.index) expected.set(write.resource, { index: write.index, seq });
-      }
-      const listed = await mesh.cli(['get', 'virtualservices', '-n', namespace, '-o', 'json']);
-      assert.equal(listed.code, 0, listed.stderr);
-      type StoredVs = { metadata: { name: string; resourceVersion?: string }; spec: { http?: { name?: string }[] } };
-      const items = (JSON.parse(listed.stdout) as { items: StoredVs[] }).items;
-      const actual = new Map(items.map((vs) => [vs.metadata.name, { write: vs.spec.http?.[0]?.name, version: vs.metadata.resourceVersion }]));
-      const wanted = new Map([...expected].map(([name, last]) => [name, { write: `write-${last.index}`, version: String(last.seq) }]));
-      assert.deepEqual(Object.fromEntries([...actual].sort()), Object.fromEntries([...wanted].sort()));
+      // Every write exactly once in history at the sequence galley answered; the stored state is each resource's last write.
+      const expected = await checkHistoryAndState(mesh, namespace, writes, WRITERS * CHANGES_PER_WRITER);
+      assert.deepEqual(Object.fromEntries([...expected].sort()), Object.fromEntries([...acknowledged].sort()));
 
       const checkedAt = Date.now();
       await rig.dispose();
       rig = undefined;
-      const retried = writes.filter((w) => w.errors.length > 0);
-      const answerLost = writes.filter((w) => w.sequence === 0).length;
-      const codes = retried.flatMap((w) => w.errors).reduce<Record<string, number>>((acc, code) => ({ ...acc, [grpc.status[code] ?? code]: (acc[grpc.status[code] ?? code] ?? 0) + 1 }), {});
       t.diagnostic(
         `round ${round}: ${Date.now() - startedAt} ms (cluster and mesh start ${setUpAt - startedAt} ms, writes ${writtenAt - setUpAt} ms, checks ${checkedAt - writtenAt} ms, teardown ${Date.now() - checkedAt} ms); killed leader ${leader} at ${killedAtAcks} acks, ` +
-          `${acksWhileDown} acks while it was down, restarted after ${downMs} ms; ${retried.length} writes retried (${JSON.stringify(codes)}), ${answerLost} found stored after a lost answer; log at #${stored.length}`,
+          `${acksWhileDown} acks while it was down, restarted after ${downMs} ms; ${retrySummary(writes)}; clients converged ${convergedMs} ms after the restart or last ack; log at #${stored.length}`,
       );
     });
   }
