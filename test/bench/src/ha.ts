@@ -60,7 +60,8 @@ interface Failover {
 /** One writer changing a route every WRITE_PACE_MS (retrying each change under its request id) while the leader is killed KILLS times. */
 const failover = async (cluster: NatsClusterHandle, config: ConfigClient): Promise<Failover> => {
   const bus = await connectBus(cluster.urls, createLogger('bench', 'silent'), { name: 'bench-admin', ...cluster.credentials('admin') });
-  const acks: number[] = [];
+  /** Each acknowledged write: when its first attempt was sent, when galley answered. */
+  const acks: { sentAt: number; at: number }[] = [];
   const writeMs: number[] = [];
   let stop = false;
   let killed = false;
@@ -77,7 +78,7 @@ const failover = async (cluster: NatsClusterHandle, config: ConfigClient): Promi
           await sleep(20);
         }
       }
-      acks.push(Date.now());
+      acks.push({ sentAt: startedAt, at: Date.now() });
       if (!killed) writeMs.push(Date.now() - startedAt);
       await sleep(WRITE_PACE_MS);
     }
@@ -90,7 +91,8 @@ const failover = async (cluster: NatsClusterHandle, config: ConfigClient): Promi
       killed = true;
       const killedAt = Date.now();
       await cluster.kill(leader);
-      const next = await eventually(() => acks.find((at) => at > killedAt), 'a write acknowledged after the kill', 60_000);
+      // The first write sent after the kill: one already committed before it may still be answered just after.
+      const next = await eventually(() => acks.find((a) => a.sentAt >= killedAt)?.at, 'a write sent after the kill acknowledged', 60_000);
       killToAck.push(next - killedAt);
       console.error(`  ha: killed ${leader}; next write acknowledged after ${next - killedAt} ms`);
       await cluster.restart(leader);
