@@ -51,9 +51,9 @@ function registeredMetrics(): Map<string, Registered> {
       const labels = listed !== null ? [...listed[1]!.matchAll(/'([^']+)'/g)].map((l) => l[1]!) : /labelNames/.test(body) ? (name.startsWith('istio_') ? [...ISTIO_REQUEST_LABELS] : undefined) : [];
       found.set(name, { type: m[1]!.toLowerCase() as MetricType, labels, where });
     }
-    // The telemetry service's Istio metrics: our own prom-client metric classes over its series table.
-    for (const m of text.matchAll(/new (RequestsCounter|WindowedHistogram)\(\s*'([a-zA-Z_:][a-zA-Z0-9_:]*)'/g)) {
-      found.set(m[2]!, { type: m[1] === 'RequestsCounter' ? 'counter' : 'histogram', labels: [...ISTIO_REQUEST_LABELS], where });
+    // The proxy's Istio metrics: metric objects of its own (IstioRequestMetrics) that prom-client's registry renders.
+    for (const m of text.matchAll(/register\((counter|histogram)\(\s*'(istio_[a-z_]+)'/g)) {
+      found.set(m[2]!, { type: m[1] as MetricType, labels: [...ISTIO_REQUEST_LABELS], where });
     }
   }
   return found;
