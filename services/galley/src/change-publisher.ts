@@ -166,6 +166,13 @@ export function createChangePublisher(bus: Bus, state: ConfigState, log: Logger,
         const repairs = request.repairs ?? [];
         if (plan.right.changes.length === 0 && repairs.length === 0) {
           pass(handoff);
+          // A retry planned on the state its own original leads to (in flight, or stored but not
+          // folded yet) finds nothing to change: once the fold holds that state, answer the original.
+          if (request.requestId !== undefined && handoff !== undefined) {
+            await state.waitFor(basis.position).catch(() => undefined);
+            const again = await alreadyRecorded(request.requestId);
+            if (again !== undefined) return { done: right(again) };
+          }
           return { done: right({ sequence: 0, plan: plan.right }) };
         }
         const changeSet: ChangeSet = {

@@ -39,6 +39,18 @@ describe('apply.request-id (two galleys on one log)', () => {
     assert.equal(await h.lastSequence(), before + 1);
   });
 
+  test('apply.request-id: a retry sent to the same galley while the original is in flight answers the original', async () => {
+    // The retry plans on the state the original leads to (pipelined writes) before the fold holds
+    // it: it finds nothing to change, and must still answer the original, not "nothing recorded".
+    const before = await h.lastSequence();
+    const answers = await Promise.all([1, 2, 3].map(() => h.client.apply({ yaml: vs('productpage', 'v1'), requestId: 'in-flight' })));
+    assert.deepEqual(
+      answers.map((a) => a.sequence),
+      [before + 1, before + 1, before + 1],
+    );
+    assert.equal(await h.lastSequence(), before + 1);
+  });
+
   test('apply.request-id: a delete retried with its request id deletes once', async () => {
     await h.client.apply({ yaml: vs('details', 'v1') });
     const first = await h.client.delete({ yaml: vs('details', 'v1'), requestId: 'delete-1' });
