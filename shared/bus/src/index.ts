@@ -36,3 +36,5 @@ export type { ServiceStatus, ServiceStatusResponder, ServiceStatusSource } from 
 export { BOOTSTRAP_INBOX_PREFIX, bootstrapPermissions, createMeshAccount, createUserKeyPair, formatCreds, meshAccountServerConfig, mintNatsUser, natsUserClaims, parseCreds, workloadInboxPrefix, workloadPermissions } from './nats-user-jwt.js';
 export type { MeshAccountKeys, MintUserOptions, NatsUserClaims, NatsUserCredentials, NatsUserPermissions } from './nats-user-jwt.js';
 export { parseMeshUserPermissions } from './mesh-user-permissions.js';
+export { BOOTSTRAP_USER, CITADEL_ACCOUNT_ENV_FILE, MESH_ACCOUNT_KEYS_FILE, writeMeshAccountDir } from './mesh-account-dir.js';
+export type { MeshAccountDir, MeshAccountDirOptions } from './mesh-account-dir.js';

@@ -4,10 +4,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors } from '@nats-io/transport-node';
 import { freePort, startMeshNatsServer, startNatsServer } from '@jetmesh/testing';
-import { BusPermissionError, connectBus, isJetStreamElecting, JetStreamNotReadyError, startDeadline, untilJetStreamReady } from '../src/index.js';
+import { bootstrapPermissions, BusPermissionError, connectBus, createMeshAccount, isJetStreamElecting, JetStreamNotReadyError, mintNatsUser, startDeadline, untilJetStreamReady, type NatsUserCredentials } from '../src/index.js';
 import { RecordingLogger } from './bus-fixture.js';
 
 const fast = { initialDelayMs: 5, maxDelayMs: 20 };
+/** A user signed by another account's key: the server refuses it (Authorization Violation). */
+const strangerUser = (): NatsUserCredentials => {
+  const stranger = createMeshAccount();
+  return mintNatsUser(stranger.accountPublicKey, stranger.signingKeySeed, { name: 'galley', permissions: bootstrapPermissions() });
+};
 const noMetaLeader = (): JetStreamApiError => new JetStreamApiError({ code: 503, err_code: 10008, description: 'JetStream system temporarily unavailable' });
 
 describe('jetstream-ready', () => {
@@ -110,12 +115,12 @@ describe('jetstream-ready', () => {
     }
   });
 
-  test('ready.connect.credentials: a wrong password is not waited for', async () => {
+  test('ready.connect.credentials: a user the server does not trust is not waited for', async () => {
     const server = await startMeshNatsServer();
     try {
       const started = Date.now();
       await assert.rejects(
-        connectBus(server.url, new RecordingLogger(), { user: 'galley', pass: 'pwrong', readyWait: { timeoutMs: 30_000 } }),
+        connectBus(server.url, new RecordingLogger(), { credentials: strangerUser(), readyWait: { timeoutMs: 30_000 } }),
         /Authorization Violation/i,
       );
       assert.ok(Date.now() - started < 5_000, `rejected after ${Date.now() - started} ms`);

@@ -12,9 +12,12 @@ import {
   bucketStream,
   BusPermissionError,
   BusUnavailableError,
+  bootstrapPermissions,
   connectBus,
+  createMeshAccount,
   followTrustKey,
   Limits,
+  mintNatsUser,
   openCheckpointStore,
   openJsonBucket,
   openSnapshotStore,
@@ -55,7 +58,7 @@ async function refused(user: MeshNatsUser, subject: string | RegExp, action: () 
   assert.ok(Date.now() - started < 2_000, 'a refusal is an answer, not a timeout');
 }
 
-describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
+describe('nats-permissions (deploy/nats/mesh-users.conf as NATS JWT users)', () => {
   let server: MeshNatsServerHandle;
   const buses = new Map<MeshNatsUser, Bus>();
   const logs = new Map<MeshNatsUser, RecordingLogger>();
@@ -65,8 +68,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
     server = await startMeshNatsServer();
     for (const user of MeshNatsUsers) {
       const log = new RecordingLogger();
-      const { pass } = server.credentials(user);
-      buses.set(user, await connectBus(server.url, log, { name: `${user}-test`, user, pass, timeoutMs: 2_000 }));
+      buses.set(user, await connectBus(server.url, log, { name: `${user}-test`, ...server.credentials(user), timeoutMs: 2_000 }));
       logs.set(user, log);
     }
     // Pilot first: it creates the log streams it reads (galley owns them), then its own bucket.
@@ -437,8 +439,11 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
   });
 
   test('a wrong password is refused at connect, naming the user', async () => {
-    const err = await connectBus(server.url, new RecordingLogger(), { user: 'proxy', pass: 'not-the-password', timeoutMs: 2_000, maxReconnectAttempts: 0 }).then(
-      () => assert.fail('connected with a wrong password'),
+    // A user signed by another account's key: what a wrong password was before NATS JWT users.
+    const stranger = createMeshAccount();
+    const forged = mintNatsUser(stranger.accountPublicKey, stranger.signingKeySeed, { name: 'proxy', permissions: bootstrapPermissions() });
+    const err = await connectBus(server.url, new RecordingLogger(), { credentials: forged, timeoutMs: 2_000, maxReconnectAttempts: 0 }).then(
+      () => assert.fail('connected as a user of another account'),
       (e: unknown) => e,
     );
     assert.ok(err instanceof BusUnavailableError);
@@ -447,7 +452,7 @@ describe('nats-permissions (deploy/nats/nats-server.conf)', () => {
 });
 
 describe('nats-permissions.upgrade', () => {
-  test('a mesh that ran without users keeps its log when they are turned on', async () => {
+  test('a mesh that ran without users keeps its log when they are turned on (its store adopted by the mesh account)', async () => {
     const open = await startNatsServer();
     let secured: MeshNatsServerHandle | undefined;
     try {
@@ -457,8 +462,7 @@ describe('nats-permissions.upgrade', () => {
       await before.close();
       await open.stop();
       secured = await startMeshNatsServer({ storeDir: open.storeDir });
-      const { pass } = secured.credentials('galley');
-      const galley = await connectBus(secured.url, new RecordingLogger(), { name: 'galley-after', user: 'galley', pass, timeoutMs: 2_000 });
+      const galley = await connectBus(secured.url, new RecordingLogger(), { name: 'galley-after', ...secured.credentials('galley'), timeoutMs: 2_000 });
       try {
         assert.equal((await galley.jsm.streams.info(Streams.config)).state.last_seq, ack.seq);
       } finally {
@@ -472,8 +476,7 @@ describe('nats-permissions.upgrade', () => {
 
   test("citadel, as its own user, recreates an older mesh's trust bucket to add its republish", async () => {
     const server = await startMeshNatsServer();
-    const { pass } = server.credentials('citadel');
-    const citadel = await connectBus(server.url, new RecordingLogger(), { name: 'citadel-upgrade', user: 'citadel', pass, timeoutMs: 2_000 });
+    const citadel = await connectBus(server.url, new RecordingLogger(), { name: 'citadel-upgrade', ...server.credentials('citadel'), timeoutMs: 2_000 });
     try {
       // mesh_trust as the previous version created it: no republish.
       const old = await new Kvm(citadel.js).create(Buckets.trust, { history: Limits.trustHistory, maxValueSize: Limits.trustMaxValueBytes, storage: StorageType.File, replicas: 1 });

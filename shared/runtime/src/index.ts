@@ -16,6 +16,8 @@ export { onShutdown, SHUTDOWN_BUDGET_MS, SHUTDOWN_STEP_TIMEOUT_MS } from './shut
 export type { LongShutdownStep, ShutdownStep, ShutdownHandle } from './shutdown.js';
 export { freePort, isPortFree } from './local-ports.js';
 export { findNatsServerBinary, NATS_SERVER_BIN_ENV } from './nats-server-binary.js';
+export { adoptGlobalAccountStore } from './nats-account-store.js';
+export type { StoreAdoption } from './nats-account-store.js';
 export { MeshPorts } from './mesh-ports.js';
 export { LocalProxyFiles } from './local-proxy-files.js';
 export { OutputLog } from './output-log.js';

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { launchNatsCluster, type MeshNatsUser, type NatsClusterProcess } from '@jetmesh/runtime';
 import { forgetTempDir, reapOnExit, removeOnExit } from './child-reaper.js';
 import { eventually } from './eventually.js';
-import { meshUsersConfig, natsServerBinaryForTests, testServerHandle, type NatsCredentials, type NatsServerHandle } from './nats-server.js';
+import { makeMeshAccount, natsServerBinaryForTests, testServerHandle, type MeshAccountConfig, type NatsCredentials, type NatsServerHandle } from './nats-server.js';
 
 export interface NatsClusterOptions {
   /** Number of nodes; default 3 (the smallest cluster that survives losing one). */
   readonly size?: number;
-  /** Run deploy/nats/nats-server.conf on every node: each component's user, a fresh password each. */
+  /** Every node on one fresh mesh account (deploy/nats/make-accounts.mjs): each component's user a JWT. */
   readonly meshUsers?: boolean;
   /** How long each node and the meta leader election may take, in ms. Default 20 s. */
   readonly startTimeoutMs?: number;
@@ -57,9 +57,9 @@ export interface NatsClusterHandle {
   startAll(): Promise<void>;
   /** Stop every node and remove their stores. */
   dispose(): Promise<void>;
-  /** With `meshUsers`: the password generated for `user` in this run. */
+  /** With `meshUsers`: `user`'s credentials (MeshNatsServerHandle.credentials). */
   credentials(user: MeshNatsUser): NatsCredentials;
-  /** With `meshUsers`: JETMESH_NATS_URL (all nodes), JETMESH_NATS_USER and JETMESH_NATS_PASSWORD for `user`. */
+  /** With `meshUsers`: JETMESH_NATS_URL (all nodes) and what `user` is started with (MeshNatsServerHandle.envFor). */
   envFor(user: MeshNatsUser): Record<string, string>;
 }
 
@@ -93,12 +93,13 @@ async function fetchJsz(monitorUrl: string, query: string): Promise<Jsz | undefi
  */
 export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<NatsClusterHandle> {
   const size = opts.size ?? 3;
-  const users = opts.meshUsers === true ? meshUsersConfig() : undefined;
   const binary = natsServerBinaryForTests();
   const dir = await mkdtemp(join(tmpdir(), 'jetmesh-nats-cluster-'));
   removeOnExit(dir);
   let cluster: NatsClusterProcess;
+  let users: MeshAccountConfig | undefined;
   try {
+    users = opts.meshUsers === true ? await makeMeshAccount(join(dir, 'account')) : undefined;
     cluster = await launchNatsCluster({
       binary,
       size,
@@ -106,13 +107,14 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
       dir,
       onSpawn: reapOnExit,
       ...(opts.startTimeoutMs === undefined ? {} : { startTimeoutMs: opts.startTimeoutMs }),
-      ...(users === undefined ? {} : { include: users.options.configFile, env: users.options.env }),
+      ...(users === undefined ? {} : { include: users.accountsConf }),
     });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     forgetTempDir(dir);
     throw err;
   }
+  const meshAccount = users;
   const started = cluster.nodes.map((server) => ({ name: server.serverName ?? '', monitorUrl: server.monitorUrl ?? '', server: testServerHandle(server, join(dir, server.serverName ?? '')) }));
   const running = new Set(started.map((s) => s.name));
   const nodes: NatsClusterNode[] = started.map(({ name, monitorUrl, server }) => ({
@@ -183,8 +185,8 @@ export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<N
       await rm(dir, { recursive: true, force: true });
       forgetTempDir(dir);
     },
-    credentials: (user) => (users === undefined ? withoutUsers() : users.credentials(user)),
-    envFor: (user) => (users === undefined ? withoutUsers() : users.envFor(urls, user)),
+    credentials: (user) => (meshAccount === undefined ? withoutUsers() : meshAccount.credentials(user)),
+    envFor: (user) => (meshAccount === undefined ? withoutUsers() : meshAccount.envFor(urls, user)),
   };
   try {
     await waitForMetaLeader();

@@ -1,10 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { forgetTempDir, reapOnExit, removeOnExit } from './child-reaper.js';
 import {
-  MESH_NATS_CONFIG, MeshNatsUsers, NATS_SERVER_BIN_ENV, NatsPortInUseError, findNatsServerBinary, freePort, generateNatsPassword, launchNatsServer, natsPasswordVariable,
-  type MeshNatsUser, type NatsServerProcess,
+  NATS_SERVER_BIN_ENV, NatsPortInUseError, adoptGlobalAccountStore, findNatsServerBinary, freePort, launchNatsServer, type MeshNatsUser, type NatsServerProcess,
 } from '@jetmesh/runtime';
 import { repoRoot } from './repo-root.js';
 
@@ -103,41 +104,102 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   }
 }
 
+/** What connectBus needs to connect as one of the mesh account's users: spread it into ConnectOptions. */
 export interface NatsCredentials {
-  readonly user: string;
-  readonly pass: string;
+  /** A .creds file (JWT and seed) written by deploy/nats/make-accounts.mjs for this server. */
+  readonly credsFile: string;
 }
 
 export interface MeshNatsServerHandle extends NatsServerHandle {
-  /** The password generated for `user` in this run. */
+  /**
+   * The user `user` of this run's mesh account (make-accounts.mjs minted it from its list in
+   * mesh-users.conf). `proxy` is the shared proxy user (PROXY_PERMISSIONS), which only the tests
+   * mint: a sidecar process starts as the bootstrap user instead (envFor('proxy')).
+   */
   credentials(user: MeshNatsUser): NatsCredentials;
-  /** JETMESH_NATS_URL, JETMESH_NATS_USER and JETMESH_NATS_PASSWORD for a component connecting as `user`. */
+  /**
+   * What a component started as `user` gets: JETMESH_NATS_URL and JETMESH_NATS_CREDS (its .creds
+   * file; for `proxy` the bootstrap user's, as every sidecar), and for `citadel` the account and
+   * signing key it mints the sidecars' own users with.
+   */
   envFor(user: MeshNatsUser): Record<string, string>;
 }
 
-/** deploy/nats/nats-server.conf with a fresh password per component's user: the server options, and what a component connects with. */
-export function meshUsersConfig(): {
-  readonly options: Required<Pick<NatsServerOptions, 'configFile' | 'env'>>;
+/** The script every deployment mints its mesh account with; the helpers run it too (one way to make users). */
+const MAKE_ACCOUNTS = join(repoRoot, 'deploy', 'nats', 'make-accounts.mjs');
+const BOOTSTRAP_CREDS = 'proxy-bootstrap.creds';
+const CITADEL_ACCOUNT_ENV = 'citadel-account.env';
+const execFileAsync = promisify(execFile);
+
+/** A mesh account made by deploy/nats/make-accounts.mjs in `dir`, as a test server's config and its users' credentials. */
+export interface MeshAccountConfig {
+  /** The accounts.conf a server includes (operator mode, the accounts preloaded). */
+  readonly accountsConf: string;
+  readonly accountPublicKey: string;
   credentials(user: MeshNatsUser): NatsCredentials;
   envFor(url: string, user: MeshNatsUser): Record<string, string>;
-} {
-  const passwords = new Map(MeshNatsUsers.map((user) => [user, generateNatsPassword()]));
-  const env = Object.fromEntries(MeshNatsUsers.map((user) => [natsPasswordVariable(user), passwords.get(user) ?? '']));
-  const credentials = (user: MeshNatsUser): NatsCredentials => ({ user, pass: passwords.get(user) ?? '' });
+}
+
+/**
+ * Runs deploy/nats/make-accounts.mjs into `dir` (with the tests' shared proxy user). A script and
+ * not @jetmesh/bus's writeMeshAccountDir called here: @jetmesh/bus's own tests use this package,
+ * which therefore cannot depend on it; the script calls that function.
+ */
+export async function makeMeshAccount(dir: string): Promise<MeshAccountConfig> {
+  try {
+    await execFileAsync(process.execPath, [MAKE_ACCOUNTS, dir, '--shared-proxy-user']);
+  } catch (err) {
+    const { stderr } = err as { stderr?: string };
+    throw new Error(`${MAKE_ACCOUNTS} failed (is @jetmesh/bus built?): ${stderr ?? (err as Error).message}`, { cause: err });
+  }
+  const citadelEnv = Object.fromEntries(
+    (await readFile(join(dir, CITADEL_ACCOUNT_ENV), 'utf8'))
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  const credentials = (user: MeshNatsUser): NatsCredentials => ({ credsFile: join(dir, `${user}.creds`) });
   return {
-    options: { configFile: join(repoRoot, MESH_NATS_CONFIG), env },
+    accountsConf: join(dir, 'accounts.conf'),
+    accountPublicKey: citadelEnv.JETMESH_CITADEL_NATS_ACCOUNT ?? '',
     credentials,
-    envFor: (url, user) => ({ JETMESH_NATS_URL: url, JETMESH_NATS_USER: user, JETMESH_NATS_PASSWORD: credentials(user).pass }),
+    envFor: (url, user) => ({
+      JETMESH_NATS_URL: url,
+      JETMESH_NATS_CREDS: user === 'proxy' ? join(dir, BOOTSTRAP_CREDS) : credentials(user).credsFile,
+      ...(user === 'citadel' ? citadelEnv : {}),
+    }),
   };
 }
 
-/** A private nats-server running deploy/nats/nats-server.conf: every component's user with its permissions, a fresh password each. */
+/**
+ * A private nats-server on a fresh mesh account (operator mode: every component's user a JWT
+ * with its permissions). A `storeDir` written without users is adopted by the account first,
+ * as `jetmesh up` does with an older .jetmesh/ (adoptGlobalAccountStore).
+ */
 export async function startMeshNatsServer(opts: Omit<NatsServerOptions, 'configFile' | 'env'> = {}): Promise<MeshNatsServerHandle> {
-  const users = meshUsersConfig();
-  const server = await startNatsServer({ ...opts, ...users.options });
+  const accountDir = await mkdtemp(join(tmpdir(), 'jetmesh-nats-account-'));
+  removeOnExit(accountDir);
+  const dropAccount = async (): Promise<void> => {
+    await rm(accountDir, { recursive: true, force: true });
+    forgetTempDir(accountDir);
+  };
+  let server: NatsServerHandle;
+  let account: MeshAccountConfig;
+  try {
+    account = await makeMeshAccount(accountDir);
+    if (opts.storeDir !== undefined) adoptGlobalAccountStore(opts.storeDir, account.accountPublicKey);
+    server = await startNatsServer({ ...opts, configFile: account.accountsConf });
+  } catch (err) {
+    await dropAccount();
+    throw err;
+  }
   return {
     ...server,
-    credentials: users.credentials,
-    envFor: (user) => users.envFor(server.url, user),
+    dispose: async () => {
+      await server.dispose();
+      await dropAccount();
+    },
+    credentials: account.credentials,
+    envFor: (user) => account.envFor(server.url, user),
   };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { startNatsCluster, type NatsClusterHandle } from '../src/index.js';
 
@@ -22,11 +22,16 @@ describe('nats-cluster', () => {
     assert.deepEqual(await Promise.all(cluster.nodes.map((n) => n.metaLeader())), [leader, leader, leader]);
   });
 
-  test('cluster.users: a component gets every node and its own user', () => {
+  test('cluster.users: a component gets every node and its own user\'s creds (a JWT of the mesh account); a sidecar the bootstrap user\'s; citadel the account', () => {
     const env = cluster.envFor('pilot');
     assert.equal(env.JETMESH_NATS_URL, cluster.urls);
-    assert.equal(env.JETMESH_NATS_USER, 'pilot');
-    assert.equal(env.JETMESH_NATS_PASSWORD, cluster.credentials('pilot').pass);
+    assert.equal(env.JETMESH_NATS_USER, undefined);
+    assert.equal(env.JETMESH_NATS_CREDS, cluster.credentials('pilot').credsFile);
+    assert.match(readFileSync(cluster.credentials('pilot').credsFile, 'utf8'), /BEGIN NATS USER JWT[\s\S]*BEGIN USER NKEY SEED/);
+    assert.equal(statSync(cluster.credentials('pilot').credsFile).mode & 0o777, 0o600);
+    assert.match(cluster.envFor('proxy').JETMESH_NATS_CREDS ?? '', /proxy-bootstrap\.creds$/);
+    assert.match(cluster.envFor('citadel').JETMESH_CITADEL_NATS_ACCOUNT ?? '', /^A[A-Z2-7]{55}$/);
+    assert.equal(cluster.envFor('galley').JETMESH_CITADEL_NATS_SIGNING_KEY, undefined, 'only citadel holds the signing key');
   });
 
   test('cluster.kill-restart: the others elect a new meta leader; the restarted node rejoins on its store', async () => {

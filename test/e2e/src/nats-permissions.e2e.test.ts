@@ -20,7 +20,7 @@ spec:
   http: [{route: [{destination: {host: reviews}}]}]
 `;
 
-describe('NATS users and permissions (deploy/nats/ config; galley, pilot, citadel and the CLI each as its own user)', () => {
+describe('NATS users and permissions (deploy/nats/ users as JWTs of one mesh account; galley, pilot, citadel and the CLI each as its own user)', () => {
   let mesh: MeshProcesses;
   let proxy: Bus;
   let dir: string;
@@ -126,15 +126,19 @@ describe('NATS users and permissions (deploy/nats/ config; galley, pilot, citade
   });
 
   it('the CLI says what is wrong with its NATS credentials', async () => {
-    const userOnly = await cli(['history'], { JETMESH_NATS_PASSWORD: '' });
-    assert.equal(userOnly.code, 2);
-    assert.equal(userOnly.stderr, 'error: invalid environment: JETMESH_NATS_USER="admin": needs JETMESH_NATS_PASSWORD set too\n');
-    const none = await cli(['history'], { JETMESH_NATS_USER: '', JETMESH_NATS_PASSWORD: '' });
+    const missing = join(dir, 'no-such.creds');
+    const unreadable = await cli(['history'], { JETMESH_NATS_CREDS: missing });
+    assert.equal(unreadable.code, 3);
+    assert.match(unreadable.stderr, new RegExp(`^error: cannot reach NATS at nats://127\\.0\\.0\\.1:\\d+: cannot read the NATS credentials in ${missing.replaceAll('.', '\\.')}: ENOENT`));
+    const none = await cli(['history'], { JETMESH_NATS_CREDS: '' });
     assert.equal(none.code, 3);
     assert.match(none.stderr, /^error: cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+: .*Authorization Violation/i);
-    const wrong = await cli(['history'], { JETMESH_NATS_PASSWORD: 'wrong' });
-    assert.equal(wrong.code, 3);
-    assert.match(wrong.stderr, /^error: cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+ as user "admin": .*Authorization Violation/i);
+    // admin.creds of another mesh account: a JWT this server's operator never signed.
+    const other = join(dir, 'other-account');
+    execFileSync(process.execPath, [join(repoRoot, 'deploy', 'nats', 'make-accounts.mjs'), other], { stdio: 'pipe' });
+    const stranger = await cli(['history'], { JETMESH_NATS_CREDS: join(other, 'admin.creds') });
+    assert.equal(stranger.code, 3);
+    assert.match(stranger.stderr, /^error: cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+ as user "admin": .*Authorization Violation/i);
   });
 
   it('the proxy user publishes its access log; the CLI, as admin, shows it (jetmesh logs)', async () => {
