@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ConsumerMessages } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type ConsumerMessages } from '@nats-io/jetstream';
 import type * as t from 'io-ts';
 import type { Bus } from './connect.js';
 import { eventDecoder } from './event-codec.js';
@@ -22,8 +22,18 @@ import {
  * on a cluster node that died gets no answer at all (its info times out, and after a reconnect
  * the client stops watching heartbeats until it answers), so the follower opens a new one itself.
  */
-const SILENCE_TO_RENEW_MS = 3 * IDLE_HEARTBEAT_MS;
-const RENEW_RETRY_MS = 1_000;
+const SILENCE_TO_RENEW_MS = 2.5 * IDLE_HEARTBEAT_MS;
+const WATCHDOG_TICK_MS = IDLE_HEARTBEAT_MS / 2;
+/**
+ * Renewing runs while the stream (and maybe the JetStream meta group) elects a leader, when a
+ * request may get no answer at all: the first attempts give up this soon and the next follows
+ * shortly, so the new consumer opens right after the election rather than up to a 5 s timeout
+ * later. Past them (an election takes at most ~10 s), the connection's own timeout, in case the
+ * server is only slow.
+ */
+const RENEW_ATTEMPT_TIMEOUT_MS = 1_000;
+const QUICK_RENEW_ATTEMPTS = 8;
+const RENEW_RETRY_MS = 250;
 
 export interface FollowOptions<A> extends ReplayFrom {
   readonly codec: t.Decoder<unknown, A>;
@@ -117,22 +127,33 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
     watchStatus(iter).catch((err: unknown) => log.debug({ stream, err }, 'stream follower status ended'));
   };
   watch(current.messages);
+  let lastTick = Date.now();
   const watchdog = setInterval(() => {
-    if (renewing || stopping || Date.now() - lastSign < SILENCE_TO_RENEW_MS) return;
+    const now = Date.now();
+    // A late tick means this process was busy (a long fold or derivation): the heartbeats may be
+    // waiting unread, so silence is judged on the next tick, not now.
+    const late = now - lastTick > 2 * WATCHDOG_TICK_MS;
+    lastTick = now;
+    if (late || renewing || stopping || now - lastSign < SILENCE_TO_RENEW_MS) return;
     renewing = true;
     current.messages.stop(); // ends run()'s loop over it, which then opens a new consumer
-  }, IDLE_HEARTBEAT_MS);
+  }, WATCHDOG_TICK_MS);
   watchdog.unref();
+  const quickRenew: Bus = {
+    ...bus,
+    js: jetstream(bus.nc, { timeout: RENEW_ATTEMPT_TIMEOUT_MS }),
+    jsm: await jetstreamManager(bus.nc, { timeout: RENEW_ATTEMPT_TIMEOUT_MS, checkAPI: false }),
+  };
 
   /** A new ordered consumer right after the last handled event; retried until it exists or we stop. */
   const renew = async (): Promise<boolean> => {
     const lost = current.consumer;
     log.warn({ stream, resumeAfter: lastSequence }, 'stream follower consumer lost or recreated: opening a new one');
     void deleteQuietly(lost);
-    while (!stopping) {
+    for (let attempt = 1; !stopping; attempt++) {
       try {
         await bus.waitConnected();
-        current = await openOrderedReplay(bus, { ...opts, fromSequence: lastSequence + 1 });
+        current = await openOrderedReplay(attempt <= QUICK_RENEW_ATTEMPTS ? quickRenew : bus, { ...opts, fromSequence: lastSequence + 1 });
         lastSign = Date.now();
         renewing = false;
         // stop() ran while it was being opened and stopped only the lost one.
@@ -145,7 +166,8 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
       } catch (err) {
         // Closed for good (drain, shutdown): end like the loop does on a closed connection.
         if (bus.nc.isClosed()) return false;
-        log.warn({ stream, err }, 'stream follower cannot open a new consumer yet; retrying');
+        // Every attempt fails alike through an election: a warning on the first and every 8th.
+        if (attempt % 8 === 1) log.warn({ stream, err, attempt }, 'stream follower cannot open a new consumer yet; retrying');
         await sleep(RENEW_RETRY_MS);
       }
     }

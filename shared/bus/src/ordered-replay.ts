@@ -33,13 +33,18 @@ export interface OrderedReplay {
 const BATCH_MESSAGES = 256;
 const PULL_EXPIRES_MS = 30_000;
 // How soon a follower notices a consumer lost with its server (a cluster node dying while the
-// client sits on another): it renews after a few missed ones. The client's default is expires/2.
-export const IDLE_HEARTBEAT_MS = 2_000;
+// client sits on another): it renews after a few missed ones, before the stream's new leader
+// (elected 4-9 s after the old one's last word on nats-server 2.9) can take the new consumer.
+// The client's default is expires/2.
+export const IDLE_HEARTBEAT_MS = 1_000;
 
 /** The last sequence in `stream` (0 when empty). */
 export async function streamLastSequence(bus: Bus, stream: string): Promise<number> {
   return (await bus.jsm.streams.info(stream)).state.last_seq;
 }
+
+/** Sequence of the last message stored on `subject`, 0 when the stream holds none (never written, compacted away or purged). */
+export const lastSequenceOnSubject = (bus: Bus, stream: string, subject: string): Promise<number> => lastMatchingSequence(bus, stream, subject);
 
 async function lastMatchingSequence(bus: Bus, stream: string, filterSubject: string | undefined): Promise<number> {
   if (filterSubject === undefined) return streamLastSequence(bus, stream);
