@@ -54,10 +54,18 @@ function actualSequence(description: string): number | undefined {
 
 /**
  * How long a publish keeps resending while no stream leader answers: on a cluster, the time a
- * replicated stream has no leader after its leader's node died (measured 4-5 s on nats-server 2.9.10).
+ * replicated stream has no leader after its leader's node died (nats-server 2.9's followers wait
+ * 4-9 s of silence before electing; measured 4.2-7.2 s).
  */
 const LEADERLESS_WAIT_MS = 10_000;
-const LEADERLESS_RETRY_MS = 250;
+/** "No responders" comes back at once, so asking often costs little and finds the new leader soon. */
+const LEADERLESS_RETRY_MS = 100;
+/**
+ * One attempt's wait for the stream's answer (a write takes ~20 ms with every node up). A write
+ * in flight to a leader that died gets no answer at all: resending it (same msgId) after this,
+ * rather than the connection's 5 s, lands it right after the election.
+ */
+const PUBLISH_ATTEMPT_TIMEOUT_MS = 1_500;
 
 /**
  * No stream leader answered: "no responders" (the client's class for it, not exported, says
@@ -99,6 +107,7 @@ export async function publishEvent<A, O>(
       try {
         return await bus.js.publish(subject, data, {
           msgID: opts.msgId,
+          timeout: PUBLISH_ATTEMPT_TIMEOUT_MS,
           expect: {
             ...(opts.expectedLastSubjectSequence === undefined ? {} : { lastSubjectSequence: opts.expectedLastSubjectSequence }),
             ...(opts.expectedLastSequence === undefined ? {} : { lastSequence: opts.expectedLastSequence }),
