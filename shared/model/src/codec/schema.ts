@@ -34,6 +34,26 @@ export const withPathWalkOnly = <T>(check: () => T): T => {
   }
 };
 
+let rulesRelaxed = false;
+
+/**
+ * Runs `decode` reading a document as far as its shape allows, as istioctl analyze reads one its
+ * webhook refuses: rules pass (refinements, minimum sizes, cross-field checks), unknown fields
+ * are skipped, a list item, map entry or optional field that does not decode is left out, and an
+ * absent required field reads as proto3's zero value where it has one ('', 0, false, [], an
+ * object of zeros). Anything else that does not decode still fails. For analysis only: such a
+ * value is never stored.
+ */
+export const withRulesRelaxed = <T>(decode: () => T): T => {
+  const outer = rulesRelaxed;
+  rulesRelaxed = true;
+  try {
+    return decode();
+  } finally {
+    rulesRelaxed = outer;
+  }
+};
+
 /** A type of this kit: `validate` = fast decode, else the path walk (`validatePaths`). */
 export class KitType<A, O = A> extends t.Type<A, O, unknown> {
   constructor(
@@ -42,6 +62,8 @@ export class KitType<A, O = A> extends t.Type<A, O, unknown> {
     readonly validatePaths: t.Validate<unknown, A>,
     encode: t.Encode<A, O>,
     readonly decodeFast: FastDecode<A>,
+    /** The value an absent field of this type reads as when rules are relaxed: proto3's zero value. */
+    readonly absentValue?: () => A,
   ) {
     super(
       name,
@@ -115,8 +137,8 @@ export const decodeWith = <A>(codec: t.Decoder<unknown, A>, u: unknown): Either<
 };
 
 /** A leaf type with a user-facing message instead of io-ts' type name. */
-const leaf = <A>(name: string, is: (u: unknown) => u is A, reason: string, normalize: (a: A) => A = (a) => a): KitType<A> =>
-  new KitType<A>(name, is, (u, c) => (is(u) ? t.success(normalize(u)) : fail(u, c, reason)), t.identity, (u) => (is(u) ? normalize(u) : NOT_DECODED));
+const leaf = <A>(name: string, is: (u: unknown) => u is A, reason: string, normalize: (a: A) => A = (a) => a, absentValue?: () => A): KitType<A> =>
+  new KitType<A>(name, is, (u, c) => (is(u) ? t.success(normalize(u)) : fail(u, c, reason)), t.identity, (u) => (is(u) ? normalize(u) : NOT_DECODED), absentValue);
 
 /**
  * -0 becomes 0: JSON stores -0 as 0, so a value kept as -0 would make a live state differ from
@@ -124,10 +146,10 @@ const leaf = <A>(name: string, is: (u: unknown) => u is A, reason: string, norma
  */
 const positiveZero = (n: number): number => n + 0;
 
-export const str = leaf('string', (u): u is string => typeof u === 'string', 'must be a string');
-export const bool = leaf('boolean', (u): u is boolean => typeof u === 'boolean', 'must be a boolean');
-export const num = leaf('number', (u): u is number => typeof u === 'number' && Number.isFinite(u), 'must be a number', positiveZero);
-export const int = leaf('integer', (u): u is number => Number.isInteger(u), 'must be an integer', positiveZero);
+export const str = leaf('string', (u): u is string => typeof u === 'string', 'must be a string', (a) => a, () => '');
+export const bool = leaf('boolean', (u): u is boolean => typeof u === 'boolean', 'must be a boolean', (a) => a, () => false);
+export const num = leaf('number', (u): u is number => typeof u === 'number' && Number.isFinite(u), 'must be a number', positiveZero, () => 0);
+export const int = leaf('integer', (u): u is number => Number.isInteger(u), 'must be an integer', positiveZero, () => 0);
 
 /** Adds a check to a type; the check returns a reason when the value is wrong. */
 export const refine = <A, O>(base: t.Type<A, O, unknown>, name: string, check: (a: A) => string | undefined): KitType<A, O> => {
@@ -137,7 +159,7 @@ export const refine = <A, O>(base: t.Type<A, O, unknown>, name: string, check: (
     (u): u is A => base.is(u) && check(u) === undefined,
     (u, c) => {
       const r = base.validate(u, c);
-      if (isLeft(r)) return r;
+      if (isLeft(r) || rulesRelaxed) return r;
       const reason = check(r.right);
       return reason === undefined ? r : fail(u, c, reason);
     },
@@ -146,6 +168,7 @@ export const refine = <A, O>(base: t.Type<A, O, unknown>, name: string, check: (
       const v = baseFast(u);
       return v !== NOT_DECODED && check(v) === undefined ? v : NOT_DECODED;
     },
+    base instanceof KitType ? (base as KitType<A, O>).absentValue : undefined,
   );
 };
 
@@ -168,15 +191,16 @@ export const list = <A, O>(item: t.Type<A, O, unknown>, opts: { minItems?: numbe
     (u): u is A[] => Array.isArray(u) && u.every(item.is),
     (u, c) => {
       if (!Array.isArray(u)) return fail(u, c, 'must be a list');
-      if (opts.minItems !== undefined && u.length < opts.minItems) {
+      if (opts.minItems !== undefined && u.length < opts.minItems && !rulesRelaxed) {
         return fail(u, c, opts.minItems === 1 ? 'must not be empty' : `must have at least ${opts.minItems} items`);
       }
       const errors: t.ValidationError[] = [];
       const out: A[] = [];
       u.forEach((v, i) => {
         const r = item.validate(v, at(c, `[${i}]`, v));
-        if (isLeft(r)) errors.push(...r.left);
-        else out.push(r.right);
+        if (isLeft(r)) {
+          if (!rulesRelaxed) errors.push(...r.left);
+        } else out.push(r.right);
       });
       return errors.length > 0 ? t.failures(errors) : t.success(out);
     },
@@ -194,6 +218,7 @@ export const list = <A, O>(item: t.Type<A, O, unknown>, opts: { minItems?: numbe
       }
       return out;
     },
+    () => [],
   );
 };
 
@@ -215,11 +240,13 @@ export const record = <A, O>(value: t.Type<A, O, unknown>, opts: { name?: string
         const kc = at(c, mapKeySegment(k), v);
         const keyReason = opts.keyCheck?.(k);
         if (keyReason !== undefined) {
-          errors.push(...problem(k, kc, keyReason));
+          if (!rulesRelaxed) errors.push(...problem(k, kc, keyReason));
           continue;
         }
         const r = value.validate(v, kc);
-        if (isLeft(r)) errors.push(...r.left);
+        if (isLeft(r)) {
+          if (!rulesRelaxed) errors.push(...r.left);
+        }
         // defineProperty: a user key `__proto__` must stay an entry, not replace the prototype.
         else Object.defineProperty(out, k, { value: r.right, enumerable: true, writable: true, configurable: true });
       }
@@ -276,7 +303,14 @@ export const struct = <R extends Props, O extends Props>(
   const optionalFast = optionalFields.map(([, type]) => fastDecoderOf(type));
   const optionalKeySet = new Set(optionalKeys);
   const check = options.check;
-  return new KitType<StructOf<R, O>, Enc<R> & Partial<Enc<O>>>(
+  // Absent, the object reads as proto3 does: every field at its zero value, which needs each required one to have one.
+  const hasAbsentValue = requiredFields.every(([, type]) => type instanceof KitType && (type as KitType<unknown, unknown>).absentValue !== undefined);
+  const absentValue = (): StructOf<R, O> => {
+    const r = withRulesRelaxed(() => type.validatePaths({}, []));
+    if (isLeft(r)) throw new Error(`${name}: the absent value does not decode`);
+    return r.right;
+  };
+  const type: KitType<StructOf<R, O>, Enc<R> & Partial<Enc<O>>> = new KitType<StructOf<R, O>, Enc<R> & Partial<Enc<O>>>(
     name,
     (u): u is StructOf<R, O> => {
       if (!isPlainObject(u)) return false;
@@ -291,7 +325,9 @@ export const struct = <R extends Props, O extends Props>(
       for (const [k, type] of requiredFields) {
         const v = u[k];
         if (v === undefined || v === null) {
-          errors.push(...problem(v, at(c, k, v), 'required', 'REQUIRED'));
+          const absent = rulesRelaxed && type instanceof KitType ? (type as KitType<unknown, unknown>).absentValue : undefined;
+          if (absent !== undefined) out[k] = absent();
+          else errors.push(...problem(v, at(c, k, v), 'required', 'REQUIRED'));
           continue;
         }
         const r = type.validate(v, at(c, k, v));
@@ -304,16 +340,18 @@ export const struct = <R extends Props, O extends Props>(
         const v = u[k];
         if (v === undefined || v === null) continue;
         const r = type.validate(v, at(c, k, v));
-        if (isLeft(r)) errors.push(...r.left);
-        else out[k] = r.right;
+        if (isLeft(r)) {
+          if (!rulesRelaxed) errors.push(...r.left);
+        } else out[k] = r.right;
       }
       for (const k in u) {
-        if (Object.hasOwn(u, k) && !known(k) && !ignored.has(k)) {
+        if (Object.hasOwn(u, k) && !known(k) && !ignored.has(k) && !rulesRelaxed) {
           errors.push(...problem(u[k], at(c, mapKeySegment(k), u[k]), 'unknown field', 'UNKNOWN_FIELD'));
         }
       }
       if (errors.length > 0) return t.failures(errors);
       const value = out as StructOf<R, O>;
+      if (rulesRelaxed) return t.success(value);
       for (const issue of options.check?.(value) ?? []) {
         const pc = issue.path
           .split(/(?=\[)|\./)
@@ -364,5 +402,7 @@ export const struct = <R extends Props, O extends Props>(
       const value = out as StructOf<R, O>;
       return check === undefined || check(value).length === 0 ? value : NOT_DECODED;
     },
+    hasAbsentValue ? absentValue : undefined,
   );
+  return type;
 };
