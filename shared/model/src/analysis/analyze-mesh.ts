@@ -7,7 +7,7 @@ import { analyzePolicyNamespaces } from './policy-namespaces.js';
 import { buildMeshView, type MeshView, type ViewInput } from './mesh-view.js';
 import { analyzePlaintextToStrictMtls } from './mtls-conflicts.js';
 import { analyzeRouteReferences } from './route-references.js';
-import { analyzeSchemaWarnings } from './schema-warnings.js';
+import { analyzeSchemaErrors, analyzeSchemaWarnings } from './schema-warnings.js';
 import { analyzeServiceEntryAddresses } from './service-entry-addresses.js';
 import { analyzeShadowedResources } from './shadowed-resources.js';
 import { analyzeUnreachableRules } from './unreachable-rules.js';
@@ -15,6 +15,7 @@ import { analyzeWorkloadSelectors } from './workload-selectors.js';
 
 /** Every analyzer; each looks at the whole view and reports on the focused resources only. */
 const ANALYZERS: ReadonlyArray<(view: MeshView) => Diagnostic[]> = [
+  analyzeSchemaErrors,
   analyzeSchemaWarnings,
   analyzeRouteReferences,
   analyzeMeshHostConflicts,

@@ -25,10 +25,13 @@ interface MessageType {
 /**
  * Every message Jetmesh's analyzers emit. Levels: what Istio's analyzer calls an Error is a
  * Warning here too, because anything that must be refused already is (by the webhook-grade
- * validation); analyzers only warn, and `--strict` turns warnings into errors.
+ * validation); analyzers only warn, and `--strict` turns warnings into errors. The one Error
+ * is that refusal itself, for a proposed document `analyze` reads anyway (as istioctl does).
  */
 export const DiagnosticTypes = {
   ReferencedResourceNotFound: { code: 'IST0101', level: 'Warning' },
+  /** What validation refuses in a proposed document (apply would refuse it). */
+  SchemaValidationError: { code: 'IST0106', level: 'Error' },
   ConflictingMeshGatewayVirtualServiceHosts: { code: 'IST0109', level: 'Warning' },
   MultipleSidecarsWithoutWorkloadSelectors: { code: 'IST0111', level: 'Warning' },
   VirtualServiceDestinationPortSelectorRequired: { code: 'IST0112', level: 'Warning' },
@@ -38,6 +41,7 @@ export const DiagnosticTypes = {
   /** What Istio's validation webhook accepts but warns about (resources/*Warnings). */
   SchemaWarning: { code: 'IST0133', level: 'Warning' },
   ServiceEntryAddressesRequired: { code: 'IST0134', level: 'Warning' },
+  ReferencedInternalGateway: { code: 'IST0165', level: 'Warning' },
   IneffectivePolicy: { code: 'IST0167', level: 'Warning' },
   DestinationRuleSubsetNotSelectWorkloads: { code: 'IST0173', level: 'Warning' },
   DestinationRuleHostNotFound: { code: 'IST0174', level: 'Warning' },

@@ -1,4 +1,4 @@
-import { refOf } from '../resource.js';
+import { refOf, type Sidecar } from '../resource.js';
 import { diagnostic, type Diagnostic } from './diagnostic.js';
 import { ROOT_NAMESPACE, type MeshView } from './mesh-view.js';
 
@@ -20,18 +20,26 @@ export const analyzeIneffectivePolicies = (view: MeshView): Diagnostic[] => {
   for (const ra of view.focused('RequestAuthentication')) {
     if ((ra.spec.jwtRules ?? []).length === 0) noImpact(ra, 'spec', 'it has no jwtRules, so it accepts no token and rejects none');
   }
+  // Istio reads a selector without labels as none: the Sidecar is namespace-wide.
+  const namespaceWide = (sc: Sidecar): boolean => Object.keys(sc.spec.workloadSelector?.labels ?? {}).length === 0;
+  const ambient = new Set(view.ambientNamespaces);
   for (const sc of view.focused('Sidecar')) {
     if (sc.metadata.namespace === ROOT_NAMESPACE && sc.spec.workloadSelector !== undefined) {
       noImpact(sc, 'spec.workloadSelector', `a Sidecar with a workloadSelector in the root namespace ${ROOT_NAMESPACE} is ignored (the root namespace may only hold the mesh-wide default)`);
+    } else if (namespaceWide(sc) && ambient.has(sc.metadata.namespace)) {
+      noImpact(sc, '', 'namespace is in ambient mode, the policy has no impact');
+    } else if (!namespaceWide(sc) && view.selectWorkloads(sc.metadata.namespace, sc.spec.workloadSelector?.labels ?? {}).some((w) => w.ambient === true)) {
+      noImpact(sc, 'spec.workloadSelector', 'selected workload is in ambient mode, the policy has no impact');
     }
   }
   const unselected = new Map<string, string[]>();
   for (const sc of view.ofKind('Sidecar')) {
-    if (sc.spec.workloadSelector === undefined) unselected.set(sc.metadata.namespace, [...(unselected.get(sc.metadata.namespace) ?? []), sc.metadata.name]);
+    if (namespaceWide(sc)) unselected.set(sc.metadata.namespace, [...(unselected.get(sc.metadata.namespace) ?? []), sc.metadata.name]);
   }
   for (const sc of view.focused('Sidecar')) {
     const names = unselected.get(sc.metadata.namespace) ?? [];
-    if (sc.spec.workloadSelector === undefined && names.length > 1) {
+    // In an ambient namespace the Sidecars are ineffective (above), not in conflict.
+    if (namespaceWide(sc) && names.length > 1 && !ambient.has(sc.metadata.namespace)) {
       out.push(
         diagnostic(
           'MultipleSidecarsWithoutWorkloadSelectors',

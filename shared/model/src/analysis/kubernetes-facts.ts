@@ -14,6 +14,8 @@ export interface KubernetesFacts {
   readonly workloads: readonly ViewWorkload[];
   /** Namespace objects of the input: when there are any, the namespaces that exist. */
   readonly namespaces: readonly string[];
+  /** Namespaces the input puts in ambient mode (no sidecars there): their Namespace objects' labels say so. */
+  readonly ambientNamespaces?: readonly string[];
   /** Gateway API Gateways (`namespace/name`): a VirtualService may bind to them. */
   readonly gateways: readonly string[];
   /**
@@ -57,6 +59,16 @@ const isMeshConfigMap = (name: string, namespace: string): boolean => namespace 
 const LOCALITY_LABELS = ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone'];
 
 const GATEWAY_API = 'gateway.networking.k8s.io/';
+
+/**
+ * Istio's test for an ambient namespace: `istio.io/dataplane-mode: ambient`, unless sidecar
+ * injection (`istio-injection: enabled`) or a revision (`istio.io/rev`) claims it.
+ */
+const isAmbientNamespace = (labels: Readonly<Record<string, string>>): boolean =>
+  labels['istio-injection'] !== 'enabled' && (labels['istio.io/rev'] ?? '') === '' && labels['istio.io/dataplane-mode'] === 'ambient';
+
+/** A pod the ambient data plane redirects (annotation `ambient.istio.io/redirection: enabled`) has no sidecar. */
+const isAmbientPod = (annotations: Readonly<Record<string, string>>): boolean => annotations['ambient.istio.io/redirection'] === 'enabled';
 
 /** Whether a parsed document is a Kubernetes object `analyze` reads as a fact (not Istio config). */
 export const isKubernetesFact = (u: unknown): boolean =>
@@ -122,6 +134,7 @@ export const kubernetesFacts = (documents: readonly unknown[], defaultNamespace:
   let meshConfig: MeshConfigFacts | undefined;
   const workloads: ViewWorkload[] = [];
   const namespaces: string[] = [];
+  const ambientNamespaces: string[] = [];
   const gateways: string[] = [];
   const nodeLocality = new Map<string, Record<string, string>>();
   for (const o of documents) {
@@ -149,9 +162,14 @@ export const kubernetesFacts = (documents: readonly unknown[], defaultNamespace:
       const text = isObj(o.data) && typeof o.data.mesh === 'string' ? o.data.mesh : undefined;
       if (text !== undefined && options.parseMeshConfig !== undefined && isMeshConfigMap(name, namespace)) meshConfig = meshConfigFacts(options.parseMeshConfig(text));
     }
-    else if (o.kind === 'Namespace') namespaces.push(name);
-    else if (o.kind === 'Gateway') gateways.push(`${namespace}/${name}`);
-    else if (o.kind === 'Pod') workloads.push({ namespace, labels: { ...(nodeLocality.get(str(spec.nodeName) ?? '') ?? {}), ...stringMap(metadata.labels) } });
+    else if (o.kind === 'Namespace') {
+      namespaces.push(name);
+      if (isAmbientNamespace(stringMap(metadata.labels))) ambientNamespaces.push(name);
+    } else if (o.kind === 'Gateway') gateways.push(`${namespace}/${name}`);
+    else if (o.kind === 'Pod') {
+      const labels = { ...(nodeLocality.get(str(spec.nodeName) ?? '') ?? {}), ...stringMap(metadata.labels) };
+      workloads.push(isAmbientPod(stringMap(metadata.annotations)) ? { namespace, labels, ambient: true } : { namespace, labels });
+    }
     else if (WORKLOAD_CONTROLLERS.has(o.kind as string)) {
       // A controller's pods carry its template's labels (a CronJob's are one level deeper).
       const template = isObj(spec.template) ? spec.template : isObj(spec.jobTemplate) && isObj(spec.jobTemplate.spec) && isObj(spec.jobTemplate.spec.template) ? spec.jobTemplate.spec.template : {};
@@ -163,6 +181,7 @@ export const kubernetesFacts = (documents: readonly unknown[], defaultNamespace:
     services,
     workloads,
     namespaces,
+    ...(ambientNamespaces.length > 0 ? { ambientNamespaces } : {}),
     gateways,
     allocatedAddresses,
     ...(secrets.length > 0 ? { secrets } : {}),

@@ -1,6 +1,7 @@
 import { fqdn } from '../hostname.js';
 import type { MeshState } from '../mesh-state.js';
 import { exportScopes, visibleFrom } from '../export-to.js';
+import type { Invalid } from '../invalid.js';
 import type { KubernetesFacts } from './kubernetes-facts.js';
 import { type MeshResource, type ResourceKind, type ResourceRef, type ServiceEntry, refOf, resourceKey } from '../resource.js';
 
@@ -13,6 +14,8 @@ type OfKind<K extends ResourceKind> = Extract<MeshResource, { kind: K }>;
 export interface ViewWorkload {
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** A pod of the input the ambient data plane redirects: it runs no sidecar. */
+  readonly ambient?: true;
 }
 
 export interface ViewService {
@@ -44,6 +47,8 @@ export interface MeshView {
   readonly workloads: readonly ViewWorkload[];
   /** The namespaces that exist, when the input says (Kubernetes Namespace objects); else unknown. */
   readonly namespaces?: readonly string[];
+  /** Namespaces in ambient mode (the input's Namespace labels say so): no workload there runs a sidecar. */
+  readonly ambientNamespaces: readonly string[];
   /** Workloads a selector picks; `namespace` undefined means any namespace. */
   selectWorkloads(namespace: string | undefined, selector: Readonly<Record<string, string>>): ViewWorkload[];
   /** The ServiceEntry's own endpoints: what its selector picks in its namespace, or its inline endpoints. */
@@ -55,6 +60,7 @@ export interface MeshView {
   hasSecret(namespace: string, name: string): boolean | undefined;
   /** Whether the ServiceEntry has addresses it did not write itself: allocated (its status) or by the proxies (mesh config). */
   addressesAllocated(ref: ResourceRef): boolean;
+  readonly refusals: readonly Refusal[];
 }
 
 export interface ViewInput {
@@ -64,6 +70,13 @@ export interface ViewInput {
   readonly focus?: readonly ResourceRef[];
   /** Kubernetes objects of an `analyze -f` input, as registry facts (never stored, never diagnosed). */
   readonly facts?: KubernetesFacts;
+  /** What validation refuses in proposed documents (their resources, read as far as they go, are among `proposed`). */
+  readonly refusals?: readonly Refusal[];
+}
+
+export interface Refusal {
+  readonly ref: ResourceRef;
+  readonly problems: readonly Invalid[];
 }
 
 export const matchesSelector = (labels: Readonly<Record<string, string>> | undefined, selector: Readonly<Record<string, string>>): boolean =>
@@ -146,6 +159,7 @@ export const buildMeshView = (input: ViewInput): MeshView => {
     ruleClaims,
     workloads,
     ...((input.facts?.namespaces ?? []).length > 0 ? { namespaces: input.facts?.namespaces } : {}),
+    ambientNamespaces: input.facts?.ambientNamespaces ?? [],
     selectWorkloads,
     endpointsOf: (service) =>
       service.entry.spec.endpoints !== undefined
@@ -158,6 +172,7 @@ export const buildMeshView = (input: ViewInput): MeshView => {
     has: (ref) => entries.has(resourceKey(ref)),
     hasGatewayApiGateway: (namespace, name) => (input.facts?.gateways ?? []).includes(`${namespace}/${name}`),
     hasSecret: (namespace, name) => (input.facts?.secrets === undefined ? undefined : input.facts.secrets.includes(`${namespace}/${name}`)),
+    refusals: input.refusals ?? [],
     addressesAllocated: (ref) =>
       input.facts?.meshConfig?.dnsAutoAllocate === true || (input.facts?.allocatedAddresses ?? []).includes(`${ref.namespace}/${ref.name}`),
   };

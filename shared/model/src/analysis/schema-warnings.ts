@@ -1,3 +1,4 @@
+import { formatInvalid } from '../invalid.js';
 import { refOf, type MeshResource } from '../resource.js';
 import { authorizationPolicyWarnings } from '../resources/authorization-policy.js';
 import { destinationRuleWarnings } from '../resources/destination-rule.js';
@@ -47,3 +48,7 @@ export const analyzeSchemaWarnings = (view: MeshView): Diagnostic[] =>
   (['VirtualService', 'DestinationRule', 'ServiceEntry', 'WorkloadEntry', 'Gateway', 'Sidecar', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication'] as const).flatMap((kind) =>
     view.focused(kind).flatMap((r) => schemaWarnings(r).map((w) => diagnostic('SchemaWarning', refOf(r), w.path, `Schema validation warning: ${w.path}: ${w.reason}`))),
   );
+
+/** What validation refuses in a proposed document, as istioctl analyze reports it: IST0106 "Schema validation error", one per problem. */
+export const analyzeSchemaErrors = (view: MeshView): Diagnostic[] =>
+  view.refusals.flatMap((r) => r.problems.map((p) => diagnostic('SchemaValidationError', r.ref, p.path, `Schema validation error: ${formatInvalid(p)}`)));
