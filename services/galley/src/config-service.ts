@@ -6,6 +6,7 @@ import {
   ALL_NAMESPACES,
   DEFAULT_NAMESPACE,
   analyzeMesh,
+  decodeAnalyzable,
   isKubernetesFact,
   kubernetesFacts,
   decodeResource,
@@ -17,6 +18,7 @@ import {
   listResources,
   refOf,
   resourceKindNames,
+  type AnalyzableDocument,
   type ConfigVerb,
   type Invalid,
   type ResourceRef,
@@ -147,6 +149,25 @@ const decodeDocuments = (documents: readonly ParsedDocument[], defaultNamespace:
   return problems.length > 0 ? left(problems) : right(items);
 };
 
+/**
+ * Analyze reads what apply would refuse as far as it goes (as istioctl analyze does), and reports
+ * the refusal as IST0106; only what cannot be read at all (syntax, unknown kind) is an error here.
+ */
+const decodeAnalyzableDocuments = (documents: readonly ParsedDocument[], defaultNamespace: string): Either<Invalid[], AnalyzableDocument[]> => {
+  const problems: Invalid[] = [];
+  const items: AnalyzableDocument[] = [];
+  for (const parsed of documents) {
+    if (isLeft(parsed)) {
+      problems.push(...parsed.left);
+      continue;
+    }
+    const decoded = decodeAnalyzable(parsed.right.content, defaultNamespace);
+    if (isLeft(decoded)) problems.push(...decoded.left.map((e) => ({ ...e, path: inDocument(documentLabel(parsed.right, defaultNamespace), e.path) })));
+    else items.push(decoded.right);
+  }
+  return problems.length > 0 ? left(problems) : right(items);
+};
+
 /** A delete names resources by document (kind and metadata only) or by ref. */
 const deleteItems = (documents: readonly ParsedDocument[], req: DeleteRequest, defaultNamespace: string): Either<Invalid[], DeleteItem[]> => {
   const problems: Invalid[] = [];
@@ -250,13 +271,14 @@ export function createConfigService(opts: ConfigServiceOptions, log: Logger): Co
     const documents = all.filter((d) => !isFact(d));
     // Every document: ServiceEntries' status.addresses count as facts too (their specs are still decoded below).
     const facts = kubernetesFacts(all.flatMap((d) => (isLeft(d) ? [] : [d.right.content])), namespace.right, { parseMeshConfig: meshConfigOf });
-    const items = decodeDocuments(documents, namespace.right);
+    const items = decodeAnalyzableDocuments(documents, namespace.right);
     if (isLeft(items)) return items;
-    const namespaces = new Set([namespace.right, ...items.right.map((i) => refOf(i.document.resource).namespace)]);
+    const namespaces = new Set([namespace.right, ...items.right.map((i) => refOf(i.resource).namespace)]);
     const caller = await permitted(identity, call, () => [...namespaces].map((ns) => ({ verb: 'read' as const, namespace: ns })));
     if (isLeft(caller)) return caller;
     const current = await state.latest();
-    const diagnostics = analyzeMesh({ state: current, proposed: items.right.map((i) => i.document.resource), facts });
+    const refusals = items.right.filter((i) => i.problems.length > 0).map((i) => ({ ref: refOf(i.resource), problems: i.problems }));
+    const diagnostics = analyzeMesh({ state: current, proposed: items.right.map((i) => i.resource), refusals, facts });
     return right({ diagnostics: diagnostics.map(wireDiagnostic), sequence: current.configSeq });
   };
 

@@ -120,9 +120,23 @@ describe('apply.analyzers', () => {
     assert.deepEqual(await codes(`${entry}---\n${mesh('false')}`), ['IST0134 db']);
   });
 
-  test('analyze: documents that do not validate are INVALID_ARGUMENT, as for apply', async () => {
-    const failure = await failureOf(h.client.analyze({ yaml: routeToV4.replace('hosts: [reviews]', 'hosts: ["*"]') }));
-    assert.deepEqual(failure, { code: status.INVALID_ARGUMENT, lines: ['document 1 (VirtualService default/reviews-route): spec.hosts[0]: "*" is not allowed for VirtualServices bound to the mesh'] });
+  test('analyze: a document apply would refuse is analyzed as far as it reads, its refusal an IST0106 error (as istioctl analyze); nothing published', async () => {
+    const before = await h.lastSequence();
+    const res = await h.client.analyze({ yaml: routeToV4.replace('hosts: [reviews]', 'hosts: ["*"]') });
+    assert.deepEqual(
+      res.diagnostics.map((d) => [d.code, d.level, d.ref?.name, d.path, d.message]),
+      [
+        ['IST0106', 'Error', 'reviews-route', 'spec.hosts[0]', 'Schema validation error: spec.hosts[0]: "*" is not allowed for VirtualServices bound to the mesh'],
+        ['IST0101', 'Warning', 'reviews-route', 'spec.http[0].route[0].destination.subset', IST0101_V4],
+      ],
+    );
+    assert.equal(await h.lastSequence(), before, 'nothing published');
+  });
+
+  test('analyze: what cannot be read at all (an unknown kind) is INVALID_ARGUMENT', async () => {
+    const failure = await failureOf(h.client.analyze({ yaml: routeToV4.replace('kind: VirtualService', 'kind: VirtualRoute') }));
+    assert.equal(failure.code, status.INVALID_ARGUMENT);
+    assert.match(failure.lines.join('\n'), /^document 1 \(VirtualRoute default\/reviews-route\): kind: unknown kind "VirtualRoute"/);
   });
 });
 
