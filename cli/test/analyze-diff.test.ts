@@ -65,6 +65,14 @@ describe('cli.analyze-diff', () => {
     assert.deepEqual([r.code, r.stdout], [1, `Error ${IST0101_V4}\n`]);
   });
 
+  test('analyze -f: a file apply would refuse is analyzed anyway, its refusal an IST0106 error that fails the run (exit 1)', async () => {
+    const r = await jetmesh('analyze', '-f', file('star.yaml', ROUTE_V4.replace('hosts: [reviews]', 'hosts: ["*"]')));
+    assert.deepEqual(
+      [r.code, r.stdout],
+      [1, `Error [IST0106] (VirtualService default/reviews-route) Schema validation error: spec.hosts[0]: "*" is not allowed for VirtualServices bound to the mesh\nWarning ${IST0101_V4}\n`],
+    );
+  });
+
   test('apply --dry-run: what would change and the analyzers\' warnings, nothing recorded', async () => {
     const r = await jetmesh('apply', '--dry-run', '-f', file('v4.yaml', ROUTE_V4));
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'virtualservice.networking.istio.io/reviews-route configured (dry run)\n', `Warning ${IST0101_V4}\n`]);
