@@ -17,8 +17,8 @@ export interface MeshContext {
   readonly source: 'env' | 'context-file' | 'default';
   /** The context file that was read, if any. */
   readonly file?: string;
-  /** From the context file (a local `up` with NATS users), and only when the NATS URL came from it too. */
-  readonly natsCredentials?: { readonly user: string; readonly passwordFile: string };
+  /** From the context file (a local `up` with NATS users), and only when the NATS URL came from it too: the CLI's .creds file. */
+  readonly natsCredentials?: { readonly credsFile: string };
 }
 
 const ServiceEntry = t.type({ pid: t.number, adminUrl: t.string });
@@ -26,8 +26,8 @@ const ServiceEntry = t.type({ pid: t.number, adminUrl: t.string });
 const ContextFileCodec = t.intersection([
   t.partial({ natsUrl: t.string, galleyAddress: t.string, pilotXdsAddress: t.string, citadelAddress: t.string }),
   t.partial({ supervisorPid: t.number, services: t.record(t.string, ServiceEntry) }),
-  // The NATS user the CLI connects as, and a file holding its password (relative to the context file's directory).
-  t.partial({ natsUser: t.string, natsPasswordFile: t.string }),
+  // The .creds file of the NATS user the CLI connects as (relative to the context file's directory).
+  t.partial({ natsCredsFile: t.string }),
 ]);
 
 /** `.jetmesh/context.json`: written by `jetmesh up`, or by hand with just the addresses. */
@@ -41,8 +41,7 @@ export interface UpContext {
   readonly citadelAddress: string;
   readonly supervisorPid: number;
   readonly services: Readonly<Record<string, { readonly pid: number; readonly adminUrl: string }>>;
-  readonly natsUser?: string;
-  readonly natsPasswordFile?: string;
+  readonly natsCredsFile?: string;
 }
 
 export const CONTEXT_DIR = '.jetmesh';
@@ -132,11 +131,11 @@ export function loadContext(env: NodeJS.ProcessEnv, cwd: string): E.Either<Conte
   };
   const pick = (field: AddressField) => fromEnv(field) ?? contents.right[field] ?? defaultAddresses[field];
   const anyEnv = (Object.keys(addressEnv) as AddressField[]).some((f) => fromEnv(f) !== undefined);
-  const { natsUser, natsPasswordFile } = contents.right;
+  const { natsCredsFile } = contents.right;
   // Credentials for another server than the one named would only be refused there.
   const natsCredentials =
-    file !== undefined && fromEnv('natsUrl') === undefined && contents.right.natsUrl !== undefined && natsUser !== undefined && natsPasswordFile !== undefined
-      ? { natsCredentials: { user: natsUser, passwordFile: resolve(dirname(file), natsPasswordFile) } }
+    file !== undefined && fromEnv('natsUrl') === undefined && contents.right.natsUrl !== undefined && natsCredsFile !== undefined
+      ? { natsCredentials: { credsFile: resolve(dirname(file), natsCredsFile) } }
       : {};
   return E.right({
     natsUrl: pick('natsUrl'),

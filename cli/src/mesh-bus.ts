@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { type Bus, BusUnavailableError, connectBus } from '@jetmesh/bus';
 import { createLogger, LOG_LEVEL_ENV } from '@jetmesh/log';
@@ -9,7 +9,8 @@ import { resolveContext, type MeshContext } from './context.js';
 
 /**
  * As whom the CLI connects: JETMESH_NATS_CREDS or JETMESH_NATS_USER/JETMESH_NATS_PASSWORD (the
- * variables every service reads), else the user a local `up` recorded in the context file, else nobody.
+ * variables every service reads; a password for an operator's own server with password users),
+ * else the .creds file a local `up` recorded in the context file, else nobody.
  */
 function natsCredentials(env: NodeJS.ProcessEnv, ctx: MeshContext): { user?: string; pass?: string; credsFile?: string } {
   const fromEnv = decodeEnv(NatsCredentialsEnv, env);
@@ -19,13 +20,9 @@ function natsCredentials(env: NodeJS.ProcessEnv, ctx: MeshContext): { user?: str
   if (natsCreds !== undefined) return { credsFile: natsCreds };
   if (natsUser !== undefined) return { user: natsUser, pass: natsPassword };
   if (ctx.natsCredentials === undefined) return {};
-  const { user, passwordFile } = ctx.natsCredentials;
-  try {
-    return { user, pass: readFileSync(passwordFile, 'utf8').trim() };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new CliError(ExitCode.usage, [`cannot read the NATS password of user ${user} from ${passwordFile} (named in ${ctx.file ?? 'the context'}): ${code}`]);
-  }
+  const { credsFile } = ctx.natsCredentials;
+  if (!existsSync(credsFile)) throw new CliError(ExitCode.usage, [`the NATS credentials ${credsFile} (named in ${ctx.file ?? 'the context'}) do not exist: is jetmesh up still running?`]);
+  return { credsFile };
 }
 
 /** A short-lived bus connection for one command: fail fast (exit 3) instead of reconnecting forever. */

@@ -1,12 +1,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { BusUnavailableError, connectBus } from '@jetmesh/bus';
+import { BusUnavailableError, connectBus, Streams, Subjects } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
-import { eventually } from '@jetmesh/testing';
+import { eventually, startNatsServer } from '@jetmesh/testing';
 import { runCli } from '../src/program.js';
 import { runUp, type ServiceSpec, type UpOptions } from '../src/up/index.js';
 import type { UpContext } from '../src/context.js';
@@ -35,7 +35,7 @@ createServer((req, res) => {
   if (req.url === '/readyz') { res.writeHead(ready ? 200 : 503); res.end(ready ? 'ready' : 'not ready: replaying'); return; }
   res.writeHead(404); res.end();
 }).listen(Number(process.env.JETMESH_ADMIN_PORT), '127.0.0.1');
-console.log(JSON.stringify({ msg: 'listening', nats: process.env.JETMESH_NATS_URL, port: process.env.FAKE_PORT_ENV && process.env[process.env.FAKE_PORT_ENV], streamReplicas: process.env.JETMESH_STREAM_REPLICAS, natsUser: process.env.JETMESH_NATS_USER }));
+console.log(JSON.stringify({ msg: 'listening', nats: process.env.JETMESH_NATS_URL, port: process.env.FAKE_PORT_ENV && process.env[process.env.FAKE_PORT_ENV], streamReplicas: process.env.JETMESH_STREAM_REPLICAS, natsCreds: process.env.JETMESH_NATS_CREDS, citadelAccount: process.env.JETMESH_CITADEL_NATS_ACCOUNT }));
 if (behaviour === 'crash-once' && firstRun) setTimeout(() => { console.error('lost the stream'); process.exit(1); }, 800);
 process.on('SIGTERM', () => { console.log('terminated'); process.exit(0); });
 `;
@@ -75,7 +75,7 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** Runs `up` in a fresh directory; the test's end stops it whatever happened. */
 function startUp(t: TestContext, services: ServiceSpec[], env = cleanEnv(), extra: Partial<UpOptions> = {}) {
-  const cwd = mkdtempSync(join(tmpdir(), 'jetmesh-up-'));
+  const cwd = extra.cwd ?? mkdtempSync(join(tmpdir(), 'jetmesh-up-'));
   const stdout = new Captured();
   const stderr = new Captured();
   const abort = new AbortController();
@@ -120,7 +120,7 @@ test('up.happy: nats and every service start, the table is printed, the context 
   assert.match(up.stdout.text, /^service\s+listens on\s+admin$/m);
   assert.match(up.stdout.text, new RegExp(`^nats\\s+${ctx.natsUrl}  \\(store .jetmesh/nats\\)\\s+http://127.0.0.1:\\d+$`, 'm'));
   // Service output comes through, prefixed, and the services were told where NATS is.
-  assert.match(up.stdout.text, new RegExp(`^galley \\| \\{"msg":"listening","nats":"${ctx.natsUrl}"`, 'm'));
+  assert.match(up.stdout.text, new RegExp(`^galley +\\| \\{"msg":"listening","nats":"${ctx.natsUrl}"`, 'm'));
 
   up.abort.abort();
   assert.equal(await up.exit, 0);
@@ -230,23 +230,27 @@ test('up.external: with JETMESH_NATS_URL set, no nats-server is started and serv
   assert.equal(await up.exit, 0);
 });
 
-test('up.users: its nats-server runs deploy/nats/, each mesh service as its own user, the CLI as admin through the context', async (t) => {
-  const up = startUp(t, [{ ...fakeService('galley', 'healthy'), natsUser: 'galley' }, fakeService('helper', 'healthy')]);
+test('up.users: its nats-server runs on the local mesh account, each mesh service as its own JWT user, the CLI as admin through the context; the account is kept across runs', async (t) => {
+  const up = startUp(t, [{ ...fakeService('galley', 'healthy'), natsUser: 'galley' }, { ...fakeService('citadel', 'healthy'), natsUser: 'citadel' }, fakeService('helper', 'healthy')]);
   await eventually(() => up.stdout.text.includes('try: npx jetmesh apply') || undefined, 'the status table', 20_000);
   const ctx = up.context();
-  assert.match(up.stdout.text, /^galley \| \{"msg":"listening",.*"natsUser":"galley"\}$/m);
-  assert.doesNotMatch(up.stdout.text, /^helper \| .*natsUser/m, 'a service without a user in deploy/nats/ gets none');
+  const accountDir = join(up.cwd, '.jetmesh', 'nats-account');
+  assert.match(up.stdout.text, new RegExp(`^galley +\\| \\{"msg":"listening",.*"natsCreds":"${join(accountDir, 'galley.creds')}"`, 'm'));
+  assert.match(up.stdout.text, /^citadel +\| \{"msg":"listening",.*"citadelAccount":"A[A-Z2-7]{55}"/m, 'citadel mints the sidecars\' users');
+  assert.doesNotMatch(up.stdout.text, /^galley +\| .*citadelAccount/m, 'only citadel holds the account key');
+  assert.doesNotMatch(up.stdout.text, /^helper +\| .*natsCreds/m, 'a service without a user in deploy/nats/ gets none');
 
-  assert.equal(ctx.natsUser, 'admin');
-  const passwordFile = join(up.cwd, '.jetmesh', ctx.natsPasswordFile ?? 'missing');
-  assert.equal(statSync(passwordFile).mode & 0o777, 0o600);
+  const credsFile = join(up.cwd, '.jetmesh', ctx.natsCredsFile ?? 'missing');
+  assert.equal(credsFile, join(accountDir, 'admin.creds'));
+  for (const secret of [credsFile, join(accountDir, 'account.json'), join(accountDir, 'proxy-bootstrap.creds')]) assert.equal(statSync(secret).mode & 0o777, 0o600, secret);
+  assert.equal(statSync(accountDir).mode & 0o777, 0o700);
   const refused = await connectBus(ctx.natsUrl, createLogger('test', 'silent'), { maxReconnectAttempts: 0, timeoutMs: 2_000 }).then(
     () => assert.fail('connected without credentials'),
     (e: unknown) => e,
   );
   assert.ok(refused instanceof BusUnavailableError && /Authorization Violation/i.test(refused.message), String(refused));
 
-  // The CLI finds the user and password through .jetmesh/context.json: it gets as far as asking pilot.
+  // The CLI finds its creds through .jetmesh/context.json: it gets as far as asking pilot.
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const code = await runCli(['proxy-status'], { stdout, stderr, stdin: new PassThrough(), env: cleanEnv(), cwd: up.cwd });
@@ -255,5 +259,48 @@ test('up.users: its nats-server runs deploy/nats/, each mesh service as its own 
 
   up.abort.abort();
   assert.equal(await up.exit, 0);
-  assert.equal(existsSync(passwordFile), false, 'the password goes with the run');
+  const account = readFileSync(join(accountDir, 'account.json'), 'utf8');
+  const again = startUp(t, [{ ...fakeService('galley', 'healthy'), natsUser: 'galley' }], cleanEnv(), { cwd: up.cwd });
+  await eventually(() => again.stdout.text.includes('try: npx jetmesh apply') || undefined, 'the status table of the second run', 20_000);
+  assert.equal(readFileSync(join(accountDir, 'account.json'), 'utf8'), account, 'the second run keeps the account');
+  again.abort.abort();
+  assert.equal(await again.exit, 0);
+});
+
+test('up.users.migration: an .jetmesh/ from before NATS JWT users loses its password files and keeps its streams (moved into the mesh account)', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'jetmesh-up-old-'));
+  for (const file of ['nats-admin-password', 'nats-proxy-password']) {
+    mkdirSync(join(cwd, '.jetmesh'), { recursive: true });
+    writeFileSync(join(cwd, '.jetmesh', file), 'pold\n', { mode: 0o600 });
+  }
+  // The store of a password-era run: the config log in the global account, one change in it.
+  const old = await startNatsServer({ storeDir: join(cwd, '.jetmesh', 'nats') });
+  const before = await connectBus(old.url, createLogger('test', 'silent'), { timeoutMs: 2_000 });
+  await before.jsm.streams.add({ name: Streams.config, subjects: [Subjects.config] });
+  await before.js.publish(Subjects.config, '{}');
+  await before.close();
+  await old.stop();
+  const up = startUp(t, [{ ...fakeService('galley', 'healthy'), natsUser: 'galley' }], cleanEnv(), { cwd });
+  await eventually(() => up.stdout.text.includes('try: npx jetmesh apply') || undefined, 'the status table', 20_000);
+  assert.match(up.stderr.text, /^migrated: removed \.jetmesh\/nats-admin-password and \.jetmesh\/nats-proxy-password: NATS users are JWTs/m);
+  assert.match(up.stderr.text, /^migrated: moved the streams of \.jetmesh\/nats \(written before NATS JWT users\) into the mesh account A[A-Z2-7]{55}$/m);
+  assert.equal(existsSync(join(cwd, '.jetmesh', 'nats-admin-password')), false);
+  assert.equal(existsSync(join(cwd, '.jetmesh', 'nats', 'jetstream', '$G')), false);
+  const admin = await connectBus(up.context().natsUrl, createLogger('test', 'silent'), { credsFile: join(cwd, '.jetmesh', up.context().natsCredsFile ?? 'missing'), timeoutMs: 2_000 });
+  try {
+    assert.equal((await admin.jsm.streams.info(Streams.config)).state.messages, 1, 'the old log, read as the admin user');
+  } finally {
+    await admin.close();
+  }
+  await old.dispose();
+  up.abort.abort();
+  assert.equal(await up.exit, 0);
+});
+
+test('up.users.migration.cluster: a cluster store from before NATS JWT users stops up with what to do', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'jetmesh-up-old-cluster-'));
+  mkdirSync(join(cwd, '.jetmesh', 'nats-cluster', 'n0', 'store', 'jetstream', '$G'), { recursive: true });
+  const up = startUp(t, [fakeService('galley', 'healthy')], cleanEnv(), { cwd, natsCluster: 3 });
+  assert.equal(await up.exit, 1);
+  assert.match(up.stderr.text, /\.jetmesh\/nats-cluster holds a cluster store from before NATS JWT users \(1 node\(s\) with streams in no account\): remove \.jetmesh\/nats-cluster to start a fresh cluster/);
 });

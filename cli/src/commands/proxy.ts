@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
 import { resolveContext } from '../context.js';
 import { repoRoot } from '../up/repo-root.js';
-import { PROXY_PASSWORD_FILE } from '../up/nats-users.js';
+import { PROXY_BOOTSTRAP_CREDS } from '../up/nats-users.js';
 
 /** `jetmesh proxy` flags, each the same as a JETMESH_PROXY_* variable. */
 export interface ProxyFlags {
@@ -50,7 +50,7 @@ const proxyEntry = join(repoRoot, 'services', 'proxy', 'dist', 'src', 'main.js')
 
 /**
  * The proxy's environment: flags over JETMESH_PROXY_* variables, then where the mesh is
- * (the context `jetmesh up` wrote: NATS, citadel, and the proxy's NATS password).
+ * (the context `jetmesh up` wrote: NATS, citadel, and the bootstrap user's NATS creds).
  */
 export function proxyEnvironment(flags: ProxyFlags, io: Pick<CliIo, 'env' | 'cwd'>): Record<string, string> {
   const env: Record<string, string> = {};
@@ -66,13 +66,10 @@ export function proxyEnvironment(flags: ProxyFlags, io: Pick<CliIo, 'env' | 'cwd
   const ctx = resolveContext(io.env, io.cwd);
   if (io.env.JETMESH_NATS_URL === undefined) env.JETMESH_NATS_URL = ctx.natsUrl;
   if (io.env.JETMESH_CA_ADDRESS === undefined) env.JETMESH_CA_ADDRESS = ctx.citadelAddress;
-  if (io.env.JETMESH_NATS_USER === undefined && ctx.natsCredentials !== undefined) {
-    // A local `up` with NATS users leaves the proxy user's password beside the admin's.
-    const file = join(dirname(ctx.natsCredentials.passwordFile), PROXY_PASSWORD_FILE);
-    if (existsSync(file)) {
-      env.JETMESH_NATS_USER = 'proxy';
-      env.JETMESH_NATS_PASSWORD = readFileSync(file, 'utf8').trim();
-    }
+  if (io.env.JETMESH_NATS_CREDS === undefined && io.env.JETMESH_NATS_USER === undefined && ctx.natsCredentials !== undefined) {
+    // A local `up` leaves the bootstrap user's creds beside the CLI's; citadel gives the proxy its own user.
+    const file = join(dirname(ctx.natsCredentials.credsFile), PROXY_BOOTSTRAP_CREDS);
+    if (existsSync(file)) env.JETMESH_NATS_CREDS = file;
   }
   return env;
 }

@@ -18,7 +18,7 @@ export async function mintAdminConfigToken(opts: {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly natsUrl: string;
-  /** JETMESH_NATS_USER/PASSWORD of the operator, when `up` runs its nats-server with users. */
+  /** JETMESH_NATS_CREDS of the operator, when `up` runs its nats-server on the local mesh account. */
   readonly natsCredentials?: Readonly<Record<string, string>>;
   readonly citadelAddress: string;
 }): Promise<string> {

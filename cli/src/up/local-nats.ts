@@ -1,6 +1,7 @@
 import { join, relative } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { NatsPortInUseError, freePort, launchNatsCluster, launchNatsServer, type NatsServerProcess } from '@jetmesh/runtime';
+import { SINGLE_SERVER_STORE } from './nats-users.js';
 import type { StatusRow } from './status-table.js';
 
 export const NATS_NOT_FOUND =
@@ -9,12 +10,6 @@ export const NATS_NOT_FOUND =
 const START_TIMEOUT_MS = 15_000;
 const PORT_ATTEMPTS = 3;
 const CLUSTER_NAME = 'jetmesh-local';
-
-/** A config file for the server and the environment it reads (the users' passwords). */
-export interface NatsServerConfig {
-  readonly file: string;
-  readonly env: Readonly<Record<string, string>>;
-}
 
 /** `up`'s own NATS: one server, or a cluster on loopback; never the machine's shared 4222. */
 export interface LocalNats {
@@ -36,7 +31,8 @@ export interface LocalNatsOptions {
   readonly contextDir: string;
   /** 0: one server; otherwise the number of cluster nodes. */
   readonly clusterSize: number;
-  readonly users: NatsServerConfig;
+  /** The mesh account's accounts.conf (LocalNatsUsers): every node runs in operator mode on it. */
+  readonly accountsConf: string;
 }
 
 function localNats(nodes: readonly NatsServerProcess[]): LocalNats {
@@ -61,10 +57,10 @@ function localNats(nodes: readonly NatsServerProcess[]): LocalNats {
   };
 }
 
-/** Starts nats-server(s) with JetStream and deploy/nats/'s users; Left explains why they did not come up. */
+/** Starts nats-server(s) with JetStream on the mesh account (deploy/nats/'s users as JWTs); Left explains why they did not come up. */
 export async function startLocalNats(opts: LocalNatsOptions): Promise<E.Either<string, LocalNats>> {
   // Own process groups: a terminal's Ctrl-C reaches only `up`, which stops the services before the servers.
-  const common = { binary: opts.binary, include: opts.users.file, env: opts.users.env, detached: true, startTimeoutMs: START_TIMEOUT_MS, outputLines: 30 };
+  const common = { binary: opts.binary, include: opts.accountsConf, detached: true, startTimeoutMs: START_TIMEOUT_MS, outputLines: 30 };
   try {
     if (opts.clusterSize > 0) {
       const cluster = await launchNatsCluster({ ...common, size: opts.clusterSize, clusterName: CLUSTER_NAME, dir: join(opts.contextDir, 'nats-cluster') });
@@ -72,7 +68,7 @@ export async function startLocalNats(opts: LocalNatsOptions): Promise<E.Either<s
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        const dir = join(opts.contextDir, 'nats');
+        const dir = join(opts.contextDir, SINGLE_SERVER_STORE);
         const server = await launchNatsServer({ ...common, port: await freePort(), monitorPort: await freePort(), storeDir: dir, configDir: opts.contextDir });
         return E.right(localNats([server]));
       } catch (err) {

@@ -1,47 +1,74 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { MESH_NATS_CONFIG, MeshNatsUsers, generateNatsPassword, natsPasswordVariable, type MeshNatsUser } from '@jetmesh/runtime';
+import * as E from 'fp-ts/lib/Either.js';
+import { BOOTSTRAP_USER, parseMeshUserPermissions, writeMeshAccountDir } from '@jetmesh/bus';
+import { adoptGlobalAccountStore, type MeshNatsUser } from '@jetmesh/runtime';
 import { CONTEXT_DIR } from '../context.js';
-import type { NatsServerConfig } from './local-nats.js';
 import { repoRoot } from './repo-root.js';
 
 /** The operator's user, which the CLI connects as. */
 export const CLI_NATS_USER: MeshNatsUser = 'admin';
-const ADMIN_PASSWORD_FILE = 'nats-admin-password';
-/** `jetmesh proxy` beside a local mesh connects as the proxy user with this password. */
-export const PROXY_PASSWORD_FILE = 'nats-proxy-password';
+/** `.jetmesh/<this>`: the local mesh's NATS account, kept across runs (its streams are stored under it). */
+export const NATS_ACCOUNT_DIR = 'nats-account';
+/** `jetmesh proxy` beside a local mesh starts as this user, beside the CLI's creds; citadel gives it its own. */
+export const PROXY_BOOTSTRAP_CREDS = `${BOOTSTRAP_USER}.creds`;
+/** Where the single server keeps its store (a cluster's nodes: `nats-cluster/nI/store`). */
+export const SINGLE_SERVER_STORE = 'nats';
+const MESH_USERS_CONF = join(repoRoot, 'deploy', 'nats', 'mesh-users.conf');
+/** What an `up` before NATS JWT users left in .jetmesh/: the password of the CLI's user and of the shared proxy user. */
+const PASSWORD_FILES = ['nats-admin-password', 'nats-proxy-password'];
 
 /**
- * The users of deploy/nats/ for a local mesh, with a fresh password each per `up`. The server
- * reads them from its environment, each service its own from its environment, and the CLI
- * the admin's from a file under .jetmesh/ only this OS user may read.
+ * The users of deploy/nats/mesh-users.conf as NATS JWTs of the local mesh's account
+ * (writeMeshAccountDir, as deploy/nats/make-accounts.mjs): the server includes its
+ * accounts.conf, each service connects with its own .creds file, the CLI with admin's.
  */
 export interface LocalNatsUsers {
-  readonly server: NatsServerConfig;
+  /** The file nats-server includes (operator, resolver, the preloaded accounts). */
+  readonly accountsConf: string;
+  /** JETMESH_NATS_CREDS of `user`; for citadel also the account and signing key it mints sidecars' users with. */
   envFor(user: MeshNatsUser): Record<string, string>;
-  readonly adminPasswordFile: string;
-  /** Removes the password file. */
-  remove(): void;
+  /** The CLI's .creds file (admin). */
+  readonly cliCredsFile: string;
+  /** What was done with an older .jetmesh/ (password files removed, store handed to the account), one line each. */
+  readonly migrated: readonly string[];
 }
 
-export function createLocalNatsUsers(cwd: string): LocalNatsUsers {
-  const passwords = new Map(MeshNatsUsers.map((user) => [user, generateNatsPassword()]));
-  const password = (user: MeshNatsUser): string => passwords.get(user) ?? '';
-  const adminPasswordFile = join(cwd, CONTEXT_DIR, ADMIN_PASSWORD_FILE);
-  mkdirSync(join(cwd, CONTEXT_DIR), { recursive: true });
-  writeFileSync(adminPasswordFile, `${password(CLI_NATS_USER)}\n`, { mode: 0o600 });
-  const proxyPasswordFile = join(cwd, CONTEXT_DIR, PROXY_PASSWORD_FILE);
-  writeFileSync(proxyPasswordFile, `${password('proxy')}\n`, { mode: 0o600 });
-  return {
-    server: {
-      file: join(repoRoot, MESH_NATS_CONFIG),
-      env: Object.fromEntries(MeshNatsUsers.map((user) => [natsPasswordVariable(user), password(user)])),
-    },
-    envFor: (user) => ({ JETMESH_NATS_USER: user, JETMESH_NATS_PASSWORD: password(user) }),
-    adminPasswordFile,
-    remove: () => {
-      rmSync(adminPasswordFile, { force: true });
-      rmSync(proxyPasswordFile, { force: true });
-    },
-  };
+/**
+ * Creates the account under .jetmesh/nats-account on the first run and reuses it after; mints fresh
+ * users each run. An .jetmesh/ from before NATS JWT users is migrated: its password files are
+ * removed and a single server's store is handed to the account. A cluster's old store cannot be
+ * (its meta group names each stream's account): Left says what to do.
+ */
+export function prepareLocalNatsUsers(cwd: string, clusterSize: number): E.Either<string, LocalNatsUsers> {
+  const contextDir = join(cwd, CONTEXT_DIR);
+  const migrated: string[] = [];
+  const oldPasswords = PASSWORD_FILES.filter((f) => existsSync(join(contextDir, f)));
+  for (const file of oldPasswords) rmSync(join(contextDir, file), { force: true });
+  if (oldPasswords.length > 0) migrated.push(`removed ${oldPasswords.map((f) => `${CONTEXT_DIR}/${f}`).join(' and ')}: NATS users are JWTs of the account in ${CONTEXT_DIR}/${NATS_ACCOUNT_DIR} now`);
+  if (clusterSize > 0) {
+    const oldNodes = Array.from({ length: clusterSize }, (_, i) => join(contextDir, 'nats-cluster', `n${i}`, 'store', 'jetstream', '$G')).filter((d) => existsSync(d));
+    if (oldNodes.length > 0) {
+      return E.left(
+        `${CONTEXT_DIR}/nats-cluster holds a cluster store from before NATS JWT users (${oldNodes.length} node(s) with streams in no account): ` +
+          `remove ${CONTEXT_DIR}/nats-cluster to start a fresh cluster (its log is lost), or run jetmesh up without --nats-cluster, whose single-server store is migrated`,
+      );
+    }
+  }
+  let account;
+  try {
+    account = writeMeshAccountDir(join(contextDir, NATS_ACCOUNT_DIR), { permissions: parseMeshUserPermissions(readFileSync(MESH_USERS_CONF, 'utf8')), skipUsers: ['proxy'] });
+    if (clusterSize === 0 && adoptGlobalAccountStore(join(contextDir, SINGLE_SERVER_STORE), account.accountPublicKey) === 'moved') {
+      migrated.push(`moved the streams of ${CONTEXT_DIR}/${SINGLE_SERVER_STORE} (written before NATS JWT users) into the mesh account ${account.accountPublicKey}`);
+    }
+  } catch (err) {
+    return E.left(`cannot prepare the local NATS users: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const { credsFile, citadelEnv } = account;
+  return E.right({
+    accountsConf: account.accountsConf,
+    envFor: (user) => ({ JETMESH_NATS_CREDS: credsFile(user === 'proxy' ? BOOTSTRAP_USER : user), ...(user === 'citadel' ? citadelEnv : {}) }),
+    cliCredsFile: credsFile(CLI_NATS_USER),
+    migrated,
+  });
 }

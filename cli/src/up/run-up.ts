@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { CONTEXT_DIR, contextFilePath, defaultAddresses, readContextFile, removeContext, writeContext, type UpContext } from '../context.js';
 import { MAX_STREAM_REPLICAS, findNatsServerBinary, freePort, isPortFree, waitUntilReady } from '@jetmesh/runtime';
 import { NATS_NOT_FOUND, startLocalNats, type LocalNats } from './local-nats.js';
-import { CLI_NATS_USER, createLocalNatsUsers, type LocalNatsUsers } from './nats-users.js';
+import { CLI_NATS_USER, prepareLocalNatsUsers, type LocalNatsUsers } from './nats-users.js';
 import { repoRoot } from './repo-root.js';
 import { defaultRestartPolicy, formatDelay, type RestartPolicy } from './restart-policy.js';
 import { meshServices, type ContextAddressField, type ServiceSpec } from './service-table.js';
@@ -149,7 +149,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
   const stopped = new Promise<void>((resolveStop) => stopRequested.signal.addEventListener('abort', () => resolveStop()));
 
   let nats: LocalNats | undefined;
-  // Set when `up` runs its own nats-server: then with deploy/nats/'s users, each service as its own.
+  // Set when `up` runs its own nats-server: then on the local mesh account, each service as its own user.
   let natsUsers: LocalNatsUsers | undefined;
   const running: SupervisedService[] = [];
   let contextWritten = false;
@@ -196,7 +196,7 @@ export async function runUp(opts: UpOptions): Promise<number> {
       citadelAddress: address('citadelAddress'),
       supervisorPid: process.pid,
       services,
-      ...(natsUsers === undefined ? {} : { natsUser: CLI_NATS_USER, natsPasswordFile: relative(join(cwd, '.jetmesh'), natsUsers.adminPasswordFile) }),
+      ...(natsUsers === undefined ? {} : { natsCredsFile: relative(join(cwd, CONTEXT_DIR), natsUsers.cliCredsFile) }),
     };
     writeContext(cwd, ctx);
     contextWritten = true;
@@ -218,8 +218,11 @@ export async function runUp(opts: UpOptions): Promise<number> {
     } else {
       const binary = findNatsServerBinary(env);
       if (binary === undefined) return new UpFailure(NATS_NOT_FOUND);
-      natsUsers = createLocalNatsUsers(cwd);
-      const started = await startLocalNats({ binary, contextDir: join(cwd, CONTEXT_DIR), clusterSize: natsCluster, users: natsUsers.server });
+      const users = prepareLocalNatsUsers(cwd, natsCluster);
+      if (E.isLeft(users)) return new UpFailure(users.left);
+      natsUsers = users.right;
+      for (const line of natsUsers.migrated) say(`migrated: ${line}`);
+      const started = await startLocalNats({ binary, contextDir: join(cwd, CONTEXT_DIR), clusterSize: natsCluster, accountsConf: natsUsers.accountsConf });
       if (E.isLeft(started)) return stopRequested.signal.aborted ? undefined : new UpFailure(started.left);
       nats = started.right;
       if (stopRequested.signal.aborted) return undefined;
@@ -339,7 +342,6 @@ export async function runUp(opts: UpOptions): Promise<number> {
     stopRequested.abort();
     for (const service of [...running].reverse()) await service.stop(graceMs);
     await nats?.stop(graceMs);
-    natsUsers?.remove();
     if (contextWritten) removeContext(cwd);
     opts.signal?.removeEventListener('abort', onAbort);
     process.off('SIGINT', onSignal);
