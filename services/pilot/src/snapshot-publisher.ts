@@ -34,7 +34,13 @@ export interface SnapshotPublisher {
 
 // KV writes are round trips; a few dozen in flight hide the latency without flooding the server.
 const WRITES_IN_FLIGHT = 32;
-const RETRY_AFTER_MS = 1_000;
+/**
+ * A failed publish is retried this soon: while a cluster elects the bucket's new leader a write
+ * is refused at once ("no responders"), and the first retry after the election publishes.
+ */
+const RETRY_AFTER_MS = 250;
+/** Through an election every retry fails alike: logged on the first failure and every this many. */
+const LOG_FAILURE_EVERY = 8;
 // Protocol headers of republished KV writes (the bus keeps its own copies private):
 // the write's KV revision, and whether it deleted the key.
 const REPUBLISHED_SEQUENCE_HEADER = 'Nats-Sequence';
@@ -161,8 +167,14 @@ export async function startSnapshotPublisher(bus: Bus, log: Logger, metrics: Pil
   const publishOnce = async ({ set, deriveMs }: SnapshotUpdate): Promise<PublishReport> => {
     const started = performance.now();
     if (needsListing) {
+      // Cleared first: a reconnect during the listing asks for another.
       needsListing = false;
-      for (const key of await store.keys()) if (isOwnKey(key)) ownedKeys.add(key);
+      try {
+        for (const key of await store.keys()) if (isOwnKey(key)) ownedKeys.add(key);
+      } catch (err) {
+        needsListing = true;
+        throw err;
+      }
     }
     const outcomes = noOutcomes();
     const desiredKeys = new Set<string>();
@@ -218,12 +230,15 @@ export async function startSnapshotPublisher(bus: Bus, log: Logger, metrics: Pil
   const stopping = new AbortController();
 
   const drain = async (): Promise<void> => {
+    let failures = 0;
     try {
       while (latest !== undefined && !stopping.signal.aborted) {
         const update = latest;
         latest = undefined;
         try {
           const report = await publishOnce(update);
+          if (failures > 0) log.info({ version: formatVersion(report.version), failures }, 'publishing snapshots works again');
+          failures = 0;
           log.info(
             {
               version: formatVersion(report.version),
@@ -239,10 +254,12 @@ export async function startSnapshotPublisher(bus: Bus, log: Logger, metrics: Pil
           if (published === undefined) resolveFirst();
           published = report.version;
         } catch (err) {
-          // Lost infrastructure (timeout, disconnect): forget what we knew and try again with the newest snapshots.
-          log.error({ err, version: formatVersion(update.set.version) }, 'publishing snapshots failed; retrying');
+          // Lost infrastructure (timeout, leader election, disconnect): forget what we knew of each key's
+          // content (a timed-out write may have landed) and try again with the newest snapshots. Keys
+          // others wrote meanwhile reached the subscription; after a reconnect the listing is redone.
+          if (failures % LOG_FAILURE_EVERY === 0) log.error({ err, version: formatVersion(update.set.version), failures: failures + 1 }, 'publishing snapshots failed; retrying');
+          failures += 1;
           known.clear();
-          needsListing = true;
           latest ??= update;
           await sleep(RETRY_AFTER_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
         }
