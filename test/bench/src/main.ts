@@ -2,7 +2,7 @@ import { type BenchRow, renderBenchTable } from './bench-table.js';
 import { caIssueBench } from './ca-issue.js';
 import { convergenceBench } from './convergence.js';
 import { galleyApplyBench } from './galley-apply.js';
-import { haBench } from './ha.js';
+import { haBench, haFailoverBench } from './ha.js';
 import { replayBench } from './replay.js';
 import { xdsScaleBench } from './xds-scale.js';
 import { xdsRouteBench } from './xds-route.js';
@@ -22,6 +22,7 @@ const benches: Record<string, () => Promise<BenchRow[]>> = {
   proxy: proxyBench,
   telemetry: telemetryBench,
   ha: haBench,
+  'ha-failover': haFailoverBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
