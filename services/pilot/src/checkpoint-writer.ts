@@ -1,13 +1,29 @@
-import type { CheckpointStore } from '@jetmesh/bus';
+import type { CheckpointKind, CheckpointStore } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
-import { checkpointOf, encodeCheckpoint, type MeshState } from '@jetmesh/model';
+import { checkpointOf, encodeCheckpoint, encodeRegistryCheckpoint, registryCheckpointOf, type MeshState } from '@jetmesh/model';
 
-/** When pilot stores a checkpoint: every `everyEvents` MESH_CONFIG changes since the last one. */
+/** What one checkpoint holds: its fold's position in the state and the bytes stored for it. */
+export interface CheckpointedFold {
+  readonly kind: CheckpointKind;
+  position(state: MeshState): number;
+  encode(state: MeshState): string;
+}
+
+export const configFold: CheckpointedFold = { kind: 'config', position: (s) => s.configSeq, encode: (s) => encodeCheckpoint(checkpointOf(s)) };
+
+/** `streamCreated`: MESH_REGISTRY's creation time, so a reader can tell a recreated stream. */
+export const registryFold = (streamCreated: string): CheckpointedFold => ({
+  kind: 'registry',
+  position: (s) => s.registrySeq,
+  encode: (s) => encodeRegistryCheckpoint(registryCheckpointOf(s, streamCreated)),
+});
+
+/** When pilot stores a checkpoint: every `everyEvents` events of its stream since the last one. */
 export interface CheckpointPolicy {
   readonly everyEvents: number;
 }
 
-/** A checkpoint costs one encode of the config state; below this many changes a replay is cheap anyway. */
+/** A checkpoint costs one encode of its part of the state; below this many events a replay is cheap anyway. */
 export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { everyEvents: 10_000 };
 
 export interface CheckpointWriter {
@@ -19,8 +35,8 @@ export interface CheckpointWriter {
   stop(): Promise<void>;
 }
 
-/** Stores the config part of the state (see model's checkpoint.ts); one write at a time, the newest state wins. */
-export function startCheckpointWriter(store: CheckpointStore, log: Logger, policy: CheckpointPolicy, startPosition: number): CheckpointWriter {
+/** Stores `fold`'s part of the state (see model's checkpoint.ts); one write at a time, the newest state wins. */
+export function startCheckpointWriter(store: CheckpointStore, fold: CheckpointedFold, log: Logger, policy: CheckpointPolicy, startPosition: number): CheckpointWriter {
   let position = startPosition;
   let writing: Promise<void> | undefined;
   let next: MeshState | undefined;
@@ -28,22 +44,23 @@ export function startCheckpointWriter(store: CheckpointStore, log: Logger, polic
 
   const write = async (state: MeshState): Promise<void> => {
     const started = performance.now();
-    const data = new TextEncoder().encode(encodeCheckpoint(checkpointOf(state)));
-    const result = await store.write(state.configSeq, data);
+    const at = fold.position(state);
+    const data = new TextEncoder().encode(fold.encode(state));
+    const result = await store.write(at, data);
     if (result._tag === 'Left') {
       position = Math.max(position, result.left.current ?? position);
-      log.info({ configSeq: state.configSeq, stored: result.left.current }, 'checkpoint not written: another replica stored a newer one');
+      log.info({ kind: fold.kind, position: at, stored: result.left.current }, 'checkpoint not written: another replica stored a newer one');
       return;
     }
-    position = Math.max(position, state.configSeq);
-    log.info({ configSeq: state.configSeq, resources: state.resources.size, bytes: data.length, chunks: result.right.chunks, ms: Math.round(performance.now() - started) }, 'checkpoint written');
+    position = Math.max(position, at);
+    log.info({ kind: fold.kind, position: at, bytes: data.length, chunks: result.right.chunks, ms: Math.round(performance.now() - started) }, 'checkpoint written');
   };
 
-  const due = (state: MeshState): boolean => state.configSeq - position >= policy.everyEvents;
+  const due = (state: MeshState): boolean => fold.position(state) - position >= policy.everyEvents;
 
   const run = (state: MeshState): void => {
     writing = write(state)
-      .catch((err: unknown) => log.warn({ err, configSeq: state.configSeq }, 'checkpoint write failed; the next one will retry'))
+      .catch((err: unknown) => log.warn({ err, kind: fold.kind, position: fold.position(state) }, 'checkpoint write failed; the next one will retry'))
       .finally(() => {
         writing = undefined;
         const pending = next;

@@ -1,6 +1,18 @@
-import { followStream, streamLastSequence, Streams, type Bus, type EventMeta, type StreamFollower } from '@jetmesh/bus';
+import { followStream, lastSequenceOnSubject, streamLastSequence, Streams, Subjects, type Bus, type EventMeta, type StreamFollower } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
-import { ChangeSetCodec, configLogEvent, emptyMeshState, RegistryEventCodec, registryLogEvent, replay, type LogEvent, type MeshState } from '@jetmesh/model';
+import {
+  ChangeSetCodec,
+  configLogEvent,
+  emptyMeshState,
+  RegistryEventCodec,
+  registryLogEvent,
+  replay,
+  withoutWorkloads,
+  type LogEvent,
+  type MeshState,
+  type RegistryCheckpoint,
+} from '@jetmesh/model';
+import { forEachConcurrently } from './for-each-concurrently.js';
 import type { PilotMetrics, StreamLabel } from './pilot-metrics.js';
 
 /** The mesh state folded from MESH_CONFIG and MESH_REGISTRY, kept current as the log grows. */
@@ -22,13 +34,30 @@ export interface MeshProjection {
 // Folding in chunks bounds the memory a long replay holds without copying the maps per event.
 const REPLAY_CHUNK_EVENTS = 4096;
 
-/** `initial`: a checkpoint's state (config part at its configSeq); MESH_CONFIG is then replayed from the next change. */
-export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotMetrics, initial: MeshState = emptyMeshState): Promise<MeshProjection> {
+// Lookups in flight while checking a registry checkpoint's workloads against the stream.
+const PURGE_CHECK_CONCURRENCY = 16;
+
+/**
+ * `initial`: the checkpoints' state (config part at its configSeq, registry part at its
+ * registrySeq); each stream is then replayed from the next event. `registryCheckpoint`: the one
+ * `initial`'s registry part came from; once caught up, its workloads no later event touched are
+ * looked up in MESH_REGISTRY, and those whose subject holds no message any more (purged, which no
+ * event announces) are dropped, as a full replay would not have them.
+ */
+export async function startMeshProjection(
+  bus: Bus,
+  log: Logger,
+  metrics: PilotMetrics,
+  initial: MeshState = emptyMeshState,
+  registryCheckpoint?: RegistryCheckpoint,
+): Promise<MeshProjection> {
   let state = initial;
   let pending: LogEvent[] = [];
   let caughtUp = false;
   let foldedEvents = 0;
   let flushScheduled: NodeJS.Immediate | undefined;
+  let stopping = false;
+  let purgeCheck: Promise<void> | undefined;
   const listeners = new Set<(state: MeshState) => void>();
 
   const fold = (): void => {
@@ -90,7 +119,7 @@ export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotM
     followers.push(
       await followStream(bus, {
         stream: Streams.registry,
-        fromSequence: 1,
+        fromSequence: initial.registrySeq + 1,
         codec: RegistryEventCodec,
         onEvent: (event, meta) => accept(registryLogEvent(meta.seq, event)),
         onInvalid: onInvalid('registry'),
@@ -111,6 +140,7 @@ export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotM
         configSeq: state.configSeq,
         registrySeq: state.registrySeq,
         fromConfigSeq: initial.configSeq + 1,
+        fromRegistrySeq: initial.registrySeq + 1,
         events: foldedEvents,
         resources: state.resources.size,
         workloads: state.workloads.size,
@@ -120,7 +150,32 @@ export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotM
     );
     // Listeners run outside this promise, like every later flush, so a bug in one is not swallowed.
     flushScheduled ??= setImmediate(flush);
+    if (registryCheckpoint !== undefined) purgeCheck = dropPurgedWorkloads(registryCheckpoint.registrySeq);
   });
+
+  const fromCheckpoint = (at: number): [string, number][] =>
+    [...state.workloads].filter(([, w]) => w.registrySeq <= at).map(([key, w]) => [key, w.registrySeq]);
+  const dropPurgedWorkloads = async (at: number): Promise<void> => {
+    const purged: string[] = [];
+    try {
+      await forEachConcurrently(fromCheckpoint(at), PURGE_CHECK_CONCURRENCY, async ([key, seq]) => {
+        if (stopping) return;
+        const w = state.workloads.get(key);
+        if (w === undefined || w.registrySeq !== seq) return;
+        if ((await lastSequenceOnSubject(bus, Streams.registry, Subjects.registry(w.namespace, w.name))) === 0) purged.push(key);
+      });
+    } catch (err) {
+      if (!stopping) log.warn({ err }, 'registry checkpoint: could not check its workloads against MESH_REGISTRY');
+      return;
+    }
+    // A workload registered again since the lookup carries a newer sequence and stays.
+    const gone = purged.filter((key) => (state.workloads.get(key)?.registrySeq ?? Infinity) <= at);
+    if (stopping || gone.length === 0) return;
+    log.warn({ workloads: gone.length, first: gone[0] }, 'registry checkpoint held workloads purged from MESH_REGISTRY since: dropped');
+    fold();
+    state = withoutWorkloads(state, gone);
+    emit();
+  };
 
   // Observed by whoever cares (readiness, main); a failure here is also logged by the follower.
   caughtUpPromise.catch(() => undefined);
@@ -138,6 +193,8 @@ export async function startMeshProjection(bus: Bus, log: Logger, metrics: PilotM
     },
     closed,
     stop: async () => {
+      stopping = true;
+      await purgeCheck;
       if (flushScheduled !== undefined) clearImmediate(flushScheduled);
       flushScheduled = undefined;
       listeners.clear();

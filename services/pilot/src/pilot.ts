@@ -1,8 +1,8 @@
 import { openCheckpointStore, type Bus } from '@jetmesh/bus';
 import { childLogger, type Logger } from '@jetmesh/log';
 import type { Readiness } from '@jetmesh/runtime';
-import { loadCheckpoint } from './checkpoint-loader.js';
-import { DEFAULT_CHECKPOINT_POLICY, startCheckpointWriter, type CheckpointPolicy } from './checkpoint-writer.js';
+import { loadCheckpoints } from './checkpoint-loader.js';
+import { configFold, DEFAULT_CHECKPOINT_POLICY, registryFold, startCheckpointWriter, type CheckpointPolicy } from './checkpoint-writer.js';
 import { startMeshProjection, type MeshProjection } from './mesh-projection.js';
 import type { PilotMetrics } from './pilot-metrics.js';
 import { createSnapshotCache, type SnapshotCache } from './snapshot-cache.js';
@@ -20,7 +20,7 @@ export interface Pilot {
 }
 
 export interface PilotOptions {
-  /** Config checkpoints: loaded at start to shorten the replay, written as the log grows. Default: on, every 10,000 changes. */
+  /** Config and registry checkpoints: loaded at start to shorten the replay, written as each stream grows. Default: on, every 10,000 events of a stream. */
   readonly checkpoints?: { readonly enabled: boolean } & Partial<CheckpointPolicy>;
 }
 
@@ -29,15 +29,20 @@ export async function startPilot(bus: Bus, log: Logger, metrics: PilotMetrics, o
   const publisher = await startSnapshotPublisher(bus, log, metrics);
   const unsubscribe = snapshots.subscribe(publisher.publish);
   const checkpointLog = childLogger(log, { part: 'checkpoints' });
-  const checkpointStore = opts.checkpoints?.enabled === false ? undefined : await openCheckpointStore(bus);
-  const initial = checkpointStore === undefined ? undefined : await loadCheckpoint(bus, checkpointStore, checkpointLog);
-  const projection = await startMeshProjection(bus, log, metrics, initial);
+  const checkpointStores =
+    opts.checkpoints?.enabled === false ? undefined : { config: await openCheckpointStore(bus, 'config'), registry: await openCheckpointStore(bus, 'registry') };
+  const loaded = checkpointStores === undefined ? undefined : await loadCheckpoints(bus, checkpointStores, checkpointLog);
+  const projection = await startMeshProjection(bus, log, metrics, loaded?.state, loaded?.registry);
   projection.onChange(snapshots.update);
+  const policy = { ...DEFAULT_CHECKPOINT_POLICY, ...opts.checkpoints };
   const checkpoints =
-    checkpointStore === undefined
-      ? undefined
-      : startCheckpointWriter(checkpointStore, checkpointLog, { ...DEFAULT_CHECKPOINT_POLICY, ...opts.checkpoints }, initial?.configSeq ?? 0);
-  if (checkpoints !== undefined) projection.onChange(checkpoints.offer);
+    checkpointStores === undefined || loaded === undefined
+      ? []
+      : [
+          startCheckpointWriter(checkpointStores.config, configFold, checkpointLog, policy, loaded.state.configSeq),
+          startCheckpointWriter(checkpointStores.registry, registryFold(loaded.registryStreamCreated), checkpointLog, policy, loaded.state.registrySeq),
+        ];
+  for (const writer of checkpoints) projection.onChange(writer.offer);
   return {
     projection,
     snapshots,
@@ -50,7 +55,7 @@ export async function startPilot(bus: Bus, log: Logger, metrics: PilotMetrics, o
           : { ready: true },
     stop: async () => {
       await projection.stop();
-      await checkpoints?.stop();
+      await Promise.all(checkpoints.map((w) => w.stop()));
       unsubscribe();
       await publisher.stop();
     },

@@ -7,9 +7,10 @@ import { Buckets, bucketStream, kvSubject, Limits } from './names.js';
 import { ensureCheckpointBucket } from './provision.js';
 
 /**
- * Opaque snapshots of a fold at a stream position (pilot's state at MESH_CONFIG sequence N),
- * in the KV bucket mesh_checkpoints: the bytes in chunks under `chunk.<name>.<i>`, then a
- * manifest under `latest`, so a reader never sees half a checkpoint. Only the latest one is
+ * Opaque snapshots of a fold at a stream position (pilot's config state at MESH_CONFIG sequence N,
+ * its registry state at MESH_REGISTRY sequence M), in the KV bucket mesh_checkpoints: the bytes in
+ * chunks under `[<kind>.]chunk.<name>.<i>`, then a manifest under `[<kind>.]latest`, so a reader
+ * never sees half a checkpoint. Only the latest one is
  * kept. A plain KV bucket rather than the object store issue 6 names: the chunks plus a
  * manifest written last give the same all-or-nothing read, with the KV client the mesh already
  * uses instead of one more package (@nats-io/obj).
@@ -49,9 +50,11 @@ export interface CheckpointSuperseded {
   readonly current?: number;
 }
 
-const LATEST_KEY = 'latest';
-const chunkPrefix = (name: string): string => `chunk.${name}`;
-const chunkKey = (name: string, i: number): string => `${chunkPrefix(name)}.${i}`;
+/** Which fold a store holds: config (MESH_CONFIG's state) and registry (MESH_REGISTRY's) are checkpointed apart, each at its own pace. */
+export type CheckpointKind = 'config' | 'registry';
+
+// The config checkpoint keeps the keys it had before registry checkpoints existed, so stored ones stay readable.
+const keyPrefix = (kind: CheckpointKind): string => (kind === 'config' ? '' : `${kind}.`);
 const MANIFEST_ATTEMPTS = 5;
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -78,9 +81,12 @@ async function openOrCreateBucket(bus: Bus): Promise<KV> {
   return new Kvm(bus.js).open(Buckets.checkpoints);
 }
 
-export async function openCheckpointStore(bus: Bus): Promise<CheckpointStore> {
+export async function openCheckpointStore(bus: Bus, kind: CheckpointKind = 'config'): Promise<CheckpointStore> {
   const kv = await openOrCreateBucket(bus);
   const stream = bucketStream(Buckets.checkpoints);
+  const LATEST_KEY = `${keyPrefix(kind)}latest`;
+  const chunkPrefix = (name: string): string => `${keyPrefix(kind)}chunk.${name}`;
+  const chunkKey = (name: string, i: number): string => `${chunkPrefix(name)}.${i}`;
 
   const removeChunks = async (name: string): Promise<void> => {
     await bus.jsm.streams.purge(stream, { filter: kvSubject(Buckets.checkpoints, `${chunkPrefix(name)}.>`) });

@@ -1,15 +1,17 @@
 import { type Either, isLeft, left, right } from 'fp-ts/lib/Either.js';
 import { sha256Hex } from './canonical-json.js';
 import { formatInvalid } from './invalid.js';
-import { emptyMeshState, type MeshState, type StoredResource } from './mesh-state.js';
+import { decodeWith } from './codec/schema.js';
+import { emptyMeshState, type MeshState, type RegisteredWorkload, type StoredResource } from './mesh-state.js';
 import { decodeResource, encodeResource, refOf, resourceKey } from './resource.js';
+import { WorkloadEntrySpec } from './resources/workload-entry.js';
 
 /*
  * A checkpoint is the CONFIG part of MeshState at MESH_CONFIG sequence N: every stored resource
  * with its resourceVersion and createdAt, and the hash of ChangeSet N. It never holds registry
- * workloads: MESH_REGISTRY is compacted and operators may purge it, so a registry state saved
- * earlier could keep a workload a full replay would no longer see. The config and registry
- * folds are independent, so checkpoint(N) + config replay from N+1 + the whole registry gives
+ * workloads: MESH_REGISTRY is compacted and operators may purge it, so its state is checkpointed
+ * apart (below) with checks of its own. The config and registry folds are independent, so
+ * checkpoint(N) + config replay from N+1 + the registry (whole, or its checkpoint and tail) gives
  * exactly the state of a full replay (property-tested).
  *
  * Format: one header line of JSON, a newline, the body JSON. The header names the format and
@@ -103,4 +105,84 @@ export const decodeCheckpoint = (text: string): Either<CheckpointProblem, Config
     resources.push({ resource: decoded.right.resource, resourceVersion: entry.resourceVersion, createdAt: entry.createdAt });
   }
   return right({ configSeq: body.configSeq, lastChangeSetHash: body.lastChangeSetHash, resources });
+};
+
+/*
+ * A registry checkpoint is the REGISTRY part of MeshState at MESH_REGISTRY sequence M: every
+ * registered workload with the sequence of the event that last set it. It is sound because a
+ * workload's state is its subject's last event and the stream keeps one message per subject:
+ * compaction only drops a message once a later one on the same subject exists, and a later one
+ * is either folded into the checkpoint (≤ M) or replayed after it (> M). What compaction does
+ * not explain (the stream recreated, purged past a workload's event) the loader checks against
+ * the stream before using it; a subject purge of a live registration is checked after start.
+ */
+
+export const REGISTRY_CHECKPOINT_FORMAT = 'jetmesh.registry-checkpoint';
+export const REGISTRY_CHECKPOINT_VERSION = 1;
+
+export interface RegistryCheckpoint {
+  readonly registrySeq: number;
+  /** When MESH_REGISTRY was created (its stream info): a recreated stream's sequences name other events. */
+  readonly streamCreated: string;
+  /** In the state's own order, so a restored state iterates as the replayed one does. */
+  readonly workloads: readonly RegisteredWorkload[];
+}
+
+export const registryCheckpointOf = (state: MeshState, streamCreated: string): RegistryCheckpoint => ({
+  registrySeq: state.registrySeq,
+  streamCreated,
+  workloads: [...state.workloads.values()],
+});
+
+/** `state` with its registry part replaced by the checkpoint's; the config part is kept (the folds are independent). */
+export const withRegistryCheckpoint = (state: MeshState, cp: RegistryCheckpoint): MeshState => ({
+  ...state,
+  registrySeq: cp.registrySeq,
+  workloads: new Map(cp.workloads.map((w) => [`${w.namespace}/${w.name}`, w])),
+});
+
+export const encodeRegistryCheckpoint = (cp: RegistryCheckpoint): string => {
+  const body = JSON.stringify({
+    registrySeq: cp.registrySeq,
+    streamCreated: cp.streamCreated,
+    workloads: cp.workloads.map((w) => ({ namespace: w.namespace, name: w.name, workload: WorkloadEntrySpec.encode(w.workload), registrySeq: w.registrySeq })),
+  });
+  const header: RegistryCheckpointHeader = { format: REGISTRY_CHECKPOINT_FORMAT, version: REGISTRY_CHECKPOINT_VERSION, sha256: sha256Hex(body), registrySeq: cp.registrySeq };
+  return `${JSON.stringify(header)}\n${body}`;
+};
+
+interface RegistryCheckpointHeader {
+  readonly format: string;
+  readonly version: number;
+  readonly sha256: string;
+  readonly registrySeq: number;
+}
+
+/** Workloads are decoded with today's rules, as the registry events they came from would be on a replay. */
+export const decodeRegistryCheckpoint = (text: string): Either<CheckpointProblem, RegistryCheckpoint> => {
+  const newline = text.indexOf('\n');
+  const header = parseJson(newline < 0 ? text : text.slice(0, newline));
+  if (!isObject(header) || header.format !== REGISTRY_CHECKPOINT_FORMAT) return problem('MALFORMED', 'not a Jetmesh registry checkpoint (bad header)');
+  if (header.version !== REGISTRY_CHECKPOINT_VERSION) {
+    return problem('UNKNOWN_VERSION', `registry checkpoint version ${JSON.stringify(header.version)} is not ${REGISTRY_CHECKPOINT_VERSION}, the one this build reads`);
+  }
+  if (newline < 0) return problem('MALFORMED', 'registry checkpoint has no body');
+  const bodyText = text.slice(newline + 1);
+  if (sha256Hex(bodyText) !== header.sha256) return problem('DIGEST_MISMATCH', 'registry checkpoint body does not match its SHA-256 (torn or edited)');
+  const body = parseJson(bodyText);
+  if (!isObject(body) || !isSeq(body.registrySeq) || typeof body.streamCreated !== 'string' || !Array.isArray(body.workloads)) {
+    return problem('MALFORMED', 'registry checkpoint body lacks registrySeq, streamCreated or workloads');
+  }
+  if (body.registrySeq !== header.registrySeq) return problem('MALFORMED', 'registry checkpoint header and body name different sequences');
+  const workloads: RegisteredWorkload[] = [];
+  for (const [i, entry] of (body.workloads as unknown[]).entries()) {
+    if (!isObject(entry) || typeof entry.namespace !== 'string' || typeof entry.name !== 'string' || !isSeq(entry.registrySeq)) {
+      return problem('MALFORMED', `workloads[${i}] lacks namespace, name or registrySeq`);
+    }
+    if (entry.registrySeq > body.registrySeq) return problem('MALFORMED', `workloads[${i}]: registrySeq ${entry.registrySeq} is past the checkpoint's ${body.registrySeq}`);
+    const decoded = decodeWith(WorkloadEntrySpec, entry.workload);
+    if (isLeft(decoded)) return problem('INVALID', `workloads[${i}].workload: ${decoded.left.map(formatInvalid).join('; ')}`);
+    workloads.push({ namespace: entry.namespace, name: entry.name, workload: decoded.right, registrySeq: entry.registrySeq });
+  }
+  return right({ registrySeq: body.registrySeq, streamCreated: body.streamCreated, workloads });
 };

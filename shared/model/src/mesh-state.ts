@@ -50,3 +50,13 @@ export const listResources = (state: MeshState, kind: ResourceKind, namespace?: 
 
 const compareRefs = (a: { namespace: string; name: string }, b: { namespace: string; name: string }): number =>
   a.namespace === b.namespace ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.namespace < b.namespace ? -1 : 1;
+
+/**
+ * `state` without the workloads at `keys` (`namespace/name`): what a replay gives once every event
+ * of their subjects was purged from MESH_REGISTRY, which no event announces.
+ */
+export const withoutWorkloads = (state: MeshState, keys: Iterable<string>): MeshState => {
+  const workloads = new Map(state.workloads);
+  for (const key of keys) workloads.delete(key);
+  return { ...state, workloads };
+};

@@ -19,12 +19,14 @@ import {
   canonicalJson,
   checkpointOf,
   decodeCheckpoint,
+  decodeRegistryCheckpoint,
   deriveSnapshots,
   diffConfig,
   diffRouting,
   diffValues,
   emptyMeshState,
   encodeCheckpoint,
+  encodeRegistryCheckpoint,
   encodeResource,
   getResource,
   matchesHistoryFilter,
@@ -32,10 +34,15 @@ import {
   reduce,
   refOf,
   replay,
+  registryCheckpointOf,
+  REGISTRY_CHECKPOINT_VERSION,
   stateFromCheckpoint,
+  withoutWorkloads,
+  withRegistryCheckpoint,
 } from '../src/index.js';
 import { configLog, twoStreams } from './arbitraries.js';
-import { applying, chainConfigLog, deleting, mustDecode } from './event-log.js';
+import { applying, chainConfigLog, deleting, mustDecode, registryLog } from './event-log.js';
+import { sha256Hex as contentSha } from '../src/canonical-json.js';
 
 const snapshotBytes = (s: MeshState): string => canonicalJson([...deriveSnapshots(s)]);
 
@@ -98,6 +105,82 @@ test('checkpoint.property: a checkpoint holds only the config part, whatever the
       assert.equal(restored.lastChangeSetHash, state.lastChangeSetHash);
     }),
   );
+});
+
+const STREAM_CREATED = '2024-05-01T00:00:00.000Z';
+
+/** A registry checkpoint as pilot makes it: the registry part, encoded, stored, decoded, put beside `config`. */
+const throughRegistryCheckpoint = (s: MeshState, config: MeshState): MeshState => {
+  const decoded = decodeRegistryCheckpoint(encodeRegistryCheckpoint(registryCheckpointOf(s, STREAM_CREATED)));
+  if (isLeft(decoded)) throw new Error(`registry checkpoint did not decode: ${decoded.left.reason}`);
+  assert.equal(decoded.right.streamCreated, STREAM_CREATED);
+  return withRegistryCheckpoint(config, decoded.right);
+};
+
+/** Workloads as proxies are served them: the key order of a Map compaction may reorder is not part of a workload's state. */
+const workloadsOf = (s: MeshState) => new Map([...s.workloads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+test('checkpoint.property: config checkpoint at N + registry checkpoint at M + both tails, read after compaction, equals the full replay of the compacted log', () => {
+  fc.assert(
+    fc.property(
+      twoStreams().chain((s) => fc.tuple(fc.constant(s.merged), fc.nat({ max: s.config.length }), fc.nat({ max: s.registry.length }))),
+      ([events, configCut, registryCut]) => {
+        const config = events.filter((e) => e.stream === 'config');
+        const registry = events.filter((e) => e.stream === 'registry');
+        // The checkpoints are taken while the log is whole; the cold start reads it compacted since.
+        const atN = throughCheckpoint(replay(emptyMeshState, config.slice(0, configCut)));
+        const resumedFrom = throughRegistryCheckpoint(replay(emptyMeshState, registry.slice(0, registryCut)), atN);
+        const retained = compacted(events);
+        const full = replay(emptyMeshState, retained);
+        const resumed = replay(resumedFrom, retained);
+        assert.equal(resumed.registrySeq, full.registrySeq);
+        assert.deepStrictEqual(resumed.resources, full.resources);
+        assert.deepStrictEqual(workloadsOf(resumed), workloadsOf(full));
+        assert.equal(snapshotBytes(resumed), snapshotBytes(full));
+      },
+    ),
+  );
+});
+
+test('checkpoint.property: a registry checkpoint minus the workloads whose events were purged since equals the replay of the purged log', () => {
+  fc.assert(
+    fc.property(
+      twoStreams().chain((s) => fc.tuple(fc.constant(s.merged), fc.nat({ max: s.registry.length }), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }))),
+      ([events, registryCut, purge]) => {
+        const registry = events.filter((e) => e.stream === 'registry');
+        const atM = throughRegistryCheckpoint(replay(emptyMeshState, registry.slice(0, registryCut)), emptyMeshState);
+        // An operator purges some subjects outright (no event says so); the rest compacts as usual.
+        const subjects = [...new Set(registry.map((e) => (e.stream === 'registry' ? `${e.event.namespace}/${e.event.name}` : '')))];
+        const purged = new Set(subjects.filter((_, i) => purge[i % purge.length]));
+        const retained = compacted(events).filter((e) => e.stream !== 'registry' || !purged.has(`${e.event.namespace}/${e.event.name}`));
+        const full = replay(emptyMeshState, retained);
+        const resumed = replay(atM, retained);
+        // What pilot's check finds: checkpoint workloads untouched by the tail whose subject is empty now.
+        const gone = [...resumed.workloads].filter(([key, w]) => w.registrySeq <= atM.registrySeq && purged.has(key)).map(([key]) => key);
+        assert.deepStrictEqual(workloadsOf(withoutWorkloads(resumed, gone)), workloadsOf(full));
+      },
+    ),
+  );
+});
+
+test('checkpoint: a registry checkpoint torn, of an unknown version, with a workload today\'s rules reject, or past its own sequence is refused with the reason', () => {
+  const state = replay(emptyMeshState, registryLog([{ id: 'r-1', at: '2024-05-01T12:00:00.000Z', actor: 'agent', type: 'WorkloadRegistered', namespace: 'default', name: 'vm-1', workload: { address: '10.0.0.7', labels: { app: 'reviews' } } }]));
+  const text = encodeRegistryCheckpoint(registryCheckpointOf(state, STREAM_CREATED));
+  assert.ok(isRight(decodeRegistryCheckpoint(text)));
+  const torn = decodeRegistryCheckpoint(text.slice(0, -5));
+  assert.ok(isLeft(torn) && torn.left.code === 'DIGEST_MISMATCH', JSON.stringify(torn));
+  const future = decodeRegistryCheckpoint(text.replace(`"version":${REGISTRY_CHECKPOINT_VERSION}`, '"version":99'));
+  assert.ok(isLeft(future) && future.left.code === 'UNKNOWN_VERSION' && /99/.test(future.left.reason));
+  const reencoded = (body: object): string => {
+    const b = JSON.stringify(body);
+    return `${JSON.stringify({ format: 'jetmesh.registry-checkpoint', version: REGISTRY_CHECKPOINT_VERSION, sha256: contentSha(b), registrySeq: 1 })}\n${b}`;
+  };
+  const bad = decodeRegistryCheckpoint(reencoded({ registrySeq: 1, streamCreated: STREAM_CREATED, workloads: [{ namespace: 'default', name: 'vm-1', workload: { address: 'not an address!' }, registrySeq: 1 }] }));
+  assert.ok(isLeft(bad) && bad.left.code === 'INVALID' && /workloads\[0\]\.workload/.test(bad.left.reason), JSON.stringify(bad));
+  const ahead = decodeRegistryCheckpoint(reencoded({ registrySeq: 1, streamCreated: STREAM_CREATED, workloads: [{ namespace: 'default', name: 'vm-1', workload: { address: '10.0.0.7' }, registrySeq: 2 }] }));
+  assert.ok(isLeft(ahead) && ahead.left.code === 'MALFORMED' && /past the checkpoint/.test(ahead.left.reason), JSON.stringify(ahead));
+  const config = decodeRegistryCheckpoint(encodeCheckpoint(checkpointOf(state)));
+  assert.ok(isLeft(config) && config.left.code === 'MALFORMED', 'a config checkpoint is not a registry checkpoint');
 });
 
 test('checkpoint: a torn body, an unknown version or garbage is refused with the reason', () => {

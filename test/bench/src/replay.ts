@@ -32,7 +32,7 @@ import { benchQuick } from './bench-mode.js';
 
 const SERVICES = 200;
 const LIVE_WORKLOAD_SHARE = 0.02;
-/** ChangeSets published after the checkpoint: the tail a cold start with a checkpoint replays. */
+/** Events published after the checkpoints (of each stream): the tails a cold start with checkpoints replays. */
 const TAIL_SHARE = 0.01;
 const PUBLISH_FLUSH_EVERY = 5_000;
 const WARM_UP_EVENTS = 20_000;
@@ -112,9 +112,10 @@ class LogWriter {
     await this.stored(Streams.config, this.configCount);
   }
 
-  async registry(count: number): Promise<void> {
+  /** Events `from`..`to` of a registry log of `count`, whose last LIVE_WORKLOAD_SHARE are registrations. */
+  async registry(from: number, to: number, count: number): Promise<void> {
     const live = Math.floor(count * LIVE_WORKLOAD_SHARE);
-    for (let i = 0; i < count; i++) {
+    for (let i = from; i < to; i++) {
       const s = i % SERVICES;
       const base = { id: `r-${i}`, at: new Date(this.started + i * 1000).toISOString(), actor: 'agent', namespace: 'default', name: `svc-${s}-pod-${i}` };
       const event: RegistryEvent =
@@ -124,7 +125,7 @@ class LogWriter {
       this.bus.nc.publish(Subjects.registry(event.namespace, event.name), this.encoder.encode(JSON.stringify(RegistryEventCodec.encode(event))));
       if ((i + 1) % PUBLISH_FLUSH_EVERY === 0) await this.bus.nc.flush();
     }
-    await this.stored(Streams.registry, count);
+    await this.stored(Streams.registry, to);
   }
 
   private async stored(stream: string, expected: number): Promise<void> {
@@ -183,26 +184,29 @@ export const replayBench = async (): Promise<BenchRow[]> => {
   const configEvents = Math.floor(total / 2);
   const registryEvents = total - configEvents;
   const tail = Math.max(1, Math.floor(configEvents * TAIL_SHARE));
+  const registryTail = Math.max(1, Math.floor(registryEvents * TAIL_SHARE));
   const nats = await startNatsServer();
   const bus = await connectBus(nats.url, silent, { name: 'bench-replay' });
   try {
     await provisionMesh(bus);
     const writer = new LogWriter(bus);
     await writer.config(0, configEvents - tail);
-    await writer.registry(registryEvents);
-    // The checkpoint a running pilot would have written before the last `tail` changes.
+    await writer.registry(0, registryEvents - registryTail, registryEvents);
+    // The checkpoints a running pilot would have written before the last `tail` changes and `registryTail` registry events.
     const writerBus = await connectBus(nats.url, silent, { name: 'bench-checkpoint-writer' });
     const first = await startPilot(writerBus, silent, createPilotMetrics(new Registry()), { checkpoints: { enabled: true, everyEvents: 1 } });
     await first.projection.caughtUp;
-    const store = await openCheckpointStore(bus);
-    for (;;) {
-      const latest = await store.readLatest();
-      if (latest._tag === 'Right' && latest.right !== undefined) break;
-      await new Promise((r) => setTimeout(r, 50));
+    for (const store of [await openCheckpointStore(bus, 'config'), await openCheckpointStore(bus, 'registry')]) {
+      for (;;) {
+        const latest = await store.readLatest();
+        if (latest._tag === 'Right' && latest.right !== undefined) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
     await first.stop();
     await writerBus.close();
     await writer.config(configEvents - tail, configEvents);
+    await writer.registry(registryEvents - registryTail, registryEvents, registryEvents);
 
     // Warm-up (not measured): the first pass of each path pays for JIT compilation and cold caches.
     await rawRead(bus, Streams.config, WARM_UP_EVENTS);
@@ -222,7 +226,7 @@ export const replayBench = async (): Promise<BenchRow[]> => {
       { bench: 'replay', metric: `${mixed} events → state (CLI replay)`, value: rate(total, replayAll), baselineName: 'raw JetStream read, same streams', baseline: rate(total, rawConfig + rawRegistry), unit: 'ev/s' },
       { bench: 'replay', metric: `${configEvents} ChangeSets → state`, value: rate(configEvents, replayConfig), baselineName: 'raw read of MESH_CONFIG', baseline: rate(configEvents, rawConfig), unit: 'ev/s' },
       { bench: 'replay', metric: `${registryEvents} registry events → state`, value: rate(registryEvents, replayRegistry), baselineName: 'raw read of MESH_REGISTRY', baseline: rate(registryEvents, rawRegistry), unit: 'ev/s' },
-      { bench: 'replay', metric: `pilot cold start, checkpoint + ${tail} changes`, value: withCheckpoint, baselineName: 'pilot cold start, full replay', baseline: withoutCheckpoint, unit: 's' },
+      { bench: 'replay', metric: `pilot cold start, checkpoints + ${tail} changes + ${registryTail} registry events`, value: withCheckpoint, baselineName: 'pilot cold start, full replay', baseline: withoutCheckpoint, unit: 's' },
     ];
   } finally {
     await bus.close();
