@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { parseAllDocuments } from 'yaml';
-import { AdminPaths, decodeEnv, findNatsServerBinary, formatEnvError, MeshNatsUsers, natsPasswordVariable, type EnvSpec, type MeshNatsUser } from '@jetmesh/runtime';
+import { AdminPaths, decodeEnv, findNatsServerBinary, formatEnvError, MeshNatsUsers, type EnvSpec, type MeshNatsUser } from '@jetmesh/runtime';
 import { repoRoot } from '@jetmesh/testing';
 
 // Static: no Docker daemon or cluster here. Every image, port, variable and probe path the deploy files
@@ -349,51 +349,86 @@ test('deploy.k8s.sidecar: the example app Deployment runs the proxy beside its a
   }
 });
 
-test('deploy.compose: 3 NATS nodes of the tested version running deploy/nats; every service with only variables it reads, its ports published, a health check on /readyz', async () => {
+test('deploy.compose: 3 NATS nodes of the tested version running deploy/nats in operator mode on make-accounts.mjs\'s files; every service with only variables it reads and its own user\'s creds, its ports published, a health check on /readyz', async () => {
   const image = jetmeshImage();
   const natsVersion = testedNatsVersion();
-  const interpolate = (value: string): string => value.replace(/\$\{([A-Z_]+):\?[^}]*\}/g, 'p0placeholder');
   const nodes = Object.entries(composeServices).filter(([, s]) => String(obj(s, 'service').image).startsWith('nats:'));
   assert.equal(nodes.length, 3);
-  const conf = readFileSync(join(repoRoot, 'deploy', 'nats', 'cluster.conf.example'), 'utf8');
-  const routeHosts = [...conf.matchAll(/nats-route:\/\/([^:\s]+):6222/g)].map((m) => m[1]);
-  const aliases = nodes.flatMap(([, s]) => (at(s, 'networks.default.aliases') as string[] | undefined) ?? []);
-  assert.deepEqual(aliases.sort(), [...routeHosts].sort(), "every route of cluster.conf.example resolves to a node");
-  for (const [name, s] of nodes) {
-    const node = obj(s, name);
-    assert.equal(node.image, `nats:${natsVersion}-alpine`);
-    const [flag, file] = node.command as string[];
-    assert.equal(flag, '-c');
-    const mount = (node.volumes as string[]).map((v) => v.split(':')).find(([, target]) => file?.startsWith(`${target}/`));
-    assert.ok(mount !== undefined, `${name}'s config file is on a mounted dir`);
-    assert.ok(existsSync(join(dockerDir, mount[0] ?? '', file?.slice((mount[1] ?? '').length) ?? '')), `${name} runs ${file}, which exists`);
-    const env = obj(node.environment, `${name} environment`);
-    for (const user of MeshNatsUsers) assert.ok(env[natsPasswordVariable(user)] !== undefined, `${name} has ${user}'s password`);
-    assert.ok(conf.includes('$JETMESH_NATS_SERVER_NAME') && env.JETMESH_NATS_SERVER_NAME === name);
-  }
-
-  const services = Object.entries(composeServices).filter(([, s]) => obj(s, 'service').image === image);
-  assert.deepEqual(services.map(([n]) => n).sort(), ['citadel', 'console', 'galley', 'pilot', 'telemetry']);
-  for (const [name, s] of services) {
-    const svc = obj(s, name);
-    const [entry] = svc.command as string[];
-    const service = await serviceOf(entry ?? '');
-    assert.equal(service.name, name);
-    const env = Object.fromEntries(Object.entries(obj(svc.environment, `${name} environment`)).map(([k, v]) => [k, interpolate(String(v))]));
-    const config = decodeAs(service, env, `compose ${name}`);
-    for (const url of String(env.JETMESH_NATS_URL).split(',')) assert.ok(nodes.some(([n]) => url === `nats://${n}:4222`), `${name}: ${url} is a NATS node`);
-    const { ports, hosts } = listeners(service, config);
-    for (const published of (svc.ports as string[]) ?? []) {
-      const inside = Number(published.split(':').at(-1));
-      const variable = [...ports].find(([, p]) => p === inside)?.[0];
-      assert.ok(variable !== undefined, `${name} publishes ${inside}, a port it listens on`);
-      const host = hosts.get(variable.replace(/_PORT$/, '_HOST'));
-      assert.ok(host !== undefined && ALL_INTERFACES.includes(host), `${name} listens on every interface for its published port ${inside}`);
+  // The header says how the account is made: the script's OUT_DIR and SERVER_DIR.
+  const composeText = readFileSync(join(dockerDir, 'compose.yaml'), 'utf8');
+  const made = /node deploy\/nats\/make-accounts\.mjs (\S+) (\S+)/.exec(composeText);
+  assert.ok(made !== null, 'compose.yaml says how to run make-accounts.mjs');
+  const [, outDir = '', serverDir = ''] = made;
+  const out = mkdtempSync(join(tmpdir(), 'jetmesh-compose-accounts-'));
+  try {
+    execFileSync(process.execPath, [join(repoRoot, 'deploy', 'nats', 'make-accounts.mjs'), out, serverDir]);
+    const written = new Set(readdirSync(out));
+    /** A compose path (relative to deploy/docker) inside the script's OUT_DIR, as the file the script wrote there. */
+    const generated = (source: string, where: string): string => {
+      const relativeToRepo = join('deploy', 'docker', source).replace(/\/$/, '');
+      assert.ok(relativeToRepo === outDir || relativeToRepo.startsWith(`${outDir}/`), `${where}: ${source} is in ${outDir}, where make-accounts.mjs writes`);
+      const file = relativeToRepo.slice(outDir.length + 1);
+      assert.ok(file === '' || written.has(file), `${where}: make-accounts.mjs writes ${file}`);
+      return file;
+    };
+    const conf = readFileSync(join(out, 'cluster.conf'), 'utf8');
+    assert.equal(conf, readFileSync(join(repoRoot, 'deploy', 'nats', 'cluster.conf.example'), 'utf8'), 'cluster.conf is deploy/nats/cluster.conf.example');
+    assert.match(conf, /^include "accounts\.conf"$/m);
+    assert.ok(readFileSync(join(out, 'accounts.conf'), 'utf8').includes(`operator: "${serverDir}/operator.jwt"`), 'accounts.conf names the operator JWT where the nodes mount it');
+    const routeHosts = [...conf.matchAll(/nats-route:\/\/([^:\s]+):6222/g)].map((m) => m[1]);
+    const aliases = nodes.flatMap(([, s]) => (at(s, 'networks.default.aliases') as string[] | undefined) ?? []);
+    assert.deepEqual(aliases.sort(), [...routeHosts].sort(), 'every route of cluster.conf resolves to a node');
+    for (const [name, s] of nodes) {
+      const node = obj(s, name);
+      assert.equal(node.image, `nats:${natsVersion}-alpine`);
+      const [flag, file] = node.command as string[];
+      assert.equal(flag, '-c');
+      const mount = (node.volumes as string[]).map((v) => v.split(':')).find(([, target]) => file?.startsWith(`${target}/`));
+      assert.ok(mount !== undefined, `${name}'s config file is on a mounted dir`);
+      assert.equal(mount[1], serverDir, `${name} mounts the account where accounts.conf says`);
+      assert.equal(generated(mount[0] ?? '', name), '', `${name} mounts the whole account dir`);
+      assert.ok(written.has(file?.slice((mount[1] ?? '').length + 1) ?? ''), `${name} runs ${file}, which make-accounts.mjs writes`);
+      const env = obj(node.environment, `${name} environment`);
+      assert.deepEqual(Object.keys(env), ['JETMESH_NATS_SERVER_NAME'], `${name}: no password variables, the users are JWTs`);
+      assert.ok(conf.includes('$JETMESH_NATS_SERVER_NAME') && env.JETMESH_NATS_SERVER_NAME === name);
     }
-    const check = ((at(svc, 'healthcheck.test') as string[] | undefined) ?? []).join(' ');
-    const probe = /http:\/\/127\.0\.0\.1:(\d+)(\/[a-z]+)/.exec(check);
-    assert.ok(probe !== null, `${name} has an HTTP health check`);
-    assert.equal(probe[2], AdminPaths.ready);
-    assert.equal(Number(probe[1]), adminPortOf(service, config), `${name}'s health check asks its admin port`);
+
+    const services = Object.entries(composeServices).filter(([, s]) => obj(s, 'service').image === image);
+    assert.deepEqual(services.map(([n]) => n).sort(), ['citadel', 'console', 'galley', 'pilot', 'telemetry']);
+    for (const [name, s] of services) {
+      const svc = obj(s, name);
+      const [entry] = svc.command as string[];
+      const service = await serviceOf(entry ?? '');
+      assert.equal(service.name, name);
+      // env_file: a file the script writes, read as compose would (NAME=value lines).
+      const envFiles = ((svc.env_file as string[] | undefined) ?? []).map((f) => generated(f, name));
+      const fromFiles = Object.fromEntries(envFiles.flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])));
+      const env = { ...fromFiles, ...Object.fromEntries(Object.entries(obj(svc.environment, `${name} environment`)).map(([k, v]) => [k, String(v)])) };
+      const config = decodeAs(service, env, `compose ${name}`);
+      for (const url of String(env.JETMESH_NATS_URL).split(',')) assert.ok(nodes.some(([n]) => url === `nats://${n}:4222`), `${name}: ${url} is a NATS node`);
+      // Its own user's creds, a file the script wrote, mounted where JETMESH_NATS_CREDS says; nothing else of the account.
+      const user = NATS_USER_OF[name] ?? name;
+      assert.equal(env.JETMESH_NATS_USER, undefined);
+      assert.equal(config.natsCreds, `/etc/jetmesh/nats/${user}.creds`);
+      const mounts = ((svc.volumes as string[] | undefined) ?? []).map((v) => v.split(':'));
+      assert.deepEqual(mounts.map(([source, target]) => [generated(source ?? '', name), target]), [[`${user}.creds`, config.natsCreds]], `${name} mounts only its own user's creds`);
+      if (name === 'citadel') assert.ok(config.natsAccount !== undefined && config.natsSigningKey !== undefined, 'citadel mints the sidecars\' users');
+      else assert.deepEqual(envFiles, [], `${name} reads no account secrets`);
+      const { ports, hosts } = listeners(service, config);
+      for (const published of (svc.ports as string[]) ?? []) {
+        const inside = Number(published.split(':').at(-1));
+        const variable = [...ports].find(([, p]) => p === inside)?.[0];
+        assert.ok(variable !== undefined, `${name} publishes ${inside}, a port it listens on`);
+        const host = hosts.get(variable.replace(/_PORT$/, '_HOST'));
+        assert.ok(host !== undefined && ALL_INTERFACES.includes(host), `${name} listens on every interface for its published port ${inside}`);
+      }
+      const check = ((at(svc, 'healthcheck.test') as string[] | undefined) ?? []).join(' ');
+      const probe = /http:\/\/127\.0\.0\.1:(\d+)(\/[a-z]+)/.exec(check);
+      assert.ok(probe !== null, `${name} has an HTTP health check`);
+      assert.equal(probe[2], AdminPaths.ready);
+      assert.equal(Number(probe[1]), adminPortOf(service, config), `${name}'s health check asks its admin port`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 });
