@@ -48,17 +48,19 @@ export const hostnameReason = (h: string): string | undefined =>
   h.length <= 255 && PLAIN_HOSTNAME.test(h) && !NUMERIC_TOP_LEVEL.test(h) ? undefined : hostnameProblem(h);
 export const hostname = refine(str, 'Hostname', hostnameReason);
 /**
- * A ServiceEntry host may start with a partial wildcard label (`*x.example.com`, `*-api.example.com`):
- * Istio's webhook only warns about it. Such hosts are never routed by name (like every wildcard).
+ * Istio's ValidateWildcardDomain: a hostname whose first label may also be a partial wildcard,
+ * `*` then a DNS label or `-` and one (`*x.example.com`, `*-api.example.com`). VirtualService
+ * and DestinationRule hosts and SNI names take it as it is; ServiceEntry hosts with a warning.
  */
-export const serviceEntryHostReason = (h: string): string | undefined => {
-  const first = h.split('.')[0] ?? '';
-  if (first.length > 1 && first.startsWith('*') && !first.slice(1).includes('*')) {
-    const rest = `x${first.slice(1)}${h.slice(first.length)}`;
-    return hostnameReason(rest) === undefined ? undefined : `invalid hostname "${h}"`;
-  }
-  return hostnameReason(h);
+export const wildcardDomainReason = (h: string): string | undefined => {
+  if (h.length < 2 || h[0] !== '*' || h[1] === '.') return hostnameReason(h);
+  const dot = h.indexOf('.');
+  const first = dot < 0 ? h : h.slice(0, dot);
+  const label = first.startsWith('*-') ? first.slice(2) : first.slice(1);
+  // The partial label must be a DNS label of its own, and the rest a hostname.
+  return label !== '' && !label.includes('*') && hostnameReason(`${label}${h.slice(first.length)}`) === undefined ? undefined : `invalid hostname "${h}"`;
 };
+export const wildcardDomain = refine(str, 'WildcardDomain', wildcardDomainReason);
 /** A destination host: any hostname but the bare `*`. */
 export const destinationHost = refine(str, 'DestinationHost', (h) => (h === '*' ? 'invalid destination host "*"' : hostnameReason(h)));
 
@@ -168,7 +170,7 @@ export const ipSubnet = refine(str, 'IPSubnet', ipSubnetReason);
 export const fqdnReason = (h: string): string | undefined => (h.includes('*') ? `"${h}" must be a DNS name without wildcard` : hostnameReason(h));
 
 /** VirtualService hosts may also be IP addresses (Istio accepts them there). */
-export const routeHost = refine(str, 'RouteHost', (h) => (isIP(h) !== 0 ? undefined : hostnameReason(h)));
+export const routeHost = refine(str, 'RouteHost', (h) => (isIP(h) !== 0 ? undefined : wildcardDomainReason(h)));
 
 
 /** Protocol names Istio understands on a port (matched case-insensitively, as Istio does). */
@@ -299,17 +301,21 @@ export const gatewayNameReason = (g: string): string | undefined => {
 export const gatewayName = refine(str, 'GatewayName', gatewayNameReason);
 
 /** `namespace/host` as Gateway servers and Sidecar egress hosts write it (`*\/reviews`, `./*`, `prod/*.example.com`). */
+/** Istio's ValidatePartialWildCard: a well-formed `*x.example.com`, which Gateway and Sidecar hosts do not take. */
+const isPartialWildcardHost = (host: string): boolean => host.length > 1 && host.startsWith('*') && !host.startsWith('*.') && wildcardDomainReason(host) === undefined;
+
 export const namespacedHostReason = (value: string, requireNamespace: boolean, allowExcluded = false): string | undefined => {
   const slash = value.indexOf('/');
   if (slash < 0) {
     if (requireNamespace) return `invalid host "${value}": expected <namespace>/<host>, e.g. */reviews or ./*`;
-    return value === '*' ? undefined : hostnameReason(value);
+    return value === '*' ? undefined : isPartialWildcardHost(value) ? `partial wildcard "${value}" not allowed` : hostnameReason(value);
   }
   // Sidecar egress: `~ns/host` excludes the namespace (and `~/host` imports nothing).
   const ns = allowExcluded && value.startsWith('~') && slash > 1 ? value.slice(1, slash) : value.slice(0, slash);
   const host = value.slice(slash + 1);
   if (ns !== '*' && ns !== '.' && ns !== '~' && dnsLabelReason(ns) !== undefined) return `invalid host "${value}": "${ns}" is not a namespace, ".", "~" or "*"`;
   if (host === '*') return undefined;
+  if (isPartialWildcardHost(host)) return `invalid host "${value}": partial wildcard "${host}" not allowed`;
   const reason = hostnameReason(host);
   return reason === undefined ? undefined : `invalid host "${value}": ${reason}`;
 };
