@@ -1,4 +1,5 @@
 import { fqdn } from '../hostname.js';
+import { wildcardCovers } from '../host-overlap.js';
 import type { MeshState } from '../mesh-state.js';
 import { exportScopes, visibleFrom } from '../export-to.js';
 import type { Invalid } from '../invalid.js';
@@ -82,7 +83,7 @@ export interface Refusal {
 export const matchesSelector = (labels: Readonly<Record<string, string>> | undefined, selector: Readonly<Record<string, string>>): boolean =>
   Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 
-export const wildcardCovers = (pattern: string, host: string): boolean => pattern.startsWith('*.') && host.endsWith(pattern.slice(1));
+export { wildcardCovers } from '../host-overlap.js';
 
 export const buildMeshView = (input: ViewInput): MeshView => {
   const entries = new Map<string, { resource: MeshResource; age: number }>();

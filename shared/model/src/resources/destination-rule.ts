@@ -1,7 +1,7 @@
 import { emptySelectorWarning } from './schema-warning.js';
 import * as t from 'io-ts';
 import { bool, enumOf, intRange, list, nonNegativeInt, num, record, refine, str, struct } from '../codec/schema.js';
-import { MatchLabelsSelector, Percent, duration, durationOrZero, exportTo, fqdnReason, hostname, int32, ipAddressReason, labels, portNumber, subsetName } from '../codec/istio-fields.js';
+import { MatchLabelsSelector, Percent, duration, durationOrZero, exportTo, fqdnReason, int32, ipAddressReason, labels, portNumber, subsetName, wildcardDomain } from '../codec/istio-fields.js';
 
 /** networking.istio.io DestinationRule: subsets and the traffic policy applied to a host, with Istio's webhook rules. */
 
@@ -260,7 +260,7 @@ export type Subset = t.TypeOf<typeof Subset>;
 
 export const DestinationRuleSpec = struct(
   'DestinationRuleSpec',
-  { host: hostname },
+  { host: wildcardDomain },
   { trafficPolicy: TrafficPolicy, subsets: list(Subset), exportTo, workloadSelector: MatchLabelsSelector },
   {
     check: (s) => {

@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { isIP } from 'node:net';
 import { enumOf, list, refine, str, struct } from '../codec/schema.js';
-import { LabelsSelector, fqdnReason, ipSubnet, serviceEntryHostReason, isHttpProtocol, isTlsProtocol, portName, portNumber, protocolReason, serviceEntryExportTo } from '../codec/istio-fields.js';
+import { LabelsSelector, fqdnReason, ipSubnet, wildcardDomainReason, isHttpProtocol, isTlsProtocol, portName, portNumber, protocolReason, serviceEntryExportTo } from '../codec/istio-fields.js';
 import { emptySelectorWarning } from './schema-warning.js';
 import { WorkloadEntrySpec, workloadEntryWarnings } from './workload-entry.js';
 
@@ -16,7 +16,7 @@ type Problems = Array<{ path: string; reason: string }>;
 
 export const ServiceEntrySpec = struct(
   'ServiceEntrySpec',
-  { hosts: list(refine(str, 'ServiceEntryHost', serviceEntryHostReason), { minItems: 1 }) },
+  { hosts: list(refine(str, 'ServiceEntryHost', wildcardDomainReason), { minItems: 1 }) },
   {
     addresses: list(ipSubnet),
     ports: list(ServicePort),

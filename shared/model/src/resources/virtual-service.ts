@@ -17,7 +17,7 @@ import {
   headerNameReason,
   headerOperationReason,
   headerValueReason,
-  hostnameReason,
+  wildcardDomainReason,
   ipSubnet,
   labels,
   portNumber,
@@ -291,7 +291,7 @@ const l4Match = {
 };
 const L4MatchAttributes = struct('L4MatchAttributes', {}, l4Match);
 // An IP address as SNI goes against the SNI spec but Istio only warns (virtualServiceWarnings).
-const sniHost = refine(str, 'SniHost', (h) => (isIP(h) !== 0 ? undefined : hostnameReason(h)));
+const sniHost = refine(str, 'SniHost', (h) => (isIP(h) !== 0 ? undefined : wildcardDomainReason(h)));
 const TLSMatchAttributes = struct('TLSMatchAttributes', { sniHosts: list(sniHost, { minItems: 1 }) }, l4Match);
 export const TCPRoute = struct('TCPRoute', { route: list(RouteDestination, { minItems: 1 }) }, { match: list(L4MatchAttributes) }, { check: (r) => weightsProblem(r.route) });
 export const TLSRoute = struct(
