@@ -98,10 +98,13 @@ export const durationMs = (s: string): number | undefined => {
   }
   return consumed === s.length ? total : undefined;
 };
+/** google.protobuf.Duration holds at most 315,576,000,000 s (10,000 years); more would not translate to xDS. */
+const MAX_DURATION_MS = 315_576_000_000_000;
 export const durationReason = (s: string): string | undefined => {
   const ms = durationMs(s);
   if (ms === undefined) return `invalid duration "${s}": use a number with a unit, e.g. 10s, 1.5s, 100ms`;
   if (ms < 1) return 'must be at least 1ms';
+  if (ms > MAX_DURATION_MS) return `invalid duration "${s}": must be at most ${MAX_DURATION_MS / 1000}s (protobuf Duration's range)`;
   // Envoy takes milliseconds; Istio's webhook refuses finer durations rather than round them.
   return Math.abs(ms - Math.round(ms)) > 1e-9 ? `invalid duration "${s}": only whole milliseconds are supported` : undefined;
 };
@@ -320,7 +323,11 @@ export const namespacedHostReason = (value: string, requireNamespace: boolean, a
   return reason === undefined ? undefined : `invalid host "${value}": ${reason}`;
 };
 
-/** A non-negative int32 counter (`maxConnections`, `http2MaxRequests`). */
+/** A non-negative int32 counter (`maxConnections`, `http2MaxRequests`, route weights, retry attempts). */
 export const int32 = intRange(0, 2147483647);
+/** A uint32 field (`consecutive5xxErrors`, keepalive probes): what Envoy's field holds. */
+export const uint32 = intRange(0, 4294967295);
+/** A uint64 field (`minimumRingSize`), as far as a JSON number holds it exactly (2^53 - 1). */
+export const uint64 = intRange(0, Number.MAX_SAFE_INTEGER);
 
 export { int };
