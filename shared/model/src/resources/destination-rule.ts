@@ -1,7 +1,7 @@
 import { emptySelectorWarning } from './schema-warning.js';
 import * as t from 'io-ts';
-import { bool, enumOf, intRange, list, nonNegativeInt, num, record, refine, str, struct } from '../codec/schema.js';
-import { MatchLabelsSelector, Percent, duration, durationOrZero, exportTo, fqdnReason, int32, ipAddressReason, labels, portNumber, subsetName, wildcardDomain } from '../codec/istio-fields.js';
+import { bool, enumOf, intRange, list, num, record, refine, str, struct } from '../codec/schema.js';
+import { MatchLabelsSelector, Percent, duration, durationOrZero, exportTo, fqdnReason, int32, ipAddressReason, labels, portNumber, subsetName, uint32, uint64, wildcardDomain } from '../codec/istio-fields.js';
 
 /** networking.istio.io DestinationRule: subsets and the traffic policy applied to a host, with Istio's webhook rules. */
 
@@ -13,7 +13,7 @@ const isPrime = (n: number): boolean => {
   for (let f = 2; f * f <= n; f++) if (n % f === 0) return false;
   return true;
 };
-const maglevTableSize = refine(nonNegativeInt, 'MaglevTableSize', (n) =>
+const maglevTableSize = refine(uint64, 'MaglevTableSize', (n) =>
   n === 0 ? 'must be set' : n >= 5000011 ? 'must be less than 5000011' : isPrime(n) ? undefined : 'must be a prime number',
 );
 
@@ -29,9 +29,9 @@ const ConsistentHash = struct(
     }),
     useSourceIp: bool,
     httpQueryParameterName: str,
-    ringHash: struct('RingHash', {}, { minimumRingSize: nonNegativeInt }),
+    ringHash: struct('RingHash', {}, { minimumRingSize: uint64 }),
     maglev: struct('MagLev', { tableSize: maglevTableSize }, {}),
-    minimumRingSize: nonNegativeInt,
+    minimumRingSize: uint64,
   },
   {
     check: (h) => {
@@ -119,7 +119,7 @@ export type LoadBalancerSettings = t.TypeOf<typeof LoadBalancerSettings>;
 
 const atLeastOne = (what: string) => (o: object): Problems => (Object.keys(o).length === 0 ? [{ path: '', reason: `${what} must set at least one field` }] : []);
 
-const TcpKeepalive = struct('TcpKeepalive', {}, { probes: nonNegativeInt, time: duration, interval: duration });
+const TcpKeepalive = struct('TcpKeepalive', {}, { probes: uint32, time: duration, interval: duration });
 export const ConnectionPoolSettings = struct(
   'ConnectionPoolSettings',
   {},
@@ -153,10 +153,10 @@ const OutlierDetection = struct(
   {},
   {
     splitExternalLocalOriginErrors: bool,
-    consecutiveLocalOriginFailures: nonNegativeInt,
-    consecutiveGatewayErrors: nonNegativeInt,
-    consecutive5xxErrors: nonNegativeInt,
-    consecutiveErrors: nonNegativeInt,
+    consecutiveLocalOriginFailures: uint32,
+    consecutiveGatewayErrors: uint32,
+    consecutive5xxErrors: uint32,
+    consecutiveErrors: int32,
     interval: duration,
     baseEjectionTime: duration,
     maxEjectionPercent: intRange(0, 100),

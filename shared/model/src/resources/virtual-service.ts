@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { isIP } from 'node:net';
 import { coveredByHosts, earlierHosts, hostsOverlap } from '../host-overlap.js';
-import { bool, enumOf, fastDecoderOf, intRange, KitType, list, nonNegativeInt, record, refine, str, struct } from '../codec/schema.js';
+import { bool, enumOf, fastDecoderOf, intRange, KitType, list, record, refine, str, struct } from '../codec/schema.js';
 import {
   Destination,
   Percent,
@@ -17,6 +17,7 @@ import {
   headerNameReason,
   headerOperationReason,
   headerValueReason,
+  int32,
   wildcardDomainReason,
   ipSubnet,
   labels,
@@ -78,7 +79,7 @@ export const HTTPMatchRequest = struct('HTTPMatchRequest', {}, {
 });
 export type HTTPMatchRequest = t.TypeOf<typeof HTTPMatchRequest>;
 
-export const HTTPRouteDestination = struct('HTTPRouteDestination', { destination: Destination }, { weight: nonNegativeInt, headers: Headers });
+export const HTTPRouteDestination = struct('HTTPRouteDestination', { destination: Destination }, { weight: int32, headers: Headers });
 export type HTTPRouteDestination = t.TypeOf<typeof HTTPRouteDestination>;
 
 /** Envoy's `x-envoy-retry-on` and `x-envoy-retry-grpc-on` policies; a bare HTTP status code is a policy too. */
@@ -100,7 +101,7 @@ const retryOn = refine(str, 'RetryOn', (s) => {
 export const HTTPRetry = struct(
   'HTTPRetry',
   {},
-  { attempts: nonNegativeInt, perTryTimeout: duration, retryOn, retryRemoteLocalities: bool, retryIgnorePreviousHosts: bool, backoff: duration },
+  { attempts: int32, perTryTimeout: duration, retryOn, retryRemoteLocalities: bool, retryIgnorePreviousHosts: bool, backoff: duration },
   {
     check: (r) =>
       (r.attempts ?? 0) === 0 && (r.perTryTimeout !== undefined || r.retryOn !== undefined || r.retryRemoteLocalities !== undefined)
@@ -268,18 +269,21 @@ export const HTTPRoute = struct(
       if (authorityCount(r) > 1) problems.push({ path: '', reason: 'the authority is rewritten more than once (rewrite.authority and headers)' });
       const route = r.route ?? [];
       if (route.length === 0 && r.route !== undefined) problems.push({ path: 'route', reason: 'must not be empty' });
-      if (route.length > 1 && route.reduce((s, d) => s + (d.weight ?? 0), 0) <= 0) {
-        problems.push({ path: 'route', reason: 'weights of several destinations must add up to more than 0' });
-      }
+      problems.push(...weightsProblem(route));
       return problems;
     },
   },
 );
 export type HTTPRoute = t.TypeOf<typeof HTTPRoute>;
 
-const RouteDestination = struct('RouteDestination', { destination: Destination }, { weight: nonNegativeInt });
-const weightsProblem = (route: ReadonlyArray<{ weight?: number }>): Problems =>
-  route.length > 1 && route.reduce((s, d) => s + (d.weight ?? 0), 0) <= 0 ? [{ path: 'route', reason: 'weights of several destinations must add up to more than 0' }] : [];
+const RouteDestination = struct('RouteDestination', { destination: Destination }, { weight: int32 });
+/** Envoy's weighted clusters add the weights up in a uint32: a larger total would not reach the proxy as written. */
+const MAX_TOTAL_WEIGHT = 4294967295;
+const weightsProblem = (route: ReadonlyArray<{ weight?: number }>): Problems => {
+  const total = route.reduce((s, d) => s + (d.weight ?? 0), 0);
+  if (route.length > 1 && total <= 0) return [{ path: 'route', reason: 'weights of several destinations must add up to more than 0' }];
+  return total > MAX_TOTAL_WEIGHT ? [{ path: 'route', reason: `weights add up to ${total}, more than ${MAX_TOTAL_WEIGHT} (the uint32 total Envoy keeps)` }] : [];
+};
 
 const l4Match = {
   destinationSubnets: list(ipSubnet),

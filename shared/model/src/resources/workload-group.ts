@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
-import { enumOf, intRange, list, nonNegativeInt, record, str, struct } from '../codec/schema.js';
-import { headerNameReason, labels, portName, portNumber, stringMap } from '../codec/istio-fields.js';
+import { enumOf, intRange, list, record, str, struct } from '../codec/schema.js';
+import { headerNameReason, int32, labels, portName, portNumber, stringMap } from '../codec/istio-fields.js';
 
 /** networking.istio.io WorkloadGroup: the template WorkloadEntries are made from when VMs register, and their health probe. */
 
@@ -38,11 +38,11 @@ const ReadinessProbe = struct(
   'ReadinessProbe',
   {},
   {
-    initialDelaySeconds: nonNegativeInt,
-    timeoutSeconds: nonNegativeInt,
-    periodSeconds: nonNegativeInt,
-    successThreshold: nonNegativeInt,
-    failureThreshold: nonNegativeInt,
+    initialDelaySeconds: int32,
+    timeoutSeconds: int32,
+    periodSeconds: int32,
+    successThreshold: int32,
+    failureThreshold: int32,
     httpGet: HTTPHealthCheck,
     tcpSocket: TCPHealthCheck,
     exec: ExecHealthCheck,
