@@ -225,9 +225,22 @@ export const headerValueReason = (value: string): string | undefined => {
 };
 const isPseudoHeader = (name: string): boolean => name.startsWith(':');
 const isAuthority = (name: string): boolean => name.toLowerCase() === ':authority' || name.toLowerCase() === 'host';
+/**
+ * RFC 9110's token: what a header name written to a request may be. Istio checks no more than
+ * the ":" prefix here, but a space, colon, control or non-ASCII character in a name cannot go on
+ * the wire as written (Jetmesh's proxy would fail on it, Envoy sends it malformed).
+ */
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const tokenReason = (name: string): string | undefined => (HTTP_TOKEN.test(name) ? undefined : `invalid header name ${JSON.stringify(name)}: must be an HTTP token (RFC 9110)`);
 /** Request headers to set/add: not pseudo-headers, except the authority (which Envoy rewrites as such). */
 export const requestHeaderSetReason = (name: string): string | undefined =>
-  name === '' ? 'header name must not be empty' : isPseudoHeader(name) && !isAuthority(name) ? `invalid header "${name}": a header cannot have a ":" prefix` : undefined;
+  name === ''
+    ? 'header name must not be empty'
+    : isPseudoHeader(name)
+      ? isAuthority(name)
+        ? undefined
+        : `invalid header "${name}": a header cannot have a ":" prefix`
+      : tokenReason(name);
 /** Headers to remove, and any response header: neither Host nor a pseudo-header. */
 export const headerOperationReason = (name: string): string | undefined =>
   name === ''
@@ -236,7 +249,7 @@ export const headerOperationReason = (name: string): string | undefined =>
       ? `invalid header "${name}": the Host header cannot be changed here`
       : isPseudoHeader(name)
         ? `invalid header "${name}": a header cannot have a ":" prefix`
-        : undefined;
+        : tokenReason(name);
 
 // ---------------------------------------------------------------------------------------------
 // Selectors and references.
