@@ -28,7 +28,7 @@ const CALL_DEADLINE_MS = 15_000;
 const WRITE_GIVE_UP_MS = 60_000;
 const ROUND_TIMEOUT_MS = 150_000;
 const CONVERGE_MS = 5_000;
-/** Converging later than CONVERGE_MS is an open target (a TODO subtest); later than this fails. */
+/** How long a test that missed CONVERGE_MS still waits, to say how late the clients converged. */
 const CONVERGE_GIVE_UP_MS = 30_000;
 const resourceNames = Array.from({ length: WRITERS * RESOURCES_PER_WRITER }, (_, i) => resourceName(Math.floor(i / RESOURCES_PER_WRITER), i, RESOURCES_PER_WRITER));
 
@@ -129,7 +129,7 @@ describe('config failover: 4 writers on 2 galleys while the MESH_CONFIG leader i
   });
 
   for (let round = 1; round <= ROUNDS; round++) {
-    it(`failover.round-${round}: every acknowledged write is in history exactly once, no two ChangeSets share a predecessor, audit verify passes, the state is each resource's last write, the xDS clients and the proxy converge and never go back`, { timeout: ROUND_TIMEOUT_MS }, async (t) => {
+    it(`failover.round-${round}: every acknowledged write is in history exactly once, no two ChangeSets share a predecessor, audit verify passes, the state is each resource's last write, the xDS clients and the proxy converge within 5 s and never go back`, { timeout: ROUND_TIMEOUT_MS }, async (t) => {
       const startedAt = Date.now();
       await rig?.dispose();
       rig = undefined;
@@ -183,7 +183,7 @@ describe('config failover: 4 writers on 2 galleys while the MESH_CONFIG leader i
       const acknowledged = new Map<string, { index: number; seq: number }>();
       for (const w of writes) if ((acknowledged.get(w.resource)?.index ?? -1) < w.index) acknowledged.set(w.resource, { index: w.index, seq: w.sequence });
       const settledFrom = Math.max(restartedAt, ...writes.map((w) => w.ackedAt));
-      const convergedMs = await convergence(t, watchers, acknowledged, { settledFrom, targetMs: CONVERGE_MS, giveUpMs: CONVERGE_GIVE_UP_MS });
+      const convergedMs = await convergence(watchers, acknowledged, { settledFrom, targetMs: CONVERGE_MS, giveUpMs: CONVERGE_GIVE_UP_MS });
       for (const w of watchers) {
         assert.ok(w.seen.length > 0, `${w.name} received versions`);
         assert.deepEqual(w.backwards(), [], `${w.name}: no version goes backwards`);

@@ -22,7 +22,7 @@ const KILL_AT_ACKS = 15;
 /** Writes acknowledged while the node is down, before it is started again. */
 const WRITES_WHILE_DOWN = 30;
 const CONVERGE_MS = 5_000;
-/** Converging later than CONVERGE_MS is an open target (a TODO subtest); later than this fails. */
+/** How long a test that missed CONVERGE_MS still waits, to say how late the clients converged. */
 const CONVERGE_GIVE_UP_MS = 30_000;
 /** The log streams every node holds a copy of (R3): the source of truth, which must be the same everywhere. */
 const replicated = [Streams.config, Streams.registry, Streams.audit];
@@ -30,7 +30,12 @@ const replicated = [Streams.config, Streams.registry, Streams.audit];
  * The snapshots bucket (max one message per key): every node must hold every key. Its last
  * sequence is not compared: in about one run in five, nats-server 2.9.x leaves the restarted
  * node's copy of this bucket at a higher last sequence than the leader's, for good (seen 72 vs
- * 62), while the logs agree; a server replication issue, reported, not one the mesh can repair.
+ * 62), while the logs agree. The likely cause (nats-server's own fixes describe it; not proven
+ * here): pilot's KV writes are conditional on the key's last revision, which 2.9 checks on each
+ * replica as it applies the write: a create (expected last subject sequence 0) is not prechecked
+ * by the leader at all (nats-server PR 5794, fixed in 2.10), and a replica catching up after a
+ * restart counts a mismatch as a failed write (PR 5821), so its sequence numbering drifts from
+ * the leader's. MESH_REGISTRY's writes carry the same condition, but this test makes none.
  */
 const snapshotsStream = bucketStream(Buckets.snapshots);
 
@@ -50,7 +55,7 @@ describe('a NATS node partitioned away (killed) while galley keeps writing, then
     await cluster?.dispose();
   });
 
-  it('partition.catch-up: the node back holds every stream as the others do, every acknowledged write is in history once, the xDS clients converge and never go back', { timeout: 60_000 }, async (t) => {
+  it('partition.catch-up: the node back holds every stream as the others do, every acknowledged write is in history once, the xDS clients converge within 5 s and never go back', { timeout: 60_000 }, async (t) => {
     const startedAt = Date.now();
     cluster = await startNatsCluster({ meshUsers: true });
     const c = cluster;
@@ -135,7 +140,7 @@ describe('a NATS node partitioned away (killed) while galley keeps writing, then
     const expected = new Map<string, { index: number; seq: number }>();
     for (const w of writes) if ((expected.get(w.resource)?.index ?? -1) < w.index) expected.set(w.resource, { index: w.index, seq: w.sequence });
     const settledFrom = Math.max(restartedAt, ...writes.map((w) => w.ackedAt));
-    await convergence(t, watchers, expected, {
+    await convergence(watchers, expected, {
       settledFrom,
       targetMs: CONVERGE_MS,
       giveUpMs: CONVERGE_GIVE_UP_MS,
