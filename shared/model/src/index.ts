@@ -55,6 +55,7 @@ export { decodeVersionedRoutingSnapshot, decodeVersionedWorkloadSnapshot } from 
 export * from './workload-registration.js';
 export * from './registration-signature.js';
 export * from './telemetry-report.js';
+export * from './telemetry-report-compact.js';
 export * from './telemetry-top.js';
 export * from './telemetry-edges.js';
 export { histogramQuantile } from './histogram-quantile.js';

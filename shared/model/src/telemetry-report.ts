@@ -79,10 +79,18 @@ export interface TelemetryReport {
 
 // RFC 3339 with a time zone, as `Date#toISOString` writes it; the consumer orders late windows by it.
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-const instant = refine(str, 'RFC3339Time', (v) => (RFC3339.test(v) && !Number.isNaN(Date.parse(v)) ? undefined : 'must be an RFC 3339 time (2025-01-01T00:00:00.000Z)'));
+/** Whether `v` is a window bound a report may carry (what the codecs' RFC3339Time accepts). */
+export const isReportInstant = (v: string): boolean => RFC3339.test(v) && !Number.isNaN(Date.parse(v));
+const instant = refine(str, 'RFC3339Time', (v) => (isReportInstant(v) ? undefined : 'must be an RFC 3339 time (2025-01-01T00:00:00.000Z)'));
 const name = refine(str, 'WorkloadName', (v) => (v === '' ? 'must not be empty' : undefined));
 
-const label = refine(str, 'IstioLabelValue', (v) => (v === '' ? 'must not be empty (use "unknown")' : v.length > 1024 ? 'must be at most 1024 characters' : undefined));
+/** Longest Istio label value a report may carry. */
+export const MAX_LABEL_VALUE_LENGTH = 1024;
+/** Whether `v` is a label value a report may carry (what the codecs' IstioLabelValue accepts). */
+export const isReportLabelValue = (v: string): boolean => v !== '' && v.length <= MAX_LABEL_VALUE_LENGTH;
+/** An Istio label value on the wire: never empty (a value the proxy does not know is "unknown"). */
+export const labelValueCodec = refine(str, 'IstioLabelValue', (v) => (v === '' ? 'must not be empty (use "unknown")' : v.length > MAX_LABEL_VALUE_LENGTH ? `must be at most ${MAX_LABEL_VALUE_LENGTH} characters` : undefined));
+const label = labelValueCodec;
 const histogram = (buckets: number) =>
   struct('WindowHistogram', { counts: refine(list(nonNegativeInt), 'BucketCounts', (c) => (c.length === buckets + 1 ? undefined : `must have ${buckets + 1} counts (one per bucket, then +Inf)`)), sum: refine(num, 'Sum', (n) => (n < 0 ? 'must be >= 0' : undefined)) }, {});
 /** The strict codec of a WindowHistogram over `buckets` finite bounds. */
@@ -100,13 +108,24 @@ const SeriesCodec = struct(
   {},
 );
 
+export const REPORTERS = ['source', 'destination', 'both'] as const;
+/** The fields every report format carries as they are: who sent it and when. */
+export const reportEnvelopeCodecs = {
+  id: refine(str, 'ReportId', (v) => (v === '' ? 'must not be empty' : undefined)),
+  reporter: enumOf('Reporter', REPORTERS),
+  workload: struct('ReportWorkload', { namespace: name, name }, {}),
+  window: refine(struct('ReportWindow', { start: instant, end: instant }, {}), 'ReportWindow', (w) => (Date.parse(w.end) < Date.parse(w.start) ? 'end must not be before start' : undefined)),
+};
+
+/**
+ * Format 1, the report as one JSON object with named labels (no `format` field). Proxies now
+ * send format 2 (telemetry-report-compact.ts); a replica still reads this one, so proxies not
+ * yet upgraded are counted.
+ */
 export const TelemetryReportCodec = struct(
   'TelemetryReport',
   {
-    id: refine(str, 'ReportId', (v) => (v === '' ? 'must not be empty' : undefined)),
-    reporter: enumOf('Reporter', ['source', 'destination', 'both'] as const),
-    workload: struct('ReportWorkload', { namespace: name, name }, {}),
-    window: refine(struct('ReportWindow', { start: instant, end: instant }, {}), 'ReportWindow', (w) => (Date.parse(w.end) < Date.parse(w.start) ? 'end must not be before start' : undefined)),
+    ...reportEnvelopeCodecs,
     series: list(SeriesCodec),
     overflowRequests: nonNegativeInt,
   },
