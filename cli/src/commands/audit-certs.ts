@@ -27,6 +27,10 @@ const detail = (e: CaAuditEvent): string => {
       return `${e.phase}${e.reason === undefined ? '' : `: ${e.reason}`}`;
     case 'TokenMinted':
       return `token ${e.tokenId}, audience ${e.audience}`;
+    case 'BusUserIssued':
+      return `NATS user ${e.userPublicKey} for ${e.workload}`;
+    case 'BusUserDenied':
+      return `NATS user${e.workload === undefined ? '' : ` for ${e.workload}`}: ${e.status}: ${e.reason.split('\n').join('; ')}`;
   }
 };
 
@@ -35,13 +39,13 @@ const row = (e: CaAuditEvent): string[] => [
   e.type,
   e.type === 'RootRotated' ? e.rootId : (e.identity ?? '-'),
   e.type === 'CertificateIssued' ? e.serial : '-',
-  e.type === 'CertificateIssued' ? e.notAfter : e.type === 'TokenMinted' ? e.expiresAt : '-',
-  e.type === 'CertificateIssued' ? e.requester : e.actor,
+  e.type === 'CertificateIssued' ? e.notAfter : e.type === 'TokenMinted' || e.type === 'BusUserIssued' ? e.expiresAt : '-',
+  e.type === 'CertificateIssued' || e.type === 'BusUserIssued' ? e.requester : e.actor,
   e.replica,
   detail(e),
 ];
 
-/** `jetmesh audit certs`: citadel's audit log (issued, denied, rotations, tokens), oldest first. */
+/** `jetmesh audit certs`: citadel's audit log (issued, denied, rotations, tokens, NATS users), oldest first. */
 export const runAuditCerts = async (opts: AuditCertsOptions, io: CliIo): Promise<void> => {
   let filterSubject: string = CaAuditSubjects.all;
   if (opts.identity !== undefined) {

@@ -191,6 +191,13 @@ export const CaAuditSubjects = {
   /** A config token (galley's write API): its holder is a person or tool, not a workload identity. */
   configTokenMinted: `${caAuditPrefix}.token.config`,
   rootRotated: `${caAuditPrefix}.root`,
+  /** A workload's own NATS user issued (BusCredentialsService), by the caller's identity. */
+  busUserIssued: (namespace: string, serviceAccount: string): string =>
+    `${caAuditPrefix}.natsuser.${subjectToken(namespace)}.${subjectToken(serviceAccount)}`,
+  busUserDenied: (caller: { namespace: string; serviceAccount: string } | undefined): string =>
+    caller === undefined
+      ? `${caAuditPrefix}.natsuser-denied.${unknownIdentityToken}.${unknownIdentityToken}`
+      : `${caAuditPrefix}.natsuser-denied.${subjectToken(caller.namespace)}.${subjectToken(caller.serviceAccount)}`,
   /** Every citadel event about one identity. */
   identity: (namespace: string, serviceAccount: string): string =>
     `${caAuditPrefix}.*.${subjectToken(namespace)}.${subjectToken(serviceAccount)}`,

@@ -5,7 +5,8 @@ import type { Invalid } from './invalid.js';
 
 /*
  * Citadel's audit events (stream MESH_AUDIT): who was given which identity, who
- * was refused and why, when the root of trust changed, who minted a token.
+ * was refused and why, when the root of trust changed, who minted a token, which
+ * workload was given (or refused) its own NATS user.
  * `actor` is who asked (a workload's SPIFFE ID, or a person for admin calls);
  * `replica` the citadel process that acted.
  */
@@ -81,17 +82,53 @@ export const TokenMintedCodec = struct(
   {},
 );
 
+/** A workload given its own NATS user (BusCredentialsService), for the identity its certificate proved. */
+export const BusUserIssuedCodec = struct(
+  'BusUserIssued',
+  {
+    ...Base,
+    type: enumOf('BusUserIssuedType', ['BusUserIssued'] as const),
+    /** The caller's SPIFFE ID. */
+    identity: str,
+    /** `<namespace>/<name>`: whose snapshot and telemetry the user may touch. */
+    workload: str,
+    /** The user's public nkey (its seed never left the workload). */
+    userPublicKey: str,
+    expiresAt: str,
+    /** `certificate <serial>`. */
+    requester: str,
+  },
+  { peer: str },
+);
+
+/** A NATS user refused (no certificate, a bad request, a name registered to another identity, no account key). */
+export const BusUserDeniedCodec = struct(
+  'BusUserDenied',
+  {
+    ...Base,
+    type: enumOf('BusUserDeniedType', ['BusUserDenied'] as const),
+    reason: str,
+    code: str,
+    status: str,
+  },
+  { identity: str, workload: str, peer: str },
+);
+
 export type CertificateIssued = t.TypeOf<typeof CertificateIssuedCodec>;
 export type CertificateDenied = t.TypeOf<typeof CertificateDeniedCodec>;
 export type RootRotated = t.TypeOf<typeof RootRotatedCodec>;
 export type TokenMinted = t.TypeOf<typeof TokenMintedCodec>;
-export type CaAuditEvent = CertificateIssued | CertificateDenied | RootRotated | TokenMinted;
+export type BusUserIssued = t.TypeOf<typeof BusUserIssuedCodec>;
+export type BusUserDenied = t.TypeOf<typeof BusUserDeniedCodec>;
+export type CaAuditEvent = CertificateIssued | CertificateDenied | RootRotated | TokenMinted | BusUserIssued | BusUserDenied;
 
 const byType = {
   CertificateIssued: CertificateIssuedCodec,
   CertificateDenied: CertificateDeniedCodec,
   RootRotated: RootRotatedCodec,
   TokenMinted: TokenMintedCodec,
+  BusUserIssued: BusUserIssuedCodec,
+  BusUserDenied: BusUserDeniedCodec,
 } as const;
 export const caAuditEventTypes = Object.keys(byType) as ReadonlyArray<CaAuditEvent['type']>;
 const TypeField = enumOf('CaAuditEventType', caAuditEventTypes);
