@@ -2,11 +2,13 @@ import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { mintNatsUser, workloadPermissions, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
-import { resourceNameReason, spiffeId } from '@jetmesh/model';
+import { resourceNameReason, spiffeId, type WorkloadIdentity } from '@jetmesh/model';
 import type { BusCredentialsServiceHandlers, MeshTokenVerifier } from '@jetmesh/rpc';
 import type { AuthorityKeeper } from './authority-keeper.js';
+import type { CaAuditLog } from './ca-audit-log.js';
 import { rejection, type CaRejection } from './ca-rejection.js';
 import { authenticateCaller } from './caller-authentication.js';
+import type { CitadelMetrics } from './citadel-metrics.js';
 import { statusOfException, statusOfRejection } from './grpc-status.js';
 import { registeredServiceAccount } from './registered-workload.js';
 
@@ -26,6 +28,10 @@ export interface BusCredentialsServiceDeps {
   readonly tokens: () => MeshTokenVerifier;
   /** Where MESH_REGISTRY is read: a name registered to another service account is refused. */
   readonly bus: Bus;
+  /** Every user issued or refused is recorded in MESH_AUDIT (who, which workload, when). */
+  readonly audit: CaAuditLog;
+  /** jetmesh_nats_users_total by result. */
+  readonly metrics: CitadelMetrics;
   readonly log: Logger;
 }
 
@@ -45,33 +51,59 @@ function requestProblems(req: { workloadName: string; userPublicKey: string }): 
  * with it). Its namespace is the certificate's, and a name MESH_REGISTRY holds for another
  * service account is refused (an unregistered name is given, as galley's registrar gives it to
  * the first identity that registers it); it may read only `workload.<ns>.<name>` of the workload
- * snapshots (workloadPermissions).
+ * snapshots (workloadPermissions). Each answer is counted (jetmesh_nats_users_total) and recorded
+ * in MESH_AUDIT (BusUserIssued before the JWT is sent, BusUserDenied), like certificates.
  */
 export function busCredentialsService(deps: BusCredentialsServiceDeps): BusCredentialsServiceHandlers {
-  const { log } = deps;
+  const { log, audit, metrics } = deps;
   return {
     CreateBusCredentials: (call, callback) => {
+      const peer = call.getPeer();
+      const workloadOf = (namespace: string): string | undefined => (call.request.workloadName === '' ? undefined : `${namespace}/${call.request.workloadName}`);
+      // Every refusal is counted and recorded (who, which workload, why) before the caller hears it, as certificates are.
+      const deny = async (rejections: readonly CaRejection[], caller?: WorkloadIdentity): Promise<void> => {
+        const s = statusOfRejection(rejections);
+        const code = rejections[0]?.code ?? 'UNKNOWN';
+        metrics.busUserDenied.inc({ reason: code });
+        const workload = caller === undefined ? undefined : workloadOf(caller.namespace);
+        try {
+          await audit.busUserDenied(
+            {
+              actor: caller === undefined ? 'unauthenticated' : spiffeId(caller),
+              reason: s.details,
+              code,
+              status: grpc.status[s.code],
+              peer,
+              ...(caller === undefined ? {} : { identity: spiffeId(caller) }),
+              ...(workload === undefined ? {} : { workload }),
+            },
+            caller,
+          );
+        } catch (err) {
+          log.error({ err, code }, 'NATS user denial not recorded in MESH_AUDIT');
+        }
+        callback(s as grpc.ServiceError);
+      };
       void (async () => {
-        const peer = call.getAuthContext().sslPeerCertificate?.raw;
-        if (peer === undefined) {
-          return callback(statusOfRejection([rejection('', 'NO_CREDENTIAL', 'no client certificate: call over mutual TLS with the workload certificate citadel issued')]) as grpc.ServiceError);
-        }
+        const peerCertificate = call.getAuthContext().sslPeerCertificate?.raw;
+        if (peerCertificate === undefined) return deny([rejection('', 'NO_CREDENTIAL', 'no client certificate: call over mutual TLS with the workload certificate citadel issued')]);
         const now = new Date();
-        const caller = await authenticateCaller({ peerCertificate: peer }, { trustDomain: deps.trustDomain, tokens: deps.tokens(), issuers: deps.authority.current().issuers, now });
-        if (caller._tag === 'Left') return callback(statusOfRejection([caller.left]) as grpc.ServiceError);
+        const caller = await authenticateCaller({ peerCertificate }, { trustDomain: deps.trustDomain, tokens: deps.tokens(), issuers: deps.authority.current().issuers, now });
+        if (caller._tag === 'Left') return deny([caller.left]);
+        const { identity, requester } = caller.right;
         const problems = requestProblems(call.request);
-        if (problems.length > 0) return callback(statusOfRejection(problems) as grpc.ServiceError);
+        if (problems.length > 0) return deny(problems, identity);
         if (deps.account === undefined) {
-          return callback(statusOfRejection([rejection('', 'NO_BUS_ACCOUNT', 'this citadel mints no NATS users (JETMESH_CITADEL_NATS_ACCOUNT and JETMESH_CITADEL_NATS_SIGNING_KEY unset)')]) as grpc.ServiceError);
+          return deny([rejection('', 'NO_BUS_ACCOUNT', 'this citadel mints no NATS users (JETMESH_CITADEL_NATS_ACCOUNT and JETMESH_CITADEL_NATS_SIGNING_KEY unset)')], identity);
         }
-        const { namespace, serviceAccount } = caller.right.identity;
+        const { namespace, serviceAccount } = identity;
         const name = call.request.workloadName;
         // The name is the identity's as galley's registrar sees it: held by another service account, it is not this caller's.
         const holder = await registeredServiceAccount(deps.bus, namespace, name);
         if (holder !== undefined && holder !== serviceAccount) {
-          return callback(statusOfRejection([rejection('workload_name', 'IDENTITY_MISMATCH', `${namespace}/${name} is registered to service account ${holder}, not ${serviceAccount}`)]) as grpc.ServiceError);
+          return deny([rejection('workload_name', 'IDENTITY_MISMATCH', `${namespace}/${name} is registered to service account ${holder}, not ${serviceAccount}`)], identity);
         }
-        const expiresAt = new Date(new X509Certificate(peer).validTo);
+        const expiresAt = new Date(new X509Certificate(peerCertificate).validTo);
         const { jwt } = mintNatsUser(deps.account.accountPublicKey, deps.account.signingKeySeed, {
           name: `proxy ${namespace}/${name}`,
           permissions: workloadPermissions(namespace, name),
@@ -79,7 +111,13 @@ export function busCredentialsService(deps: BusCredentialsServiceDeps): BusCrede
           userPublicKey: call.request.userPublicKey,
           now,
         });
-        log.info({ identity: spiffeId(caller.right.identity), workload: `${namespace}/${name}`, expiresAt: expiresAt.toISOString() }, 'NATS user issued');
+        // No user leaves citadel before its record is stored (a lost audit log answers UNAVAILABLE).
+        await audit.busUserIssued(
+          { actor: spiffeId(identity), identity: spiffeId(identity), workload: `${namespace}/${name}`, userPublicKey: call.request.userPublicKey, expiresAt: expiresAt.toISOString(), requester, peer },
+          identity,
+        );
+        metrics.busUserIssued.inc();
+        log.info({ identity: spiffeId(identity), workload: `${namespace}/${name}`, expiresAt: expiresAt.toISOString() }, 'NATS user issued');
         callback(null, { jwt, expiresAt: expiresAt.toISOString() });
       })().catch((err: unknown) => {
         log.error({ err }, 'CreateBusCredentials failed');

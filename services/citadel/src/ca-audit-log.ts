@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CaAuditSubjects, publishEvent, type Bus } from '@jetmesh/bus';
-import { CaAuditEventCodec, type CaAuditEvent, type CertificateDenied, type CertificateIssued, type RootRotated, type TokenMinted } from '@jetmesh/model';
+import { CaAuditEventCodec, type BusUserDenied, type BusUserIssued, type CaAuditEvent, type CertificateDenied, type CertificateIssued, type RootRotated, type TokenMinted } from '@jetmesh/model';
 import type { WorkloadIdentity } from '@jetmesh/model';
 
 type Fields<E> = Omit<E, 'id' | 'type' | 'at' | 'replica'>;
@@ -20,6 +20,9 @@ export interface CaAuditLog {
   configTokenMinted(fields: Fields<TokenMinted>): Promise<TokenMinted>;
   /** `id` is derived from the step, so replicas that both record a step store it once. */
   rootRotated(fields: Fields<RootRotated>, id: string): Promise<RootRotated>;
+  /** A workload's own NATS user, recorded before the caller gets it (as a certificate is). */
+  busUserIssued(fields: Fields<BusUserIssued>, subject: WorkloadIdentity): Promise<BusUserIssued>;
+  busUserDenied(fields: Fields<BusUserDenied>, caller: WorkloadIdentity | undefined): Promise<BusUserDenied>;
 }
 
 /**
@@ -65,5 +68,7 @@ export function createCaAuditLog(bus: Bus, replica: string, clock: () => Date = 
     tokenMinted: (fields, subject) => record({ ...base(), type: 'TokenMinted', ...fields }, CaAuditSubjects.tokenMinted(subject.namespace, subject.serviceAccount)),
     configTokenMinted: (fields) => record({ ...base(), type: 'TokenMinted', ...fields }, CaAuditSubjects.configTokenMinted),
     rootRotated: (fields, id) => record({ ...base(id), type: 'RootRotated', ...fields }, CaAuditSubjects.rootRotated),
+    busUserIssued: (fields, subject) => record({ ...base(), type: 'BusUserIssued', ...fields }, CaAuditSubjects.busUserIssued(subject.namespace, subject.serviceAccount)),
+    busUserDenied: (fields, caller) => record({ ...base(), type: 'BusUserDenied', ...fields }, CaAuditSubjects.busUserDenied(caller)),
   };
 }

@@ -114,7 +114,7 @@ export async function startCitadel(bus: Bus, opts: CitadelOptions, log: Logger):
       metrics,
       log,
     }),
-    bus: busCredentialsService({ trustDomain: opts.trustDomain, account: opts.busAccount, authority, tokens: () => tokenVerifier, bus, log }),
+    bus: busCredentialsService({ trustDomain: opts.trustDomain, account: opts.busAccount, authority, tokens: () => tokenVerifier, bus, audit, metrics, log }),
   };
   const server = await serveCa(handlers, tls, { host: opts.host, port: opts.port, maxRequestBytes: opts.maxRequestBytes }, log);
   return {

@@ -11,6 +11,8 @@ const event: fc.Arbitrary<CaAuditEvent> = fc.oneof(
   fc.record({ ...base, type: fc.constant('CertificateDenied' as const), reason: text, code: text, status: text, identity: text, requested: text, requester: text, peer: text }, { requiredKeys: ['id', 'at', 'actor', 'replica', 'type', 'reason', 'code', 'status'] }),
   fc.record({ ...base, type: fc.constant('RootRotated' as const), phase: fc.constantFrom(...rootRotationPhases), rootId: text, previousRootId: text, reason: text, notAfter: text }, { requiredKeys: ['id', 'at', 'actor', 'replica', 'type', 'phase', 'rootId'] }),
   fc.record({ ...base, type: fc.constant('TokenMinted' as const), identity: text, tokenId: text, audience: text, expiresAt: text }),
+  fc.record({ ...base, type: fc.constant('BusUserIssued' as const), identity: text, workload: text, userPublicKey: text, expiresAt: text, requester: text, peer: text }, { requiredKeys: ['id', 'at', 'actor', 'replica', 'type', 'identity', 'workload', 'userPublicKey', 'expiresAt', 'requester'] }),
+  fc.record({ ...base, type: fc.constant('BusUserDenied' as const), reason: text, code: text, status: text, identity: text, workload: text, peer: text }, { requiredKeys: ['id', 'at', 'actor', 'replica', 'type', 'reason', 'code', 'status'] }),
 );
 
 describe('audit-event.properties', () => {
@@ -27,7 +29,7 @@ describe('audit-event.properties', () => {
   test('audit-event.properties: an unknown type or a missing field is refused with its path', () => {
     assert.deepEqual(decodeCaAuditEvent({ type: 'CertificateRevoked' }), {
       _tag: 'Left',
-      left: [{ path: 'type', reason: 'must be one of CertificateIssued, CertificateDenied, RootRotated, TokenMinted', code: 'INVALID' }],
+      left: [{ path: 'type', reason: 'must be one of CertificateIssued, CertificateDenied, RootRotated, TokenMinted, BusUserIssued, BusUserDenied', code: 'INVALID' }],
     });
     const missing = decodeCaAuditEvent({ id: 'x', at: 'y', actor: 'a', replica: 'r', type: 'TokenMinted', identity: 'i', tokenId: 't', audience: 'istio-ca' });
     assert.deepEqual(missing, { _tag: 'Left', left: [{ path: 'expiresAt', reason: 'required', code: 'REQUIRED' }] });

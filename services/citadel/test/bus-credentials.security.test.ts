@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import {
   Buckets,
   bucketStream,
+  CaAuditSubjects,
   BusPermissionError,
   connectBus,
   createMeshAccount,
@@ -107,6 +108,17 @@ describe('bus-credentials: citadel mints a workload its own NATS user', () => {
     }
     // Someone else's key pair: the server refuses the JWT without the seed of the key it names.
     await assert.rejects(connectBus(meshNats.url, quiet, { credentials: { jwt: res.jwt, seed: createUserKeyPair().seed }, timeoutMs: 2_000 }));
+
+    // Audited like a certificate: who, which workload, when, with what key, proven how.
+    const issued = (await h.auditEvents(CaAuditSubjects.busUserIssued('shop', 'cart'))).filter((e) => e.type === 'BusUserIssued' && e.userPublicKey === user.publicKey);
+    assert.equal(issued.length, 1);
+    const [event] = issued;
+    assert.ok(event?.type === 'BusUserIssued');
+    assert.deepEqual(
+      { actor: event.actor, identity: event.identity, workload: event.workload, expiresAt: event.expiresAt, requester: event.requester, replica: event.replica },
+      { actor: spiffe('shop', 'cart'), identity: spiffe('shop', 'cart'), workload: 'shop/cart-0', expiresAt: res.expiresAt, requester: `certificate ${new X509Certificate(cert.chainPem).serialNumber}`, replica: 'citadel-0' },
+    );
+    assert.ok(Math.abs(Date.parse(event.at) - Date.now()) < 60_000, `recorded when it was issued: ${event.at}`);
   });
 
   test('bus.security: a name MESH_REGISTRY holds for another service account is refused; its own registered name is given', async () => {
@@ -123,6 +135,10 @@ describe('bus-credentials: citadel mints a workload its own NATS user', () => {
       assert.deepEqual(taken.lines, ['workload_name: shop/payments-0 is registered to service account payments, not cart']);
       const own = await client.createBusCredentials({ workloadName: 'cart-1', userPublicKey: createUserKeyPair().publicKey });
       assert.equal(natsUserClaims(own.jwt).name, 'proxy shop/cart-1');
+      const denied = (await h.auditEvents(CaAuditSubjects.busUserDenied({ namespace: 'shop', serviceAccount: 'cart' }))).filter((e) => e.type === 'BusUserDenied' && e.code === 'IDENTITY_MISMATCH');
+      assert.equal(denied.length, 1, 'the refusal is recorded');
+      assert.ok(denied[0]?.type === 'BusUserDenied');
+      assert.deepEqual([denied[0].identity, denied[0].workload, denied[0].status, denied[0].reason], [spiffe('shop', 'cart'), 'shop/payments-0', 'PERMISSION_DENIED', taken.lines[0]]);
     } finally {
       client.close();
     }
@@ -157,6 +173,21 @@ describe('bus-credentials: citadel mints a workload its own NATS user', () => {
       assert.match(refused.lines.join('\n'), /mints no NATS users/);
     } finally {
       await without.dispose();
+    }
+  });
+
+  test('bus.metrics: jetmesh_nats_users_total counts users issued and refusals by reason', async () => {
+    const text = await h.registries[0]!.metrics();
+    const value = (line: string): number => Number(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    const events = await h.auditEvents();
+    const issued = events.filter((e) => e.type === 'BusUserIssued').length;
+    const deniedBy = (code: string): number => events.filter((e) => e.type === 'BusUserDenied' && e.code === code).length;
+    // Whatever ran before in this suite: the counter and the audit log agree, for each result and reason seen.
+    assert.ok(issued >= 2, `users issued before this test: ${issued}`);
+    assert.equal(value('jetmesh_nats_users_total{result="issued"}'), issued);
+    for (const code of ['IDENTITY_MISMATCH', 'NO_CREDENTIAL', 'BAD_REQUEST']) {
+      assert.ok(deniedBy(code) >= 1, `a ${code} refusal before this test`);
+      assert.equal(value(`jetmesh_nats_users_total{result="denied",reason="${code}"}`), deniedBy(code), code);
     }
   });
 });
