@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectBus, Subjects, type Bus } from '@jetmesh/bus';
 import { createLogger } from '@jetmesh/log';
-import { decodeTelemetryReport, type TelemetryReport } from '@jetmesh/model';
+import { decodeTelemetryReportWire, type TelemetryReport } from '@jetmesh/model';
 import { eventually, startNatsServer, type NatsServerHandle } from '@jetmesh/testing';
 import { ReportAggregator } from '../src/telemetry/report-aggregator.js';
 import { startReportPublisher, type ReportPublisher } from '../src/telemetry/report-publisher.js';
@@ -23,7 +23,7 @@ const listen = (bus: Bus): Received => {
   let malformed = 0;
   bus.nc.subscribe(Subjects.telemetry(WORKLOAD.namespace, WORKLOAD.name), {
     callback: (_err, msg) => {
-      const decoded = decodeTelemetryReport(msg.json());
+      const decoded = decodeTelemetryReportWire(msg.json());
       if (decoded._tag === 'Right') reports.push(decoded.right);
       else malformed += 1;
     },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, decodeTelemetryReport, type IstioRequestLabels } from '@jetmesh/model';
+import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, decodeTelemetryReport, decodeTelemetryReportWire, encodeCompactTelemetryReport, type IstioRequestLabels } from '@jetmesh/model';
 import { ReportAggregator } from '../src/telemetry/report-aggregator.js';
 import { recordLabels } from '../src/telemetry/request-record.js';
 import { requestRecordOf } from '../src/telemetry/served-record.js';
@@ -40,15 +40,16 @@ describe('telemetry.report', () => {
     assert.equal(report?.overflowRequests, 7);
   });
 
-  it('every aggregated report decodes with the shared codec and keeps the request count (property)', () => {
+  it('every aggregated report, as the publisher encodes it, decodes with the shared codec to itself and keeps the request count (property)', () => {
     const sample = fc.record({ code: fc.constantFrom('200', '404', '503'), ms: fc.double({ min: 0, max: 1e6, noNaN: true }), req: fc.nat(), res: fc.nat() });
     fc.assert(
       fc.property(fc.array(sample, { minLength: 1, maxLength: 60 }), (samples) => {
         const agg = new ReportAggregator({ namespace: 'default', name: 'pp' }, 100, 0);
         for (const s of samples) agg.add({ labels: labels({ response_code: s.code }), durationMs: s.ms, requestBytes: s.req, responseBytes: s.res });
         const report = agg.flush(1_000, 'id');
-        const decoded = decodeTelemetryReport(JSON.parse(JSON.stringify(report)));
+        const decoded = decodeTelemetryReportWire(JSON.parse(encodeCompactTelemetryReport(report!)));
         assert.ok(decoded._tag === 'Right');
+        assert.deepEqual(decoded.right, report);
         assert.equal(decoded.right.series.reduce((n, s) => n + s.requests, 0), samples.length);
         for (const s of decoded.right.series) assert.equal(s.durationMs.counts.reduce((a, b) => a + b, 0), s.requests);
       }),

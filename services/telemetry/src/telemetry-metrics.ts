@@ -28,7 +28,7 @@ export function createTelemetryMetrics(registry: Registry): TelemetryMetrics {
   let sizes = (): { series: number; reportIds: number; topServices: number } => ({ series: 0, reportIds: 0, topServices: 0 });
   const rejected = new Counter({
     name: 'jetmesh_telemetry_rejected_total',
-    help: 'Reports not counted, by reason: not_json, invalid (the strict codec refused it), inconsistent (histogram counts do not add up to the requests), duplicate (an id counted already), too_old (before the dedupe window)',
+    help: 'Reports not counted, by reason: not_json, invalid (the strict codec of its format refused it), unsupported_format (a format this replica does not read), inconsistent (histogram counts do not add up to the requests), duplicate (an id counted already), too_old (before the dedupe window)',
     labelNames: ['reason'],
     registers,
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { encodeCompactTelemetryReport } from '@jetmesh/model';
 import { buildTelemetryReport } from '@jetmesh/testing';
 import { IstioExposition } from '../src/metrics/istio-exposition.js';
 import { ReportFold } from '../src/metrics/report-fold.js';
@@ -49,5 +50,15 @@ describe('telemetry.istio-exposition', () => {
     assert.ok(!invalid.ok && invalid.reason === 'invalid' && /reporter: required/.test(invalid.detail), JSON.stringify(invalid));
     const good = buildTelemetryReport({ id: 'g', startMs: NOW, requests: [{ durationMs: 1 }] });
     assert.deepEqual(readReport(new TextEncoder().encode(JSON.stringify(good))), { ok: true, report: good });
+  });
+
+  it('read: format 2 (what proxies send) and format 1 (proxies before it) read to the same report; another format is refused as unsupported_format, naming it', () => {
+    const good = buildTelemetryReport({ id: 'g', startMs: NOW, requests: [{ labels, durationMs: 3, responseBytes: 10 }, { durationMs: 1 }] });
+    assert.deepEqual(readReport(encodeCompactTelemetryReport(good)), { ok: true, report: good });
+    assert.deepEqual(readReport(JSON.stringify(good)), { ok: true, report: good });
+    const newer = readReport(JSON.stringify({ ...JSON.parse(encodeCompactTelemetryReport(good)), format: 3 }));
+    assert.ok(!newer.ok && newer.reason === 'unsupported_format' && /format 3: this replica reads format 1 .* and format 2/.test(newer.detail), JSON.stringify(newer));
+    const broken = readReport(JSON.stringify({ ...JSON.parse(encodeCompactTelemetryReport(good)), labelValues: [] }));
+    assert.ok(!broken.ok && broken.reason === 'invalid' && /series\[0\]\[0\]/.test(broken.detail), JSON.stringify(broken));
   });
 });

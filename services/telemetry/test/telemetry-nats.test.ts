@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectBus, Subjects, type Bus } from '@jetmesh/bus';
-import { decodeTopShare, mergeTopShares, topRows, type TelemetryReport, type TopShare } from '@jetmesh/model';
+import { decodeTopShare, encodeCompactTelemetryReport, mergeTopShares, topRows, type TelemetryReport, type TopShare } from '@jetmesh/model';
 import { buildTelemetryReport, eventually, startNatsServer, type NatsServerHandle, type TestRequest } from '@jetmesh/testing';
 import { labelOf, log, requestsTotal, startReplica, type TelemetryReplica } from './telemetry-harness.js';
 
@@ -18,8 +18,9 @@ const dest = (code: string, service = 'reviews'): TestRequest['labels'] => ({
 /** `n` requests answered `code` by `service`, each taking `ms`. */
 const requests = (n: number, code: string, ms: number, service = 'reviews'): TestRequest[] => Array.from({ length: n }, () => ({ labels: dest(code, service), durationMs: ms, requestBytes: 0, responseBytes: 100 }));
 
-const publish = async (bus: Bus, reports: readonly TelemetryReport[]): Promise<void> => {
-  for (const r of reports) bus.nc.publish(Subjects.telemetry(r.workload.namespace, r.workload.name), JSON.stringify(r));
+/** Format 2, as proxies send; `format1` (one JSON object, named labels) is what proxies before it sent. */
+const publish = async (bus: Bus, reports: readonly TelemetryReport[], encode: (r: TelemetryReport) => string = encodeCompactTelemetryReport): Promise<void> => {
+  for (const r of reports) bus.nc.publish(Subjects.telemetry(r.workload.namespace, r.workload.name), encode(r));
   await bus.nc.flush();
 };
 
@@ -37,13 +38,14 @@ describe('telemetry over nats-server', () => {
     await nats?.dispose();
   });
 
-  it('one replica: /metrics shows exactly the published requests and labels; a redelivered report and malformed ones leave them unchanged and raise the rejected counter', async () => {
+  it('one replica: /metrics shows exactly the published requests and labels (format 2, and format 1 from proxies not yet upgraded); a redelivered report, malformed ones and an unknown format leave them unchanged and raise the rejected counter', async () => {
     const replica = await startReplica(nats.url, 'solo');
     try {
       const now = Date.now();
       const first = buildTelemetryReport({ id: 'solo-1', startMs: now - 1000, endMs: now, requests: [...requests(7, '200', 3), ...requests(2, '503', 40)], overflowRequests: 5 });
       const second = buildTelemetryReport({ id: 'solo-2', startMs: now, endMs: now + 1000, requests: requests(4, '200', 3) });
-      await publish(proxy, [first, second]);
+      await publish(proxy, [first]);
+      await publish(proxy, [second], (r) => JSON.stringify(r));
       await eventually(async () => ((await replica.own('jetmesh_telemetry_reports_total')) === 2 ? true : undefined), 'both reports folded');
       const text = await replica.istioMetrics();
       const byCode = (code: string) => sumRequests(text, (l) => labelOf(l, 'response_code') === code);
@@ -58,13 +60,15 @@ describe('telemetry over nats-server', () => {
       // The proxy resends what it could not confirm; a broken one sends junk.
       const wrongCounts = { ...second, id: 'solo-3', series: [{ ...second.series[0]!, requests: 9 }] };
       proxy.nc.publish(Subjects.telemetry('default', 'productpage-v1'), JSON.stringify(first));
+      proxy.nc.publish(Subjects.telemetry('default', 'productpage-v1'), encodeCompactTelemetryReport(second));
       proxy.nc.publish(Subjects.telemetry('default', 'productpage-v1'), 'not json at all');
+      proxy.nc.publish(Subjects.telemetry('default', 'productpage-v1'), JSON.stringify({ ...JSON.parse(encodeCompactTelemetryReport({ ...second, id: 'solo-5' })), format: 3 }));
       proxy.nc.publish(Subjects.telemetry('default', 'productpage-v1'), JSON.stringify({ ...second, id: 'solo-4', window: { start: 'yesterday', end: second.window.end } }));
       proxy.nc.publish(Subjects.telemetry('default', 'productpage-v1'), JSON.stringify(wrongCounts));
       await proxy.nc.flush();
-      const rejected = async () => Object.fromEntries(await Promise.all(['duplicate', 'not_json', 'invalid', 'inconsistent'].map(async (reason) => [reason, await replica.own('jetmesh_telemetry_rejected_total', { reason })])));
+      const rejected = async () => Object.fromEntries(await Promise.all(['duplicate', 'not_json', 'invalid', 'unsupported_format', 'inconsistent'].map(async (reason) => [reason, await replica.own('jetmesh_telemetry_rejected_total', { reason })])));
       await eventually(async () => ((await replica.own('jetmesh_telemetry_rejected_total', { reason: 'inconsistent' })) === 1 ? true : undefined), 'the rejections counted');
-      assert.deepEqual(await rejected(), { duplicate: 1, not_json: 1, invalid: 1, inconsistent: 1 });
+      assert.deepEqual(await rejected(), { duplicate: 2, not_json: 1, invalid: 1, unsupported_format: 1, inconsistent: 1 });
       assert.equal(await replica.istioMetrics(), text, 'Istio metrics unchanged, to the byte');
       assert.equal(await replica.own('jetmesh_telemetry_reports_total'), 2);
     } finally {

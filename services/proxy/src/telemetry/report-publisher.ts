@@ -1,6 +1,6 @@
 import { Subjects, type Bus } from '@jetmesh/bus';
 import type { Logger } from '@jetmesh/log';
-import type { TelemetryReport } from '@jetmesh/model';
+import { encodeCompactTelemetryReport, type TelemetryReport } from '@jetmesh/model';
 import type { ReportAggregator } from './report-aggregator.js';
 import { withTimeout } from './confirm-timeout.js';
 
@@ -158,7 +158,8 @@ export function startReportPublisher(opts: ReportPublisherOptions): ReportPublis
       const report = opts.aggregator.flush(now());
       return report !== undefined ? [report] : [];
     },
-    encode: (r) => JSON.stringify(r),
+    // Format 2: a replica reads it several times faster than format 1's named labels.
+    encode: encodeCompactTelemetryReport,
     log: opts.log,
     intervalMs: opts.intervalMs ?? 1_000,
     maxBacklog: opts.maxBacklog ?? 60,

@@ -7,8 +7,10 @@ import { TopWindow, TOP_WINDOW_SECONDS } from './top-window.js';
 export type RejectReason =
   /** Not JSON at all. */
   | 'not_json'
-  /** JSON the strict report codec refuses. */
+  /** JSON the strict codec of its format refuses. */
   | 'invalid'
+  /** A `format` this replica does not read (a proxy newer than it). */
+  | 'unsupported_format'
   /** Decodes, but a histogram's counts do not add up to the series' requests. */
   | 'inconsistent'
   /** An id already counted (a proxy resends what it could not confirm). */
@@ -16,7 +18,7 @@ export type RejectReason =
   /** Its window ended before what the dedupe still remembers: it cannot be told from a redelivery. */
   | 'too_old';
 
-export const REJECT_REASONS: readonly RejectReason[] = ['not_json', 'invalid', 'inconsistent', 'duplicate', 'too_old'];
+export const REJECT_REASONS: readonly RejectReason[] = ['not_json', 'invalid', 'unsupported_format', 'inconsistent', 'duplicate', 'too_old'];
 
 export type FoldOutcome =
   | {
