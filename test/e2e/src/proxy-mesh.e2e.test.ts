@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { type EchoApp, type MeshProcesses, type ProxyProcess, eventually, rawExchange, startMeshProcesses } from '@jetmesh/testing';
 import { call, callMany, countBy, ProxyMesh, serviceEntry } from './proxy-harness.js';
 import { connect } from '@nats-io/transport-node';
-import { decodeTelemetryReport, type TelemetryReport } from '@jetmesh/model';
+import { decodeTelemetryReportWire, type TelemetryReport } from '@jetmesh/model';
 import { Subjects } from '@jetmesh/bus';
 
 const reviewsRoute = (v1: number, v2: number): string => `
@@ -152,7 +152,7 @@ spec:
     try {
       const reports: TelemetryReport[] = [];
       const sub = nc.subscribe(Subjects.telemetryAll, { callback: (_e, msg) => {
-        const r = decodeTelemetryReport(msg.json());
+        const r = decodeTelemetryReportWire(msg.json());
         assert.ok(r._tag === 'Right', JSON.stringify(r));
         reports.push(r.right);
       } });
