@@ -1,7 +1,7 @@
 export { decodeEnv, parseEnv, envVar, optionalEnvVar, formatEnvError, BAD_ENVIRONMENT_EXIT_CODE } from './env-config.js';
 export type { EnvVar, EnvSpec, EnvError, ConfigOf, Env } from './env-config.js';
 export { textCodec, port, positiveInt, integerBetween, natsUrl, natsUserName, logLevel, hostPort, nonEmptyString, durationMs } from './env-codecs.js';
-export { DEFAULT_NATS_URL, MAX_STREAM_REPLICAS, MESH_NATS_CONFIG, MeshNatsUsers, NatsCredentialsEnv, NatsEnv, generateNatsPassword, natsPasswordVariable } from './nats-env.js';
+export { DEFAULT_NATS_URL, MAX_STREAM_REPLICAS, MeshNatsUsers, NatsCredentialsEnv, NatsEnv } from './nats-env.js';
 export type { MeshNatsUser } from './nats-env.js';
 export type { EnvCodec } from './env-codecs.js';
 export { OPERATOR_DURATION_EXAMPLES, parseOperatorDuration } from './operator-duration.js';

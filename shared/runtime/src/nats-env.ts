@@ -1,12 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { durationMs, integerBetween, natsUrl, natsUserName, nonEmptyString } from './env-codecs.js';
 import { envVar, optionalEnvVar } from './env-config.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
 /**
- * As whom a component connects to NATS (deploy/nats/ gives each component its own user).
- * Both unset: no credentials, for a server without users (tests, `npm start`).
+ * As whom a component connects to NATS (deploy/nats/ gives each component its own user, a JWT
+ * in a .creds file). All unset: no credentials, for a server without users (most tests).
+ * User and password stay for an operator's own nats-server with password users: Jetmesh's own
+ * deployments (`jetmesh up`, deploy/) all run NATS JWT users.
  */
 export const NatsCredentialsEnv = {
   natsUser: optionalEnvVar('JETMESH_NATS_USER', natsUserName, { requires: ['JETMESH_NATS_PASSWORD'] }),
@@ -37,22 +38,6 @@ export const NatsEnv = {
   natsReadyTimeoutMs: envVar('JETMESH_NATS_READY_TIMEOUT', durationMs, 60_000),
 };
 
-/** deploy/nats/nats-server.conf, relative to the repository root. */
-export const MESH_NATS_CONFIG = 'deploy/nats/nats-server.conf';
-
-/** The users of deploy/nats/nats-server.conf: one per component, and the operator's (the CLI). */
+/** The users of deploy/nats/mesh-users.conf: one per component, and the operator's (the CLI). */
 export const MeshNatsUsers = ['galley', 'pilot', 'citadel', 'telemetry', 'proxy', 'admin'] as const;
 export type MeshNatsUser = (typeof MeshNatsUsers)[number];
-
-/** The variable nats-server reads `user`'s password from, in deploy/nats/nats-server.conf. */
-export function natsPasswordVariable(user: MeshNatsUser): string {
-  return `JETMESH_NATS_${user.toUpperCase()}_PASSWORD`;
-}
-
-/**
- * A random password nats-server takes from a variable as it is: it parses the value as
- * config, so only letters and digits, starting with a letter (`1234` would be a number).
- */
-export function generateNatsPassword(): string {
-  return `p${randomBytes(16).toString('hex')}`;
-}
