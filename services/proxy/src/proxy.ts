@@ -89,6 +89,7 @@ export async function startProxy(config: ProxyConfig, log: Logger): Promise<Prox
 
   const checkedHosts = new Set<string>();
   const hostSnapshots: HostSnapshots = {
+    known: (host) => follower.host(host)?.snapshot,
     host: async (host, waitMs) => {
       const known = follower.host(host);
       if (known !== undefined) return known.snapshot;

@@ -1,9 +1,9 @@
 import type { Endpoint, WeightedDestination } from '@jetmesh/model';
 import type { EndpointDial } from './cluster-registry.js';
-import { H2SessionPool } from './h2-session-pool.js';
+import { H2SessionPool, type H2Target } from './h2-session-pool.js';
 import { Http1Upstream } from './http1-upstream.js';
 import { MeshHeaders } from './mesh-headers.js';
-import { meshEndpointOf } from './mesh-endpoint.js';
+import { meshEndpointOf, type MeshEndpoint } from './mesh-endpoint.js';
 import type { MeshTls } from './mesh-tls.js';
 import { failed } from './upstream.js';
 
@@ -16,6 +16,21 @@ export interface EndpointDialer {
   close(): void;
 }
 
+interface PeerTarget {
+  readonly target: H2Target;
+  /** What the peer's inbound needs besides the request's own headers: the port the caller addressed. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const peerTarget = (meshTls: MeshTls, mesh: MeshEndpoint, port: number): PeerTarget => {
+  const expected = { ...(mesh.namespace !== undefined ? { namespace: mesh.namespace } : {}), ...(mesh.serviceAccount !== undefined ? { serviceAccount: mesh.serviceAccount } : {}) };
+  const key = `${mesh.address}:${mesh.inboundPort}`;
+  return {
+    target: { key, authority: key, scheme: 'https', connect: () => meshTls.connect(mesh.address, mesh.inboundPort, expected) },
+    headers: { [MeshHeaders.targetPort]: String(port) },
+  };
+};
+
 /**
  * How an endpoint is reached: a mesh endpoint (it has a proxy) over one HTTP/2 mTLS session
  * to its inbound port; any other over HTTP/1.1 keep-alive, with TLS where the
@@ -24,16 +39,22 @@ export interface EndpointDialer {
 export function createEndpointDialer(meshTls: MeshTls, opts: { connectTimeoutMs: number; onConnect?: (ok: boolean) => void }): EndpointDialer {
   const peers = new H2SessionPool(opts.connectTimeoutMs, opts.onConnect);
   const plain = new Http1Upstream(opts.connectTimeoutMs, opts.onConnect);
+  // A snapshot's endpoints are immutable values: what reaching each takes is worked out once.
+  const peerTargets = new WeakMap<Endpoint, PeerTarget | null>();
+  const peerTargetOf = (endpoint: Endpoint): PeerTarget | null => {
+    let t = peerTargets.get(endpoint);
+    if (t === undefined) {
+      const mesh = meshEndpointOf(endpoint);
+      t = mesh === undefined ? null : peerTarget(meshTls, mesh, endpoint.port);
+      peerTargets.set(endpoint, t);
+    }
+    return t;
+  };
   const dial: EndpointDial = (destination: WeightedDestination, endpoint: Endpoint, req, signal) => {
-    const mesh = meshEndpointOf(endpoint);
-    if (mesh !== undefined) {
+    const peer = peerTargetOf(endpoint);
+    if (peer !== null) {
       if (meshTls.current() === undefined) return Promise.resolve(failed('connect-failure', 'this proxy has no workload certificate yet'));
-      const expected = { ...(mesh.namespace !== undefined ? { namespace: mesh.namespace } : {}), ...(mesh.serviceAccount !== undefined ? { serviceAccount: mesh.serviceAccount } : {}) };
-      return peers.send(
-        { key: `${mesh.address}:${mesh.inboundPort}`, authority: `${mesh.address}:${mesh.inboundPort}`, scheme: 'https', connect: () => meshTls.connect(mesh.address, mesh.inboundPort, expected) },
-        { ...req, headers: { ...req.headers, [MeshHeaders.targetPort]: String(endpoint.port) } },
-        signal,
-      );
+      return peers.send(peer.target, req, signal, peer.headers);
     }
     const tlsPolicy = destination.trafficPolicy?.tls;
     const originate = tlsPolicy?.mode === 'SIMPLE';

@@ -15,6 +15,17 @@ const REFUSED_STREAM_CODE = http2.constants.NGHTTP2_REFUSED_STREAM;
 // Long-lived sessions see idle peers and half-open paths; a ping keeps both honest.
 const SESSION_PING_MS = 30_000;
 
+const REQUEST_OPTIONS = { endStream: false } as const;
+
+/** Pseudo-headers, then the request's headers, then `extra`: one object (Node copies it once more itself). */
+const h2RequestHeaders = (req: UpstreamRequest, scheme: string, extra: Readonly<Record<string, string>> | undefined): http2.OutgoingHttpHeaders => {
+  const h: http2.OutgoingHttpHeaders = { ':method': req.method, ':path': req.path, ':authority': req.authority, ':scheme': scheme };
+  const own = req.headers;
+  for (const k in own) h[k] = own[k];
+  if (extra !== undefined) for (const k in extra) h[k] = extra[k];
+  return h;
+};
+
 /**
  * One multiplexed HTTP/2 session per target, opened on first use and replaced when it goes
  * away: for peer proxies this is the connection pool (keep-alive, no handshake per request).
@@ -77,7 +88,8 @@ export class H2SessionPool {
     });
   }
 
-  async send(target: H2Target, req: UpstreamRequest, signal: AbortSignal): Promise<AttemptResult> {
+  /** Sends `req` on the target's session, with `extraHeaders` (set last) besides its own. */
+  async send(target: H2Target, req: UpstreamRequest, signal: AbortSignal, extraHeaders?: Readonly<Record<string, string>>): Promise<AttemptResult> {
     let session: ClientHttp2Session;
     try {
       session = await this.session(target);
@@ -88,7 +100,7 @@ export class H2SessionPool {
     return new Promise<AttemptResult>((resolve) => {
       let stream: http2.ClientHttp2Stream;
       try {
-        stream = session.request({ ':method': req.method, ':path': req.path, ':authority': req.authority, ':scheme': target.scheme, ...req.headers }, { endStream: false });
+        stream = session.request(h2RequestHeaders(req, target.scheme, extraHeaders), REQUEST_OPTIONS);
       } catch (err) {
         return resolve(failed('reset', (err as Error).message));
       }

@@ -2,13 +2,24 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1, and HTTP/2's ban on them). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te', 'host']);
+const COLON = 0x3a;
+
+/** Connection values that name no header to drop: the common case skips building a token set. */
+const PLAIN_CONNECTION = new Set(['', 'keep-alive']);
+
+/** The header names a Connection header lists (they are hop-by-hop too). */
+const connectionTokens = (connection: string): ReadonlySet<string> =>
+  new Set(connection.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''));
 
 /** A request's end-to-end headers, lowercased, without pseudo-headers or connection-specific ones. */
 export function endToEndHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
-  const named = new Set((typeof headers.connection === 'string' ? headers.connection : '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''));
+  const connection = headers.connection;
+  // Every request passes here: no Set, no entries array, unless Connection names headers.
+  const named = typeof connection === 'string' && !PLAIN_CONNECTION.has(connection) ? connectionTokens(connection) : undefined;
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || name.startsWith(':') || HOP_BY_HOP.has(name) || named.has(name)) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || name.charCodeAt(0) === COLON || HOP_BY_HOP.has(name) || (named !== undefined && named.has(name))) continue;
     out[name] = value;
   }
   // gRPC needs "te: trailers" end to end; it is the one TE value HTTP/2 allows.
@@ -19,8 +30,9 @@ export function endToEndHeaders(headers: IncomingHttpHeaders): Record<string, st
 /** Response headers to relay downstream, whatever protocol each side speaks. */
 export function responseHeadersToRelay(headers: IncomingHttpHeaders | OutgoingHttpHeaders): Record<string, string | string[] | number> {
   const out: Record<string, string | string[] | number> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || name.startsWith(':') || HOP_BY_HOP.has(name)) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || name.charCodeAt(0) === COLON || HOP_BY_HOP.has(name)) continue;
     out[name] = value as string | string[] | number;
   }
   return out;

@@ -50,15 +50,16 @@ export class Http1Upstream {
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       outgoing.once('close', () => signal.removeEventListener('abort', onAbort));
-      const connectTimer = setTimeout(() => {
-        if (!connected) outgoing.destroy(Object.assign(new Error(`connect to ${target.host}:${target.port} timed out`), { code: 'ETIMEDOUT' }));
-      }, this.connectTimeoutMs);
+      // Only a socket being dialled gets a connect timer; a reused keep-alive socket is connected.
+      let connectTimer: NodeJS.Timeout | undefined;
       outgoing.once('socket', (socket) => {
         if (!socket.connecting) {
           connected = true;
-          clearTimeout(connectTimer);
         } else {
           dialled = true;
+          connectTimer = setTimeout(() => {
+            if (!connected) outgoing.destroy(Object.assign(new Error(`connect to ${target.host}:${target.port} timed out`), { code: 'ETIMEDOUT' }));
+          }, this.connectTimeoutMs);
           socket.once(target.tls === undefined ? 'connect' : 'secureConnect', () => {
             connected = true;
             clearTimeout(connectTimer);

@@ -124,7 +124,10 @@ export function createInboundHandler(opts: InboundOptions): InboundHandler {
     stripMeshHeaders(headers);
     const authority = headerValue(req.headers[':authority']) ?? headerValue(req.headers.host) ?? '';
     const flat: Record<string, string> = {};
-    for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(',') : v;
+    for (const k in headers) {
+      const v = headers[k] as string | string[];
+      flat[k] = typeof v === 'string' ? v : v.join(',');
+    }
     const trace = opts.tracing?.begin(headers);
     const view = {
       method: req.method ?? 'GET',

@@ -20,6 +20,8 @@ import type { RequestTracing } from '../tracing/proxy-tracing.js';
 export interface HostSnapshots {
   /** The last good snapshot of `host`, waiting up to `waitMs` for the first one. */
   host(host: string, waitMs: number): Promise<RoutingSnapshot | undefined>;
+  /** The snapshot of `host` already held, without waiting (every request after a host's first). */
+  known(host: string): RoutingSnapshot | undefined;
 }
 
 export interface OutboundOptions {
@@ -70,7 +72,10 @@ function targetOf(req: DownstreamRequest): Target | undefined {
 
 const flatHeaders = (headers: Record<string, string | string[]>): Record<string, string> => {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) out[k] = Array.isArray(v) ? v.join(',') : v;
+  for (const k in headers) {
+    const v = headers[k] as string | string[];
+    out[k] = typeof v === 'string' ? v : v.join(',');
+  }
   return out;
 };
 
@@ -242,6 +247,12 @@ function sendMirror(opts: OutboundOptions, mirror: WeightedDestination, original
   else original.body.onComplete(ready);
 }
 
+/** The short name's expansion first, the name as written second (an external host); asked together. */
+async function firstLookup(opts: OutboundOptions, host: string, asTyped: string): Promise<RoutingSnapshot | undefined> {
+  const asWritten = host !== asTyped ? opts.snapshots.host(asTyped, opts.snapshotWaitMs) : Promise.resolve(undefined);
+  return (await opts.snapshots.host(host, opts.snapshotWaitMs)) ?? (await asWritten);
+}
+
 async function handle(opts: OutboundOptions, req: DownstreamRequest, res: DownstreamResponse): Promise<void> {
   const started = performance.now();
   const target = targetOf(req);
@@ -250,9 +261,8 @@ async function handle(opts: OutboundOptions, req: DownstreamRequest, res: Downst
     return;
   }
   const host = fqdn(target.host, opts.namespace);
-  // The short name's expansion first, the name as written second (an external host); asked together.
-  const asWritten = host !== target.host ? opts.snapshots.host(target.host, opts.snapshotWaitMs) : Promise.resolve(undefined);
-  const snapshot = (await opts.snapshots.host(host, opts.snapshotWaitMs)) ?? (await asWritten);
+  // A host already followed is answered at once, with no promise (nearly every request).
+  const snapshot = opts.snapshots.known(host) ?? (await firstLookup(opts, host, target.host));
   const headers = flatHeaders(endToEndHeaders(req.headers));
   const view: RequestView = {
     method: req.method ?? 'GET',
