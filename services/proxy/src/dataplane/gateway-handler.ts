@@ -10,13 +10,15 @@ import { routeRequest, type OutboundOptions } from './outbound-handler.js';
 import { ResponseFlags } from './response-flags.js';
 import type { RequestView } from './route-decisions.js';
 
-/** Istio host matching for Gateway servers and VirtualService hosts: `*`, `*.suffix`, or exact. */
+/**
+ * Envoy's domain matching for Gateway servers and VirtualService hosts: `*`, exact, or `*` before a
+ * suffix (`*.foo.com`, and the partial `*-api.foo.com`), where `*` stands for at least one character.
+ */
 export function hostMatches(pattern: string, host: string): boolean {
   const p = pattern.toLowerCase();
   const h = host.toLowerCase();
   if (p === '*') return true;
-  if (p.startsWith('*.')) return h.endsWith(p.slice(1)) && h.length > p.length - 1;
-  if (p.startsWith('*')) return h.endsWith(p.slice(1));
+  if (p.startsWith('*')) return h.length > p.length - 1 && h.endsWith(p.slice(1));
   return p === h;
 }
 
