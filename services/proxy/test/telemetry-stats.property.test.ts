@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS } from '@jetmesh/model';
+import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_HISTOGRAMS, ISTIO_REQUEST_LABELS, ISTIO_REQUESTS_TOTAL } from '@jetmesh/model';
 import { createProxyStats } from '../src/telemetry/proxy-stats.js';
 import { measure, recordLabels, type RequestRecord } from '../src/telemetry/request-record.js';
 import { sourceRecord } from './telemetry-fixtures.js';
@@ -10,10 +10,11 @@ import { sourceRecord } from './telemetry-fixtures.js';
 /** The plain path the proxy used before: prom-client's own Counter and Histograms, one observation each. */
 function plainIstioMetrics(registry: Registry): (r: RequestRecord) => void {
   const labelNames = [...ISTIO_REQUEST_LABELS];
-  const requests = new Counter({ name: 'istio_requests_total', help: 'Requests carried by this proxy (Istio standard metric)', labelNames, registers: [registry] });
-  const duration = new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration (Istio standard metric)', labelNames, buckets: [...ISTIO_DURATION_BUCKETS_MS], registers: [registry] });
-  const requestBytes = new Histogram({ name: 'istio_request_bytes', help: 'Request body sizes (Istio standard metric)', labelNames, buckets: [...ISTIO_BYTE_BUCKETS], registers: [registry] });
-  const responseBytes = new Histogram({ name: 'istio_response_bytes', help: 'Response body sizes (Istio standard metric)', labelNames, buckets: [...ISTIO_BYTE_BUCKETS], registers: [registry] });
+  const help = (name: string): string => ISTIO_HISTOGRAMS.find((h) => h.name === name)?.help ?? 'missing';
+  const requests = new Counter({ name: 'istio_requests_total', help: ISTIO_REQUESTS_TOTAL.help, labelNames, registers: [registry] });
+  const duration = new Histogram({ name: 'istio_request_duration_milliseconds', help: help('istio_request_duration_milliseconds'), labelNames, buckets: [...ISTIO_DURATION_BUCKETS_MS], registers: [registry] });
+  const requestBytes = new Histogram({ name: 'istio_request_bytes', help: help('istio_request_bytes'), labelNames, buckets: [...ISTIO_BYTE_BUCKETS], registers: [registry] });
+  const responseBytes = new Histogram({ name: 'istio_response_bytes', help: help('istio_response_bytes'), labelNames, buckets: [...ISTIO_BYTE_BUCKETS], registers: [registry] });
   return (r) => {
     const labels = recordLabels(r);
     requests.inc(labels);

@@ -4,8 +4,8 @@ import { ISTIO_DURATION_BUCKETS_MS, edgeShareKey, type EdgeShare, type IstioRequ
 export interface CumulativeSeries {
   readonly labels: IstioRequestLabels;
   readonly requests: number;
-  /** `cumulative[i]` = requests at or under bucket i (Prometheus `le`), the last one `+Inf`. */
-  readonly durationMs: { readonly cumulative: readonly number[]; readonly sum: number };
+  /** `counts[i]` = requests in bucket i since start (per bucket, not cumulative), the last one `+Inf`. */
+  readonly durationMs: { readonly counts: ArrayLike<number>; readonly sum: number };
 }
 
 /** One edge's totals since start. */
@@ -14,8 +14,8 @@ interface EdgeTotals {
   requests: number;
   serverErrors: number;
   mutualTls: number;
-  /** Cumulative per bucket, as the series hold them. */
-  readonly cumulative: number[];
+  /** Per bucket since start, as the series hold them. */
+  readonly counts: number[];
   sum: number;
 }
 
@@ -43,13 +43,13 @@ export function edgeTotals(series: Iterable<CumulativeSeries>): Map<string, Edge
     const key = edgeShareKey(edge);
     let t = out.get(key);
     if (t === undefined) {
-      t = { edge, requests: 0, serverErrors: 0, mutualTls: 0, cumulative: new Array<number>(ISTIO_DURATION_BUCKETS_MS.length + 1).fill(0), sum: 0 };
+      t = { edge, requests: 0, serverErrors: 0, mutualTls: 0, counts: new Array<number>(ISTIO_DURATION_BUCKETS_MS.length + 1).fill(0), sum: 0 };
       out.set(key, t);
     }
     t.requests += s.requests;
     if (isServerError(l.response_code)) t.serverErrors += s.requests;
     if (l.connection_security_policy === 'mutual_tls') t.mutualTls += s.requests;
-    for (let i = 0; i < t.cumulative.length; i++) t.cumulative[i] = (t.cumulative[i] ?? 0) + (s.durationMs.cumulative[i] ?? 0);
+    for (let i = 0; i < t.counts.length; i++) t.counts[i] = (t.counts[i] ?? 0) + (s.durationMs.counts[i] ?? 0);
     t.sum += s.durationMs.sum;
   }
   return out;
@@ -58,12 +58,7 @@ export function edgeTotals(series: Iterable<CumulativeSeries>): Map<string, Edge
 /** What `now` holds beyond `then`, per bucket (not cumulative), as a window's histogram. */
 const increase = (now: EdgeTotals, then: EdgeTotals | undefined): EdgeShare => {
   const counts: number[] = [];
-  let previous = 0;
-  for (let i = 0; i < now.cumulative.length; i++) {
-    const cum = (now.cumulative[i] ?? 0) - (then?.cumulative[i] ?? 0);
-    counts.push(cum - previous);
-    previous = cum;
-  }
+  for (let i = 0; i < now.counts.length; i++) counts.push((now.counts[i] ?? 0) - (then?.counts[i] ?? 0));
   return {
     ...now.edge,
     requests: now.requests - (then?.requests ?? 0),

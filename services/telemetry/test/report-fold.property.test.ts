@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, mergeTopShares, type IstioRequestLabels, type TelemetryReport } from '@jetmesh/model';
+import { ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, istioRegistryMetrics, mergeTopShares, type IstioRequestLabels, type TelemetryReport } from '@jetmesh/model';
+import { Registry } from 'prom-client';
 import { buildTelemetryReport, type TestRequest } from '@jetmesh/testing';
+import { IstioExposition } from '../src/metrics/istio-exposition.js';
 import { ReportFold, type FoldOptions } from '../src/metrics/report-fold.js';
 
 const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -28,12 +30,18 @@ const reports = (maxLength = 12): fc.Arbitrary<TelemetryReport[]> =>
     rs.map((r, i) => buildTelemetryReport({ id: `r${i}`, startMs: NOW - r.ago - 1000, endMs: NOW - r.ago, requests: r.requests, overflowRequests: r.overflow })),
   );
 
+/** Prometheus' `le` counts of per-bucket counts. */
+const cumulative = (counts: ArrayLike<number>): number[] => {
+  let running = 0;
+  return Array.from(counts, (c) => (running += c));
+};
+
 /** What /metrics would show, by label set: values only, order-free. */
 const exported = (fold: ReportFold): Record<string, unknown> => {
   const out: Record<string, unknown> = {};
   for (const s of fold.series.values()) {
     const key = ISTIO_REQUEST_LABELS.map((l) => s.labels[l]).join('|');
-    out[key] = { requests: s.requests, d: [...s.durationMs.cumulative, s.durationMs.sum], q: [...s.requestBytes.cumulative, s.requestBytes.sum], p: [...s.responseBytes.cumulative, s.responseBytes.sum] };
+    out[key] = { requests: s.requests, d: [...cumulative(s.durationMs.counts), s.durationMs.sum], q: [...cumulative(s.requestBytes.counts), s.requestBytes.sum], p: [...cumulative(s.responseBytes.counts), s.responseBytes.sum] };
   }
   return out;
 };
@@ -57,8 +65,9 @@ describe('telemetry.fold', () => {
           fold.add(r, NOW);
           for (const s of fold.series.values()) {
             for (const h of [s.durationMs, s.requestBytes, s.responseBytes]) {
-              for (let i = 1; i < h.cumulative.length; i++) assert.ok((h.cumulative[i] ?? 0) >= (h.cumulative[i - 1] ?? 0), 'le counts ascend');
-              assert.equal(h.cumulative.at(-1), s.requests, '+Inf bucket = _count = requests');
+              const le = cumulative(h.counts);
+              for (let i = 1; i < le.length; i++) assert.ok((le[i] ?? 0) >= (le[i - 1] ?? 0), 'le counts ascend');
+              assert.equal(le.at(-1), s.requests, '+Inf bucket = _count = requests');
             }
           }
           const now = exported(fold);
@@ -188,5 +197,38 @@ describe('telemetry.fold', () => {
     assert.deepEqual(fold.top.share(NOW, { namespace: 'shop' }), []);
     assert.deepEqual(fold.top.share(NOW + 60_000), [], 'a minute later nothing is left');
     assert.equal(fold.top.size, 0, 'and quiet services are dropped');
+  });
+});
+
+/** Every sample line of Prometheus text as `name{label="v",…sorted}` → value, plus its HELP/TYPE lines. */
+const samplesOf = (text: string): { meta: string[]; samples: Map<string, number> } => {
+  const meta: string[] = [];
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) meta.push(line);
+    else if (line !== '') {
+      const m = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
+      assert.ok(m !== null, line);
+      const labels = [...m[2]!.matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g)].map((l) => `${l[1]}="${l[2]}"`).sort();
+      samples.set(`${m[1]}{${labels.join(',')}}`, Number(m[3]));
+    }
+  }
+  return { meta, samples };
+};
+
+describe('telemetry.exposition property', () => {
+  it("one implementation: the telemetry service's /metrics text and the proxy's registry form (prom-client rendering istioRegistryMetrics) carry the same metrics, help, types and samples for any folded reports (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(reports(8), async (rs) => {
+        const { fold } = foldAll(rs);
+        const registry = new Registry();
+        for (const m of istioRegistryMetrics(() => fold.series.values(), () => undefined)) registry.registerMetric(m as unknown as Parameters<Registry['registerMetric']>[0]);
+        const text = samplesOf(new IstioExposition(fold.series).text());
+        const viaRegistry = samplesOf(await registry.metrics());
+        assert.deepEqual(text.meta, viaRegistry.meta);
+        assert.deepEqual(new Map([...text.samples].sort()), new Map([...viaRegistry.samples].sort()));
+      }),
+      { numRuns: 100 },
+    );
   });
 });

@@ -56,6 +56,7 @@ export * from './workload-registration.js';
 export * from './registration-signature.js';
 export * from './telemetry-report.js';
 export * from './telemetry-report-compact.js';
+export * from './istio-request-metrics.js';
 export * from './telemetry-top.js';
 export * from './telemetry-edges.js';
 export { histogramQuantile } from './histogram-quantile.js';

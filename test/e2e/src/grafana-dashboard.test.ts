@@ -51,8 +51,8 @@ function registeredMetrics(): Map<string, Registered> {
       const labels = listed !== null ? [...listed[1]!.matchAll(/'([^']+)'/g)].map((l) => l[1]!) : /labelNames/.test(body) ? (name.startsWith('istio_') ? [...ISTIO_REQUEST_LABELS] : undefined) : [];
       found.set(name, { type: m[1]!.toLowerCase() as MetricType, labels, where });
     }
-    // The proxy's Istio metrics: metric objects of its own (IstioRequestMetrics) that prom-client's registry renders.
-    for (const m of text.matchAll(/register\((counter|histogram)\(\s*'(istio_[a-z_]+)'/g)) {
+    // Istio's standard metrics: declared once in the model (istio-request-metrics.ts) as counter('istio_…') / histogram('istio_…'), exported by the proxy's /stats and the telemetry service's /metrics.
+    for (const m of text.matchAll(/\b(counter|histogram)\(\s*'(istio_[a-z_]+)'/g)) {
       found.set(m[2]!, { type: m[1] as MetricType, labels: [...ISTIO_REQUEST_LABELS], where });
     }
   }
@@ -200,9 +200,12 @@ describe('deploy/grafana: the dashboard queries what the mesh exports', () => {
     for (const name of ['istio_requests_total', 'istio_request_duration_milliseconds_bucket', 'istio_request_bytes_bucket', 'istio_response_bytes_bucket']) assert.ok(used.has(name), `${name} is on the dashboard`);
     const labels = new Set(queries.flatMap((q) => [...parseQuery(q.expr).metrics.flatMap((m) => m.labels), ...parseQuery(q.expr).grouping]));
     for (const l of ['reporter', 'source_workload', 'destination_service', 'response_code', 'response_flags', 'connection_security_policy']) assert.ok(labels.has(l), `label ${l} is used`);
-    // The telemetry service serves these; the proxies' own /stats has them too (see the README on scraping).
+    // One declaration serves both the telemetry service's /metrics and the proxies' own /stats (see the README on scraping).
     for (const name of ['istio_requests_total', 'istio_request_duration_milliseconds', 'istio_request_bytes', 'istio_response_bytes']) {
-      assert.match(registered.get(name)?.where ?? '', /^services\/(telemetry|proxy)\//, `${name} is registered by the telemetry service or the proxy`);
+      assert.equal(registered.get(name)?.where, 'shared/model/src/istio-request-metrics.ts', `${name} is declared by the shared Istio metrics module`);
+    }
+    for (const [file, uses] of [['services/proxy/src/telemetry/istio-request-metrics.ts', 'istioRegistryMetrics'], ['services/telemetry/src/metrics/istio-exposition.ts', 'IstioMetricsText']] as const) {
+      assert.match(readFileSync(join(repoRoot, file), 'utf8'), new RegExp(`\\b${uses}\\b`), `${file} exports Istio's metrics through the shared module (${uses})`);
     }
   });
 

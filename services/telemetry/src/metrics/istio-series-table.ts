@@ -1,32 +1,7 @@
-import { ISTIO_BYTE_BUCKETS, ISTIO_DURATION_BUCKETS_MS, ISTIO_REQUEST_LABELS, UNKNOWN_LABEL, type IstioRequestLabels, type TelemetrySeries, type WindowHistogram } from '@jetmesh/model';
+import { ISTIO_REQUEST_LABELS, UNKNOWN_LABEL, addIstioWindow, newIstioRequestSeries, type IstioRequestLabels, type IstioRequestSeries, type TelemetrySeries } from '@jetmesh/model';
 
-/** A histogram since start: `cumulative[i]` = observations <= bound i (Prometheus `le`), the last one `+Inf`. */
-export interface CumulativeHistogram {
-  readonly cumulative: number[];
-  sum: number;
-}
-
-/** One Istio series since this replica started: the values of istio_requests_total and the three histograms. */
-export interface IstioSeries {
-  readonly labels: IstioRequestLabels;
-  requests: number;
-  readonly durationMs: CumulativeHistogram;
-  readonly requestBytes: CumulativeHistogram;
-  readonly responseBytes: CumulativeHistogram;
-}
-
-const emptyHistogram = (bounds: readonly number[]): CumulativeHistogram => ({ cumulative: new Array<number>(bounds.length + 1).fill(0), sum: 0 });
-
-// A window's per-bucket counts become a running total added to every `le` at or above them.
-const addWindow = (h: CumulativeHistogram, w: WindowHistogram): void => {
-  let running = 0;
-  const c = h.cumulative;
-  for (let i = 0; i < c.length; i++) {
-    running += w.counts[i] ?? 0;
-    c[i] = (c[i] ?? 0) + running;
-  }
-  h.sum += w.sum;
-};
+/** One Istio series since this replica started (the model's, shared with the proxy's /stats). */
+export type IstioSeries = IstioRequestSeries;
 
 /** Every label Istio names, in Istio's order; a missing or empty value is `unknown`, as in Istio. */
 export function istioLabels(labels: Partial<Record<string, string>>): IstioRequestLabels {
@@ -73,13 +48,10 @@ export class IstioSeriesTable {
     let s = this.byKey.get(key);
     if (s === undefined) {
       if (this.byKey.size >= this.maxSeries) return undefined;
-      s = { labels: istioLabels(window.labels), requests: 0, durationMs: emptyHistogram(ISTIO_DURATION_BUCKETS_MS), requestBytes: emptyHistogram(ISTIO_BYTE_BUCKETS), responseBytes: emptyHistogram(ISTIO_BYTE_BUCKETS) };
+      s = newIstioRequestSeries(istioLabels(window.labels));
       this.byKey.set(key, s);
     }
-    s.requests += window.requests;
-    addWindow(s.durationMs, window.durationMs);
-    addWindow(s.requestBytes, window.requestBytes);
-    addWindow(s.responseBytes, window.responseBytes);
+    addIstioWindow(s, window);
     return s;
   }
 }
