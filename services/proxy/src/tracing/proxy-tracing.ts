@@ -42,6 +42,15 @@ export interface ProxyTracingOptions {
 const POOL_BYTES = 4096;
 const pool = Buffer.allocUnsafe(POOL_BYTES);
 let poolOffset = POOL_BYTES;
+const zeros = new Map<number, string>();
+const allZero = (bytes: number): string => {
+  let z = zeros.get(bytes);
+  if (z === undefined) {
+    z = '0'.repeat(bytes * 2);
+    zeros.set(bytes, z);
+  }
+  return z;
+};
 const nonZeroHex = (bytes: number): string => {
   for (;;) {
     if (poolOffset + bytes > POOL_BYTES) {
@@ -50,7 +59,7 @@ const nonZeroHex = (bytes: number): string => {
     }
     const id = pool.toString('hex', poolOffset, poolOffset + bytes);
     poolOffset += bytes;
-    if (!/^0+$/.test(id)) return id;
+    if (id !== allZero(bytes)) return id;
   }
 };
 export const cryptoEntropy: TraceEntropy = { traceId: () => nonZeroHex(16), spanId: () => nonZeroHex(8), random: Math.random };

@@ -144,7 +144,9 @@ export function extractContext(headers: Headers): Extracted {
     // Several tracestate headers are one list (RFC 9110 field combination).
     const traceState = (Array.isArray(state) ? state.join(',') : first(state))?.trim();
     const keep = traceState !== undefined && traceState !== '' && traceState.length <= MAX_TRACESTATE;
-    return { context: { ...w3c, ...(keep ? { traceState } : {}), format: 'w3c' } };
+    // Built field by field: this runs for every request a peer proxy sends on.
+    const context: IncomingContext = keep ? { traceId: w3c.traceId, spanId: w3c.spanId, sampled: w3c.sampled, traceState, format: 'w3c' } : { traceId: w3c.traceId, spanId: w3c.spanId, sampled: w3c.sampled, format: 'w3c' };
+    return { context };
   }
   const single = parseB3Single(first(headers[TraceHeaders.b3]));
   const multi = parseB3Multi(headers);
