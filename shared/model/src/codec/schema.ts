@@ -183,9 +183,10 @@ export const enumOf = <K extends string>(name: string, values: readonly K[]) =>
   leaf<K>(name, (u): u is K => typeof u === 'string' && (values as readonly string[]).includes(u), `must be one of ${values.join(', ')}`);
 
 /** A sequence; each item's path is `[i]`. */
-export const list = <A, O>(item: t.Type<A, O, unknown>, opts: { minItems?: number } = {}): KitType<A[], O[]> => {
+export const list = <A, O>(item: t.Type<A, O, unknown>, opts: { minItems?: number; maxItems?: number } = {}): KitType<A[], O[]> => {
   const itemFast = fastDecoderOf(item);
   const minItems = opts.minItems ?? 0;
+  const maxItems = opts.maxItems ?? Infinity;
   return new KitType<A[], O[]>(
     `Array<${item.name}>`,
     (u): u is A[] => Array.isArray(u) && u.every(item.is),
@@ -194,6 +195,8 @@ export const list = <A, O>(item: t.Type<A, O, unknown>, opts: { minItems?: numbe
       if (opts.minItems !== undefined && u.length < opts.minItems && !rulesRelaxed) {
         return fail(u, c, opts.minItems === 1 ? 'must not be empty' : `must have at least ${opts.minItems} items`);
       }
+      // Checked before the items: a list far over its limit costs nothing more to refuse.
+      if (u.length > maxItems && !rulesRelaxed) return fail(u, c, `must have at most ${maxItems} items (it has ${u.length})`);
       const errors: t.ValidationError[] = [];
       const out: A[] = [];
       u.forEach((v, i) => {
@@ -206,7 +209,7 @@ export const list = <A, O>(item: t.Type<A, O, unknown>, opts: { minItems?: numbe
     },
     (as) => as.map(item.encode),
     (u) => {
-      if (!Array.isArray(u) || u.length < minItems) return NOT_DECODED;
+      if (!Array.isArray(u) || u.length < minItems || u.length > maxItems) return NOT_DECODED;
       const out: A[] = new Array<A>(u.length);
       for (let i = 0; i < u.length; i++) {
         const x: unknown = u[i];
@@ -226,14 +229,22 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === 'object' && u !== null && !Array.isArray(u);
 
 /** A map with user-chosen keys (labels, headers); each value's path is `.key`. */
-export const record = <A, O>(value: t.Type<A, O, unknown>, opts: { name?: string; keyCheck?: (k: string) => string | undefined; reason?: string } = {}): KitType<Record<string, A>, Record<string, O>> => {
+export const record = <A, O>(
+  value: t.Type<A, O, unknown>,
+  opts: { name?: string; keyCheck?: (k: string) => string | undefined; reason?: string; maxEntries?: number } = {},
+): KitType<Record<string, A>, Record<string, O>> => {
   const valueFast = fastDecoderOf(value);
   const keyCheck = opts.keyCheck;
+  const maxEntries = opts.maxEntries ?? Infinity;
   return new KitType<Record<string, A>, Record<string, O>>(
     opts.name ?? `Record<string, ${value.name}>`,
     (u): u is Record<string, A> => isPlainObject(u) && Object.values(u).every(value.is),
     (u, c) => {
       if (!isPlainObject(u)) return fail(u, c, opts.reason ?? 'must be a map');
+      if (maxEntries !== Infinity && !rulesRelaxed) {
+        const entries = Object.keys(u).length;
+        if (entries > maxEntries) return fail(u, c, `must have at most ${maxEntries} entries (it has ${entries})`);
+      }
       const errors: t.ValidationError[] = [];
       const out: Record<string, A> = {};
       for (const [k, v] of Object.entries(u)) {
@@ -256,7 +267,9 @@ export const record = <A, O>(value: t.Type<A, O, unknown>, opts: { name?: string
     (u) => {
       if (!isPlainObject(u)) return NOT_DECODED;
       const out: Record<string, A> = {};
-      for (const k of Object.keys(u)) {
+      const keys = Object.keys(u);
+      if (keys.length > maxEntries) return NOT_DECODED;
+      for (const k of keys) {
         if (keyCheck !== undefined && keyCheck(k) !== undefined) return NOT_DECODED;
         const v = valueFast(u[k]);
         if (v === NOT_DECODED) return NOT_DECODED;
