@@ -78,7 +78,16 @@ export const labelKeyReason = (k: string): string | undefined => {
 const labelValue = refine(str, 'LabelValue', (v) =>
   v === '' || (v.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(v)) ? undefined : `invalid label value "${v}"`,
 );
-export const labels = record(labelValue, { name: 'Labels', keyCheck: labelKeyReason, reason: 'must be a map of strings (label: value)' });
+const labelsOf = (maxEntries?: number) =>
+  record(labelValue, { name: 'Labels', keyCheck: labelKeyReason, reason: 'must be a map of strings (label: value)', ...(maxEntries !== undefined ? { maxEntries } : {}) });
+export const labels = labelsOf();
+/*
+ * Istio's CRD bounds (maxItems / maxProperties in its CRD schemas), which also bound what one
+ * resource costs galley and pilot: a workload's labels and its selector 256 entries, a policy's
+ * matchLabels 4096, a workload's named ports 128.
+ */
+export const workloadLabels = labelsOf(256);
+export const WORKLOAD_PORTS_MAX = 128;
 export const stringMap = record(str, { name: 'StringMap', reason: 'must be a map of strings' });
 
 /**
@@ -257,9 +266,9 @@ export const headerOperationReason = (name: string): string | undefined =>
 // Selector labels are well-formed Kubernetes labels (so never a `*`). An empty selector is valid in
 // Istio (it selects the whole namespace, as no selector does); the analyzer says so.
 /** security.istio.io and DestinationRule selectors: `matchLabels`. */
-export const MatchLabelsSelector = struct('WorkloadSelector', {}, { matchLabels: labels });
+export const MatchLabelsSelector = struct('WorkloadSelector', {}, { matchLabels: labelsOf(4096) });
 /** networking.istio.io Sidecar/ServiceEntry selectors: `labels`. */
-export const LabelsSelector = struct('WorkloadSelector', {}, { labels });
+export const LabelsSelector = struct('WorkloadSelector', {}, { labels: workloadLabels });
 
 /** Gateway API style reference of policies (`targetRef`); Istio allows Service, ServiceEntry and Gateway. */
 export const PolicyTargetReference = struct(
