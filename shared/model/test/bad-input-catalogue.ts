@@ -191,6 +191,9 @@ export const badInputCatalogue: readonly BadInput[] = [
   { kind: 'DestinationRule', name: 'a host with an all-numeric top-level domain', doc: dr({ host: 'reviews.1' }), lines: ['spec.host: invalid hostname "reviews.1": the top-level domain cannot be all-numeric'] },
 
   // ── ServiceEntry ──────────────────────────────────────────────────────────────────────
+  // Istio's CRD bounds (maxItems / maxProperties), refused before the items are read.
+  { kind: 'ServiceEntry', name: '257 hosts (Istio allows 256)', doc: se({ hosts: Array.from({ length: 257 }, (_, i) => `h${i}.example.com`) }), lines: ['spec.hosts: must have at most 256 items (it has 257)'] },
+  { kind: 'ServiceEntry', name: '4097 endpoints (Istio allows 4096)', doc: se({ resolution: 'STATIC', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], endpoints: Array.from({ length: 4097 }, () => ({ address: '10.0.0.1' })) }), lines: ['spec.endpoints: must have at most 4096 items (it has 4097)'] },
   { kind: 'ServiceEntry', name: 'an address that is not an IP', doc: se({ addresses: ['api.example.com'] }), lines: ['spec.addresses[0]: "api.example.com" is not a valid IP address or CIDR block'] },
   { kind: 'ServiceEntry', name: 'a CIDR address with DNS resolution', doc: se({ addresses: ['10.0.0.0/24'], resolution: 'DNS' }), lines: ['spec.addresses[0]: a CIDR block needs resolution NONE or STATIC (got DNS)'] },
   { kind: 'ServiceEntry', name: 'a port name with upper case', doc: se({ ports: [{ number: 443, name: 'HTTPS' }] }), lines: ['spec.ports[0].name: must be a DNS-1123 label (lower-case letters, digits and "-")'] },
@@ -209,6 +212,8 @@ export const badInputCatalogue: readonly BadInput[] = [
   { kind: 'ServiceEntry', name: 'an endpoint address with a space', doc: se({ resolution: 'DNS', endpoints: [{ address: 'vm 1' }] }), lines: ['spec.endpoints[0].address: "vm 1" is not a valid IP address or DNS name'] },
 
   // ── WorkloadEntry ─────────────────────────────────────────────────────────────────────
+  { kind: 'WorkloadEntry', name: '257 labels (Istio allows 256)', doc: we({ labels: Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`l${i}`, 'v'])) }), lines: ['spec.labels: must have at most 256 entries (it has 257)'] },
+  { kind: 'WorkloadEntry', name: '129 named ports (Istio allows 128)', doc: we({ ports: Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`p${i}`, 1000 + i])) }), lines: ['spec.ports: must have at most 128 entries (it has 129)'] },
   { kind: 'WorkloadEntry', name: 'an address that is neither IP nor DNS name', doc: we({ address: '10.0.0.1:8080' }), lines: ['spec.address: "10.0.0.1:8080" is not a valid IP address or DNS name'] },
   { kind: 'WorkloadEntry', name: 'a relative unix socket path', doc: we({ address: 'unix://var/run/app.sock' }), lines: ['spec.address: "unix://var/run/app.sock" is not an absolute path to a unix domain socket'] },
   { kind: 'WorkloadEntry', name: 'a unix socket with ports', doc: we({ address: 'unix:///var/run/app.sock', ports: { http: 80 } }), lines: ['spec.ports: a unix domain socket endpoint has no ports'] },
@@ -284,6 +289,8 @@ export const badInputCatalogue: readonly BadInput[] = [
   { kind: 'PeerAuthentication', name: 'mtls written as a string', doc: pa({ mtls: 'STRICT' }), lines: ['spec.mtls: must be an object'] },
 
   // ── AuthorizationPolicy ───────────────────────────────────────────────────────────────
+  { kind: 'AuthorizationPolicy', name: '17 serviceAccounts (Istio allows 16)', doc: rule({ from: [{ source: { serviceAccounts: Array.from({ length: 17 }, (_, i) => `ns/sa${i}`) } }] }), lines: ['spec.rules[0].from[0].source.serviceAccounts: must have at most 16 items (it has 17)'] },
+  { kind: 'AuthorizationPolicy', name: '513 rules (Istio allows 512)', doc: ap({ rules: Array.from({ length: 513 }, () => ({})) }), lines: ['spec.rules: must have at most 512 items (it has 513)'] },
   { kind: 'AuthorizationPolicy', name: 'an unknown action', doc: ap({ action: 'REJECT' }), lines: ['spec.action: must be one of ALLOW, DENY, AUDIT, CUSTOM'] },
   { kind: 'AuthorizationPolicy', name: 'DENY without rules', doc: ap({ action: 'DENY' }), lines: ['spec: a DENY policy without rules never matches: add rules (an empty rule {} matches every request)'] },
   { kind: 'AuthorizationPolicy', name: 'CUSTOM without rules', doc: ap({ action: 'CUSTOM', provider: { name: 'ext-authz' } }), lines: ['spec: a CUSTOM policy without rules never triggers: add rules (an empty rule {} matches every request)'] },

@@ -9,6 +9,8 @@ type Problems = Array<{ path: string; reason: string }>;
 
 const value = refine(str, 'Value', (v) => (v === '' ? 'must not be empty' : undefined));
 const values = list(value);
+// Istio's CRD bounds these (as rules and from, 512, and targetRefs, 16).
+const serviceAccounts = list(value, { maxItems: 16 });
 const ipBlocks = list(refine(str, 'IPBlock', (v) => (v === '' ? 'must not be empty' : ipSubnetReason(v))));
 const ports = list(refine(str, 'Port', (p) => (p === '' ? 'must not be empty' : portNumberString(p))));
 
@@ -39,7 +41,7 @@ const Source = struct(
   {
     principals: values, notPrincipals: values, requestPrincipals: values, notRequestPrincipals: values,
     namespaces: values, notNamespaces: values, ipBlocks, notIpBlocks: ipBlocks, remoteIpBlocks: ipBlocks, notRemoteIpBlocks: ipBlocks,
-    serviceAccounts: values, notServiceAccounts: values, trustDomains: values, notTrustDomains: values,
+    serviceAccounts, notServiceAccounts: serviceAccounts, trustDomains: values, notTrustDomains: values,
   },
   {
     check: (s) => {
@@ -89,7 +91,7 @@ const Condition = struct('Condition', { key: refine(str, 'ConditionKey', conditi
 });
 
 const Rule = struct('Rule', {}, {
-  from: list(struct('From', { source: Source }, {}), { minItems: 1 }),
+  from: list(struct('From', { source: Source }, {}), { minItems: 1, maxItems: 512 }),
   to: list(struct('To', { operation: Operation }, {}), { minItems: 1 }),
   when: list(Condition),
 });
@@ -110,8 +112,8 @@ export const AuthorizationPolicySpec = struct(
   {
     selector: MatchLabelsSelector,
     targetRef: PolicyTargetReference,
-    targetRefs: list(PolicyTargetReference),
-    rules: list(Rule),
+    targetRefs: list(PolicyTargetReference, { maxItems: 16 }),
+    rules: list(Rule, { maxItems: 512 }),
     action: enumOf('Action', AUTHORIZATION_ACTIONS),
     provider: struct('ExtensionProvider', { name: refine(str, 'ProviderName', (n) => (n === '' ? 'must not be empty' : undefined)) }, {}),
   },

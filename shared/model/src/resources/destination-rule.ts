@@ -236,7 +236,7 @@ export const TrafficPolicy = struct(
     connectionPool: ConnectionPoolSettings,
     outlierDetection: OutlierDetection,
     tls: ClientTLSSettings,
-    portLevelSettings: list(PortTrafficPolicy),
+    portLevelSettings: list(PortTrafficPolicy, { maxItems: 4096 }),
     tunnel: TunnelSettings,
     proxyProtocol: ProxyProtocol,
   },

@@ -44,7 +44,7 @@ const JWTRule = struct(
     forwardOriginalToken: bool,
     outputClaimToHeaders: list(struct('ClaimToHeader', { header: headerName, claim: nonEmpty }, {})),
     timeout: duration,
-    spaceDelimitedClaims: list(nonEmpty),
+    spaceDelimitedClaims: list(nonEmpty, { maxItems: 64 }),
     presence: enumOf('JWTPresence', ['OPTIONAL', 'REQUIRED'] as const),
   },
 );
@@ -52,7 +52,7 @@ const JWTRule = struct(
 export const RequestAuthenticationSpec = struct(
   'RequestAuthenticationSpec',
   {},
-  { selector: MatchLabelsSelector, targetRef: PolicyTargetReference, targetRefs: list(PolicyTargetReference), jwtRules: list(JWTRule) },
+  { selector: MatchLabelsSelector, targetRef: PolicyTargetReference, targetRefs: list(PolicyTargetReference, { maxItems: 16 }), jwtRules: list(JWTRule, { maxItems: 4096 }) },
   { check: (r) => selectorTypeProblems(r) },
 );
 export type RequestAuthenticationSpec = t.TypeOf<typeof RequestAuthenticationSpec>;

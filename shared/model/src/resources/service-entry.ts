@@ -16,13 +16,14 @@ type Problems = Array<{ path: string; reason: string }>;
 
 export const ServiceEntrySpec = struct(
   'ServiceEntrySpec',
-  { hosts: list(refine(str, 'ServiceEntryHost', wildcardDomainReason), { minItems: 1 }) },
+  // maxItems: Istio's CRD bounds.
+  { hosts: list(refine(str, 'ServiceEntryHost', wildcardDomainReason), { minItems: 1, maxItems: 256 }) },
   {
-    addresses: list(ipSubnet),
-    ports: list(ServicePort),
+    addresses: list(ipSubnet, { maxItems: 256 }),
+    ports: list(ServicePort, { maxItems: 256 }),
     location: enumOf('Location', ['MESH_EXTERNAL', 'MESH_INTERNAL'] as const),
     resolution: enumOf('Resolution', ['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN'] as const),
-    endpoints: list(WorkloadEntrySpec),
+    endpoints: list(WorkloadEntrySpec, { maxItems: 4096 }),
     workloadSelector: LabelsSelector,
     exportTo: serviceEntryExportTo,
     subjectAltNames: list(str),

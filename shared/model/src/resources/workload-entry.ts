@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { isIP } from 'node:net';
 import { intRange, record, str, struct } from '../codec/schema.js';
-import { fqdnReason, labels, portName, portNumber } from '../codec/istio-fields.js';
+import { WORKLOAD_PORTS_MAX, fqdnReason, portName, portNumber, workloadLabels } from '../codec/istio-fields.js';
 
 /** networking.istio.io WorkloadEntry: one endpoint of the mesh (a VM, a process, a pod). */
 
@@ -23,8 +23,8 @@ export const WorkloadEntrySpec = struct(
   {
     // Optional only beside `network`: a workload on another network is reached through that network's gateway.
     address: str,
-    ports: record(portNumber, { name: 'PortMap', keyCheck: (k) => (portName.is(k) ? undefined : `invalid port name "${k}": must be a DNS-1123 label`), reason: 'must be a map of port name to number' }),
-    labels,
+    ports: record(portNumber, { name: 'PortMap', keyCheck: (k) => (portName.is(k) ? undefined : `invalid port name "${k}": must be a DNS-1123 label`), reason: 'must be a map of port name to number', maxEntries: WORKLOAD_PORTS_MAX }),
+    labels: workloadLabels,
     network: str,
     locality: str,
     weight: intRange(0, 4294967295),

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { enumOf, intRange, list, record, str, struct } from '../codec/schema.js';
-import { headerNameReason, int32, labels, portName, portNumber, stringMap } from '../codec/istio-fields.js';
+import { WORKLOAD_PORTS_MAX, headerNameReason, int32, portName, portNumber, workloadLabels } from '../codec/istio-fields.js';
 
 /** networking.istio.io WorkloadGroup: the template WorkloadEntries are made from when VMs register, and their health probe. */
 
@@ -9,8 +9,8 @@ const TemplateEntry = struct(
   {},
   {
     address: str,
-    ports: record(portNumber, { name: 'PortMap', keyCheck: (k) => (portName.is(k) ? undefined : `invalid port name "${k}": must be a DNS-1123 label`), reason: 'must be a map of port name to number' }),
-    labels,
+    ports: record(portNumber, { name: 'PortMap', keyCheck: (k) => (portName.is(k) ? undefined : `invalid port name "${k}": must be a DNS-1123 label`), reason: 'must be a map of port name to number', maxEntries: WORKLOAD_PORTS_MAX }),
+    labels: workloadLabels,
     network: str,
     locality: str,
     weight: intRange(0, 4294967295),
@@ -56,6 +56,6 @@ const ReadinessProbe = struct(
 export const WorkloadGroupSpec = struct(
   'WorkloadGroupSpec',
   { template: TemplateEntry },
-  { metadata: struct('ObjectMeta', {}, { labels, annotations: stringMap }), probe: ReadinessProbe },
+  { metadata: struct('ObjectMeta', {}, { labels: workloadLabels, annotations: record(str, { name: 'Annotations', reason: 'must be a map of strings', maxEntries: 256 }) }), probe: ReadinessProbe },
 );
 export type WorkloadGroupSpec = t.TypeOf<typeof WorkloadGroupSpec>;
