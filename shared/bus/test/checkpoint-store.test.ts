@@ -65,4 +65,17 @@ describe('checkpoint-store', () => {
     const healed = await store.readLatest();
     assert.ok(healed._tag === 'Right' && healed.right?.manifest.position === 300);
   });
+
+  test('checkpoint.kinds: the registry checkpoint is kept apart: a lower position is not superseded by the config one, and replacing it leaves the config one whole', async () => {
+    const registry = await openCheckpointStore(bus, 'registry');
+    assert.deepEqual(await registry.readLatest(), { _tag: 'Right', right: undefined });
+    assert.equal((await registry.write(5, new TextEncoder().encode('registry at 5')))._tag, 'Right');
+    assert.equal((await registry.write(7, new TextEncoder().encode('registry at 7')))._tag, 'Right');
+    const read = await registry.readLatest();
+    assert.ok(read._tag === 'Right' && read.right !== undefined);
+    assert.equal(new TextDecoder().decode(read.right.data), 'registry at 7');
+    const config = await store.readLatest();
+    assert.ok(config._tag === 'Right' && config.right !== undefined);
+    assert.equal(new TextDecoder().decode(config.right.data), 'state at 300');
+  });
 });
