@@ -139,6 +139,14 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
     current.messages.stop(); // ends run()'s loop over it, which then opens a new consumer
   }, WATCHDOG_TICK_MS);
   watchdog.unref();
+  // Back on another server after ours died: the consumer may have died with it or be out of reach
+  // (seen in the ha bench: 11 s with no message folded and no silence noticed). A new one costs a
+  // request; waiting for the watchdog can cost the whole outage.
+  const stopWatchingReconnects = bus.onReconnect(() => {
+    if (renewing || stopping) return;
+    renewing = true;
+    current.messages.stop();
+  });
   const quickRenew: Bus = {
     ...bus,
     js: jetstream(bus.nc, { timeout: RENEW_ATTEMPT_TIMEOUT_MS }),
@@ -192,7 +200,12 @@ export async function followStream<A>(bus: Bus, opts: FollowOptions<A>): Promise
       }
     } while (renewing && !stopping && (await renew()));
   };
-  const running = run().finally(() => clearInterval(watchdog)).then(
+  const running = run()
+    .finally(() => {
+      clearInterval(watchdog);
+      stopWatchingReconnects();
+    })
+    .then(
     () => {
       if (!stopping) log.warn({ stream, seq: lastSequence }, 'stream follower ended (connection closed)');
       caughtUp.reject(new Error(`follower of ${stream} ended before catching up`));
