@@ -20,6 +20,7 @@ export { adoptGlobalAccountStore } from './nats-account-store.js';
 export type { StoreAdoption } from './nats-account-store.js';
 export { MeshPorts } from './mesh-ports.js';
 export { LocalProxyFiles } from './local-proxy-files.js';
+export { PROXY_NODE_FLAGS } from './proxy-node-flags.js';
 export { OutputLog } from './output-log.js';
 export { launchNatsServer, natsServerArgs, NatsPortInUseError } from './nats-server-process.js';
 export type { NatsRouteOptions, NatsServerLaunch, NatsServerProcess } from './nats-server-process.js';
