@@ -132,41 +132,39 @@ const requestNamespace = (given: string): Either<Invalid[], string> => {
   return problem === undefined ? right(namespace) : left([invalid('defaultNamespace', problem)]);
 };
 
-/** Decodes every document, collecting every error of every document (syntax or schema) under its label. */
-const decodeDocuments = (documents: readonly ParsedDocument[], defaultNamespace: string): Either<Invalid[], ApplyItem[]> => {
+/** Decodes every document with `decode`, collecting every error of every document (syntax or schema) under its label. */
+const decodeEach = <T>(
+  documents: readonly ParsedDocument[],
+  defaultNamespace: string,
+  decode: (content: unknown, label: string) => Either<Invalid[], T>,
+): Either<Invalid[], T[]> => {
   const problems: Invalid[] = [];
-  const items: ApplyItem[] = [];
+  const items: T[] = [];
   for (const parsed of documents) {
     if (isLeft(parsed)) {
       problems.push(...parsed.left);
       continue;
     }
     const label = documentLabel(parsed.right, defaultNamespace);
-    const decoded = decodeResource(parsed.right.content, defaultNamespace);
+    const decoded = decode(parsed.right.content, label);
     if (isLeft(decoded)) problems.push(...decoded.left.map((e) => ({ ...e, path: inDocument(label, e.path) })));
-    else items.push({ label, document: decoded.right });
+    else items.push(decoded.right);
   }
   return problems.length > 0 ? left(problems) : right(items);
 };
+
+const decodeDocuments = (documents: readonly ParsedDocument[], defaultNamespace: string): Either<Invalid[], ApplyItem[]> =>
+  decodeEach(documents, defaultNamespace, (content, label) => {
+    const decoded = decodeResource(content, defaultNamespace);
+    return isLeft(decoded) ? decoded : right({ label, document: decoded.right });
+  });
 
 /**
  * Analyze reads what apply would refuse as far as it goes (as istioctl analyze does), and reports
  * the refusal as IST0106; only what cannot be read at all (syntax, unknown kind) is an error here.
  */
-const decodeAnalyzableDocuments = (documents: readonly ParsedDocument[], defaultNamespace: string): Either<Invalid[], AnalyzableDocument[]> => {
-  const problems: Invalid[] = [];
-  const items: AnalyzableDocument[] = [];
-  for (const parsed of documents) {
-    if (isLeft(parsed)) {
-      problems.push(...parsed.left);
-      continue;
-    }
-    const decoded = decodeAnalyzable(parsed.right.content, defaultNamespace);
-    if (isLeft(decoded)) problems.push(...decoded.left.map((e) => ({ ...e, path: inDocument(documentLabel(parsed.right, defaultNamespace), e.path) })));
-    else items.push(decoded.right);
-  }
-  return problems.length > 0 ? left(problems) : right(items);
-};
+const decodeAnalyzableDocuments = (documents: readonly ParsedDocument[], defaultNamespace: string): Either<Invalid[], AnalyzableDocument[]> =>
+  decodeEach(documents, defaultNamespace, (content) => decodeAnalyzable(content, defaultNamespace));
 
 /** A delete names resources by document (kind and metadata only) or by ref. */
 const deleteItems = (documents: readonly ParsedDocument[], req: DeleteRequest, defaultNamespace: string): Either<Invalid[], DeleteItem[]> => {
