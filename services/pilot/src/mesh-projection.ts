@@ -37,19 +37,26 @@ const REPLAY_CHUNK_EVENTS = 4096;
 // Lookups in flight while checking a registry checkpoint's workloads against the stream.
 const PURGE_CHECK_CONCURRENCY = 16;
 
+/** A registry checkpoint the initial state came from, and when to check its workloads against the stream. */
+export interface RegistryCheckpointCheck {
+  readonly checkpoint: RegistryCheckpoint;
+  /** The check's lookups wait for this (pilot: its first publish), so they do not delay readiness. */
+  readonly after: Promise<unknown>;
+}
+
 /**
  * `initial`: the checkpoints' state (config part at its configSeq, registry part at its
- * registrySeq); each stream is then replayed from the next event. `registryCheckpoint`: the one
- * `initial`'s registry part came from; once caught up, its workloads no later event touched are
- * looked up in MESH_REGISTRY, and those whose subject holds no message any more (purged, which no
- * event announces) are dropped, as a full replay would not have them.
+ * registrySeq); each stream is then replayed from the next event. `registryCheck`: once caught up
+ * (and `after`), the workloads `initial` took from the registry checkpoint that no later event
+ * touched are looked up in MESH_REGISTRY, and those whose subject holds no message any more
+ * (purged, which no event announces) are dropped, as a full replay would not have them.
  */
 export async function startMeshProjection(
   bus: Bus,
   log: Logger,
   metrics: PilotMetrics,
   initial: MeshState = emptyMeshState,
-  registryCheckpoint?: RegistryCheckpoint,
+  registryCheck?: RegistryCheckpointCheck,
 ): Promise<MeshProjection> {
   let state = initial;
   let pending: LogEvent[] = [];
@@ -150,7 +157,14 @@ export async function startMeshProjection(
     );
     // Listeners run outside this promise, like every later flush, so a bug in one is not swallowed.
     flushScheduled ??= setImmediate(flush);
-    if (registryCheckpoint !== undefined) purgeCheck = dropPurgedWorkloads(registryCheckpoint.registrySeq);
+    if (registryCheck !== undefined) {
+      registryCheck.after.then(
+        () => {
+          if (!stopping) purgeCheck = dropPurgedWorkloads(registryCheck.checkpoint.registrySeq);
+        },
+        () => undefined,
+      );
+    }
   });
 
   const fromCheckpoint = (at: number): [string, number][] =>

@@ -32,7 +32,8 @@ export async function startPilot(bus: Bus, log: Logger, metrics: PilotMetrics, o
   const checkpointStores =
     opts.checkpoints?.enabled === false ? undefined : { config: await openCheckpointStore(bus, 'config'), registry: await openCheckpointStore(bus, 'registry') };
   const loaded = checkpointStores === undefined ? undefined : await loadCheckpoints(bus, checkpointStores, checkpointLog);
-  const projection = await startMeshProjection(bus, log, metrics, loaded?.state, loaded?.registry);
+  const registryCheck = loaded?.registry === undefined ? undefined : { checkpoint: loaded.registry, after: publisher.firstPublish };
+  const projection = await startMeshProjection(bus, log, metrics, loaded?.state, registryCheck);
   projection.onChange(snapshots.update);
   const policy = { ...DEFAULT_CHECKPOINT_POLICY, ...opts.checkpoints };
   const checkpoints =
