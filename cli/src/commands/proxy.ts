@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { PROXY_NODE_FLAGS } from '@jetmesh/runtime';
 import { dirname, join } from 'node:path';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIo } from '../cli-io.js';
@@ -78,7 +79,7 @@ export function proxyEnvironment(flags: ProxyFlags, io: Pick<CliIo, 'env' | 'cwd
 export async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
   if (!existsSync(proxyEntry)) throw new CliError(ExitCode.usage, [`the proxy is not built (${proxyEntry} is missing): run npm run build`]);
   const env = { ...io.env, ...proxyEnvironment(flags, io) };
-  const child = spawn(process.execPath, [proxyEntry], { env, cwd: io.cwd, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...PROXY_NODE_FLAGS, proxyEntry], { env, cwd: io.cwd, stdio: ['ignore', 'inherit', 'inherit'] });
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   const onInt = forward('SIGINT');
   const onTerm = forward('SIGTERM');
