@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { freePort } from '@jetmesh/runtime';
+import { freePort, PROXY_NODE_FLAGS } from '@jetmesh/runtime';
 import { type ChildHandle, launchProcess } from './launch-process.js';
 import type { MeshProcesses } from './mesh-processes.js';
 import { repoRoot } from './repo-root.js';
@@ -62,7 +62,7 @@ export async function startProxyProcess(mesh: MeshProcesses, opts: ProxyProcessO
     ...(opts.gatewayPorts !== undefined ? { JETMESH_PROXY_GATEWAY: 'true', JETMESH_PROXY_GATEWAY_PORTS: opts.gatewayPorts.join(',') } : {}),
     ...opts.env,
   };
-  const child = launchProcess(process.execPath, [...(opts.nodeArgs ?? []), proxyEntry], { name: `proxy ${name}`, env, cwd: repoRoot });
+  const child = launchProcess(process.execPath, [...PROXY_NODE_FLAGS, ...(opts.nodeArgs ?? []), proxyEntry], { name: `proxy ${name}`, env, cwd: repoRoot });
   if (opts.waitReady !== false) {
     try {
       await waitForHttp(`http://127.0.0.1:${adminPort}/ready`, { timeoutMs: 20_000 });
