@@ -10,6 +10,7 @@ import {
   fastDecodeCompactTelemetryReport,
   type TelemetryReport,
 } from '../src/index.js';
+import { changeOnePlace, onePlaceChanges } from './one-place-change.js';
 import { labelValue, report } from './telemetry-report-arbitraries.js';
 
 // Series whose label values often repeat across labels and series, so the dictionary is shared.
@@ -43,32 +44,10 @@ describe('model.telemetry-report-compact', () => {
   });
 
   it('fast path: the one-pass decoder accepts exactly what the io-ts codec accepts, with the same value, for any one-place change of a format 2 report (property)', () => {
-    const places = (u: unknown, path: (string | number)[] = []): (string | number)[][] =>
-      u !== null && typeof u === 'object' ? [path, ...Object.entries(u).flatMap(([k, v]) => places(v, [...path, Array.isArray(u) ? Number(k) : k]))] : [path];
-    const replacement = fc.oneof(
-      fc.constant({ delete: true }),
-      fc.constant({ value: -0 }),
-      fc.record({ value: fc.integer({ min: -2, max: 40 }) }),
-      fc.record({ value: fc.jsonValue({ maxDepth: 2 }) }),
-      fc.record({ value: fc.constantFrom(-1, 1.5, 0, 2, 3, 1e9, '', 'unknown', 'x'.repeat(1025), null, [], {}, '__proto__') }),
-      fc.record({ extraKey: fc.constantFrom('extra', '__proto__', 'constructor', 'format') }),
-    );
+    const replacement = onePlaceChanges([-1, 1.5, 0, 2, 3, 1e9, '', 'unknown', 'x'.repeat(1025), null, [], {}, '__proto__'], ['extra', '__proto__', 'constructor', 'format'], fc.integer({ min: -2, max: 40 }));
     fc.assert(
       fc.property(anyReport, fc.nat(), replacement, (r, n, change) => {
-        const u = wireOf(r);
-        const all = places(u);
-        const path = all[n % all.length]!;
-        const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], u) as Record<string | number, unknown> | undefined;
-        const key = path[path.length - 1];
-        if ('extraKey' in change) {
-          const target = path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], u);
-          if (target !== null && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, change.extraKey, { value: 1, enumerable: true, configurable: true, writable: true });
-        } else if (parent !== undefined && key !== undefined) {
-          if ('delete' in change) {
-            if (Array.isArray(parent)) parent.splice(Number(key), 1);
-            else delete parent[key];
-          } else parent[key] = change.value;
-        }
+        const u = changeOnePlace(wireOf(r), n, change);
         const fast = fastDecodeCompactTelemetryReport(u);
         const plain = decodeCompactTelemetryReportPlain(u);
         assert.equal(fast !== undefined, plain._tag === 'Right', JSON.stringify(u));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ISTIO_REQUEST_LABELS, TelemetryReportCodec, decodeTelemetryReport } from '../src/index.js';
+import { changeOnePlace, onePlaceChanges } from './one-place-change.js';
 import { labels, report, series } from './telemetry-report-arbitraries.js';
 
 const wire = (r: unknown): unknown => JSON.parse(JSON.stringify(r));
@@ -48,33 +49,10 @@ describe('model.telemetry-report', () => {
   });
 
   it('fast path: the decoder accepts exactly what the strict codec accepts, with the same value, for any one-place change of a report (property)', () => {
-    // Every place in a wire report: its containers, then what may go there instead.
-    const places = (u: unknown, path: (string | number)[] = []): (string | number)[][] =>
-      u !== null && typeof u === 'object' ? [path, ...Object.entries(u).flatMap(([k, v]) => places(v, [...path, Array.isArray(u) ? Number(k) : k]))] : [path];
-    const replacement = fc.oneof(
-      fc.constant({ delete: true }),
-      fc.constant({ value: -0 }),
-      fc.record({ value: fc.jsonValue({ maxDepth: 2 }) }),
-      fc.record({ value: fc.constantFrom(-1, 1.5, 0, '', 'unknown', null, [], {}, '__proto__') }),
-      fc.record({ extraKey: fc.constantFrom('extra', '__proto__', 'constructor', 'labels') }),
-    );
+    const replacement = onePlaceChanges([-1, 1.5, 0, '', 'unknown', null, [], {}, '__proto__'], ['extra', '__proto__', 'constructor', 'labels']);
     fc.assert(
       fc.property(report, fc.nat(), replacement, (r, n, change) => {
-        const u = wire(r) as Record<string | number, unknown>;
-        const all = places(u);
-        const path = all[n % all.length]!;
-        const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], u) as Record<string | number, unknown> | undefined;
-        const key = path[path.length - 1];
-        if ('extraKey' in change) {
-          const target = path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], u);
-          if (target !== null && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, change.extraKey, { value: 1, enumerable: true, configurable: true, writable: true });
-        } else if (parent !== undefined && key !== undefined) {
-          // JSON has no holes: an item leaves its list.
-          if ('delete' in change) {
-            if (Array.isArray(parent)) parent.splice(Number(key), 1);
-            else delete parent[key];
-          } else parent[key] = change.value;
-        }
+        const u = changeOnePlace(wire(r), n, change);
         const fast = decodeTelemetryReport(u);
         const strict = TelemetryReportCodec.decode(u);
         assert.equal(fast._tag, strict._tag, JSON.stringify(u));
