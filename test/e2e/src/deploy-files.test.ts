@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { parseAllDocuments } from 'yaml';
-import { AdminPaths, decodeEnv, findNatsServerBinary, formatEnvError, MeshNatsUsers, type EnvSpec, type MeshNatsUser } from '@jetmesh/runtime';
+import { AdminPaths, decodeEnv, findNatsServerBinary, formatEnvError, MeshNatsUsers, PROXY_NODE_FLAGS, type EnvSpec, type MeshNatsUser } from '@jetmesh/runtime';
 import { repoRoot } from '@jetmesh/testing';
 
 // Static: no Docker daemon or cluster here. Every image, port, variable and probe path the deploy files
@@ -252,7 +252,7 @@ test('deploy.k8s.nats: the Helm values run the tested nats-server version, 3 nod
   // Every service connects to the chart's client Service: the release name of the install line.
   const release = /helm install (\S+) nats\/nats -n (\S+)/.exec(readFileSync(join(k8sDir, NATS_VALUES), 'utf8'));
   assert.ok(release !== null, 'the values file says how it is installed');
-  const sidecars = ofKind('Deployment').flatMap((d) => list(at(d, 'spec.template.spec.containers'), 'containers').filter((c) => (at(c, 'command') as string[] | undefined)?.[1] === PROXY_ENTRY));
+  const sidecars = ofKind('Deployment').flatMap((d) => list(at(d, 'spec.template.spec.containers'), 'containers').filter((c) => (at(c, 'command') as string[] | undefined)?.at(-1) === PROXY_ENTRY));
   for (const container of [...controlPlane(ofKind('Deployment')).map((d) => at(d, 'spec.template.spec.containers.0')), ...sidecars]) {
     const url = (list(at(container, 'env'), 'env') as Doc[]).find((e) => e.name === 'JETMESH_NATS_URL')?.value;
     assert.equal(url, `nats://${release[1]}.${release[2]}.svc:4222`);
@@ -277,7 +277,7 @@ test('deploy.k8s.sidecar: the example app Deployment runs the proxy beside its a
     const podName = `${name}-7d9f8-abcde`;
     const inNamespace = (kind: string): Doc[] => ofKind(kind).filter((d) => at(d, 'metadata.namespace') === namespace);
     const containers = list(pod.containers, `${name} containers`).map((c) => obj(c, 'container'));
-    const proxies = containers.filter((c) => (c.command as string[] | undefined)?.[1] === PROXY_ENTRY);
+    const proxies = containers.filter((c) => (c.command as string[] | undefined)?.at(-1) === PROXY_ENTRY);
     assert.equal(proxies.length, 1, `${name} has one sidecar`);
     const [proxy] = proxies;
     const apps = containers.filter((c) => c !== proxy);
@@ -285,7 +285,8 @@ test('deploy.k8s.sidecar: the example app Deployment runs the proxy beside its a
     const [app] = apps;
     assert.ok(proxy !== undefined && app !== undefined);
     assert.equal(proxy.image, image, 'the sidecar runs the image compose builds');
-    assert.deepEqual(proxy.command, ['node', PROXY_ENTRY]);
+    // The node flags `jetmesh proxy` starts it with (a small young generation: RSS).
+    assert.deepEqual(proxy.command, ['node', ...PROXY_NODE_FLAGS, PROXY_ENTRY]);
     assert.ok(ofKind('Namespace').some((n) => at(n, 'metadata.name') === namespace), `namespace ${namespace} is created`);
     assert.ok(inNamespace('ServiceAccount').some((a) => at(a, 'metadata.name') === pod.serviceAccountName), `${name}'s ServiceAccount exists in ${namespace}`);
     assert.equal(at(pod, 'securityContext.runAsNonRoot'), true);
